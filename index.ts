@@ -1,0 +1,2 @@
+// Public API of ebpf-wasm.
+export * from './isa/index.js';

@@ -1,0 +1,6 @@
+// The BPF instruction set: opcode table, instruction records, encoding, validity, assembly text.
+export * from './fields.js';
+export * from './opcodes.js';
+export * from './errors.js';
+export * from './instruction.js';
+export * from './validate.js';
