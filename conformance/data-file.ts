@@ -9,8 +9,8 @@ export interface DataTest {
   readonly asm?: string;
   /** 1-based file line of the first line of `asm`, so assembler errors can name the file line. */
   readonly asmLine?: number;
-  /** The program as raw 64-bit slots, when the file has `-- raw` (preferred over asm). */
-  readonly raw?: readonly bigint[];
+  /** The program as raw 64-bit slot words, unparsed, when the file has `-- raw` (preferred over asm). */
+  readonly raw?: readonly RawWord[];
   /** Input memory bytes (empty when none). */
   readonly mem: Uint8Array;
   /** Expected r0, all 64 bits. */
@@ -19,6 +19,12 @@ export interface DataTest {
   readonly error?: string;
   /** True when the file has an `-- error` section, even an empty one. */
   readonly expectsError: boolean;
+}
+
+/** One `-- raw` token and the file line it is on. */
+export interface RawWord {
+  readonly text: string;
+  readonly line: number;
 }
 
 /** A `.data` file that does not parse. */
@@ -87,13 +93,7 @@ export function parseDataFile(text: string, file = '<data>'): DataTest | undefin
     }
   }
 
-  let raw: bigint[] | undefined;
-  if (rawLines) {
-    raw = [];
-    for (const { line, text: l } of rawLines) {
-      for (const token of l.trim().split(/\s+/)) raw.push(parseUnsigned64(token.startsWith('0x') || token.startsWith('0X') ? token.toLowerCase() : token, file, line));
-    }
-  }
+  const raw = rawLines?.flatMap(({ line, text: l }) => l.trim().split(/\s+/).map((t) => ({ text: t, line })));
 
   const lastResult = resultLines?.at(-1);
   const lastError = errorLines?.at(-1);
@@ -107,10 +107,10 @@ export function parseDataFile(text: string, file = '<data>'): DataTest | undefin
   };
 }
 
-/** Turns `-- raw` 64-bit slots into program bytes (each slot little-endian). */
-export function rawToBytes(raw: readonly bigint[]): Uint8Array {
+/** Turns `-- raw` words (each one 64-bit slot, hex or decimal) into program bytes, each slot little-endian. */
+export function rawToBytes(raw: readonly RawWord[], file = '<data>'): Uint8Array {
   const bytes = new Uint8Array(raw.length * 8);
   const view = new DataView(bytes.buffer);
-  raw.forEach((word, i) => view.setBigUint64(i * 8, word, true));
+  raw.forEach((word, i) => view.setBigUint64(i * 8, parseUnsigned64(word.text.toLowerCase(), file, word.line), true));
   return bytes;
 }

@@ -192,11 +192,14 @@ const CONDITIONS: [string, number, IsaVersion, Op, Op, Op, Op][] = [
 ];
 
 for (const [name, code, version, k64, x64, k32, x32] of CONDITIONS) {
-  const common = { form: 'jcc' as const, dst: 'reg' as const, off: 'any' as const, groups: ['base32'] as Group[] };
-  row({ ...common, op: k64, opcode: Class.JMP | code | Source.K, mnemonic: name, src: 0, imm: 'any', version });
-  row({ ...common, op: x64, opcode: Class.JMP | code | Source.X, mnemonic: name, src: 'reg', imm: 0, version });
-  row({ ...common, op: k32, opcode: Class.JMP32 | code | Source.K, mnemonic: `${name}32`, src: 0, imm: 'any', version: 3, is32: true });
-  row({ ...common, op: x32, opcode: Class.JMP32 | code | Source.X, mnemonic: `${name}32`, src: 'reg', imm: 0, version: 3, is32: true });
+  // Conditional jumps comparing 64 bits are base64; JMP32 compares are base32.
+  const common = { form: 'jcc' as const, dst: 'reg' as const, off: 'any' as const };
+  const g64: Group[] = ['base64'];
+  const g32: Group[] = ['base32'];
+  row({ ...common, op: k64, opcode: Class.JMP | code | Source.K, mnemonic: name, src: 0, imm: 'any', version, groups: g64 });
+  row({ ...common, op: x64, opcode: Class.JMP | code | Source.X, mnemonic: name, src: 'reg', imm: 0, version, groups: g64 });
+  row({ ...common, op: k32, opcode: Class.JMP32 | code | Source.K, mnemonic: `${name}32`, src: 0, imm: 'any', version: 3, is32: true, groups: g32 });
+  row({ ...common, op: x32, opcode: Class.JMP32 | code | Source.X, mnemonic: `${name}32`, src: 'reg', imm: 0, version: 3, is32: true, groups: g32 });
 }
 
 const CALL = Class.JMP | JmpCode.CALL;

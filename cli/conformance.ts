@@ -1,0 +1,78 @@
+// `ebpf-wasm conformance` and `ebpf-wasm plugin`: the bpf_conformance suite runner and the
+// plugin protocol that lets the upstream C++ runner drive us (program hex on stdin, r0 in hex out).
+import { readFileSync } from 'node:fs';
+import { decode, ENGINES, GROUPS, runConformance, runProgram, type EngineName, type Group, type IsaVersion } from '../index.js';
+import { parseHexBytes } from './input.js';
+import { UsageError } from './errors.js';
+
+export interface ConformanceCliOptions {
+  engine: string;
+  cpuVersion: string;
+  includeGroups?: string[];
+  excludeGroups?: string[];
+  json?: boolean;
+}
+
+export function parseEngine(name: string): EngineName {
+  if (!(ENGINES as readonly string[]).includes(name)) {
+    throw new UsageError(`--engine: '${name}' is not available (available: ${ENGINES.join(', ')}; the JIT is not built yet)`);
+  }
+  return name as EngineName;
+}
+
+function parseGroups(list: string[] | undefined, option: string): Group[] | undefined {
+  if (!list) return undefined;
+  for (const g of list) if (!(GROUPS as readonly string[]).includes(g)) throw new UsageError(`${option}: unknown group '${g}' (groups: ${GROUPS.join(', ')})`);
+  return list as Group[];
+}
+
+export function conformanceCommand(dirs: string[], options: ConformanceCliOptions): void {
+  const engine = parseEngine(options.engine);
+  const version = /^v?([1-4])$/.exec(options.cpuVersion);
+  if (!version) throw new UsageError(`--cpu-version: '${options.cpuVersion}' is not v1, v2, v3 or v4`);
+  const include = parseGroups(options.includeGroups, '--include-groups');
+  const exclude = parseGroups(options.excludeGroups, '--exclude-groups') ?? [];
+  const groups = (include ?? GROUPS).filter((g) => !exclude.includes(g));
+  for (const dir of dirs) {
+    try {
+      readFileSync(dir, { flag: 'r' });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EISDIR') throw new UsageError(`${dir}: cannot read (${code === 'ENOENT' ? 'no such file or directory' : code})`);
+    }
+  }
+  const report = runConformance(dirs, { engine, cpuVersion: Number(version[1]) as IsaVersion, groups });
+  if (report.results.length === 0) throw new UsageError(`${dirs.join(', ')}: no .data files found`);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ engine, cpuVersion: `v${version[1]}`, ...report }, null, 2)}\n`);
+  } else {
+    for (const r of report.results) {
+      if (r.outcome === 'fail') process.stdout.write(`FAIL ${r.file}: expected ${r.expected ?? '?'}, got ${r.actual ?? '?'}${r.reason ? ` (${r.reason})` : ''}\n`);
+    }
+    process.stdout.write(`\n${'group'.padEnd(10)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'skip'.padStart(5)}\n`);
+    for (const [group, t] of Object.entries(report.byGroup)) {
+      process.stdout.write(`${group.padEnd(10)} ${String(t.passed).padStart(5)} ${String(t.failed).padStart(5)} ${String(t.skipped).padStart(5)}\n`);
+    }
+    process.stdout.write(`\nconformance (${engine}, v${version[1]}): ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped\n`);
+  }
+  if (report.failed > 0) process.exitCode = 1;
+}
+
+/** Reads all of standard input. */
+function readStdin(): string {
+  try {
+    return readFileSync(0, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function pluginCommand(memhex: string | undefined, options: { engine: string; elf?: boolean }): void {
+  const engine = parseEngine(options.engine);
+  if (options.elf) throw new UsageError('--elf: ELF input is not supported yet (the ELF loader is a later issue)');
+  const program = parseHexBytes(readStdin(), 'program on stdin');
+  if (program.length === 0) throw new UsageError('program on stdin: empty');
+  const mem = memhex === undefined ? new Uint8Array(0) : parseHexBytes(memhex, 'MEMHEX');
+  const r0 = runProgram(decode(program), mem, engine);
+  process.stdout.write(`${r0.toString(16)}\n`);
+}

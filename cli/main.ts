@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// The ebpf-wasm command line. Every command prints one clear line and exits 1 on bad input.
+import { Command, Option } from 'commander';
+import { GROUPS } from '../index.js';
+import { asmCommand, disasmCommand } from './asm.js';
+import { conformanceCommand, pluginCommand } from './conformance.js';
+import { report } from './errors.js';
+import { runCommand } from './run.js';
+
+const program = new Command('ebpf-wasm')
+  .description('An eBPF runtime for JavaScript: a checked BPF interpreter (and, soon, a WebAssembly JIT)')
+  .option('--debug', 'print stack traces for errors')
+  .showHelpAfterError();
+
+function action<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch (err) {
+      report(err, Boolean(program.opts().debug));
+    }
+  };
+}
+
+const engineOption = () => new Option('--engine <engine>', 'execution engine').default('interp');
+
+program
+  .command('run')
+  .description('run a program (.asm, .data or raw bytes) on the interpreter: r1 = memory, r2 = its length')
+  .argument('<file>', 'program: .asm/.s text, a bpf_conformance .data test, or raw instruction bytes')
+  .option('--mem <hex>', 'input memory as hex bytes')
+  .option('--mem-file <file>', 'input memory from a file')
+  .option('--trace', 'print every instruction with the registers it sees')
+  .option('--budget <n>', 'stop after this many instructions')
+  .option('--json', 'print the result as JSON')
+  .addOption(engineOption())
+  .addHelpText('after', '\nExample:\n  ebpf-wasm run examples/checksum.asm --mem-file examples/ipv4-header.bin')
+  .action(action((file: string, opts) => runCommand(file, opts)));
+
+program
+  .command('conformance')
+  .description('run bpf_conformance .data tests and report pass/fail/skip per conformance group')
+  .argument('<dirs...>', 'directories of .data files (not recursive), or single files')
+  .addOption(engineOption())
+  .option('--cpu-version <v>', 'highest ISA version to run: v1..v4', 'v4')
+  .option('--include-groups <groups...>', `groups to run (default: all: ${GROUPS.join(' ')})`)
+  .option('--exclude-groups <groups...>', 'groups to skip')
+  .option('--json', 'print the report as JSON')
+  .addHelpText('after', '\nExample:\n  ebpf-wasm conformance ../shared/bpf_conformance/tests --engine interp --cpu-version v4')
+  .action(action((dirs: string[], opts) => conformanceCommand(dirs, opts)));
+
+program
+  .command('plugin')
+  .description('bpf_conformance plugin protocol: program hex on stdin, r0 printed in hex')
+  .argument('[memhex]', 'input memory as hex bytes')
+  .addOption(engineOption())
+  .option('--elf', 'stdin carries an ELF object (not supported yet)')
+  .addHelpText('after', '\nExample:\n  echo b7000000050000009500000000000000 | ebpf-wasm plugin')
+  .action(action((memhex: string | undefined, opts) => pluginCommand(memhex, opts)));
+
+program
+  .command('asm')
+  .description('assemble bpf_conformance-syntax text into raw instruction bytes')
+  .argument('<file>', 'assembler text')
+  .option('-o, --output <file>', 'write the bytes here (default: print hex, one instruction a line)')
+  .addHelpText('after', '\nExample:\n  ebpf-wasm asm examples/checksum.asm -o checksum.bin')
+  .action(action((file: string, opts) => asmCommand(file, opts)));
+
+program
+  .command('disasm')
+  .description('disassemble a program (.asm, .data or raw bytes) into assembler text')
+  .argument('<file>', 'program')
+  .addHelpText('after', '\nExample:\n  ebpf-wasm disasm checksum.bin')
+  .action(action((file: string) => disasmCommand(file)));
+
+program.parse();

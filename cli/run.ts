@@ -1,0 +1,75 @@
+// `ebpf-wasm run`: runs a program on the checked interpreter over a block of memory
+// (r1 = its address, r2 = its length) and prints r0.
+import { readFileSync } from 'node:fs';
+import { CONFORMANCE_HELPERS, formatInstruction, GuestMemory, Interpreter, type TraceEvent } from '../index.js';
+import { loadProgram, parseHexBytes, readInput } from './input.js';
+import { UsageError } from './errors.js';
+
+export interface RunOptions {
+  mem?: string;
+  memFile?: string;
+  trace?: boolean;
+  budget?: string;
+  json?: boolean;
+}
+
+function hex64(v: bigint): string {
+  return `0x${v.toString(16)}`;
+}
+
+function formatTrace(e: TraceEvent): string {
+  const regs = e.registers
+    .map((v, r) => ((e.initialized >> r) & 1 ? `r${r}=${hex64(v)}` : ''))
+    .filter((s) => s !== '')
+    .join(' ');
+  return `${String(e.pc).padStart(5)}  ${'  '.repeat(e.depth)}${formatInstruction(e.insn).padEnd(28)} ${regs}`;
+}
+
+export function runCommand(file: string, options: RunOptions): void {
+  const program = loadProgram(file);
+  let mem = program.mem ?? new Uint8Array(0);
+  if (options.mem !== undefined) mem = parseHexBytes(options.mem, '--mem');
+  if (options.memFile !== undefined) {
+    readInput(options.memFile);
+    mem = new Uint8Array(readFileSync(options.memFile));
+  }
+  const budget = options.budget === undefined ? undefined : Number(options.budget);
+  if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) throw new UsageError(`--budget: '${options.budget}' is not a positive integer`);
+
+  const memory = new GuestMemory();
+  const block = mem.length > 0 ? memory.allocate(mem.length, 'input memory') : undefined;
+  if (block) memory.bytes.set(mem, block.start);
+  const address = block?.start ?? 0;
+  const lines: string[] = [];
+  const vm = new Interpreter(program.insns, {
+    memory,
+    helpers: CONFORMANCE_HELPERS,
+    ...(budget !== undefined ? { budget } : {}),
+    ...(options.trace ? { trace: (e: TraceEvent) => lines.push(formatTrace(e)) } : {}),
+  });
+  let result;
+  try {
+    result = vm.run({ args: [address, mem.length], packet: { start: address, end: address + mem.length } });
+  } finally {
+    if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  const memOut = block ? memory.bytes.slice(block.start, block.end) : new Uint8Array(0);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({
+      file,
+      r0: hex64(result.r0),
+      instructions: result.instructions,
+      ...(program.expected !== undefined ? { expected: hex64(program.expected), matches: program.expected === result.r0 } : {}),
+      memory: Buffer.from(memOut).toString('hex'),
+    })}\n`);
+    return;
+  }
+  const signed = BigInt.asIntN(64, result.r0);
+  process.stdout.write(`r0 = ${hex64(result.r0)} (${signed})\n`);
+  process.stdout.write(`executed ${result.instructions} instructions\n`);
+  if (program.expected !== undefined) {
+    const ok = program.expected === result.r0;
+    process.stdout.write(`expected ${hex64(program.expected)}: ${ok ? 'ok' : 'MISMATCH'}\n`);
+    if (!ok) process.exitCode = 1;
+  }
+}

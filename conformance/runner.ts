@@ -1,0 +1,146 @@
+// Runs bpf_conformance `.data` tests: derives each test's ISA version and conformance groups from
+// the opcode table (as the upstream runner does), skips what the configuration excludes, runs the
+// rest on an engine, and tallies pass/fail/skip in total and per conformance group.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { assemble } from '../isa/assembler.js';
+import { BpfError } from '../isa/errors.js';
+import { decode, type Instruction } from '../isa/instruction.js';
+import { GROUPS, specOf, type Group, type IsaVersion } from '../isa/opcodes.js';
+import { parseDataFile, rawToBytes, type DataTest } from './data-file.js';
+import { runProgram, type EngineName } from './execute.js';
+
+/** What a runner is configured to run. */
+export interface ConformanceOptions {
+  readonly engine: EngineName;
+  /** Highest ISA version to run (default 4). */
+  readonly cpuVersion?: IsaVersion;
+  /** Groups to run (default: all that the engines implement, callx and packet included). */
+  readonly groups?: readonly Group[];
+}
+
+export type Outcome = 'pass' | 'fail' | 'skip';
+
+/** The result of one file. */
+export interface TestResult {
+  readonly file: string;
+  readonly outcome: Outcome;
+  /** Most specific conformance group the test needs. */
+  readonly group?: Group;
+  readonly version?: IsaVersion;
+  readonly expected?: string;
+  readonly actual?: string;
+  readonly reason?: string;
+}
+
+/** Totals of a run. */
+export interface ConformanceReport {
+  readonly results: readonly TestResult[];
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly byGroup: Readonly<Record<string, { passed: number; failed: number; skipped: number }>>;
+}
+
+/** Groups that imply others (RFC 9669 2.4). */
+const IMPLIES: Partial<Record<Group, Group>> = { base64: 'base32', atomic64: 'atomic32', divmul64: 'divmul32' };
+/** From most to least specific, for naming the one group a test is counted under. */
+const SPECIFICITY: readonly Group[] = ['callx', 'packet', 'atomic64', 'atomic32', 'divmul64', 'divmul32', 'base64', 'base32'];
+
+/** The ISA version and groups a program needs, from the opcode table. */
+export function requirements(insns: readonly Instruction[]): { version: IsaVersion; groups: Set<Group> } {
+  let version: IsaVersion = 1;
+  const groups = new Set<Group>();
+  for (const insn of insns) {
+    const row = specOf(insn.op);
+    if (row.version > version) version = row.version;
+    for (const g of row.groups) {
+      groups.add(g);
+      const implied = IMPLIES[g];
+      if (implied) groups.add(implied);
+    }
+  }
+  return { version, groups };
+}
+
+/** The program of a parsed test as instructions. */
+export function testProgram(test: DataTest, file: string): Instruction[] {
+  if (test.raw) return decode(rawToBytes(test.raw, file));
+  if (test.asm !== undefined) return assemble(test.asm, { source: file, firstLine: test.asmLine ?? 1 });
+  return [];
+}
+
+function hex(v: bigint): string {
+  return `0x${v.toString(16)}`;
+}
+
+function runOne(path: string, options: ConformanceOptions, enabled: Set<Group>): TestResult {
+  const file = basename(path);
+  const test = parseDataFile(readFileSync(path, 'utf8'), file);
+  if (!test) return { file, outcome: 'skip', reason: 'no result or error section (skipped as upstream does)' };
+
+  let insns: Instruction[];
+  try {
+    insns = testProgram(test, file);
+  } catch (err) {
+    if (test.expectsError) return { file, outcome: 'pass', expected: `error ${test.error ?? ''}`.trim(), actual: `error: ${(err as Error).message}` };
+    throw err;
+  }
+  const { version, groups } = requirements(insns);
+  const group = SPECIFICITY.find((g) => groups.has(g));
+  const base = { file, version, ...(group ? { group } : {}) };
+  if (version > (options.cpuVersion ?? 4)) return { ...base, outcome: 'skip', reason: `needs ISA v${version}` };
+  const missing = [...groups].filter((g) => !enabled.has(g));
+  if (missing.length) return { ...base, outcome: 'skip', reason: `needs group ${missing.join(', ')}` };
+
+  const expected = test.expectsError ? `error${test.error ? ` ${test.error}` : ''}` : hex(test.result ?? 0n);
+  try {
+    const r0 = runProgram(insns, test.mem, options.engine);
+    const actual = hex(r0);
+    if (!test.expectsError && r0 === test.result) return { ...base, outcome: 'pass', expected, actual };
+    return { ...base, outcome: 'fail', expected, actual };
+  } catch (err) {
+    if (!(err instanceof BpfError)) throw err;
+    const actual = `error: ${err.message}`;
+    return { ...base, outcome: test.expectsError ? 'pass' : 'fail', expected, actual };
+  }
+}
+
+/** The `.data` files of a directory, sorted, not recursive; or the file itself. */
+export function dataFiles(path: string): string[] {
+  if (statSync(path).isFile()) return [path];
+  return readdirSync(path).filter((f) => f.endsWith('.data')).sort().map((f) => join(path, f));
+}
+
+/** Runs every `.data` file found in the given paths. */
+export function runConformance(paths: readonly string[], options: ConformanceOptions): ConformanceReport {
+  const enabled = new Set<Group>(options.groups ?? GROUPS);
+  for (const g of [...enabled]) {
+    const implied = IMPLIES[g];
+    if (implied) enabled.add(implied);
+  }
+  const results: TestResult[] = [];
+  for (const path of paths) {
+    for (const file of dataFiles(path)) {
+      try {
+        results.push(runOne(file, options, enabled));
+      } catch (err) {
+        results.push({ file: basename(file), outcome: 'fail', actual: `error: ${(err as Error).message}`, reason: 'could not be run' });
+      }
+    }
+  }
+  const byGroup: Record<string, { passed: number; failed: number; skipped: number }> = {};
+  for (const r of results) {
+    const g = (byGroup[r.group ?? 'none'] ??= { passed: 0, failed: 0, skipped: 0 });
+    if (r.outcome === 'pass') g.passed++;
+    else if (r.outcome === 'fail') g.failed++;
+    else g.skipped++;
+  }
+  return {
+    results,
+    passed: results.filter((r) => r.outcome === 'pass').length,
+    failed: results.filter((r) => r.outcome === 'fail').length,
+    skipped: results.filter((r) => r.outcome === 'skip').length,
+    byGroup,
+  };
+}

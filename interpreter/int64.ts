@@ -1,0 +1,152 @@
+// 64-bit arithmetic on (hi, lo) pairs of signed 32-bit halves, for the interpreter's hot path:
+// no BigInt except for the rare division of operands that do not fit in 32 bits.
+// Results go to registers `lo[d]`, `hi[d]` of the caller's register arrays.
+
+/** High 32 bits of the unsigned 64-bit product of two u32 values, as an int32. */
+export function mulHighU32(a: number, b: number): number {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const t0 = a0 * b0;
+  const t1 = a1 * b0 + (t0 >>> 16);
+  const t2 = a0 * b1 + (t1 & 0xffff);
+  return (a1 * b1 + (t1 >>> 16) + (t2 >>> 16)) | 0;
+}
+
+/** lo[d]:hi[d] = (ah:al) * (bh:bl) modulo 2^64. */
+export function mul64(lo: Int32Array, hi: Int32Array, d: number, al: number, ah: number, bl: number, bh: number): void {
+  hi[d] = (mulHighU32(al, bl) + Math.imul(al, bh) + Math.imul(ah, bl)) | 0;
+  lo[d] = Math.imul(al, bl);
+}
+
+function toBig(l: number, h: number): bigint {
+  return (BigInt(h) << 32n) | BigInt(l >>> 0);
+}
+
+function setBig(lo: Int32Array, hi: Int32Array, d: number, v: bigint): void {
+  lo[d] = Number(BigInt.asIntN(32, v));
+  hi[d] = Number(BigInt.asIntN(32, v >> 32n));
+}
+
+/** Writes a safe integer into lo[d]:hi[d] as a 64-bit two's complement value. */
+export function setNumber(lo: Int32Array, hi: Int32Array, d: number, v: number): void {
+  lo[d] = v | 0;
+  hi[d] = Math.floor(v / 4294967296) | 0;
+}
+
+/** Unsigned 64-bit division and modulo; by zero: quotient 0, remainder the dividend (RFC 9669 4.1). */
+export function udivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number, ah: number, bl: number, bh: number, modulo: boolean): void {
+  if (bl === 0 && bh === 0) {
+    if (!modulo) lo[d] = hi[d] = 0;
+    return;
+  }
+  if (ah === 0 && bh === 0) {
+    const a = al >>> 0;
+    const b = bl >>> 0;
+    lo[d] = modulo ? a % b : Math.floor(a / b);
+    hi[d] = 0;
+    return;
+  }
+  const a = BigInt.asUintN(64, toBig(al, ah));
+  const b = BigInt.asUintN(64, toBig(bl, bh));
+  setBig(lo, hi, d, modulo ? a % b : a / b);
+}
+
+/**
+ * Signed 64-bit division and modulo, truncating toward zero (RFC 9669 4.1): by zero, quotient 0
+ * and remainder the dividend; INT64_MIN / -1 is INT64_MIN and INT64_MIN % -1 is 0.
+ */
+export function sdivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number, ah: number, bl: number, bh: number, modulo: boolean): void {
+  if (bl === 0 && bh === 0) {
+    if (!modulo) lo[d] = hi[d] = 0;
+    return;
+  }
+  if (ah === al >> 31 && bh === bl >> 31) {
+    // Both fit in int32: the exact result fits in a double (2^31 at most in magnitude).
+    setNumber(lo, hi, d, modulo ? (al % bl) | 0 : Math.trunc(al / bl));
+    return;
+  }
+  const a = toBig(al, ah);
+  const b = toBig(bl, bh);
+  // BigInt division truncates toward zero, as BPF does; INT64_MIN / -1 wraps back to INT64_MIN.
+  setBig(lo, hi, d, modulo ? a % b : a / b);
+}
+
+/** Unsigned 32-bit division and modulo into lo[d] with hi[d] = 0; modulo by zero keeps the low half. */
+export function udivmod32(lo: Int32Array, hi: Int32Array, d: number, a: number, b: number, modulo: boolean): void {
+  const bu = b >>> 0;
+  if (bu === 0) {
+    if (!modulo) lo[d] = 0;
+  } else {
+    const au = a >>> 0;
+    lo[d] = modulo ? au % bu : Math.floor(au / bu);
+  }
+  hi[d] = 0;
+}
+
+/** Signed 32-bit division and modulo into lo[d] with hi[d] = 0; INT32_MIN / -1 is INT32_MIN. */
+export function sdivmod32(lo: Int32Array, hi: Int32Array, d: number, a: number, b: number, modulo: boolean): void {
+  if (b === 0) {
+    if (!modulo) lo[d] = 0;
+  } else {
+    lo[d] = modulo ? (a % b) | 0 : Math.trunc(a / b) | 0;
+  }
+  hi[d] = 0;
+}
+
+/** Reverses the bytes of a 32-bit value. */
+export function bswap32(v: number): number {
+  return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);
+}
+
+/** Reverses the bytes of the low 16 bits. */
+export function bswap16(v: number): number {
+  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
+}
+
+/** lo[d]:hi[d] <<= n (n already masked to 0..63). */
+export function lsh64(lo: Int32Array, hi: Int32Array, d: number, n: number): void {
+  if (n === 0) return;
+  if (n < 32) {
+    hi[d] = (hi[d]! << n) | (lo[d]! >>> (32 - n));
+    lo[d] = lo[d]! << n;
+  } else {
+    hi[d] = lo[d]! << (n - 32);
+    lo[d] = 0;
+  }
+}
+
+/** lo[d]:hi[d] >>= n, logical (n masked to 0..63). */
+export function rsh64(lo: Int32Array, hi: Int32Array, d: number, n: number): void {
+  if (n === 0) return;
+  if (n < 32) {
+    lo[d] = (lo[d]! >>> n) | (hi[d]! << (32 - n));
+    hi[d] = hi[d]! >>> n;
+  } else {
+    lo[d] = hi[d]! >>> (n - 32);
+    hi[d] = 0;
+  }
+}
+
+/** lo[d]:hi[d] >>= n, arithmetic (n masked to 0..63). */
+export function arsh64(lo: Int32Array, hi: Int32Array, d: number, n: number): void {
+  if (n === 0) return;
+  if (n < 32) {
+    lo[d] = (lo[d]! >>> n) | (hi[d]! << (32 - n));
+    hi[d] = hi[d]! >> n;
+  } else {
+    lo[d] = hi[d]! >> (n - 32);
+    hi[d] = hi[d]! >> 31;
+  }
+}
+
+/** Unsigned 64-bit a > b. */
+export function gtU64(al: number, ah: number, bl: number, bh: number): boolean {
+  return ah === bh ? al >>> 0 > bl >>> 0 : ah >>> 0 > bh >>> 0;
+}
+
+/** Signed 64-bit a > b. */
+export function gtS64(al: number, ah: number, bl: number, bh: number): boolean {
+  return ah === bh ? al >>> 0 > bl >>> 0 : ah > bh;
+}

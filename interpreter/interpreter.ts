@@ -1,0 +1,525 @@
+// The checked interpreter: the executable specification of BPF (RFC 9669) over the shared guest
+// memory. Every access is checked against the region table; registers are read only after they
+// are written (as Linux's verifier demands); runs stop at an instruction budget.
+// Registers are kept as signed 32-bit halves (lo, hi) so the hot path needs no BigInt.
+import { Op } from '../isa/opcodes.js';
+import type { Instruction } from '../isa/instruction.js';
+import { FRAME_POINTER } from '../isa/fields.js';
+import { HelperCall, type HelperSpec, type HelperTable } from '../helpers/table.js';
+import type { GuestMemory, Region } from '../runtime/memory.js';
+import {
+  BudgetExhaustedError, CallDepthError, FellOffEndError, HelperFailedError, MemoryFaultError,
+  UninitializedRegisterError, UnsupportedInstructionError,
+} from './errors.js';
+import {
+  arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, rsh64, sdivmod32, sdivmod64, udivmod32, udivmod64,
+} from './int64.js';
+import { ARG_REGS_MASK, prepare, type PreparedProgram } from './prepare.js';
+
+/** Bytes of stack per call frame (Linux MAX_BPF_STACK). */
+export const FRAME_BYTES = 512;
+/** Call frames, the main program's included (Linux MAX_CALL_FRAMES). */
+export const MAX_FRAMES = 8;
+/** Default instruction budget of one run. */
+export const DEFAULT_BUDGET = 100_000_000;
+/**
+ * High half of a function pointer made by `lddw rX, func` (src 4); the low half is the slot of the
+ * function's first instruction. callx with any other value calls the helper of that id.
+ */
+export const FUNCTION_POINTER_TAG = 1;
+
+/** Slot value past the last instruction: reaching it is falling off the end. */
+const END_OF_PROGRAM = 255;
+
+/** One traced step, reported before the instruction at `pc` runs. */
+export interface TraceEvent {
+  readonly pc: number;
+  readonly depth: number;
+  readonly insn: Instruction;
+  /** r0..r10 before the instruction, as unsigned 64-bit values. */
+  readonly registers: readonly bigint[];
+  /** Bit n set when rn holds a value. */
+  readonly initialized: number;
+}
+
+/** How the interpreter runs. */
+export interface InterpreterOptions {
+  readonly memory: GuestMemory;
+  readonly helpers: HelperTable;
+  /** Instructions one run may execute before it stops with BudgetExhaustedError. */
+  readonly budget?: number;
+  /** Called before every instruction; slows the run down. */
+  readonly trace?: (event: TraceEvent) => void;
+}
+
+/** Inputs of one run. */
+export interface RunArgs {
+  /** r1..r5 at entry; registers not given start uninitialized. */
+  readonly args?: readonly (number | bigint)[];
+  /** Packet bounds for the legacy ABS/IND loads, as guest addresses [start, end). */
+  readonly packet?: { readonly start: number; readonly end: number };
+}
+
+/** Outcome of one run. */
+export interface RunResult {
+  /** r0 at exit, unsigned. */
+  readonly r0: bigint;
+  /** Instructions executed. */
+  readonly instructions: number;
+}
+
+/** Runs one prepared program on a guest memory. */
+export class Interpreter {
+  readonly program: PreparedProgram;
+  private readonly memory: GuestMemory;
+  private readonly budget: number;
+  private readonly trace: ((event: TraceEvent) => void) | undefined;
+  private readonly rl = new Int32Array(11);
+  private readonly rh = new Int32Array(11);
+  private stack: Region | undefined;
+  private registerFile: Region | undefined;
+  private call: HelperCall | undefined;
+  private ops: Uint8Array;
+  private packetStart = 0;
+  private packetEnd = 0;
+  // Last region hit by a read and by a write: most accesses repeat it.
+  private readStart = 0;
+  private readEnd = 0;
+  private writeStart = 0;
+  private writeEnd = 0;
+
+  constructor(program: PreparedProgram | readonly Instruction[], options: InterpreterOptions) {
+    this.program = 'ops' in program ? program : prepare(program, options.helpers);
+    this.memory = options.memory;
+    this.budget = options.budget ?? DEFAULT_BUDGET;
+    this.trace = options.trace;
+    this.ops = new Uint8Array(this.program.slots + 1);
+    this.ops.set(this.program.ops);
+    this.ops[this.program.slots] = END_OF_PROGRAM;
+  }
+
+  /** Frees the stack and register file this interpreter took from guest memory. */
+  dispose(): void {
+    if (this.stack) this.memory.free(this.stack);
+    if (this.registerFile) this.memory.free(this.registerFile);
+    this.stack = this.registerFile = this.call = undefined;
+  }
+
+  /** Guest address of the register file helpers read their arguments from. */
+  registerFileAddress(): number {
+    this.ensureRegions();
+    return this.registerFile!.start;
+  }
+
+  private ensureRegions(): void {
+    if (!this.stack) {
+      this.stack = this.memory.allocate(FRAME_BYTES * MAX_FRAMES, 'stack');
+      this.registerFile = this.memory.allocate(8 * 11, 'register file');
+      this.call = new HelperCall(this.memory, this.registerFile.start);
+    }
+  }
+
+  private forgetRegions(): void {
+    this.readStart = this.readEnd = this.writeStart = this.writeEnd = 0;
+  }
+
+  /** Zeroes and exposes the frame at `depth` (0 = main); returns its frame pointer. */
+  private enterFrame(depth: number): number {
+    const top = this.stack!.end;
+    const bottom = top - FRAME_BYTES * (depth + 1);
+    this.memory.bytes.fill(0, bottom, bottom + FRAME_BYTES);
+    this.memory.setStart(this.stack!, bottom);
+    this.forgetRegions();
+    return top - FRAME_BYTES * depth;
+  }
+
+  private leaveFrame(depth: number): void {
+    this.memory.setStart(this.stack!, this.stack!.end - FRAME_BYTES * (depth + 1));
+    this.forgetRegions();
+  }
+
+  /** Checks [reg + off, +size) for a read or write and returns the address. */
+  private address(pc: number, reg: number, off: number, size: number, write: boolean): number {
+    const a = (this.rl[reg]! >>> 0) + off;
+    if (write ? a >= this.writeStart && a + size <= this.writeEnd : a >= this.readStart && a + size <= this.readEnd) {
+      if (this.rh[reg] === 0) return a;
+    }
+    return this.slowAddress(pc, reg, off, size, write);
+  }
+
+  private slowAddress(pc: number, reg: number, off: number, size: number, write: boolean): number {
+    const full = ((BigInt(this.rh[reg]!) << 32n) | BigInt(this.rl[reg]! >>> 0)) + BigInt(off);
+    const access = write ? 'write' : 'read';
+    if (this.rh[reg] !== 0 || full < 0n) {
+      throw new MemoryFaultError(pc, BigInt.asUintN(64, full), size, access, 'is outside guest memory');
+    }
+    const a = Number(full);
+    const region = this.memory.find(a, size);
+    if (!region) {
+      const near = this.memory.near(a);
+      throw new MemoryFaultError(pc, full, size, access, near ? `is outside region '${near.name}' [0x${near.start.toString(16)}, 0x${near.end.toString(16)})` : 'is in no region');
+    }
+    if (write) {
+      if (!region.writable) throw new MemoryFaultError(pc, full, size, access, `is in read-only region '${region.name}'`);
+      this.writeStart = region.start;
+      this.writeEnd = region.end;
+    } else {
+      this.readStart = region.start;
+      this.readEnd = region.end;
+    }
+    return a;
+  }
+
+  /** Atomics must be naturally aligned, as in Linux. */
+  private atomicAddress(pc: number, reg: number, off: number, size: number): number {
+    const a = this.address(pc, reg, off, size, true);
+    if ((a & (size - 1)) !== 0) throw new MemoryFaultError(pc, BigInt(a), size, 'write', 'is misaligned for an atomic operation');
+    this.address(pc, reg, off, size, false);
+    return a;
+  }
+
+  /** Runs a helper with r1..r5 spilled to the register file; returns true when it asked to stop. */
+  private callHelper(pc: number, helper: HelperSpec): boolean {
+    const v = this.memory.view;
+    const base = this.registerFile!.start;
+    for (let i = 1; i <= 5; i++) {
+      v.setInt32(base + i * 8, this.rl[i]!, true);
+      v.setInt32(base + i * 8 + 4, this.rh[i]!, true);
+    }
+    const call = this.call!;
+    call.stopRequested = false;
+    try {
+      helper.impl(call);
+    } catch (err) {
+      throw new HelperFailedError(pc, helper.name, err);
+    }
+    this.memory.refresh();
+    this.forgetRegions();
+    const after = this.memory.view;
+    this.rl[0] = after.getInt32(base, true);
+    this.rh[0] = after.getInt32(base + 4, true);
+    return call.stopRequested;
+  }
+
+  private traceStep(pc: number, depth: number, init: number): void {
+    const registers: bigint[] = [];
+    for (let r = 0; r <= FRAME_POINTER; r++) registers.push((BigInt(this.rh[r]! >>> 0) << 32n) | BigInt(this.rl[r]! >>> 0));
+    this.trace!({ pc, depth, insn: this.insnAt(pc)!, registers, initialized: init });
+  }
+
+  private bySlot: (Instruction | undefined)[] | undefined;
+
+  /** The instruction starting at a slot, if one does. */
+  private insnAt(pc: number): Instruction | undefined {
+    if (!this.bySlot) {
+      this.bySlot = new Array(this.program.slots);
+      for (const insn of this.program.insns) this.bySlot[insn.pc] = insn;
+    }
+    return this.bySlot[pc];
+  }
+
+  /** Runs the program from its first instruction. */
+  run(input: RunArgs = {}): RunResult {
+    this.ensureRegions();
+    this.memory.refresh();
+    const { rl, rh } = this;
+    const args = input.args ?? [];
+    let init = 1 << FRAME_POINTER;
+    rl.fill(0);
+    rh.fill(0);
+    args.forEach((value, i) => {
+      const v = BigInt.asUintN(64, BigInt(value));
+      rl[i + 1] = Number(BigInt.asIntN(32, v));
+      rh[i + 1] = Number(BigInt.asIntN(32, v >> 32n));
+      init |= 1 << (i + 1);
+    });
+    this.packetStart = input.packet?.start ?? 0;
+    this.packetEnd = input.packet?.end ?? 0;
+    rl[FRAME_POINTER] = this.enterFrame(0);
+
+    const p = this.program;
+    const ops = this.ops;
+    const { dst, src, off, imm, immHi, reads, writes, helpers } = p;
+    const trace = this.trace;
+    let dv = this.memory.view;
+    let remaining = this.budget;
+    let depth = 0;
+    const returnPcs: number[] = [];
+    const savedInit: number[] = [];
+    const savedRegs: number[] = [];
+    let pc = 0;
+
+    for (;;) {
+      if (--remaining < 0) throw new BudgetExhaustedError(pc, this.budget);
+      const needs = reads[pc]!;
+      if ((needs & init) !== needs) throw new UninitializedRegisterError(pc, 31 - Math.clz32(needs & ~init & -(needs & ~init)));
+      init |= writes[pc]!;
+      if (trace !== undefined) this.traceStep(pc, depth, init);
+      const d = dst[pc]!;
+      const s = src[pc]!;
+      const k = imm[pc]!;
+      switch (ops[pc]) {
+        // ALU64 --------------------------------------------------------------------------------
+        case Op.Add64K: { const t = (rl[d]! >>> 0) + (k >>> 0); rl[d] = t; rh[d] = rh[d]! + (k >> 31) + (t > 0xffffffff ? 1 : 0); break; }
+        case Op.Add64X: { const t = (rl[d]! >>> 0) + (rl[s]! >>> 0); rl[d] = t; rh[d] = rh[d]! + rh[s]! + (t > 0xffffffff ? 1 : 0); break; }
+        case Op.Sub64K: { const t = (rl[d]! >>> 0) - (k >>> 0); rl[d] = t; rh[d] = rh[d]! - (k >> 31) - (t < 0 ? 1 : 0); break; }
+        case Op.Sub64X: { const t = (rl[d]! >>> 0) - (rl[s]! >>> 0); rl[d] = t; rh[d] = rh[d]! - rh[s]! - (t < 0 ? 1 : 0); break; }
+        case Op.Mul64K: mul64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31); break;
+        case Op.Mul64X: mul64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!); break;
+        case Op.Div64K: udivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, false); break;
+        case Op.Div64X: udivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, false); break;
+        case Op.Sdiv64K: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, false); break;
+        case Op.Sdiv64X: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, false); break;
+        case Op.Mod64K: udivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, true); break;
+        case Op.Mod64X: udivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, true); break;
+        case Op.Smod64K: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, true); break;
+        case Op.Smod64X: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, true); break;
+        case Op.Or64K: rl[d] = rl[d]! | k; rh[d] = rh[d]! | (k >> 31); break;
+        case Op.Or64X: rl[d] = rl[d]! | rl[s]!; rh[d] = rh[d]! | rh[s]!; break;
+        case Op.And64K: rl[d] = rl[d]! & k; rh[d] = rh[d]! & (k >> 31); break;
+        case Op.And64X: rl[d] = rl[d]! & rl[s]!; rh[d] = rh[d]! & rh[s]!; break;
+        case Op.Xor64K: rl[d] = rl[d]! ^ k; rh[d] = rh[d]! ^ (k >> 31); break;
+        case Op.Xor64X: rl[d] = rl[d]! ^ rl[s]!; rh[d] = rh[d]! ^ rh[s]!; break;
+        case Op.Lsh64K: lsh64(rl, rh, d, k & 63); break;
+        case Op.Lsh64X: lsh64(rl, rh, d, rl[s]! & 63); break;
+        case Op.Rsh64K: rsh64(rl, rh, d, k & 63); break;
+        case Op.Rsh64X: rsh64(rl, rh, d, rl[s]! & 63); break;
+        case Op.Arsh64K: arsh64(rl, rh, d, k & 63); break;
+        case Op.Arsh64X: arsh64(rl, rh, d, rl[s]! & 63); break;
+        case Op.Neg64: { const l = rl[d]!; rl[d] = -l; rh[d] = ~rh[d]! + (l === 0 ? 1 : 0); break; }
+        case Op.Mov64K: rl[d] = k; rh[d] = k >> 31; break;
+        case Op.Mov64X: rl[d] = rl[s]!; rh[d] = rh[s]!; break;
+        case Op.Movsx64_8: { const v = (rl[s]! << 24) >> 24; rl[d] = v; rh[d] = v >> 31; break; }
+        case Op.Movsx64_16: { const v = (rl[s]! << 16) >> 16; rl[d] = v; rh[d] = v >> 31; break; }
+        case Op.Movsx64_32: { const v = rl[s]!; rl[d] = v; rh[d] = v >> 31; break; }
+
+        // ALU (32-bit): results are zero-extended --------------------------------------------
+        case Op.Add32K: rl[d] = rl[d]! + k; rh[d] = 0; break;
+        case Op.Add32X: rl[d] = rl[d]! + rl[s]!; rh[d] = 0; break;
+        case Op.Sub32K: rl[d] = rl[d]! - k; rh[d] = 0; break;
+        case Op.Sub32X: rl[d] = rl[d]! - rl[s]!; rh[d] = 0; break;
+        case Op.Mul32K: rl[d] = Math.imul(rl[d]!, k); rh[d] = 0; break;
+        case Op.Mul32X: rl[d] = Math.imul(rl[d]!, rl[s]!); rh[d] = 0; break;
+        case Op.Div32K: udivmod32(rl, rh, d, rl[d]!, k, false); break;
+        case Op.Div32X: udivmod32(rl, rh, d, rl[d]!, rl[s]!, false); break;
+        case Op.Sdiv32K: sdivmod32(rl, rh, d, rl[d]!, k, false); break;
+        case Op.Sdiv32X: sdivmod32(rl, rh, d, rl[d]!, rl[s]!, false); break;
+        case Op.Mod32K: udivmod32(rl, rh, d, rl[d]!, k, true); break;
+        case Op.Mod32X: udivmod32(rl, rh, d, rl[d]!, rl[s]!, true); break;
+        case Op.Smod32K: sdivmod32(rl, rh, d, rl[d]!, k, true); break;
+        case Op.Smod32X: sdivmod32(rl, rh, d, rl[d]!, rl[s]!, true); break;
+        case Op.Or32K: rl[d] = rl[d]! | k; rh[d] = 0; break;
+        case Op.Or32X: rl[d] = rl[d]! | rl[s]!; rh[d] = 0; break;
+        case Op.And32K: rl[d] = rl[d]! & k; rh[d] = 0; break;
+        case Op.And32X: rl[d] = rl[d]! & rl[s]!; rh[d] = 0; break;
+        case Op.Xor32K: rl[d] = rl[d]! ^ k; rh[d] = 0; break;
+        case Op.Xor32X: rl[d] = rl[d]! ^ rl[s]!; rh[d] = 0; break;
+        case Op.Lsh32K: rl[d] = rl[d]! << (k & 31); rh[d] = 0; break;
+        case Op.Lsh32X: rl[d] = rl[d]! << (rl[s]! & 31); rh[d] = 0; break;
+        case Op.Rsh32K: rl[d] = rl[d]! >>> (k & 31); rh[d] = 0; break;
+        case Op.Rsh32X: rl[d] = rl[d]! >>> (rl[s]! & 31); rh[d] = 0; break;
+        case Op.Arsh32K: rl[d] = rl[d]! >> (k & 31); rh[d] = 0; break;
+        case Op.Arsh32X: rl[d] = rl[d]! >> (rl[s]! & 31); rh[d] = 0; break;
+        case Op.Neg32: rl[d] = -rl[d]!; rh[d] = 0; break;
+        case Op.Mov32K: rl[d] = k; rh[d] = 0; break;
+        case Op.Mov32X: rl[d] = rl[s]!; rh[d] = 0; break;
+        case Op.Movsx32_8: rl[d] = (rl[s]! << 24) >> 24; rh[d] = 0; break;
+        case Op.Movsx32_16: rl[d] = (rl[s]! << 16) >> 16; rh[d] = 0; break;
+
+        // Byte order: to-little is a truncation on this little-endian machine ------------------
+        case Op.Le16: rl[d] = rl[d]! & 0xffff; rh[d] = 0; break;
+        case Op.Le32: rh[d] = 0; break;
+        case Op.Le64: break;
+        case Op.Be16: case Op.Bswap16: rl[d] = bswap16(rl[d]!); rh[d] = 0; break;
+        case Op.Be32: case Op.Bswap32: rl[d] = bswap32(rl[d]!); rh[d] = 0; break;
+        case Op.Be64: case Op.Bswap64: { const l = rl[d]!; rl[d] = bswap32(rh[d]!); rh[d] = bswap32(l); break; }
+
+        // Jumps --------------------------------------------------------------------------------
+        case Op.Ja: pc += off[pc]!; break;
+        case Op.Ja32: pc += k; break;
+        case Op.Jeq64K: if (rl[d] === k && rh[d] === k >> 31) pc += off[pc]!; break;
+        case Op.Jeq64X: if (rl[d] === rl[s] && rh[d] === rh[s]) pc += off[pc]!; break;
+        case Op.Jne64K: if (rl[d] !== k || rh[d] !== k >> 31) pc += off[pc]!; break;
+        case Op.Jne64X: if (rl[d] !== rl[s] || rh[d] !== rh[s]) pc += off[pc]!; break;
+        case Op.Jset64K: if ((rl[d]! & k) !== 0 || (rh[d]! & (k >> 31)) !== 0) pc += off[pc]!; break;
+        case Op.Jset64X: if ((rl[d]! & rl[s]!) !== 0 || (rh[d]! & rh[s]!) !== 0) pc += off[pc]!; break;
+        case Op.Jgt64K: if (gtU64(rl[d]!, rh[d]!, k, k >> 31)) pc += off[pc]!; break;
+        case Op.Jgt64X: if (gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += off[pc]!; break;
+        case Op.Jge64K: if (!gtU64(k, k >> 31, rl[d]!, rh[d]!)) pc += off[pc]!; break;
+        case Op.Jge64X: if (!gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += off[pc]!; break;
+        case Op.Jlt64K: if (gtU64(k, k >> 31, rl[d]!, rh[d]!)) pc += off[pc]!; break;
+        case Op.Jlt64X: if (gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += off[pc]!; break;
+        case Op.Jle64K: if (!gtU64(rl[d]!, rh[d]!, k, k >> 31)) pc += off[pc]!; break;
+        case Op.Jle64X: if (!gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += off[pc]!; break;
+        case Op.Jsgt64K: if (gtS64(rl[d]!, rh[d]!, k, k >> 31)) pc += off[pc]!; break;
+        case Op.Jsgt64X: if (gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += off[pc]!; break;
+        case Op.Jsge64K: if (!gtS64(k, k >> 31, rl[d]!, rh[d]!)) pc += off[pc]!; break;
+        case Op.Jsge64X: if (!gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += off[pc]!; break;
+        case Op.Jslt64K: if (gtS64(k, k >> 31, rl[d]!, rh[d]!)) pc += off[pc]!; break;
+        case Op.Jslt64X: if (gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += off[pc]!; break;
+        case Op.Jsle64K: if (!gtS64(rl[d]!, rh[d]!, k, k >> 31)) pc += off[pc]!; break;
+        case Op.Jsle64X: if (!gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += off[pc]!; break;
+        case Op.Jeq32K: if (rl[d] === k) pc += off[pc]!; break;
+        case Op.Jeq32X: if (rl[d] === rl[s]) pc += off[pc]!; break;
+        case Op.Jne32K: if (rl[d] !== k) pc += off[pc]!; break;
+        case Op.Jne32X: if (rl[d] !== rl[s]) pc += off[pc]!; break;
+        case Op.Jset32K: if ((rl[d]! & k) !== 0) pc += off[pc]!; break;
+        case Op.Jset32X: if ((rl[d]! & rl[s]!) !== 0) pc += off[pc]!; break;
+        case Op.Jgt32K: if (rl[d]! >>> 0 > k >>> 0) pc += off[pc]!; break;
+        case Op.Jgt32X: if (rl[d]! >>> 0 > rl[s]! >>> 0) pc += off[pc]!; break;
+        case Op.Jge32K: if (rl[d]! >>> 0 >= k >>> 0) pc += off[pc]!; break;
+        case Op.Jge32X: if (rl[d]! >>> 0 >= rl[s]! >>> 0) pc += off[pc]!; break;
+        case Op.Jlt32K: if (rl[d]! >>> 0 < k >>> 0) pc += off[pc]!; break;
+        case Op.Jlt32X: if (rl[d]! >>> 0 < rl[s]! >>> 0) pc += off[pc]!; break;
+        case Op.Jle32K: if (rl[d]! >>> 0 <= k >>> 0) pc += off[pc]!; break;
+        case Op.Jle32X: if (rl[d]! >>> 0 <= rl[s]! >>> 0) pc += off[pc]!; break;
+        case Op.Jsgt32K: if (rl[d]! > k) pc += off[pc]!; break;
+        case Op.Jsgt32X: if (rl[d]! > rl[s]!) pc += off[pc]!; break;
+        case Op.Jsge32K: if (rl[d]! >= k) pc += off[pc]!; break;
+        case Op.Jsge32X: if (rl[d]! >= rl[s]!) pc += off[pc]!; break;
+        case Op.Jslt32K: if (rl[d]! < k) pc += off[pc]!; break;
+        case Op.Jslt32X: if (rl[d]! < rl[s]!) pc += off[pc]!; break;
+        case Op.Jsle32K: if (rl[d]! <= k) pc += off[pc]!; break;
+        case Op.Jsle32X: if (rl[d]! <= rl[s]!) pc += off[pc]!; break;
+
+        // Calls and exit -------------------------------------------------------------------------
+        case Op.CallHelper:
+          if (this.callHelper(pc, helpers[pc]!)) return this.result(remaining);
+          dv = this.memory.view;
+          init = (init & ~ARG_REGS_MASK) | 1;
+          break;
+        case Op.Callx: {
+          const target = rl[d]! >>> 0;
+          if (rh[d] === FUNCTION_POINTER_TAG) {
+            if (this.insnAt(target) === undefined) throw new UnsupportedInstructionError(pc, `callx target slot ${target} is not an instruction`);
+            if (depth + 1 >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
+            returnPcs.push(pc); savedInit.push(init); savedRegs.push(rl[6]!, rh[6]!, rl[7]!, rh[7]!, rl[8]!, rh[8]!, rl[9]!, rh[9]!);
+            depth++;
+            rl[FRAME_POINTER] = this.enterFrame(depth);
+            init = (init & ARG_REGS_MASK) | (1 << FRAME_POINTER);
+            pc = target - 1;
+            break;
+          }
+          const helper = rh[d] === 0 ? p.helperTable.get(target) : undefined;
+          if (!helper) throw new UnsupportedInstructionError(pc, `callx target 0x${(BigInt(rh[d]! >>> 0) << 32n | BigInt(target)).toString(16)} is neither a function nor a known helper`);
+          if (this.callHelper(pc, helper)) return this.result(remaining);
+          dv = this.memory.view;
+          init = (init & ~ARG_REGS_MASK) | 1;
+          break;
+        }
+        case Op.CallLocal:
+          if (depth + 1 >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
+          returnPcs.push(pc); savedInit.push(init); savedRegs.push(rl[6]!, rh[6]!, rl[7]!, rh[7]!, rl[8]!, rh[8]!, rl[9]!, rh[9]!);
+          depth++;
+          rl[FRAME_POINTER] = this.enterFrame(depth);
+          // The callee sees r1..r5 and its frame pointer; r0 and r6..r9 are its own to set.
+          init = (init & ARG_REGS_MASK) | (1 << FRAME_POINTER);
+          pc += k;
+          break;
+        case Op.CallBtf:
+          throw new UnsupportedInstructionError(pc, `call by BTF id ${k} (kfunc) is not supported`);
+        case Op.Exit:
+          if (depth === 0) return this.result(remaining);
+          depth--;
+          pc = returnPcs.pop()!;
+          init = (savedInit.pop()! & ~ARG_REGS_MASK) | 1;
+          for (let r = 9; r >= 6; r--) { rh[r] = savedRegs.pop()!; rl[r] = savedRegs.pop()!; }
+          this.leaveFrame(depth);
+          rl[FRAME_POINTER] = this.stack!.end - FRAME_BYTES * depth;
+          break;
+
+        // 64-bit immediates ------------------------------------------------------------------------
+        case Op.Lddw: rl[d] = k; rh[d] = immHi[pc]!; pc++; break;
+        case Op.LddwFunc: rl[d] = pc + 1 + k; rh[d] = FUNCTION_POINTER_TAG; pc++; break;
+        case Op.LddwMapFd: case Op.LddwMapValue: case Op.LddwBtfId: case Op.LddwMapIdx: case Op.LddwMapIdxValue:
+          throw new UnsupportedInstructionError(pc, `lddw with src ${s} (an unresolved map or BTF reference) needs the loader to resolve it`);
+
+        // Loads and stores ------------------------------------------------------------------------
+        case Op.Ldxb: rl[d] = dv.getUint8(this.address(pc, s, off[pc]!, 1, false)); rh[d] = 0; break;
+        case Op.Ldxh: rl[d] = dv.getUint16(this.address(pc, s, off[pc]!, 2, false), true); rh[d] = 0; break;
+        case Op.Ldxw: rl[d] = dv.getInt32(this.address(pc, s, off[pc]!, 4, false), true); rh[d] = 0; break;
+        case Op.Ldxdw: { const a = this.address(pc, s, off[pc]!, 8, false); rl[d] = dv.getInt32(a, true); rh[d] = dv.getInt32(a + 4, true); break; }
+        case Op.Ldxsb: { const v = dv.getInt8(this.address(pc, s, off[pc]!, 1, false)); rl[d] = v; rh[d] = v >> 31; break; }
+        case Op.Ldxsh: { const v = dv.getInt16(this.address(pc, s, off[pc]!, 2, false), true); rl[d] = v; rh[d] = v >> 31; break; }
+        case Op.Ldxsw: { const v = dv.getInt32(this.address(pc, s, off[pc]!, 4, false), true); rl[d] = v; rh[d] = v >> 31; break; }
+        case Op.Stb: dv.setInt8(this.address(pc, d, off[pc]!, 1, true), k); break;
+        case Op.Sth: dv.setInt16(this.address(pc, d, off[pc]!, 2, true), k, true); break;
+        case Op.Stw: dv.setInt32(this.address(pc, d, off[pc]!, 4, true), k, true); break;
+        case Op.Stdw: { const a = this.address(pc, d, off[pc]!, 8, true); dv.setInt32(a, k, true); dv.setInt32(a + 4, k >> 31, true); break; }
+        case Op.Stxb: dv.setInt8(this.address(pc, d, off[pc]!, 1, true), rl[s]!); break;
+        case Op.Stxh: dv.setInt16(this.address(pc, d, off[pc]!, 2, true), rl[s]!, true); break;
+        case Op.Stxw: dv.setInt32(this.address(pc, d, off[pc]!, 4, true), rl[s]!, true); break;
+        case Op.Stxdw: { const a = this.address(pc, d, off[pc]!, 8, true); dv.setInt32(a, rl[s]!, true); dv.setInt32(a + 4, rh[s]!, true); break; }
+
+        // Atomics: read-modify-write; the fetch forms load the old value into src --------------------
+        case Op.AtomicAdd32: case Op.AtomicOr32: case Op.AtomicAnd32: case Op.AtomicXor32:
+        case Op.AtomicFetchAdd32: case Op.AtomicFetchOr32: case Op.AtomicFetchAnd32: case Op.AtomicFetchXor32:
+        case Op.AtomicXchg32: case Op.AtomicCmpxchg32: {
+          const a = this.atomicAddress(pc, d, off[pc]!, 4);
+          const old = dv.getInt32(a, true);
+          const v = rl[s]!;
+          switch (ops[pc]) {
+            case Op.AtomicAdd32: case Op.AtomicFetchAdd32: dv.setInt32(a, old + v, true); break;
+            case Op.AtomicOr32: case Op.AtomicFetchOr32: dv.setInt32(a, old | v, true); break;
+            case Op.AtomicAnd32: case Op.AtomicFetchAnd32: dv.setInt32(a, old & v, true); break;
+            case Op.AtomicXor32: case Op.AtomicFetchXor32: dv.setInt32(a, old ^ v, true); break;
+            case Op.AtomicXchg32: dv.setInt32(a, v, true); break;
+            case Op.AtomicCmpxchg32: if (old === rl[0]) dv.setInt32(a, v, true); rl[0] = old; rh[0] = 0; break;
+          }
+          if ((k & 1) !== 0 && ops[pc] !== Op.AtomicCmpxchg32) { rl[s] = old; rh[s] = 0; }
+          break;
+        }
+        case Op.AtomicAdd64: case Op.AtomicOr64: case Op.AtomicAnd64: case Op.AtomicXor64:
+        case Op.AtomicFetchAdd64: case Op.AtomicFetchOr64: case Op.AtomicFetchAnd64: case Op.AtomicFetchXor64:
+        case Op.AtomicXchg64: case Op.AtomicCmpxchg64: {
+          const a = this.atomicAddress(pc, d, off[pc]!, 8);
+          const ol = dv.getInt32(a, true);
+          const oh = dv.getInt32(a + 4, true);
+          const vl = rl[s]!;
+          const vh = rh[s]!;
+          let nl = vl;
+          let nh = vh;
+          switch (ops[pc]) {
+            case Op.AtomicAdd64: case Op.AtomicFetchAdd64: { const t = (ol >>> 0) + (vl >>> 0); nl = t | 0; nh = (oh + vh + (t > 0xffffffff ? 1 : 0)) | 0; break; }
+            case Op.AtomicOr64: case Op.AtomicFetchOr64: nl = ol | vl; nh = oh | vh; break;
+            case Op.AtomicAnd64: case Op.AtomicFetchAnd64: nl = ol & vl; nh = oh & vh; break;
+            case Op.AtomicXor64: case Op.AtomicFetchXor64: nl = ol ^ vl; nh = oh ^ vh; break;
+            case Op.AtomicCmpxchg64: if (ol !== rl[0] || oh !== rh[0]) { nl = ol; nh = oh; } break;
+          }
+          dv.setInt32(a, nl, true);
+          dv.setInt32(a + 4, nh, true);
+          if (ops[pc] === Op.AtomicCmpxchg64) { rl[0] = ol; rh[0] = oh; } else if ((k & 1) !== 0) { rl[s] = ol; rh[s] = oh; }
+          break;
+        }
+
+        // Legacy packet loads: big-endian, and an out-of-bounds load ends the program with r0 = 0 --
+        case Op.LdAbsW: case Op.LdAbsH: case Op.LdAbsB: case Op.LdIndW: case Op.LdIndH: case Op.LdIndB: {
+          const op = ops[pc]!;
+          const size = op === Op.LdAbsW || op === Op.LdIndW ? 4 : op === Op.LdAbsH || op === Op.LdIndH ? 2 : 1;
+          const offset = op >= Op.LdIndW ? (rl[s]! + k) | 0 : k;
+          init &= ~ARG_REGS_MASK;
+          if (offset < 0 || offset + size > this.packetEnd - this.packetStart) {
+            rl[0] = 0; rh[0] = 0;
+            return this.result(remaining);
+          }
+          const a = this.packetStart + offset;
+          if (!this.memory.find(a, size)) throw new MemoryFaultError(pc, BigInt(a), size, 'read', 'is outside the packet region');
+          rl[0] = size === 4 ? dv.getInt32(a, false) : size === 2 ? dv.getUint16(a, false) : dv.getUint8(a);
+          rh[0] = 0;
+          break;
+        }
+
+        case END_OF_PROGRAM:
+          throw new FellOffEndError(pc);
+        default:
+          throw new UnsupportedInstructionError(pc, `no semantics for op ${ops[pc]}`);
+      }
+      pc++;
+    }
+  }
+
+  private result(remaining: number): RunResult {
+    const r0 = (BigInt(this.rh[0]! >>> 0) << 32n) | BigInt(this.rl[0]! >>> 0);
+    return { r0, instructions: this.budget - remaining };
+  }
+}

@@ -1,0 +1,127 @@
+// Turns validated instruction records into flat per-slot arrays for the interpreter's loop, with
+// the registers each instruction reads and writes (derived from the opcode table's forms) and
+// helper calls resolved against the helper table.
+import { type Instruction, width } from '../isa/instruction.js';
+import { Op, specOf } from '../isa/opcodes.js';
+import { validate } from '../isa/validate.js';
+import { type HelperSpec, type HelperTable, UnknownHelperError } from '../helpers/table.js';
+
+/** r1..r5: the argument registers, clobbered by every call. */
+export const ARG_REGS_MASK = 0b111110;
+
+/** A program laid out for the interpreter: one entry per slot (the second slot of lddw is unused). */
+export interface PreparedProgram {
+  readonly insns: readonly Instruction[];
+  readonly slots: number;
+  readonly ops: Uint8Array;
+  readonly dst: Uint8Array;
+  readonly src: Uint8Array;
+  readonly off: Int16Array;
+  readonly imm: Int32Array;
+  /** lddw: the high 32 bits of the immediate. */
+  readonly immHi: Int32Array;
+  /** Registers each instruction reads, as a bit mask (bit n for rn). */
+  readonly reads: Uint16Array;
+  /** Registers each instruction writes. */
+  readonly writes: Uint16Array;
+  /** Helpers called at each slot (CallHelper only). */
+  readonly helpers: readonly (HelperSpec | undefined)[];
+  /** The helper table, for callx to a helper id. */
+  readonly helperTable: HelperTable;
+}
+
+function bit(r: number): number {
+  return 1 << r;
+}
+
+/** Registers read and written by one instruction, as the verifier's liveness rules see them. */
+export function registerUse(insn: Instruction, helper?: HelperSpec): { reads: number; writes: number } {
+  const row = specOf(insn.op);
+  const x = (row.opcode & 0x08) !== 0;
+  switch (row.form) {
+    case 'alu': {
+      const isMov = insn.op === Op.Mov64K || insn.op === Op.Mov32K || insn.op === Op.Mov64X || insn.op === Op.Mov32X
+        || insn.op === Op.Movsx64_8 || insn.op === Op.Movsx64_16 || insn.op === Op.Movsx64_32
+        || insn.op === Op.Movsx32_8 || insn.op === Op.Movsx32_16;
+      return { reads: (isMov ? 0 : bit(insn.dst)) | (x ? bit(insn.src) : 0), writes: bit(insn.dst) };
+    }
+    case 'unary':
+      return { reads: bit(insn.dst), writes: bit(insn.dst) };
+    case 'ldx':
+      return { reads: bit(insn.src), writes: bit(insn.dst) };
+    case 'st':
+      return { reads: bit(insn.dst), writes: 0 };
+    case 'stx':
+      return { reads: bit(insn.dst) | bit(insn.src), writes: 0 };
+    case 'atomic': {
+      const cmpxchg = insn.op === Op.AtomicCmpxchg32 || insn.op === Op.AtomicCmpxchg64;
+      const fetch = (insn.imm & 1) !== 0;
+      return {
+        reads: bit(insn.dst) | bit(insn.src) | (cmpxchg ? bit(0) : 0),
+        writes: cmpxchg ? bit(0) : fetch ? bit(insn.src) : 0,
+      };
+    }
+    case 'lddw':
+      return { reads: 0, writes: bit(insn.dst) };
+    case 'jcc':
+      return { reads: bit(insn.dst) | (x ? bit(insn.src) : 0), writes: 0 };
+    case 'call': {
+      const args = helper ? helper.proto.args.length : 0;
+      return { reads: ((1 << (args + 1)) - 1) & ARG_REGS_MASK, writes: bit(0) };
+    }
+    case 'calllocal':
+    case 'callbtf':
+      return { reads: 0, writes: bit(0) };
+    case 'callx':
+      return { reads: bit(insn.dst), writes: bit(0) };
+    case 'exit':
+      return { reads: bit(0), writes: 0 };
+    case 'ldabs':
+      return { reads: 0, writes: bit(0) };
+    case 'ldind':
+      return { reads: bit(insn.src), writes: bit(0) };
+    case 'ja':
+    case 'ja32':
+      return { reads: 0, writes: 0 };
+  }
+}
+
+/** Validates a program and lays it out for the interpreter. Unknown helpers are a load error. */
+export function prepare(insns: readonly Instruction[], helperTable: HelperTable): PreparedProgram {
+  validate(insns);
+  const last = insns[insns.length - 1]!;
+  const slots = last.pc + width(last);
+  const p = {
+    insns,
+    slots,
+    ops: new Uint8Array(slots),
+    dst: new Uint8Array(slots),
+    src: new Uint8Array(slots),
+    off: new Int16Array(slots),
+    imm: new Int32Array(slots),
+    immHi: new Int32Array(slots),
+    reads: new Uint16Array(slots),
+    writes: new Uint16Array(slots),
+    helpers: new Array<HelperSpec | undefined>(slots),
+    helperTable,
+  };
+  for (const insn of insns) {
+    const at = insn.pc;
+    let helper: HelperSpec | undefined;
+    if (insn.op === Op.CallHelper) {
+      helper = helperTable.get(insn.imm);
+      if (!helper) throw new UnknownHelperError(at, insn.imm);
+      p.helpers[at] = helper;
+    }
+    p.ops[at] = insn.op;
+    p.dst[at] = insn.dst;
+    p.src[at] = insn.src;
+    p.off[at] = insn.off;
+    p.imm[at] = insn.imm;
+    p.immHi[at] = insn.immHi ?? 0;
+    const use = registerUse(insn, helper);
+    p.reads[at] = use.reads;
+    p.writes[at] = use.writes;
+  }
+  return p;
+}
