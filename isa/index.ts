@@ -4,3 +4,5 @@ export * from './opcodes.js';
 export * from './errors.js';
 export * from './instruction.js';
 export * from './validate.js';
+export { assemble, type AssembleOptions } from './assembler.js';
+export { disassemble, formatInstruction } from './disassembler.js';
