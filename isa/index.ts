@@ -6,3 +6,4 @@ export * from './instruction.js';
 export * from './validate.js';
 export { assemble, type AssembleOptions } from './assembler.js';
 export { disassemble, formatInstruction } from './disassembler.js';
+export * from './objdump.js';

@@ -1,0 +1,3 @@
+// The object loader's public surface: the ELF64 reader (more stages follow: BTF, maps, programs).
+export * from './errors.js';
+export * from './elf.js';
