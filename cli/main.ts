@@ -7,6 +7,12 @@ import { conformanceCommand, pluginCommand } from './conformance.js';
 import { report } from './errors.js';
 import { runCommand } from './run.js';
 
+// A reader that stops early (`| head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command('ebpf-wasm')
   .description('An eBPF runtime for JavaScript: a checked BPF interpreter (and, soon, a WebAssembly JIT)')
   .option('--debug', 'print stack traces for errors')

@@ -15,6 +15,7 @@ import {
   arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, rsh64, sdivmod32, sdivmod64, udivmod32, udivmod64,
 } from './int64.js';
 import { ARG_REGS_MASK, prepare, type PreparedProgram } from './prepare.js';
+import { analyzeRegisterInit } from './register-init.js';
 
 /** Bytes of stack per call frame (Linux MAX_BPF_STACK). */
 export const FRAME_BYTES = 512;
@@ -27,6 +28,9 @@ export const DEFAULT_BUDGET = 100_000_000;
  * function's first instruction. callx with any other value calls the helper of that id.
  */
 export const FUNCTION_POINTER_TAG = 1;
+
+/** Words saved per caller frame: return pc, register mask, r6..r9 as (lo, hi). */
+const FRAME_WORDS = 10;
 
 /** Slot value past the last instruction: reaching it is falling off the end. */
 const END_OF_PROGRAM = 255;
@@ -76,10 +80,14 @@ export class Interpreter {
   private readonly trace: ((event: TraceEvent) => void) | undefined;
   private readonly rl = new Int32Array(11);
   private readonly rh = new Int32Array(11);
+  private readonly frames = new Int32Array(MAX_FRAMES * FRAME_WORDS);
   private stack: Region | undefined;
   private registerFile: Region | undefined;
   private call: HelperCall | undefined;
-  private ops: Uint8Array;
+  /** Per slot: op | dst << 8 | src << 12 | off << 16, and END_OF_PROGRAM past the last slot. */
+  private readonly code: Int32Array;
+  /** Whether runs entered with a given register mask need run-time register tracking. */
+  private readonly tracking = new Map<number, boolean>();
   private packetStart = 0;
   private packetEnd = 0;
   // Last region hit by a read and by a write: most accesses repeat it.
@@ -93,9 +101,10 @@ export class Interpreter {
     this.memory = options.memory;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.trace = options.trace;
-    this.ops = new Uint8Array(this.program.slots + 1);
-    this.ops.set(this.program.ops);
-    this.ops[this.program.slots] = END_OF_PROGRAM;
+    const p = this.program;
+    this.code = new Int32Array(p.slots + 1);
+    for (let pc = 0; pc < p.slots; pc++) this.code[pc] = p.ops[pc]! | (p.dst[pc]! << 8) | (p.src[pc]! << 12) | (p.off[pc]! << 16);
+    this.code[p.slots] = END_OF_PROGRAM;
   }
 
   /** Frees the stack and register file this interpreter took from guest memory. */
@@ -123,14 +132,27 @@ export class Interpreter {
     this.readStart = this.readEnd = this.writeStart = this.writeEnd = 0;
   }
 
-  /** Zeroes and exposes the frame at `depth` (0 = main); returns its frame pointer. */
+  /**
+   * Exposes the frame at `depth` (0 = main) and returns its frame pointer. Frames are not
+   * cleared, as in Linux: the stack is zeroed once when allocated, and reading stack bytes
+   * before writing them is the verifier's to reject.
+   */
   private enterFrame(depth: number): number {
     const top = this.stack!.end;
-    const bottom = top - FRAME_BYTES * (depth + 1);
-    this.memory.bytes.fill(0, bottom, bottom + FRAME_BYTES);
-    this.memory.setStart(this.stack!, bottom);
+    this.memory.setStart(this.stack!, top - FRAME_BYTES * (depth + 1));
     this.forgetRegions();
     return top - FRAME_BYTES * depth;
+  }
+
+  private saveFrame(depth: number, pc: number, init: number): void {
+    const f = this.frames;
+    const at = depth * FRAME_WORDS;
+    f[at] = pc;
+    f[at + 1] = init;
+    for (let r = 6, i = at + 2; r <= 9; r++, i += 2) {
+      f[i] = this.rl[r]!;
+      f[i + 1] = this.rh[r]!;
+    }
   }
 
   private leaveFrame(depth: number): void {
@@ -227,38 +249,53 @@ export class Interpreter {
     let init = 1 << FRAME_POINTER;
     rl.fill(0);
     rh.fill(0);
-    args.forEach((value, i) => {
-      const v = BigInt.asUintN(64, BigInt(value));
-      rl[i + 1] = Number(BigInt.asIntN(32, v));
-      rh[i + 1] = Number(BigInt.asIntN(32, v >> 32n));
+    for (let i = 0; i < args.length; i++) {
+      const value = args[i]!;
+      if (typeof value === 'number' && Number.isSafeInteger(value)) {
+        rl[i + 1] = value | 0;
+        rh[i + 1] = Math.floor(value / 4294967296) | 0;
+      } else {
+        const v = BigInt.asUintN(64, BigInt(value));
+        rl[i + 1] = Number(BigInt.asIntN(32, v));
+        rh[i + 1] = Number(BigInt.asIntN(32, v >> 32n));
+      }
       init |= 1 << (i + 1);
-    });
+    }
     this.packetStart = input.packet?.start ?? 0;
     this.packetEnd = input.packet?.end ?? 0;
     rl[FRAME_POINTER] = this.enterFrame(0);
 
+    let track = this.tracking.get(init);
+    if (track === undefined) {
+      // Tracing shows which registers hold values, so it needs the tracking too.
+      track = this.trace !== undefined || analyzeRegisterInit(this.program, init).uncertainReads.length > 0;
+      this.tracking.set(init, track);
+    }
     const p = this.program;
-    const ops = this.ops;
-    const { dst, src, off, imm, immHi, reads, writes, helpers } = p;
+    const code = this.code;
+    const { imm, immHi, reads, writes, helpers } = p;
     const trace = this.trace;
     let dv = this.memory.view;
     let remaining = this.budget;
     let depth = 0;
-    const returnPcs: number[] = [];
-    const savedInit: number[] = [];
-    const savedRegs: number[] = [];
+    // Per caller frame: return pc, register-written mask, r6..r9 (lo, hi).
+    const frames = this.frames;
     let pc = 0;
 
     for (;;) {
       if (--remaining < 0) throw new BudgetExhaustedError(pc, this.budget);
-      const needs = reads[pc]!;
-      if ((needs & init) !== needs) throw new UninitializedRegisterError(pc, 31 - Math.clz32(needs & ~init & -(needs & ~init)));
-      init |= writes[pc]!;
       if (trace !== undefined) this.traceStep(pc, depth, init);
-      const d = dst[pc]!;
-      const s = src[pc]!;
+      if (track) {
+        // Only programs where some read may see an unwritten register pay for this.
+        const needs = reads[pc]!;
+        if ((needs & init) !== needs) throw new UninitializedRegisterError(pc, 31 - Math.clz32(needs & ~init & -(needs & ~init)));
+        init |= writes[pc]!;
+      }
+      const w = code[pc]!;
+      const d = (w >> 8) & 15;
+      const s = (w >> 12) & 15;
       const k = imm[pc]!;
-      switch (ops[pc]) {
+      switch (w & 255) {
         // ALU64 --------------------------------------------------------------------------------
         case Op.Add64K: { const t = (rl[d]! >>> 0) + (k >>> 0); rl[d] = t; rh[d] = rh[d]! + (k >> 31) + (t > 0xffffffff ? 1 : 0); break; }
         case Op.Add64X: { const t = (rl[d]! >>> 0) + (rl[s]! >>> 0); rl[d] = t; rh[d] = rh[d]! + rh[s]! + (t > 0xffffffff ? 1 : 0); break; }
@@ -335,52 +372,52 @@ export class Interpreter {
         case Op.Be64: case Op.Bswap64: { const l = rl[d]!; rl[d] = bswap32(rh[d]!); rh[d] = bswap32(l); break; }
 
         // Jumps --------------------------------------------------------------------------------
-        case Op.Ja: pc += off[pc]!; break;
+        case Op.Ja: pc += (w >> 16); break;
         case Op.Ja32: pc += k; break;
-        case Op.Jeq64K: if (rl[d] === k && rh[d] === k >> 31) pc += off[pc]!; break;
-        case Op.Jeq64X: if (rl[d] === rl[s] && rh[d] === rh[s]) pc += off[pc]!; break;
-        case Op.Jne64K: if (rl[d] !== k || rh[d] !== k >> 31) pc += off[pc]!; break;
-        case Op.Jne64X: if (rl[d] !== rl[s] || rh[d] !== rh[s]) pc += off[pc]!; break;
-        case Op.Jset64K: if ((rl[d]! & k) !== 0 || (rh[d]! & (k >> 31)) !== 0) pc += off[pc]!; break;
-        case Op.Jset64X: if ((rl[d]! & rl[s]!) !== 0 || (rh[d]! & rh[s]!) !== 0) pc += off[pc]!; break;
-        case Op.Jgt64K: if (gtU64(rl[d]!, rh[d]!, k, k >> 31)) pc += off[pc]!; break;
-        case Op.Jgt64X: if (gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += off[pc]!; break;
-        case Op.Jge64K: if (!gtU64(k, k >> 31, rl[d]!, rh[d]!)) pc += off[pc]!; break;
-        case Op.Jge64X: if (!gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += off[pc]!; break;
-        case Op.Jlt64K: if (gtU64(k, k >> 31, rl[d]!, rh[d]!)) pc += off[pc]!; break;
-        case Op.Jlt64X: if (gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += off[pc]!; break;
-        case Op.Jle64K: if (!gtU64(rl[d]!, rh[d]!, k, k >> 31)) pc += off[pc]!; break;
-        case Op.Jle64X: if (!gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += off[pc]!; break;
-        case Op.Jsgt64K: if (gtS64(rl[d]!, rh[d]!, k, k >> 31)) pc += off[pc]!; break;
-        case Op.Jsgt64X: if (gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += off[pc]!; break;
-        case Op.Jsge64K: if (!gtS64(k, k >> 31, rl[d]!, rh[d]!)) pc += off[pc]!; break;
-        case Op.Jsge64X: if (!gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += off[pc]!; break;
-        case Op.Jslt64K: if (gtS64(k, k >> 31, rl[d]!, rh[d]!)) pc += off[pc]!; break;
-        case Op.Jslt64X: if (gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += off[pc]!; break;
-        case Op.Jsle64K: if (!gtS64(rl[d]!, rh[d]!, k, k >> 31)) pc += off[pc]!; break;
-        case Op.Jsle64X: if (!gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += off[pc]!; break;
-        case Op.Jeq32K: if (rl[d] === k) pc += off[pc]!; break;
-        case Op.Jeq32X: if (rl[d] === rl[s]) pc += off[pc]!; break;
-        case Op.Jne32K: if (rl[d] !== k) pc += off[pc]!; break;
-        case Op.Jne32X: if (rl[d] !== rl[s]) pc += off[pc]!; break;
-        case Op.Jset32K: if ((rl[d]! & k) !== 0) pc += off[pc]!; break;
-        case Op.Jset32X: if ((rl[d]! & rl[s]!) !== 0) pc += off[pc]!; break;
-        case Op.Jgt32K: if (rl[d]! >>> 0 > k >>> 0) pc += off[pc]!; break;
-        case Op.Jgt32X: if (rl[d]! >>> 0 > rl[s]! >>> 0) pc += off[pc]!; break;
-        case Op.Jge32K: if (rl[d]! >>> 0 >= k >>> 0) pc += off[pc]!; break;
-        case Op.Jge32X: if (rl[d]! >>> 0 >= rl[s]! >>> 0) pc += off[pc]!; break;
-        case Op.Jlt32K: if (rl[d]! >>> 0 < k >>> 0) pc += off[pc]!; break;
-        case Op.Jlt32X: if (rl[d]! >>> 0 < rl[s]! >>> 0) pc += off[pc]!; break;
-        case Op.Jle32K: if (rl[d]! >>> 0 <= k >>> 0) pc += off[pc]!; break;
-        case Op.Jle32X: if (rl[d]! >>> 0 <= rl[s]! >>> 0) pc += off[pc]!; break;
-        case Op.Jsgt32K: if (rl[d]! > k) pc += off[pc]!; break;
-        case Op.Jsgt32X: if (rl[d]! > rl[s]!) pc += off[pc]!; break;
-        case Op.Jsge32K: if (rl[d]! >= k) pc += off[pc]!; break;
-        case Op.Jsge32X: if (rl[d]! >= rl[s]!) pc += off[pc]!; break;
-        case Op.Jslt32K: if (rl[d]! < k) pc += off[pc]!; break;
-        case Op.Jslt32X: if (rl[d]! < rl[s]!) pc += off[pc]!; break;
-        case Op.Jsle32K: if (rl[d]! <= k) pc += off[pc]!; break;
-        case Op.Jsle32X: if (rl[d]! <= rl[s]!) pc += off[pc]!; break;
+        case Op.Jeq64K: if (rl[d] === k && rh[d] === k >> 31) pc += (w >> 16); break;
+        case Op.Jeq64X: if (rl[d] === rl[s] && rh[d] === rh[s]) pc += (w >> 16); break;
+        case Op.Jne64K: if (rl[d] !== k || rh[d] !== k >> 31) pc += (w >> 16); break;
+        case Op.Jne64X: if (rl[d] !== rl[s] || rh[d] !== rh[s]) pc += (w >> 16); break;
+        case Op.Jset64K: if ((rl[d]! & k) !== 0 || (rh[d]! & (k >> 31)) !== 0) pc += (w >> 16); break;
+        case Op.Jset64X: if ((rl[d]! & rl[s]!) !== 0 || (rh[d]! & rh[s]!) !== 0) pc += (w >> 16); break;
+        case Op.Jgt64K: if (gtU64(rl[d]!, rh[d]!, k, k >> 31)) pc += (w >> 16); break;
+        case Op.Jgt64X: if (gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += (w >> 16); break;
+        case Op.Jge64K: if (!gtU64(k, k >> 31, rl[d]!, rh[d]!)) pc += (w >> 16); break;
+        case Op.Jge64X: if (!gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += (w >> 16); break;
+        case Op.Jlt64K: if (gtU64(k, k >> 31, rl[d]!, rh[d]!)) pc += (w >> 16); break;
+        case Op.Jlt64X: if (gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += (w >> 16); break;
+        case Op.Jle64K: if (!gtU64(rl[d]!, rh[d]!, k, k >> 31)) pc += (w >> 16); break;
+        case Op.Jle64X: if (!gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += (w >> 16); break;
+        case Op.Jsgt64K: if (gtS64(rl[d]!, rh[d]!, k, k >> 31)) pc += (w >> 16); break;
+        case Op.Jsgt64X: if (gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += (w >> 16); break;
+        case Op.Jsge64K: if (!gtS64(k, k >> 31, rl[d]!, rh[d]!)) pc += (w >> 16); break;
+        case Op.Jsge64X: if (!gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += (w >> 16); break;
+        case Op.Jslt64K: if (gtS64(k, k >> 31, rl[d]!, rh[d]!)) pc += (w >> 16); break;
+        case Op.Jslt64X: if (gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += (w >> 16); break;
+        case Op.Jsle64K: if (!gtS64(rl[d]!, rh[d]!, k, k >> 31)) pc += (w >> 16); break;
+        case Op.Jsle64X: if (!gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += (w >> 16); break;
+        case Op.Jeq32K: if (rl[d] === k) pc += (w >> 16); break;
+        case Op.Jeq32X: if (rl[d] === rl[s]) pc += (w >> 16); break;
+        case Op.Jne32K: if (rl[d] !== k) pc += (w >> 16); break;
+        case Op.Jne32X: if (rl[d] !== rl[s]) pc += (w >> 16); break;
+        case Op.Jset32K: if ((rl[d]! & k) !== 0) pc += (w >> 16); break;
+        case Op.Jset32X: if ((rl[d]! & rl[s]!) !== 0) pc += (w >> 16); break;
+        case Op.Jgt32K: if (rl[d]! >>> 0 > k >>> 0) pc += (w >> 16); break;
+        case Op.Jgt32X: if (rl[d]! >>> 0 > rl[s]! >>> 0) pc += (w >> 16); break;
+        case Op.Jge32K: if (rl[d]! >>> 0 >= k >>> 0) pc += (w >> 16); break;
+        case Op.Jge32X: if (rl[d]! >>> 0 >= rl[s]! >>> 0) pc += (w >> 16); break;
+        case Op.Jlt32K: if (rl[d]! >>> 0 < k >>> 0) pc += (w >> 16); break;
+        case Op.Jlt32X: if (rl[d]! >>> 0 < rl[s]! >>> 0) pc += (w >> 16); break;
+        case Op.Jle32K: if (rl[d]! >>> 0 <= k >>> 0) pc += (w >> 16); break;
+        case Op.Jle32X: if (rl[d]! >>> 0 <= rl[s]! >>> 0) pc += (w >> 16); break;
+        case Op.Jsgt32K: if (rl[d]! > k) pc += (w >> 16); break;
+        case Op.Jsgt32X: if (rl[d]! > rl[s]!) pc += (w >> 16); break;
+        case Op.Jsge32K: if (rl[d]! >= k) pc += (w >> 16); break;
+        case Op.Jsge32X: if (rl[d]! >= rl[s]!) pc += (w >> 16); break;
+        case Op.Jslt32K: if (rl[d]! < k) pc += (w >> 16); break;
+        case Op.Jslt32X: if (rl[d]! < rl[s]!) pc += (w >> 16); break;
+        case Op.Jsle32K: if (rl[d]! <= k) pc += (w >> 16); break;
+        case Op.Jsle32X: if (rl[d]! <= rl[s]!) pc += (w >> 16); break;
 
         // Calls and exit -------------------------------------------------------------------------
         case Op.CallHelper:
@@ -393,7 +430,7 @@ export class Interpreter {
           if (rh[d] === FUNCTION_POINTER_TAG) {
             if (this.insnAt(target) === undefined) throw new UnsupportedInstructionError(pc, `callx target slot ${target} is not an instruction`);
             if (depth + 1 >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
-            returnPcs.push(pc); savedInit.push(init); savedRegs.push(rl[6]!, rh[6]!, rl[7]!, rh[7]!, rl[8]!, rh[8]!, rl[9]!, rh[9]!);
+            this.saveFrame(depth, pc, init);
             depth++;
             rl[FRAME_POINTER] = this.enterFrame(depth);
             init = (init & ARG_REGS_MASK) | (1 << FRAME_POINTER);
@@ -409,7 +446,7 @@ export class Interpreter {
         }
         case Op.CallLocal:
           if (depth + 1 >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
-          returnPcs.push(pc); savedInit.push(init); savedRegs.push(rl[6]!, rh[6]!, rl[7]!, rh[7]!, rl[8]!, rh[8]!, rl[9]!, rh[9]!);
+          this.saveFrame(depth, pc, init);
           depth++;
           rl[FRAME_POINTER] = this.enterFrame(depth);
           // The callee sees r1..r5 and its frame pointer; r0 and r6..r9 are its own to set.
@@ -421,9 +458,9 @@ export class Interpreter {
         case Op.Exit:
           if (depth === 0) return this.result(remaining);
           depth--;
-          pc = returnPcs.pop()!;
-          init = (savedInit.pop()! & ~ARG_REGS_MASK) | 1;
-          for (let r = 9; r >= 6; r--) { rh[r] = savedRegs.pop()!; rl[r] = savedRegs.pop()!; }
+          pc = frames[depth * FRAME_WORDS]!;
+          init = (frames[depth * FRAME_WORDS + 1]! & ~ARG_REGS_MASK) | 1;
+          for (let r = 6, at = depth * FRAME_WORDS + 2; r <= 9; r++, at += 2) { rl[r] = frames[at]!; rh[r] = frames[at + 1]!; }
           this.leaveFrame(depth);
           rl[FRAME_POINTER] = this.stack!.end - FRAME_BYTES * depth;
           break;
@@ -435,30 +472,30 @@ export class Interpreter {
           throw new UnsupportedInstructionError(pc, `lddw with src ${s} (an unresolved map or BTF reference) needs the loader to resolve it`);
 
         // Loads and stores ------------------------------------------------------------------------
-        case Op.Ldxb: rl[d] = dv.getUint8(this.address(pc, s, off[pc]!, 1, false)); rh[d] = 0; break;
-        case Op.Ldxh: rl[d] = dv.getUint16(this.address(pc, s, off[pc]!, 2, false), true); rh[d] = 0; break;
-        case Op.Ldxw: rl[d] = dv.getInt32(this.address(pc, s, off[pc]!, 4, false), true); rh[d] = 0; break;
-        case Op.Ldxdw: { const a = this.address(pc, s, off[pc]!, 8, false); rl[d] = dv.getInt32(a, true); rh[d] = dv.getInt32(a + 4, true); break; }
-        case Op.Ldxsb: { const v = dv.getInt8(this.address(pc, s, off[pc]!, 1, false)); rl[d] = v; rh[d] = v >> 31; break; }
-        case Op.Ldxsh: { const v = dv.getInt16(this.address(pc, s, off[pc]!, 2, false), true); rl[d] = v; rh[d] = v >> 31; break; }
-        case Op.Ldxsw: { const v = dv.getInt32(this.address(pc, s, off[pc]!, 4, false), true); rl[d] = v; rh[d] = v >> 31; break; }
-        case Op.Stb: dv.setInt8(this.address(pc, d, off[pc]!, 1, true), k); break;
-        case Op.Sth: dv.setInt16(this.address(pc, d, off[pc]!, 2, true), k, true); break;
-        case Op.Stw: dv.setInt32(this.address(pc, d, off[pc]!, 4, true), k, true); break;
-        case Op.Stdw: { const a = this.address(pc, d, off[pc]!, 8, true); dv.setInt32(a, k, true); dv.setInt32(a + 4, k >> 31, true); break; }
-        case Op.Stxb: dv.setInt8(this.address(pc, d, off[pc]!, 1, true), rl[s]!); break;
-        case Op.Stxh: dv.setInt16(this.address(pc, d, off[pc]!, 2, true), rl[s]!, true); break;
-        case Op.Stxw: dv.setInt32(this.address(pc, d, off[pc]!, 4, true), rl[s]!, true); break;
-        case Op.Stxdw: { const a = this.address(pc, d, off[pc]!, 8, true); dv.setInt32(a, rl[s]!, true); dv.setInt32(a + 4, rh[s]!, true); break; }
+        case Op.Ldxb: rl[d] = dv.getUint8(this.address(pc, s, (w >> 16), 1, false)); rh[d] = 0; break;
+        case Op.Ldxh: rl[d] = dv.getUint16(this.address(pc, s, (w >> 16), 2, false), true); rh[d] = 0; break;
+        case Op.Ldxw: rl[d] = dv.getInt32(this.address(pc, s, (w >> 16), 4, false), true); rh[d] = 0; break;
+        case Op.Ldxdw: { const a = this.address(pc, s, (w >> 16), 8, false); rl[d] = dv.getInt32(a, true); rh[d] = dv.getInt32(a + 4, true); break; }
+        case Op.Ldxsb: { const v = dv.getInt8(this.address(pc, s, (w >> 16), 1, false)); rl[d] = v; rh[d] = v >> 31; break; }
+        case Op.Ldxsh: { const v = dv.getInt16(this.address(pc, s, (w >> 16), 2, false), true); rl[d] = v; rh[d] = v >> 31; break; }
+        case Op.Ldxsw: { const v = dv.getInt32(this.address(pc, s, (w >> 16), 4, false), true); rl[d] = v; rh[d] = v >> 31; break; }
+        case Op.Stb: dv.setInt8(this.address(pc, d, (w >> 16), 1, true), k); break;
+        case Op.Sth: dv.setInt16(this.address(pc, d, (w >> 16), 2, true), k, true); break;
+        case Op.Stw: dv.setInt32(this.address(pc, d, (w >> 16), 4, true), k, true); break;
+        case Op.Stdw: { const a = this.address(pc, d, (w >> 16), 8, true); dv.setInt32(a, k, true); dv.setInt32(a + 4, k >> 31, true); break; }
+        case Op.Stxb: dv.setInt8(this.address(pc, d, (w >> 16), 1, true), rl[s]!); break;
+        case Op.Stxh: dv.setInt16(this.address(pc, d, (w >> 16), 2, true), rl[s]!, true); break;
+        case Op.Stxw: dv.setInt32(this.address(pc, d, (w >> 16), 4, true), rl[s]!, true); break;
+        case Op.Stxdw: { const a = this.address(pc, d, (w >> 16), 8, true); dv.setInt32(a, rl[s]!, true); dv.setInt32(a + 4, rh[s]!, true); break; }
 
         // Atomics: read-modify-write; the fetch forms load the old value into src --------------------
         case Op.AtomicAdd32: case Op.AtomicOr32: case Op.AtomicAnd32: case Op.AtomicXor32:
         case Op.AtomicFetchAdd32: case Op.AtomicFetchOr32: case Op.AtomicFetchAnd32: case Op.AtomicFetchXor32:
         case Op.AtomicXchg32: case Op.AtomicCmpxchg32: {
-          const a = this.atomicAddress(pc, d, off[pc]!, 4);
+          const a = this.atomicAddress(pc, d, (w >> 16), 4);
           const old = dv.getInt32(a, true);
           const v = rl[s]!;
-          switch (ops[pc]) {
+          switch (w & 255) {
             case Op.AtomicAdd32: case Op.AtomicFetchAdd32: dv.setInt32(a, old + v, true); break;
             case Op.AtomicOr32: case Op.AtomicFetchOr32: dv.setInt32(a, old | v, true); break;
             case Op.AtomicAnd32: case Op.AtomicFetchAnd32: dv.setInt32(a, old & v, true); break;
@@ -466,20 +503,20 @@ export class Interpreter {
             case Op.AtomicXchg32: dv.setInt32(a, v, true); break;
             case Op.AtomicCmpxchg32: if (old === rl[0]) dv.setInt32(a, v, true); rl[0] = old; rh[0] = 0; break;
           }
-          if ((k & 1) !== 0 && ops[pc] !== Op.AtomicCmpxchg32) { rl[s] = old; rh[s] = 0; }
+          if ((k & 1) !== 0 && (w & 255) !== Op.AtomicCmpxchg32) { rl[s] = old; rh[s] = 0; }
           break;
         }
         case Op.AtomicAdd64: case Op.AtomicOr64: case Op.AtomicAnd64: case Op.AtomicXor64:
         case Op.AtomicFetchAdd64: case Op.AtomicFetchOr64: case Op.AtomicFetchAnd64: case Op.AtomicFetchXor64:
         case Op.AtomicXchg64: case Op.AtomicCmpxchg64: {
-          const a = this.atomicAddress(pc, d, off[pc]!, 8);
+          const a = this.atomicAddress(pc, d, (w >> 16), 8);
           const ol = dv.getInt32(a, true);
           const oh = dv.getInt32(a + 4, true);
           const vl = rl[s]!;
           const vh = rh[s]!;
           let nl = vl;
           let nh = vh;
-          switch (ops[pc]) {
+          switch (w & 255) {
             case Op.AtomicAdd64: case Op.AtomicFetchAdd64: { const t = (ol >>> 0) + (vl >>> 0); nl = t | 0; nh = (oh + vh + (t > 0xffffffff ? 1 : 0)) | 0; break; }
             case Op.AtomicOr64: case Op.AtomicFetchOr64: nl = ol | vl; nh = oh | vh; break;
             case Op.AtomicAnd64: case Op.AtomicFetchAnd64: nl = ol & vl; nh = oh & vh; break;
@@ -488,13 +525,13 @@ export class Interpreter {
           }
           dv.setInt32(a, nl, true);
           dv.setInt32(a + 4, nh, true);
-          if (ops[pc] === Op.AtomicCmpxchg64) { rl[0] = ol; rh[0] = oh; } else if ((k & 1) !== 0) { rl[s] = ol; rh[s] = oh; }
+          if ((w & 255) === Op.AtomicCmpxchg64) { rl[0] = ol; rh[0] = oh; } else if ((k & 1) !== 0) { rl[s] = ol; rh[s] = oh; }
           break;
         }
 
         // Legacy packet loads: big-endian, and an out-of-bounds load ends the program with r0 = 0 --
         case Op.LdAbsW: case Op.LdAbsH: case Op.LdAbsB: case Op.LdIndW: case Op.LdIndH: case Op.LdIndB: {
-          const op = ops[pc]!;
+          const op = w & 255;
           const size = op === Op.LdAbsW || op === Op.LdIndW ? 4 : op === Op.LdAbsH || op === Op.LdIndH ? 2 : 1;
           const offset = op >= Op.LdIndW ? (rl[s]! + k) | 0 : k;
           init &= ~ARG_REGS_MASK;
@@ -512,7 +549,7 @@ export class Interpreter {
         case END_OF_PROGRAM:
           throw new FellOffEndError(pc);
         default:
-          throw new UnsupportedInstructionError(pc, `no semantics for op ${ops[pc]}`);
+          throw new UnsupportedInstructionError(pc, `no semantics for op ${w & 255}`);
       }
       pc++;
     }

@@ -215,7 +215,8 @@ export function assemble(text: string, options: AssembleOptions = {}): Instructi
     const fail: Fail = (detail) => {
       throw new AsmError(line, detail, options.source);
     };
-    const tokens = lines[i]!.split(/\s+/).filter((t) => t !== '');
+    // `#` starts a comment, as in .data files (whose parser strips them before we see the text).
+    const tokens = lines[i]!.replace(/#.*/, '').split(/\s+/).filter((t) => t !== '');
     if (tokens.length === 0) continue;
     const head = tokens[0]!;
     const operands = tokens.slice(1).map((t) => (t.endsWith(',') ? t.slice(0, -1) : t));

@@ -6,6 +6,8 @@ import { BpfError } from '../isa/errors.js';
 const PAGE = 65536;
 /** Offsets below this are never allocated, so NULL and small offsets from NULL always fault. */
 export const NULL_GUARD = 4096;
+/** Unallocated bytes kept after every region, so an access just past its end faults instead of landing in a neighbour. */
+export const GUARD_BYTES = 64;
 
 /** An allocated block of guest memory. */
 export interface Region {
@@ -84,7 +86,7 @@ export class GuestMemory {
 
   /** Allocates a zero-filled region. */
   allocate(size: number, name: string, options: { writable?: boolean } = {}): Region {
-    const capacity = sizeClass(Math.max(1, size));
+    const capacity = sizeClass(Math.max(1, size) + GUARD_BYTES);
     let base = this.freeLists.get(capacity)?.pop();
     if (base === undefined) {
       base = this.top;
@@ -97,6 +99,7 @@ export class GuestMemory {
       this.top = end;
     }
     this.bytes.fill(0, base, base + capacity);
+    // The guard bytes after `end` stay outside every region.
     const region: MutableRegion = { start: base, end: base + size, writable: options.writable ?? true, name, capacity, base };
     this.table.splice(this.indexAfter(base), 0, region);
     this.generation++;

@@ -1,0 +1,90 @@
+// The command line as a user meets it: real processes, exit codes, one-line errors.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { PROJECT_ROOT, SUITE_DIR, suiteAvailable } from '../support/suite.js';
+
+const CLI = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+
+function cli(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', cwd: PROJECT_ROOT });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ebpf-wasm-cli-'));
+const asmFile = join(dir, 'sum.asm');
+writeFileSync(asmFile, 'mov %r0, 0\nloop:\nldxb %r3, [%r1+0]\nadd %r0, %r3\nadd %r1, 1\nsub %r2, 1\njne %r2, 0, loop\nexit\n');
+
+describe('ebpf-wasm CLI', () => {
+  test('run prints r0 and the instruction count', () => {
+    const r = cli(['run', asmFile, '--mem', '01 02 03 04']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('r0 = 0xa (10)\nexecuted 22 instructions\n');
+  });
+
+  test('run --json is machine-readable', () => {
+    const r = cli(['run', asmFile, '--mem', '0102', '--json']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ r0: '0x3', instructions: 12, memory: '0102' });
+  });
+
+  test('run --trace prints each instruction with its registers', () => {
+    const r = cli(['run', asmFile, '--mem', '05', '--trace']);
+    expect(r.stdout).toContain('ldxb %r3, [%r1]');
+    expect(r.stdout.split('\n').filter((l) => /^\s+\d+ /.test(l)).length).toBe(7);
+  });
+
+  test('asm writes raw bytes and disasm reads them back', () => {
+    const out = join(dir, 'sum.bin');
+    expect(cli(['asm', asmFile, '-o', out]).code).toBe(0);
+    expect(readFileSync(out).length).toBe(7 * 8);
+    const d = cli(['disasm', out]);
+    expect(d.stdout.split('\n')[1]).toBe('ldxb %r3, [%r1]');
+  });
+
+  test('plugin speaks the bpf_conformance protocol', () => {
+    // ldxh %r0, [%r1+2]; exit with memory aa bb 11 22
+    const r = cli(['plugin', 'aa  bb  11  22  '], '6910020000000000' + '9500000000000000\n');
+    expect(r).toMatchObject({ code: 0, stdout: '2211\n' });
+    const bad = cli(['plugin'], '9500000000000000\n');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toMatch(/^ebpf-wasm: pc 0: r0 is read before it is written\n$/);
+  });
+
+  test.skipIf(!suiteAvailable())('conformance prints the group table and the closing line', () => {
+    const r = cli(['conformance', SUITE_DIR, '--engine', 'interp', '--cpu-version', 'v4']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/callx\s+1\s+0\s+0/);
+    expect(r.stdout).toContain('313 passed, 0 failed, 0 skipped');
+  });
+
+  test.for([
+    { args: ['run', 'missing.asm'], message: /^ebpf-wasm: missing\.asm: cannot read \(no such file\)$/ },
+    { args: ['run', '__BAD_ASM__'], message: /^ebpf-wasm: .*bad\.asm:2: Invalid mnemonic: frob$/ },
+    { args: ['run', '__ASM__', '--mem', 'zz'], message: /^ebpf-wasm: --mem: 'zz' is not a hex byte$/ },
+    { args: ['run', '__ASM__', '--mem', '01', '--budget', '3'], message: /^ebpf-wasm: pc 3: instruction budget of 3 exhausted$/ },
+    { args: ['run', '__TRUNC__'], message: /^ebpf-wasm: .*trunc\.bin: program length 5 is not a multiple of 8 bytes$/ },
+    { args: ['conformance', 'no-such-dir'], message: /^ebpf-wasm: no-such-dir: cannot read \(no such file or directory\)$/ },
+    { args: ['conformance', '.', '--engine', 'jit'], message: /^ebpf-wasm: --engine: 'jit' is not available/ },
+    { args: ['conformance', '.', '--cpu-version', 'v9'], message: /^ebpf-wasm: --cpu-version: 'v9' is not v1, v2, v3 or v4$/ },
+  ])('bad input gets one line and exit 1: $args', ({ args, message }) => {
+    writeFileSync(join(dir, 'bad.asm'), 'mov %r0, 1\nfrob %r0\nexit\n');
+    writeFileSync(join(dir, 'trunc.bin'), Buffer.alloc(5));
+    const real = args.map((a) => a.replace('__BAD_ASM__', join(dir, 'bad.asm')).replace('__ASM__', asmFile).replace('__TRUNC__', join(dir, 'trunc.bin')));
+    const r = cli(real);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd()).toMatch(message);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  test('every command has --help with an example', () => {
+    for (const cmd of ['run', 'conformance', 'plugin', 'asm', 'disasm']) {
+      const r = cli([cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('Example:');
+    }
+  });
+});
