@@ -42,11 +42,11 @@ export class HelperCall {
     return this.memory.view.getUint32(this.registers + i * 8 + 4, true);
   }
 
-  /** Sets r0 from a number (a 32-bit or safe integer; negative values sign-extend). */
+  /** Sets r0 from a safe integer, as 64-bit two's complement. */
   returnNumber(value: number): void {
     const v = this.memory.view;
     v.setInt32(this.registers, value | 0, true);
-    v.setInt32(this.registers + 4, value < 0 ? -1 : Math.floor(value / 0x100000000), true);
+    v.setInt32(this.registers + 4, Math.floor(value / 0x100000000) | 0, true);
   }
 
   /** Sets r0 from a BigInt (taken modulo 2^64). */

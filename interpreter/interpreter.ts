@@ -123,7 +123,8 @@ export class Interpreter {
   private ensureRegions(): void {
     if (!this.stack) {
       this.stack = this.memory.allocate(FRAME_BYTES * MAX_FRAMES, 'stack');
-      this.registerFile = this.memory.allocate(8 * 11, 'register file');
+      // Programs may not write the register file; only the helper ABI does, from outside.
+      this.registerFile = this.memory.allocate(8 * 11, 'register file', { writable: false });
       this.call = new HelperCall(this.memory, this.registerFile.start);
     }
   }
@@ -230,6 +231,13 @@ export class Interpreter {
   }
 
   private bySlot: (Instruction | undefined)[] | undefined;
+  private functionPointers: Set<number> | undefined;
+
+  /** Slots of the functions the program takes the address of (lddw src 4): the only callx targets. */
+  private addressTaken(): Set<number> {
+    this.functionPointers ??= new Set(this.program.insns.filter((i) => i.op === Op.LddwFunc).map((i) => i.pc + 1 + i.imm));
+    return this.functionPointers;
+  }
 
   /** The instruction starting at a slot, if one does. */
   private insnAt(pc: number): Instruction | undefined {
@@ -428,7 +436,7 @@ export class Interpreter {
         case Op.Callx: {
           const target = rl[d]! >>> 0;
           if (rh[d] === FUNCTION_POINTER_TAG) {
-            if (this.insnAt(target) === undefined) throw new UnsupportedInstructionError(pc, `callx target slot ${target} is not an instruction`);
+            if (!this.addressTaken().has(target)) throw new UnsupportedInstructionError(pc, `callx target slot ${target} is not a function whose address the program takes with lddw`);
             if (depth + 1 >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
             this.saveFrame(depth, pc, init);
             depth++;

@@ -39,6 +39,7 @@ const cases: Case[] = [
   { name: 'falling off the end', asm: 'mov %r0, 0\nmov %r0, 1', error: FellOffEndError, pc: 2, message: /past the last instruction/ },
   { name: 'unresolved map reference', asm: 'lddw %r1, map_fd 3\nmov %r0, 0\nexit', error: UnsupportedInstructionError, pc: 0, message: /unresolved map/ },
   { name: 'call by BTF id', asm: 'call runtime 7\nexit', error: UnsupportedInstructionError, pc: 0, message: /BTF id 7/ },
+  { name: 'callx to code whose address was never taken', asm: 'lddw %r2, 0x100000003\ncall %r2\nexit\nmov %r0, 1\nexit', error: UnsupportedInstructionError, pc: 2, message: /slot 3 is not a function whose address the program takes/ },
   { name: 'callx to no function and no helper', asm: 'mov %r2, 99\ncall %r2\nexit', error: UnsupportedInstructionError, pc: 1, message: /neither a function nor a known helper/ },
 ];
 
@@ -54,6 +55,11 @@ describe('interpreter traps', () => {
     expect((caught as { pc: number }).pc).toBe(pc);
     expect((caught as Error).message).toMatch(message);
     expect((caught as Error).message).toMatch(new RegExp(`^pc ${pc}: `));
+  });
+
+  test('programs cannot write the register file the helper ABI uses', () => {
+    // The stack takes the first block (0x1000, 8 KiB with its guard), the register file the next.
+    expect(() => runAsm('lddw %r1, 0x3000\nstb [%r1+0], 1\nmov %r0, 0\nexit')).toThrow(/pc 2: write of 1 byte at 0x3000 is in read-only region 'register file'/);
   });
 
   test('a memory fault carries the address and size', () => {
