@@ -15,7 +15,7 @@ export interface ConformanceCliOptions {
 
 export function parseEngine(name: string): EngineName {
   if (!(ENGINES as readonly string[]).includes(name)) {
-    throw new UsageError(`--engine: '${name}' is not available (available: ${ENGINES.join(', ')}; the JIT is not built yet)`);
+    throw new UsageError(`--engine: '${name}' is not an engine (engines: ${ENGINES.join(', ')})`);
   }
   return name as EngineName;
 }
@@ -26,7 +26,7 @@ function parseGroups(list: string[] | undefined, option: string): Group[] | unde
   return list as Group[];
 }
 
-export function conformanceCommand(dirs: string[], options: ConformanceCliOptions): void {
+export async function conformanceCommand(dirs: string[], options: ConformanceCliOptions): Promise<void> {
   const engine = parseEngine(options.engine);
   const version = /^v?([1-4])$/.exec(options.cpuVersion);
   if (!version) throw new UsageError(`--cpu-version: '${options.cpuVersion}' is not v1, v2, v3 or v4`);
@@ -41,7 +41,7 @@ export function conformanceCommand(dirs: string[], options: ConformanceCliOption
       if (code !== 'EISDIR') throw new UsageError(`${dir}: cannot read (${code === 'ENOENT' ? 'no such file or directory' : code})`);
     }
   }
-  const report = runConformance(dirs, { engine, cpuVersion: Number(version[1]) as IsaVersion, groups });
+  const report = await runConformance(dirs, { engine, cpuVersion: Number(version[1]) as IsaVersion, groups });
   if (report.results.length === 0) throw new UsageError(`${dirs.join(', ')}: no .data files found`);
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ engine, cpuVersion: `v${version[1]}`, ...report }, null, 2)}\n`);
@@ -67,12 +67,12 @@ function readStdin(): string {
   }
 }
 
-export function pluginCommand(memhex: string | undefined, options: { engine: string; elf?: boolean }): void {
+export async function pluginCommand(memhex: string | undefined, options: { engine: string; elf?: boolean }): Promise<void> {
   const engine = parseEngine(options.engine);
   if (options.elf) throw new UsageError('--elf: ELF input is not supported yet (the ELF loader is a later issue)');
   const program = parseHexBytes(readStdin(), 'program on stdin');
   if (program.length === 0) throw new UsageError('program on stdin: empty');
   const mem = memhex === undefined ? new Uint8Array(0) : parseHexBytes(memhex, 'MEMHEX');
-  const r0 = runProgram(decode(program), mem, engine);
+  const r0 = await runProgram(decode(program), mem, engine);
   process.stdout.write(`${r0.toString(16)}\n`);
 }

@@ -18,10 +18,10 @@ const program = new Command('ebpf-wasm')
   .option('--debug', 'print stack traces for errors')
   .showHelpAfterError();
 
-function action<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
-  return (...args: A) => {
+function action<A extends unknown[]>(fn: (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
     try {
-      fn(...args);
+      await fn(...args);
     } catch (err) {
       report(err, Boolean(program.opts().debug));
     }
@@ -79,4 +79,4 @@ program
   .addHelpText('after', '\nExample:\n  ebpf-wasm disasm checksum.bin')
   .action(action((file: string) => disasmCommand(file)));
 
-program.parse();
+await program.parseAsync();

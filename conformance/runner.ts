@@ -74,7 +74,7 @@ function hex(v: bigint): string {
   return `0x${v.toString(16)}`;
 }
 
-function runOne(path: string, options: ConformanceOptions, enabled: Set<Group>): TestResult {
+async function runOne(path: string, options: ConformanceOptions, enabled: Set<Group>): Promise<TestResult> {
   const file = basename(path);
   const test = parseDataFile(readFileSync(path, 'utf8'), file);
   if (!test) return { file, outcome: 'skip', reason: 'no result or error section (skipped as upstream does)' };
@@ -95,7 +95,7 @@ function runOne(path: string, options: ConformanceOptions, enabled: Set<Group>):
 
   const expected = test.expectsError ? `error${test.error ? ` ${test.error}` : ''}` : hex(test.result ?? 0n);
   try {
-    const r0 = runProgram(insns, test.mem, options.engine);
+    const r0 = await runProgram(insns, test.mem, options.engine);
     const actual = hex(r0);
     if (!test.expectsError && r0 === test.result) return { ...base, outcome: 'pass', expected, actual };
     return { ...base, outcome: 'fail', expected, actual };
@@ -113,7 +113,7 @@ export function dataFiles(path: string): string[] {
 }
 
 /** Runs every `.data` file found in the given paths. */
-export function runConformance(paths: readonly string[], options: ConformanceOptions): ConformanceReport {
+export async function runConformance(paths: readonly string[], options: ConformanceOptions): Promise<ConformanceReport> {
   const enabled = new Set<Group>(options.groups ?? GROUPS);
   for (const g of [...enabled]) {
     const implied = IMPLIES[g];
@@ -123,7 +123,7 @@ export function runConformance(paths: readonly string[], options: ConformanceOpt
   for (const path of paths) {
     for (const file of dataFiles(path)) {
       try {
-        results.push(runOne(file, options, enabled));
+        results.push(await runOne(file, options, enabled));
       } catch (err) {
         results.push({ file: basename(file), outcome: 'fail', actual: `error: ${(err as Error).message}`, reason: 'could not be run' });
       }

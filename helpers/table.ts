@@ -3,6 +3,8 @@
 // reads its arguments there and writes r0 there. Helpers are keyed by Linux BPF_FUNC_* ids.
 import { BpfError } from '../isa/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
+import type { Instruction } from '../isa/instruction.js';
+import { Op } from '../isa/opcodes.js';
 
 /** Argument kinds of a helper prototype, as the verifier will check them. */
 export type HelperArg = 'anything' | 'const_map_ptr' | 'ptr_to_map_key' | 'ptr_to_map_value' | 'ptr_to_mem' | 'ptr_to_uninit_mem' | 'const_size' | 'ptr_to_ctx' | 'ptr_to_func';
@@ -81,4 +83,16 @@ export class UnknownHelperError extends BpfError {
   constructor(readonly pc: number, readonly helperId: number, readonly helperName?: string) {
     super('unknown-helper', `pc ${pc}: call to unknown helper ${helperName ? `${helperName} (id ${helperId})` : `id ${helperId}`}`);
   }
+}
+
+/** The helpers a program calls directly, resolved against a table; an unknown id is a load error. */
+export function resolveHelperCalls(insns: readonly Instruction[], table: HelperTable): Map<number, HelperSpec> {
+  const used = new Map<number, HelperSpec>();
+  for (const insn of insns) {
+    if (insn.op !== Op.CallHelper) continue;
+    const helper = table.get(insn.imm);
+    if (!helper) throw new UnknownHelperError(insn.pc, insn.imm);
+    used.set(insn.imm, helper);
+  }
+  return used;
 }

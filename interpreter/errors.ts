@@ -8,7 +8,12 @@ export class ExecutionError extends BpfError {
   }
 }
 
-/** A load, store or atomic touched bytes outside every region it may touch. */
+/**
+ * A load, store or atomic touched memory it may not. `kind` says which rule it broke: 'bounds'
+ * (outside every region it may touch: only the checked interpreter sees these, the JIT relies on
+ * the verifier), 'misaligned' (an atomic) or 'frame' (through r10, outside the current frame);
+ * both engines trap on the last two.
+ */
 export class MemoryFaultError extends ExecutionError {
   constructor(
     pc: number,
@@ -16,9 +21,29 @@ export class MemoryFaultError extends ExecutionError {
     readonly size: number,
     readonly access: 'read' | 'write',
     reason: string,
+    readonly kind: 'bounds' | 'misaligned' | 'frame' = 'bounds',
   ) {
     super('memory-fault', pc, `${access} of ${size} byte${size === 1 ? '' : 's'} at 0x${address.toString(16)} ${reason}`);
   }
+
+  /** A misaligned atomic. */
+  static misaligned(pc: number, address: number, size: number): MemoryFaultError {
+    return new MemoryFaultError(pc, BigInt(address >>> 0), size, 'write', 'is misaligned for an atomic operation', 'misaligned');
+  }
+
+  /** An access through r10 outside the current frame. */
+  static outsideFrame(pc: number, address: number, size: number, access: 'read' | 'write'): MemoryFaultError {
+    return new MemoryFaultError(pc, BigInt(address >>> 0), size, access, 'is outside the current stack frame [r10-512, r10)', 'frame');
+  }
+}
+
+/**
+ * Whether an error is one only the checked interpreter detects (a bounds fault, a register read
+ * before it is written, an exhausted instruction budget): the JIT relies on the verifier to keep
+ * such programs out, so it is not expected to agree on them.
+ */
+export function isInterpreterCheck(err: unknown): boolean {
+  return (err instanceof MemoryFaultError && err.kind === 'bounds') || err instanceof UninitializedRegisterError || err instanceof BudgetExhaustedError;
 }
 
 /** The instruction budget ran out: the program ran too long (or forever). */

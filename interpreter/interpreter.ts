@@ -5,6 +5,7 @@
 import { Op } from '../isa/opcodes.js';
 import type { Instruction } from '../isa/instruction.js';
 import { FRAME_POINTER } from '../isa/fields.js';
+import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES } from '../isa/abi.js';
 import { HelperCall, type HelperSpec, type HelperTable } from '../helpers/table.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import {
@@ -17,23 +18,16 @@ import {
 import { ARG_REGS_MASK, prepare, type PreparedProgram } from './prepare.js';
 import { analyzeRegisterInit } from './register-init.js';
 
-/** Bytes of stack per call frame (Linux MAX_BPF_STACK). */
-export const FRAME_BYTES = 512;
-/** Call frames, the main program's included (Linux MAX_CALL_FRAMES). */
-export const MAX_FRAMES = 8;
 /** Default instruction budget of one run. */
 export const DEFAULT_BUDGET = 100_000_000;
-/**
- * High half of a function pointer made by `lddw rX, func` (src 4); the low half is the slot of the
- * function's first instruction. callx with any other value calls the helper of that id.
- */
-export const FUNCTION_POINTER_TAG = 1;
 
 /** Words saved per caller frame: return pc, register mask, r6..r9 as (lo, hi). */
 const FRAME_WORDS = 10;
 
 /** Slot value past the last instruction: reaching it is falling off the end. */
 const END_OF_PROGRAM = 255;
+/** Slot value of an access through r10 that leaves the current frame: running it faults. */
+const OUTSIDE_FRAME = 254;
 
 /** One traced step, reported before the instruction at `pc` runs. */
 export interface TraceEvent {
@@ -68,8 +62,8 @@ export interface RunArgs {
 export interface RunResult {
   /** r0 at exit, unsigned. */
   readonly r0: bigint;
-  /** Instructions executed. */
-  readonly instructions: number;
+  /** Instructions executed (the interpreter counts them; the JIT does not). */
+  readonly instructions?: number;
 }
 
 /** Runs one prepared program on a guest memory. */
@@ -104,6 +98,7 @@ export class Interpreter {
     const p = this.program;
     this.code = new Int32Array(p.slots + 1);
     for (let pc = 0; pc < p.slots; pc++) this.code[pc] = p.ops[pc]! | (p.dst[pc]! << 8) | (p.src[pc]! << 12) | (p.off[pc]! << 16);
+    for (const insn of p.insns) if (frameViolation(insn)) this.code[insn.pc] = (this.code[insn.pc]! & ~0xff) | OUTSIDE_FRAME;
     this.code[p.slots] = END_OF_PROGRAM;
   }
 
@@ -112,6 +107,12 @@ export class Interpreter {
     if (this.stack) this.memory.free(this.stack);
     if (this.registerFile) this.memory.free(this.registerFile);
     this.stack = this.registerFile = this.call = undefined;
+  }
+
+  /** The stack region runs use (allocated on first use). */
+  stackRegion(): Region {
+    this.ensureRegions();
+    return this.stack!;
   }
 
   /** Guest address of the register file helpers read their arguments from. */
@@ -196,7 +197,7 @@ export class Interpreter {
   /** Atomics must be naturally aligned, as in Linux. */
   private atomicAddress(pc: number, reg: number, off: number, size: number): number {
     const a = this.address(pc, reg, off, size, true);
-    if ((a & (size - 1)) !== 0) throw new MemoryFaultError(pc, BigInt(a), size, 'write', 'is misaligned for an atomic operation');
+    if ((a & (size - 1)) !== 0) throw MemoryFaultError.misaligned(pc, a, size);
     this.address(pc, reg, off, size, false);
     return a;
   }
@@ -249,7 +250,7 @@ export class Interpreter {
   }
 
   /** Runs the program from its first instruction. */
-  run(input: RunArgs = {}): RunResult {
+  run(input: RunArgs = {}): RunResult & { instructions: number } {
     this.ensureRegions();
     this.memory.refresh();
     const { rl, rh } = this;
@@ -556,6 +557,10 @@ export class Interpreter {
 
         case END_OF_PROGRAM:
           throw new FellOffEndError(pc);
+        case OUTSIDE_FRAME: {
+          const { access, size } = frameViolation(this.insnAt(pc)!)!;
+          throw MemoryFaultError.outsideFrame(pc, rl[FRAME_POINTER]! + (w >> 16), size, access);
+        }
         default:
           throw new UnsupportedInstructionError(pc, `no semantics for op ${w & 255}`);
       }
@@ -563,7 +568,7 @@ export class Interpreter {
     }
   }
 
-  private result(remaining: number): RunResult {
+  private result(remaining: number): RunResult & { instructions: number } {
     const r0 = (BigInt(this.rh[0]! >>> 0) << 32n) | BigInt(this.rl[0]! >>> 0);
     return { r0, instructions: this.budget - remaining };
   }

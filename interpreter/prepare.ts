@@ -4,7 +4,7 @@
 import { type Instruction, width } from '../isa/instruction.js';
 import { Op, specOf } from '../isa/opcodes.js';
 import { validate } from '../isa/validate.js';
-import { type HelperSpec, type HelperTable, UnknownHelperError } from '../helpers/table.js';
+import { type HelperSpec, type HelperTable, resolveHelperCalls } from '../helpers/table.js';
 
 /** r1..r5: the argument registers, clobbered by every call. */
 export const ARG_REGS_MASK = 0b111110;
@@ -89,6 +89,7 @@ export function registerUse(insn: Instruction, helper?: HelperSpec): { reads: nu
 /** Validates a program and lays it out for the interpreter. Unknown helpers are a load error. */
 export function prepare(insns: readonly Instruction[], helperTable: HelperTable): PreparedProgram {
   validate(insns);
+  const used = resolveHelperCalls(insns, helperTable);
   const last = insns[insns.length - 1]!;
   const slots = last.pc + width(last);
   const p = {
@@ -107,12 +108,8 @@ export function prepare(insns: readonly Instruction[], helperTable: HelperTable)
   };
   for (const insn of insns) {
     const at = insn.pc;
-    let helper: HelperSpec | undefined;
-    if (insn.op === Op.CallHelper) {
-      helper = helperTable.get(insn.imm);
-      if (!helper) throw new UnknownHelperError(at, insn.imm);
-      p.helpers[at] = helper;
-    }
+    const helper = insn.op === Op.CallHelper ? used.get(insn.imm) : undefined;
+    p.helpers[at] = helper;
     p.ops[at] = insn.op;
     p.dst[at] = insn.dst;
     p.src[at] = insn.src;

@@ -251,7 +251,9 @@ const ATOMICS: [string, number, Op, Op][] = [
   ['cmpxchg', AtomicOp.CMPXCHG, Op.AtomicCmpxchg32, Op.AtomicCmpxchg64],
 ];
 for (const [name, imm, op32, op64] of ATOMICS) {
-  const common = { form: 'atomic' as const, dst: 'reg' as const, src: 'reg' as const, off: 'any' as const, imm, discriminator: 'imm' as const, version: 3 as const };
+  // The fetch forms and xchg load the old value into src, so src must be writable (not r10).
+  const writesSrc = (imm & AtomicOp.FETCH) !== 0 && imm !== AtomicOp.CMPXCHG;
+  const common = { form: 'atomic' as const, dst: 'reg' as const, src: writesSrc ? 'wreg' as const : 'reg' as const, off: 'any' as const, imm, discriminator: 'imm' as const, version: 3 as const };
   row({ ...common, op: op32, opcode: Class.STX | Mode.ATOMIC | Size.W, mnemonic: `lock ${name}32`, size: 4, is32: true, groups: ['atomic32'] });
   row({ ...common, op: op64, opcode: Class.STX | Mode.ATOMIC | Size.DW, mnemonic: `lock ${name}`, size: 8, groups: ['atomic64'] });
 }

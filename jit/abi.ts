@@ -1,0 +1,45 @@
+// The contract between a JIT-compiled module and its host, also what an ahead-of-time `.wasm`
+// file imports and exports (documented in the README).
+//
+// Imports (all from module "env"):
+//   memory                      the guest memory (WebAssembly.Memory)
+//   trap(code, pc, value)       i32 i32 i32 -> (): the host throws; `code` is a TrapCode
+//   helper_<id>()               () -> (): runs helper <id> with r1..r5 in the register file; r0 back there
+//   callx_helper(id, pc)        i32 i32 -> (): callx to a helper id; the host looks it up
+// Export:
+//   run(regs, fp, packet, packetLength, budget)   i32 x5 -> ()
+//     r1..r5 are read from the register file at `regs` (r0..r10 as 64-bit little-endian slots)
+//     and r0 is written back there; `fp` is the main frame's r10; `packet`/`packetLength` bound
+//     the legacy ABS/IND loads; `budget` bounds the loop back-edges taken in the run.
+
+/** Why compiled code called the host's trap import. */
+export const enum TrapCode {
+  /** A bpf-to-bpf call would nest deeper than 8 frames. */
+  CallDepth = 1,
+  /** Control ran past the last instruction. */
+  FellOffEnd = 2,
+  /** callx to something that is neither an address-taken function nor a helper id. */
+  CallxTarget = 3,
+  /** lddw with a map or BTF pseudo source the loader did not resolve; value = src. */
+  UnresolvedLddw = 4,
+  /** call by BTF id (kfunc); value = the id. */
+  CallBtf = 5,
+  /** Misaligned atomic; value = the address. */
+  MisalignedAtomic = 6,
+  /** The loop budget ran out. */
+  Budget = 7,
+  /** A legacy packet load was out of bounds: the program ends with r0 = 0 (already stored). */
+  ProgramExit = 8,
+  /** An access through r10 outside the current frame; value = the address. */
+  OutsideFrame = 9,
+}
+
+export const IMPORT_MODULE = 'env';
+export const TRAP_IMPORT = 'trap';
+export const CALLX_HELPER_IMPORT = 'callx_helper';
+export const RUN_EXPORT = 'run';
+
+/** The import name of helper `id`. */
+export function helperImportName(id: number): string {
+  return `helper_${id}`;
+}

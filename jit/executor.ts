@@ -1,0 +1,161 @@
+// Runs JIT-compiled programs: compiles (through an in-memory cache keyed by the program bytes and
+// the options), instantiates against the guest memory with the helper table bound to the
+// imports, and turns the module's traps into the interpreter's typed errors.
+import { createHash } from 'node:crypto';
+import { FRAME_BYTES, frameViolation, MAX_FRAMES } from '../isa/abi.js';
+import { BpfError } from '../isa/errors.js';
+import { encode, type Instruction } from '../isa/instruction.js';
+import { specOf } from '../isa/opcodes.js';
+import { validate } from '../isa/validate.js';
+import { HelperCall, resolveHelperCalls, type HelperTable } from '../helpers/table.js';
+import {
+  BudgetExhaustedError, CallDepthError, FellOffEndError, HelperFailedError, MemoryFaultError, UnsupportedInstructionError,
+} from '../interpreter/errors.js';
+import { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../interpreter/interpreter.js';
+import type { Executor, ExecutorOptions } from '../runtime/engine.js';
+import type { GuestMemory, Region } from '../runtime/memory.js';
+import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
+import { loadBinaryen } from './binaryen.js';
+import { compileModule, type CompileOptions } from './module.js';
+
+/** A WebAssembly trap the lowering did not anticipate, such as an access outside the guest memory. */
+export class WasmTrapError extends BpfError {
+  constructor(cause: unknown) {
+    super('wasm-trap', `WebAssembly trap in JIT-compiled code: ${(cause as Error).message} (the JIT relies on the verifier; run unverified programs on the interpreter)`, { cause });
+  }
+}
+
+/** Thrown through the compiled code to end a run early: r0 is already in the register file. */
+const STOP = Symbol('stop');
+
+interface CacheEntry {
+  readonly module: WebAssembly.Module;
+  readonly helperIds: readonly number[];
+  readonly compileMs: number;
+}
+
+const cache = new Map<string, Promise<CacheEntry>>();
+
+/** Compiles a program to a WebAssembly.Module, or reuses the one compiled for the same bytes and options. */
+export function compileCached(insns: readonly Instruction[], options: CompileOptions = {}, relocationKey = ''): Promise<CacheEntry> {
+  const key = createHash('sha256').update(encode(insns)).update(`\0${relocationKey}\0${JSON.stringify(options)}`).digest('hex');
+  let entry = cache.get(key);
+  if (!entry) {
+    entry = (async () => {
+      const b = await loadBinaryen();
+      const start = performance.now();
+      const compiled = compileModule(b, insns, options);
+      const module = new WebAssembly.Module(compiled.binary as Uint8Array<ArrayBuffer>);
+      return { module, helperIds: compiled.helperIds, compileMs: performance.now() - start };
+    })();
+    cache.set(key, entry);
+    entry.catch(() => cache.delete(key));
+  }
+  return entry;
+}
+
+/** Empties the module cache. */
+export function clearJitCache(): void {
+  cache.clear();
+}
+
+type RunExport = (regs: number, fp: number, packet: number, packetLength: number, budget: number) => void;
+
+class JitExecutor implements Executor {
+  readonly engine = 'jit' as const;
+  readonly stack: Region;
+  private readonly registerFile: Region;
+  private readonly call: HelperCall;
+  private readonly runExport: RunExport;
+  private readonly budget: number;
+  private readonly byPc = new Map<number, Instruction>();
+
+  constructor(insns: readonly Instruction[], entry: CacheEntry, private readonly memory: GuestMemory, helpers: HelperTable, budget: number) {
+    for (const insn of insns) this.byPc.set(insn.pc, insn);
+    this.budget = Math.min(budget, 0x7fffffff);
+    this.stack = memory.allocate(FRAME_BYTES * MAX_FRAMES, 'stack');
+    this.registerFile = memory.allocate(8 * 11, 'register file', { writable: false });
+    this.call = new HelperCall(memory, this.registerFile.start);
+    const env: WebAssembly.ModuleImports = {
+      memory: memory.memory,
+      [TRAP_IMPORT]: (code: number, pc: number, value: number) => this.trap(code, pc, value),
+      [CALLX_HELPER_IMPORT]: (id: number, pc: number) => {
+        const helper = helpers.get(id >>> 0);
+        if (!helper) throw new UnsupportedInstructionError(pc, `callx target 0x${(id >>> 0).toString(16)} is neither a function nor a known helper`);
+        this.runHelper(pc, helper.name, helper.impl);
+      },
+    };
+    for (const id of entry.helperIds) {
+      const helper = helpers.get(id)!;
+      env[helperImportName(id)] = (pc: number) => this.runHelper(pc, helper.name, helper.impl);
+    }
+    const instance = new WebAssembly.Instance(entry.module, { [IMPORT_MODULE]: env });
+    this.runExport = instance.exports[RUN_EXPORT] as RunExport;
+  }
+
+  private runHelper(pc: number, name: string, impl: (call: HelperCall) => void): void {
+    const call = this.call;
+    call.stopRequested = false;
+    try {
+      impl(call);
+    } catch (err) {
+      throw new HelperFailedError(pc, name, err);
+    }
+    this.memory.refresh();
+    if (call.stopRequested) throw STOP;
+  }
+
+  private trap(code: number, pc: number, value: number): never {
+    switch (code as TrapCode) {
+      case TrapCode.CallDepth: throw new CallDepthError(pc, MAX_FRAMES);
+      case TrapCode.FellOffEnd: throw new FellOffEndError(pc);
+      case TrapCode.CallxTarget: throw new UnsupportedInstructionError(pc, `callx target slot ${value >>> 0} is not a function whose address the program takes with lddw`);
+      case TrapCode.UnresolvedLddw: throw new UnsupportedInstructionError(pc, `lddw with src ${value} (an unresolved map or BTF reference) needs the loader to resolve it`);
+      case TrapCode.CallBtf: throw new UnsupportedInstructionError(pc, `call by BTF id ${value} (kfunc) is not supported`);
+      case TrapCode.MisalignedAtomic: {
+        const size = specOf(this.byPc.get(pc)!.op).size!;
+        throw MemoryFaultError.misaligned(pc, value, size);
+      }
+      case TrapCode.Budget: throw new BudgetExhaustedError(pc, this.budget);
+      case TrapCode.ProgramExit: throw STOP;
+      case TrapCode.OutsideFrame: {
+        const { access, size } = frameViolation(this.byPc.get(pc)!)!;
+        throw MemoryFaultError.outsideFrame(pc, value, size, access);
+      }
+    }
+    throw new BpfError('wasm-trap', `pc ${pc}: unknown trap code ${code}`);
+  }
+
+  run(input: RunArgs = {}): RunResult {
+    const v = this.memory.view;
+    const regs = this.registerFile.start;
+    const args = input.args ?? [];
+    for (let r = 1; r <= 5; r++) {
+      const value = args[r - 1] ?? 0;
+      v.setBigUint64(regs + r * 8, BigInt.asUintN(64, BigInt(value)), true);
+    }
+    const packet = input.packet ?? { start: 0, end: 0 };
+    try {
+      this.runExport(regs, this.stack.end, packet.start, packet.end - packet.start, this.budget);
+    } catch (err) {
+      if (err !== STOP) {
+        if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(err);
+        throw err;
+      }
+    }
+    return { r0: this.memory.view.getBigUint64(regs, true) };
+  }
+
+  dispose(): void {
+    this.memory.free(this.stack);
+    this.memory.free(this.registerFile);
+  }
+}
+
+/** Compiles (or reuses) a program and instantiates it over the guest memory. */
+export async function createJitExecutor(insns: readonly Instruction[], options: ExecutorOptions & { compile?: CompileOptions }): Promise<Executor> {
+  validate(insns);
+  resolveHelperCalls(insns, options.helpers);
+  const entry = await compileCached(insns, options.compile);
+  return new JitExecutor(insns, entry, options.memory, options.helpers, options.budget ?? DEFAULT_BUDGET);
+}

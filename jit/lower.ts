@@ -1,0 +1,489 @@
+// Lowers BPF functions to WebAssembly functions (through the binaryen wrapper; this file never
+// imports binaryen). Registers are i64 locals; basic blocks are structured by binaryen's Relooper.
+// Each lowering keeps the interpreter's semantics, noted where WebAssembly differs: division by
+// zero and INT_MIN / -1 (WebAssembly traps, BPF does not), byte swaps (no wasm instruction).
+import type { Instruction } from '../isa/instruction.js';
+import { Op, specOf } from '../isa/opcodes.js';
+import { branchTarget } from '../isa/validate.js';
+import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES } from '../isa/abi.js';
+import type { Binaryen, Expr, WasmModule, WasmType } from './binaryen.js';
+import { CALLX_HELPER_IMPORT, helperImportName, TRAP_IMPORT, TrapCode } from './abi.js';
+import type { BasicBlock, BpfFunction, ProgramStructure } from './cfg.js';
+
+// Locals of every lowered function. Params: r1..r5, the frame pointer (i32) and the call depth.
+const FP = 5;
+const DEPTH = 6;
+const T0 = 13; // i64 scratch
+const ADDR = 14; // i32 scratch: addresses, divisors, table indexes
+const LABEL = 15; // the Relooper's label helper
+const T32 = 16; // i32 scratch
+const FRAME_POINTER_REGISTER = 10;
+/** Local index of each BPF register r0..r10. */
+const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
+
+/** Names of the module-level globals the lowered code uses. */
+export const GLOBAL = { regs: 'regs', budget: 'budget', packet: 'packet', packetLength: 'packet_length' } as const;
+export const TABLE = 'functions';
+
+/** The WebAssembly name of the function for a BPF function entry slot. */
+export function functionName(entry: number): string {
+  return `f${entry}`;
+}
+
+/** Lowers the functions of one program into a module. */
+export class Lowering {
+  private readonly i64: WasmType;
+  private readonly i32: WasmType;
+  /** Signature of every lowered function: (r1..r5 i64, fp i32, depth i32) -> r0 i64. */
+  readonly params: WasmType;
+
+  constructor(
+    private readonly b: Binaryen,
+    private readonly m: WasmModule,
+    private readonly structure: ProgramStructure,
+  ) {
+    this.i64 = b.i64;
+    this.i32 = b.i32;
+    this.params = b.createType([b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32]);
+  }
+
+  /** Adds the WebAssembly function for one BPF function. */
+  lowerFunction(fn: BpfFunction): void {
+    const { m, b } = this;
+    const relooper = new b.Relooper(m);
+    const refs = new Map<number, number>();
+    for (const block of fn.blocks) refs.set(block.start, relooper.addBlock(this.blockBody(block)));
+    let fellOff: number | undefined;
+    const ref = (start: number): number => {
+      if (start >= this.structure.slots) {
+        fellOff ??= relooper.addBlock(this.trap(TrapCode.FellOffEnd, start, m.i32.const(0)));
+        return fellOff;
+      }
+      return refs.get(start)!;
+    };
+    for (const block of fn.blocks) {
+      const from = refs.get(block.start)!;
+      if (block.target !== undefined) {
+        const last = block.insns[block.insns.length - 1]!;
+        const edge = block.target <= block.start ? this.backEdge(last.pc) : 0;
+        if (block.next !== undefined && block.next !== block.target) {
+          relooper.addBranch(from, ref(block.target), this.condition(last), edge);
+          relooper.addBranch(from, ref(block.next), 0, 0);
+        } else {
+          relooper.addBranch(from, ref(block.target), 0, edge);
+        }
+      } else if (block.next !== undefined) {
+        relooper.addBranch(from, ref(block.next), 0, block.next <= block.start ? this.backEdge(block.insns.at(-1)!.pc) : 0);
+      }
+    }
+    const body = m.block(null, [
+      m.local.set(REG[10]!, m.i64.extend_u(m.local.get(FP, this.i32))),
+      relooper.renderAndDispose(refs.get(fn.entry)!, LABEL),
+      m.unreachable(),
+    ]);
+    const vars = [b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32, b.i32];
+    m.addFunction(functionName(fn.entry), this.params, b.i64, vars, body);
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  private get(r: number): Expr {
+    return this.m.local.get(REG[r]!, this.i64);
+  }
+
+  private set(r: number, value: Expr): Expr {
+    return this.m.local.set(REG[r]!, value);
+  }
+
+  private get32(r: number): Expr {
+    return this.m.i32.wrap(this.get(r));
+  }
+
+  /** A 64-bit constant from its signed 32-bit halves. */
+  private c64(lo: number, hi: number): Expr {
+    return this.m.i64.const(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0)));
+  }
+
+  /** The immediate sign-extended to 64 bits, as BPF's 64-bit K operands are. */
+  private k64(imm: number): Expr {
+    return this.c64(imm, imm >> 31);
+  }
+
+  private source64(insn: Instruction): Expr {
+    return (insn.opcode & 0x08) !== 0 ? this.get(insn.src) : this.k64(insn.imm);
+  }
+
+  private source32(insn: Instruction): Expr {
+    return (insn.opcode & 0x08) !== 0 ? this.get32(insn.src) : this.m.i32.const(insn.imm);
+  }
+
+  private zext(value32: Expr): Expr {
+    return this.m.i64.extend_u(value32);
+  }
+
+  /** reg + off, as a 32-bit guest address (guest pointers are zero-extended 32-bit offsets). */
+  private address(reg: number, off: number): Expr {
+    return this.m.i32.add(this.get32(reg), this.m.i32.const(off));
+  }
+
+  private trap(code: TrapCode, pc: number, value: Expr): Expr {
+    return this.m.block(null, [this.m.call(TRAP_IMPORT, [this.m.i32.const(code), this.m.i32.const(pc), value], this.b.none), this.m.unreachable()]);
+  }
+
+  /** Code on a loop back edge: spend one unit of the run's loop budget. */
+  private backEdge(pc: number): Expr {
+    const { m } = this;
+    const budget = m.global.get(GLOBAL.budget, this.i32);
+    return m.block(null, [
+      m.if(m.i32.eqz(budget), this.trap(TrapCode.Budget, pc, m.i32.const(0))),
+      m.global.set(GLOBAL.budget, m.i32.sub(m.global.get(GLOBAL.budget, this.i32), m.i32.const(1))),
+    ]);
+  }
+
+  private bswap16(x: Expr): Expr {
+    const { m } = this;
+    // (x & 0xff) << 8 | (x >> 8) & 0xff, on a value used once: take it through a scratch local.
+    return m.block(null, [
+      m.local.set(T32, x),
+      m.i32.or(
+        m.i32.shl(m.i32.and(m.local.get(T32, this.i32), m.i32.const(0xff)), m.i32.const(8)),
+        m.i32.and(m.i32.shr_u(m.local.get(T32, this.i32), m.i32.const(8)), m.i32.const(0xff)),
+      ),
+    ], this.i32);
+  }
+
+  private bswap32(x: Expr): Expr {
+    const { m } = this;
+    // rotl(x, 8) keeps bytes 0 and 2 in place of 1 and 3; rotr(x, 8) the others.
+    return m.block(null, [
+      m.local.set(T32, x),
+      m.i32.or(
+        m.i32.and(m.i32.rotl(m.local.get(T32, this.i32), m.i32.const(8)), m.i32.const(0x00ff00ff)),
+        m.i32.and(m.i32.rotr(m.local.get(T32, this.i32), m.i32.const(8)), m.i32.const(0xff00ff00 | 0)),
+      ),
+    ], this.i32);
+  }
+
+  private bswap64(r: number): Expr {
+    const { m } = this;
+    return m.block(null, [
+      m.local.set(T0, this.get(r)),
+      this.set(r, m.i64.or(
+        m.i64.shl(this.zext(this.bswap32(m.i32.wrap(m.local.get(T0, this.i64)))), this.c64(32, 0)),
+        this.zext(this.bswap32(m.i32.wrap(m.i64.shr_u(m.local.get(T0, this.i64), this.c64(32, 0))))),
+      )),
+    ]);
+  }
+
+  /** Spills r1..r5 to the register file and calls a helper import; r0 comes back from it. */
+  private helperCall(name: string, operands: Expr[]): Expr {
+    const { m } = this;
+    const regs = () => m.global.get(GLOBAL.regs, this.i32);
+    const spills = [1, 2, 3, 4, 5].map((r) => m.i64.store(r * 8, 8, regs(), this.get(r)));
+    return m.block(null, [...spills, m.call(name, operands, this.b.none), this.set(0, m.i64.load(0, 8, regs()))]);
+  }
+
+  /** A bpf-to-bpf call, direct or through the function table; the callee gets the next frame down. */
+  private localCall(pc: number, call: (operands: Expr[]) => Expr): Expr {
+    const { m } = this;
+    const depth = () => m.local.get(DEPTH, this.i32);
+    const operands = [1, 2, 3, 4, 5].map((r) => this.get(r));
+    operands.push(m.i32.sub(m.local.get(FP, this.i32), m.i32.const(FRAME_BYTES)), m.i32.add(depth(), m.i32.const(1)));
+    return m.block(null, [
+      m.if(m.i32.ge_u(m.i32.add(depth(), m.i32.const(1)), m.i32.const(MAX_FRAMES)), this.trap(TrapCode.CallDepth, pc, m.i32.const(0))),
+      this.set(0, call(operands)),
+    ]);
+  }
+
+  // --- blocks and conditions ----------------------------------------------------------------------
+
+  private blockBody(block: BasicBlock): Expr {
+    const stmts: Expr[] = [];
+    for (const insn of block.insns) {
+      const form = specOf(insn.op).form;
+      if (form === 'ja' || form === 'ja32' || form === 'jcc') continue; // the Relooper's branches
+      stmts.push(this.lower(insn));
+    }
+    return this.m.block(null, stmts);
+  }
+
+  /** The taken-condition of a conditional jump, as an i32. */
+  private condition(insn: Instruction): Expr {
+    const { m } = this;
+    const row = specOf(insn.op);
+    if (row.is32) {
+      const a = this.get32(insn.dst);
+      const b = this.source32(insn);
+      switch (insn.op) {
+        case Op.Jeq32K: case Op.Jeq32X: return m.i32.eq(a, b);
+        case Op.Jne32K: case Op.Jne32X: return m.i32.ne(a, b);
+        case Op.Jgt32K: case Op.Jgt32X: return m.i32.gt_u(a, b);
+        case Op.Jge32K: case Op.Jge32X: return m.i32.ge_u(a, b);
+        case Op.Jlt32K: case Op.Jlt32X: return m.i32.lt_u(a, b);
+        case Op.Jle32K: case Op.Jle32X: return m.i32.le_u(a, b);
+        case Op.Jsgt32K: case Op.Jsgt32X: return m.i32.gt_s(a, b);
+        case Op.Jsge32K: case Op.Jsge32X: return m.i32.ge_s(a, b);
+        case Op.Jslt32K: case Op.Jslt32X: return m.i32.lt_s(a, b);
+        case Op.Jsle32K: case Op.Jsle32X: return m.i32.le_s(a, b);
+        case Op.Jset32K: case Op.Jset32X: return m.i32.ne(m.i32.and(a, b), m.i32.const(0));
+      }
+    }
+    const a = this.get(insn.dst);
+    const b = this.source64(insn);
+    switch (insn.op) {
+      case Op.Jeq64K: case Op.Jeq64X: return m.i64.eq(a, b);
+      case Op.Jne64K: case Op.Jne64X: return m.i64.ne(a, b);
+      case Op.Jgt64K: case Op.Jgt64X: return m.i64.gt_u(a, b);
+      case Op.Jge64K: case Op.Jge64X: return m.i64.ge_u(a, b);
+      case Op.Jlt64K: case Op.Jlt64X: return m.i64.lt_u(a, b);
+      case Op.Jle64K: case Op.Jle64X: return m.i64.le_u(a, b);
+      case Op.Jsgt64K: case Op.Jsgt64X: return m.i64.gt_s(a, b);
+      case Op.Jsge64K: case Op.Jsge64X: return m.i64.ge_s(a, b);
+      case Op.Jslt64K: case Op.Jslt64X: return m.i64.lt_s(a, b);
+      case Op.Jsle64K: case Op.Jsle64X: return m.i64.le_s(a, b);
+      case Op.Jset64K: case Op.Jset64X: return m.i64.ne(m.i64.and(a, b), this.c64(0, 0));
+    }
+    throw new Error(`pc ${insn.pc}: ${row.mnemonic} is not a conditional jump`);
+  }
+
+  // --- instructions ------------------------------------------------------------------------------
+
+  private lower(insn: Instruction): Expr {
+    const row = specOf(insn.op);
+    if (frameViolation(insn)) return this.trap(TrapCode.OutsideFrame, insn.pc, this.address(FRAME_POINTER_REGISTER, insn.off));
+    switch (row.form) {
+      case 'alu': return row.is32 ? this.alu32(insn) : this.alu64(insn);
+      case 'unary': return this.unary(insn);
+      case 'ldx': case 'st': case 'stx': return this.memory(insn);
+      case 'atomic': return this.atomic(insn);
+      case 'lddw': return this.lddw(insn);
+      case 'ldabs': case 'ldind': return this.packetLoad(insn);
+      case 'exit': return this.m.return(this.get(0));
+      case 'call': return this.helperCall(helperImportName(insn.imm), [this.m.i32.const(insn.pc)]);
+      case 'calllocal': return this.localCall(insn.pc, (ops) => this.m.call(functionName(branchTarget(insn)!), ops, this.i64));
+      case 'callbtf': return this.trap(TrapCode.CallBtf, insn.pc, this.m.i32.const(insn.imm));
+      case 'callx': return this.callx(insn);
+      default: throw new Error(`pc ${insn.pc}: ${row.mnemonic} is not lowered as a statement`);
+    }
+  }
+
+  private alu64(insn: Instruction): Expr {
+    const { m } = this;
+    const d = insn.dst;
+    const a = () => this.get(d);
+    const x = (insn.opcode & 0x08) !== 0;
+    const k = insn.imm;
+    const set = (v: Expr) => this.set(d, v);
+    // A register divisor goes through T0 so it is read once.
+    const divisor = () => (x ? m.local.get(T0, this.i64) : this.k64(k));
+    const withDivisor = (e: Expr) => (x ? m.block(null, [m.local.set(T0, this.get(insn.src)), e]) : e);
+    const isZero = () => m.i64.eqz(divisor());
+    switch (insn.op) {
+      case Op.Add64K: case Op.Add64X: return set(m.i64.add(a(), this.source64(insn)));
+      case Op.Sub64K: case Op.Sub64X: return set(m.i64.sub(a(), this.source64(insn)));
+      case Op.Mul64K: case Op.Mul64X: return set(m.i64.mul(a(), this.source64(insn)));
+      case Op.Or64K: case Op.Or64X: return set(m.i64.or(a(), this.source64(insn)));
+      case Op.And64K: case Op.And64X: return set(m.i64.and(a(), this.source64(insn)));
+      case Op.Xor64K: case Op.Xor64X: return set(m.i64.xor(a(), this.source64(insn)));
+      // Shift counts are masked to 6 bits by both BPF and WebAssembly.
+      case Op.Lsh64K: case Op.Lsh64X: return set(m.i64.shl(a(), this.source64(insn)));
+      case Op.Rsh64K: case Op.Rsh64X: return set(m.i64.shr_u(a(), this.source64(insn)));
+      case Op.Arsh64K: case Op.Arsh64X: return set(m.i64.shr_s(a(), this.source64(insn)));
+      case Op.Mov64K: case Op.Mov64X: return set(this.source64(insn));
+      case Op.Movsx64_8: return set(m.i64.extend8_s(this.get(insn.src)));
+      case Op.Movsx64_16: return set(m.i64.extend16_s(this.get(insn.src)));
+      case Op.Movsx64_32: return set(m.i64.extend32_s(this.get(insn.src)));
+      case Op.Neg64: return set(m.i64.sub(this.c64(0, 0), a()));
+      // dst / 0 = 0.
+      case Op.Div64K: case Op.Div64X:
+        return withDivisor(set(m.if(isZero(), this.c64(0, 0), m.i64.div_u(a(), divisor()))));
+      // dst % 0 = dst.
+      case Op.Mod64K: case Op.Mod64X:
+        return withDivisor(set(m.if(isZero(), a(), m.i64.rem_u(a(), divisor()))));
+      // Signed: / 0 = 0, and / -1 is a negation (INT64_MIN / -1 = INT64_MIN; wasm would trap).
+      case Op.Sdiv64K: case Op.Sdiv64X:
+        return withDivisor(set(m.if(isZero(), this.c64(0, 0),
+          m.if(m.i64.eq(divisor(), this.c64(-1, -1)), m.i64.sub(this.c64(0, 0), a()), m.i64.div_s(a(), divisor())))));
+      // Signed % 0 = dst; wasm's rem_s already gives INT64_MIN % -1 = 0.
+      case Op.Smod64K: case Op.Smod64X:
+        return withDivisor(set(m.if(isZero(), a(), m.i64.rem_s(a(), divisor()))));
+    }
+    throw new Error(`pc ${insn.pc}: no 64-bit ALU lowering for ${specOf(insn.op).mnemonic}`);
+  }
+
+  private alu32(insn: Instruction): Expr {
+    const { m } = this;
+    const a = () => this.get32(insn.dst);
+    const x = (insn.opcode & 0x08) !== 0;
+    // 32-bit results are zero-extended into the 64-bit register.
+    const set = (v32: Expr) => this.set(insn.dst, this.zext(v32));
+    const divisor = () => (x ? m.local.get(T32, this.i32) : m.i32.const(insn.imm));
+    const withDivisor = (e: Expr) => (x ? m.block(null, [m.local.set(T32, this.get32(insn.src)), e]) : e);
+    const isZero = () => m.i32.eqz(divisor());
+    switch (insn.op) {
+      case Op.Add32K: case Op.Add32X: return set(m.i32.add(a(), this.source32(insn)));
+      case Op.Sub32K: case Op.Sub32X: return set(m.i32.sub(a(), this.source32(insn)));
+      case Op.Mul32K: case Op.Mul32X: return set(m.i32.mul(a(), this.source32(insn)));
+      case Op.Or32K: case Op.Or32X: return set(m.i32.or(a(), this.source32(insn)));
+      case Op.And32K: case Op.And32X: return set(m.i32.and(a(), this.source32(insn)));
+      case Op.Xor32K: case Op.Xor32X: return set(m.i32.xor(a(), this.source32(insn)));
+      case Op.Lsh32K: case Op.Lsh32X: return set(m.i32.shl(a(), this.source32(insn)));
+      case Op.Rsh32K: case Op.Rsh32X: return set(m.i32.shr_u(a(), this.source32(insn)));
+      case Op.Arsh32K: case Op.Arsh32X: return set(m.i32.shr_s(a(), this.source32(insn)));
+      case Op.Mov32K: case Op.Mov32X: return set(this.source32(insn));
+      case Op.Movsx32_8: return set(m.i32.extend8_s(this.get32(insn.src)));
+      case Op.Movsx32_16: return set(m.i32.extend16_s(this.get32(insn.src)));
+      case Op.Neg32: return set(m.i32.sub(m.i32.const(0), a()));
+      case Op.Div32K: case Op.Div32X:
+        return withDivisor(set(m.if(isZero(), m.i32.const(0), m.i32.div_u(a(), divisor()))));
+      // % 0 keeps the low half of dst, zero-extended.
+      case Op.Mod32K: case Op.Mod32X:
+        return withDivisor(set(m.if(isZero(), a(), m.i32.rem_u(a(), divisor()))));
+      case Op.Sdiv32K: case Op.Sdiv32X:
+        return withDivisor(set(m.if(isZero(), m.i32.const(0),
+          m.if(m.i32.eq(divisor(), m.i32.const(-1)), m.i32.sub(m.i32.const(0), a()), m.i32.div_s(a(), divisor())))));
+      case Op.Smod32K: case Op.Smod32X:
+        return withDivisor(set(m.if(isZero(), a(), m.i32.rem_s(a(), divisor()))));
+    }
+    throw new Error(`pc ${insn.pc}: no 32-bit ALU lowering for ${specOf(insn.op).mnemonic}`);
+  }
+
+  private unary(insn: Instruction): Expr {
+    const { m } = this;
+    const d = insn.dst;
+    switch (insn.op) {
+      case Op.Neg64: return this.alu64(insn);
+      case Op.Neg32: return this.alu32(insn);
+      // To little-endian on a little-endian machine: truncate and zero-extend.
+      case Op.Le16: return this.set(d, m.i64.and(this.get(d), this.c64(0xffff, 0)));
+      case Op.Le32: return this.set(d, this.zext(this.get32(d)));
+      case Op.Le64: return m.nop();
+      case Op.Be16: case Op.Bswap16: return this.set(d, this.zext(this.bswap16(this.get32(d))));
+      case Op.Be32: case Op.Bswap32: return this.set(d, this.zext(this.bswap32(this.get32(d))));
+      case Op.Be64: case Op.Bswap64: return this.bswap64(d);
+    }
+    throw new Error(`pc ${insn.pc}: no lowering for ${specOf(insn.op).mnemonic}`);
+  }
+
+  private memory(insn: Instruction): Expr {
+    const { m } = this;
+    const from = () => this.address(insn.src, insn.off);
+    const to = () => this.address(insn.dst, insn.off);
+    const value = () => ((insn.opcode & 0x07) === 0x03 ? this.get(insn.src) : this.k64(insn.imm));
+    // Unaligned accesses are allowed (alignment hint 1), as in BPF.
+    switch (insn.op) {
+      case Op.Ldxb: return this.set(insn.dst, m.i64.load8_u(0, 1, from()));
+      case Op.Ldxh: return this.set(insn.dst, m.i64.load16_u(0, 1, from()));
+      case Op.Ldxw: return this.set(insn.dst, m.i64.load32_u(0, 1, from()));
+      case Op.Ldxdw: return this.set(insn.dst, m.i64.load(0, 1, from()));
+      case Op.Ldxsb: return this.set(insn.dst, m.i64.load8_s(0, 1, from()));
+      case Op.Ldxsh: return this.set(insn.dst, m.i64.load16_s(0, 1, from()));
+      case Op.Ldxsw: return this.set(insn.dst, m.i64.load32_s(0, 1, from()));
+      case Op.Stb: case Op.Stxb: return m.i64.store8(0, 1, to(), value());
+      case Op.Sth: case Op.Stxh: return m.i64.store16(0, 1, to(), value());
+      case Op.Stw: case Op.Stxw: return m.i64.store32(0, 1, to(), value());
+      case Op.Stdw: case Op.Stxdw: return m.i64.store(0, 1, to(), value());
+    }
+    throw new Error(`pc ${insn.pc}: no memory lowering for ${specOf(insn.op).mnemonic}`);
+  }
+
+  private atomic(insn: Instruction): Expr {
+    const { m } = this;
+    const row = specOf(insn.op);
+    const size = row.size!;
+    const wide = size === 8;
+    const addr = () => m.local.get(ADDR, this.i32);
+    const old = () => m.local.get(T0, this.i64);
+    const src = () => this.get(insn.src);
+    // The old value, zero-extended for the 32-bit forms.
+    const load = wide ? m.i64.load(0, 8, addr()) : m.i64.load32_u(0, 4, addr());
+    const store = (v: Expr) => (wide ? m.i64.store(0, 8, addr(), v) : m.i64.store32(0, 4, addr(), v));
+    const fetch = (insn.imm & 1) !== 0;
+    let update: Expr;
+    switch (insn.op) {
+      case Op.AtomicAdd32: case Op.AtomicFetchAdd32: case Op.AtomicAdd64: case Op.AtomicFetchAdd64: update = store(m.i64.add(old(), src())); break;
+      case Op.AtomicOr32: case Op.AtomicFetchOr32: case Op.AtomicOr64: case Op.AtomicFetchOr64: update = store(m.i64.or(old(), src())); break;
+      case Op.AtomicAnd32: case Op.AtomicFetchAnd32: case Op.AtomicAnd64: case Op.AtomicFetchAnd64: update = store(m.i64.and(old(), src())); break;
+      case Op.AtomicXor32: case Op.AtomicFetchXor32: case Op.AtomicXor64: case Op.AtomicFetchXor64: update = store(m.i64.xor(old(), src())); break;
+      case Op.AtomicXchg32: case Op.AtomicXchg64: update = store(src()); break;
+      // cmpxchg compares with r0 (its low half for the 32-bit form) and always loads the old value into r0.
+      case Op.AtomicCmpxchg64:
+        update = m.block(null, [m.if(m.i64.eq(old(), this.get(0)), store(src())), this.set(0, old())]);
+        break;
+      case Op.AtomicCmpxchg32:
+        update = m.block(null, [m.if(m.i32.eq(m.i32.wrap(old()), this.get32(0)), store(src())), this.set(0, old())]);
+        break;
+      default:
+        throw new Error(`pc ${insn.pc}: no atomic lowering for ${row.mnemonic}`);
+    }
+    const isCmpxchg = insn.op === Op.AtomicCmpxchg32 || insn.op === Op.AtomicCmpxchg64;
+    return m.block(null, [
+      m.local.set(ADDR, this.address(insn.dst, insn.off)),
+      // Atomics must be naturally aligned, as in Linux.
+      m.if(m.i32.and(addr(), m.i32.const(size - 1)), this.trap(TrapCode.MisalignedAtomic, insn.pc, addr())),
+      m.local.set(T0, load),
+      update,
+      ...(fetch && !isCmpxchg ? [this.set(insn.src, old())] : []),
+    ]);
+  }
+
+  private lddw(insn: Instruction): Expr {
+    const { m } = this;
+    switch (insn.op) {
+      case Op.Lddw: return this.set(insn.dst, this.c64(insn.imm, insn.immHi!));
+      // A function pointer: the tag in the high half, the function's first slot in the low half.
+      case Op.LddwFunc: return this.set(insn.dst, this.c64(branchTarget(insn)!, FUNCTION_POINTER_TAG));
+      default: return this.trap(TrapCode.UnresolvedLddw, insn.pc, m.i32.const(insn.src));
+    }
+  }
+
+  private callx(insn: Instruction): Expr {
+    const { m } = this;
+    const target = () => m.local.get(T0, this.i64);
+    const high = () => m.i32.wrap(m.i64.shr_u(target(), this.c64(32, 0)));
+    const low = () => m.i32.wrap(target());
+    // Table index of the address-taken function at the pointer's slot, or -1.
+    let index: Expr = m.i32.const(-1);
+    this.structure.addressTaken.forEach((entry, i) => {
+      index = m.select(m.i32.eq(low(), m.i32.const(entry)), m.i32.const(i), index);
+    });
+    const viaTable = m.block(null, [
+      m.local.set(ADDR, index),
+      m.if(m.i32.lt_s(m.local.get(ADDR, this.i32), m.i32.const(0)), this.trap(TrapCode.CallxTarget, insn.pc, low())),
+      this.localCall(insn.pc, (ops) => m.call_indirect(TABLE, m.local.get(ADDR, this.i32), ops, this.params, this.i64)),
+    ]);
+    return m.block(null, [
+      m.local.set(T0, this.get(insn.dst)),
+      m.if(m.i32.eq(high(), m.i32.const(FUNCTION_POINTER_TAG)),
+        viaTable,
+        m.if(m.i32.eqz(high()),
+          this.helperCall(CALLX_HELPER_IMPORT, [low(), m.i32.const(insn.pc)]),
+          this.trap(TrapCode.CallxTarget, insn.pc, low()))),
+    ]);
+  }
+
+  private packetLoad(insn: Instruction): Expr {
+    const { m } = this;
+    const row = specOf(insn.op);
+    const size = row.size!;
+    const offset = () => m.local.get(ADDR, this.i32);
+    const at = () => m.i32.add(m.global.get(GLOBAL.packet, this.i32), offset());
+    const value = size === 4 ? this.zext(this.bswap32(m.i32.load(0, 1, at())))
+      : size === 2 ? this.zext(this.bswap16(m.i32.load16_u(0, 1, at())))
+      : m.i64.load8_u(0, 1, at());
+    const start = row.form === 'ldind' ? m.i32.add(this.get32(insn.src), m.i32.const(insn.imm)) : m.i32.const(insn.imm);
+    // Out of the packet: the program ends at once with r0 = 0.
+    const outside = m.i32.or(
+      m.i32.lt_s(offset(), m.i32.const(0)),
+      m.i64.gt_u(m.i64.add(m.i64.extend_u(offset()), this.c64(size, 0)), m.i64.extend_u(m.global.get(GLOBAL.packetLength, this.i32))),
+    );
+    return m.block(null, [
+      m.local.set(ADDR, start),
+      m.if(outside, m.block(null, [
+        m.i64.store(0, 8, m.global.get(GLOBAL.regs, this.i32), this.c64(0, 0)),
+        this.trap(TrapCode.ProgramExit, insn.pc, m.i32.const(0)),
+      ])),
+      this.set(0, value),
+    ]);
+  }
+}

@@ -1,0 +1,59 @@
+// Builds the WebAssembly module for one program: imports per jit/abi.ts, one function per BPF
+// function, the callx table, and the `run` entry that moves r1..r5 and r0 through the register file.
+import type { Instruction } from '../isa/instruction.js';
+import { width } from '../isa/instruction.js';
+import { Op } from '../isa/opcodes.js';
+import { buildModule, type Binaryen, type WasmModule } from './binaryen.js';
+import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, RUN_EXPORT, TRAP_IMPORT } from './abi.js';
+import { programStructure } from './cfg.js';
+import { functionName, GLOBAL, Lowering, TABLE } from './lower.js';
+
+/** How to compile. */
+export interface CompileOptions {
+  /** binaryen optimisation level, 0..4 (default 2). */
+  readonly optimize?: number;
+  /** Also produce the WebAssembly text. */
+  readonly text?: boolean;
+}
+
+/** A compiled program: the module bytes and what its imports need. */
+export interface CompiledModule {
+  readonly binary: Uint8Array;
+  readonly text?: string;
+  /** Helper ids the program calls directly (one `helper_<id>` import each). */
+  readonly helperIds: readonly number[];
+}
+
+function addEntry(b: Binaryen, m: WasmModule): void {
+  const i32 = b.i32;
+  const regs = () => m.local.get(0, i32);
+  const arg = (r: number) => m.i64.load(r * 8, 8, regs());
+  m.addFunction(RUN_EXPORT, b.createType([i32, i32, i32, i32, i32]), b.none, [], m.block(null, [
+    m.global.set(GLOBAL.regs, regs()),
+    m.global.set(GLOBAL.packet, m.local.get(2, i32)),
+    m.global.set(GLOBAL.packetLength, m.local.get(3, i32)),
+    m.global.set(GLOBAL.budget, m.local.get(4, i32)),
+    m.i64.store(0, 8, regs(), m.call(functionName(0), [arg(1), arg(2), arg(3), arg(4), arg(5), m.local.get(1, i32), m.i32.const(0)], b.i64)),
+  ]));
+  m.addFunctionExport(RUN_EXPORT, RUN_EXPORT);
+}
+
+/** Lowers a validated program to a WebAssembly module. */
+export function compileModule(b: Binaryen, insns: readonly Instruction[], options: CompileOptions = {}): CompiledModule {
+  const last = insns[insns.length - 1]!;
+  const structure = programStructure(insns, last.pc + width(last));
+  const helperIds = [...new Set(insns.filter((i) => i.op === Op.CallHelper).map((i) => i.imm))].sort((x, y) => x - y);
+  const finished = buildModule(b, (m) => {
+    m.addFunctionImport(TRAP_IMPORT, IMPORT_MODULE, TRAP_IMPORT, b.createType([b.i32, b.i32, b.i32]), b.none);
+    m.addFunctionImport(CALLX_HELPER_IMPORT, IMPORT_MODULE, CALLX_HELPER_IMPORT, b.createType([b.i32, b.i32]), b.none);
+    for (const id of helperIds) m.addFunctionImport(helperImportName(id), IMPORT_MODULE, helperImportName(id), b.i32, b.none);
+    for (const name of Object.values(GLOBAL)) m.addGlobal(name, b.i32, true, m.i32.const(0));
+    const lowering = new Lowering(b, m, structure);
+    for (const fn of structure.functions) lowering.lowerFunction(fn);
+    const callable = structure.addressTaken.map(functionName);
+    m.addTable(TABLE, callable.length, callable.length);
+    if (callable.length) m.addActiveElementSegment(TABLE, 'callx_targets', callable, m.i32.const(0));
+    addEntry(b, m);
+  }, { optimize: options.optimize ?? 2, ...(options.text ? { text: true } : {}) });
+  return { ...finished, helperIds };
+}
