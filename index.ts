@@ -1,7 +1,9 @@
-// Public API of ebpf-wasm: the ISA, the checked interpreter over guest memory, the helper table,
-// and the conformance runner. The CLI imports only from here.
+// Public API of ebpf-wasm: the ISA, the checked interpreter and the JIT over guest memory, the
+// helper table, and the conformance runner. The CLI imports only from here.
 export * from './isa/index.js';
 export * from './interpreter/index.js';
 export * from './runtime/memory.js';
 export * from './helpers/table.js';
 export * from './conformance/index.js';
+export * from './runtime/engine.js';
+export * from './jit/index.js';

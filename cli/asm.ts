@@ -1,6 +1,8 @@
-// `ebpf-wasm asm` and `ebpf-wasm disasm`: assembler text to raw program bytes and back.
+// `ebpf-wasm asm`, `disasm` and `compile`: assembler text to raw program bytes and back, and a
+// program to a standalone WebAssembly module (its imports are in jit/abi.ts and the README).
 import { writeFileSync } from 'node:fs';
-import { disassemble, encode } from '../index.js';
+import { compileToWasm, disassemble, encode } from '../index.js';
+import { UsageError } from './errors.js';
 import { loadProgram } from './input.js';
 
 export function asmCommand(file: string, options: { output?: string }): void {
@@ -17,4 +19,16 @@ export function asmCommand(file: string, options: { output?: string }): void {
 
 export function disasmCommand(file: string): void {
   process.stdout.write(`${disassemble(loadProgram(file).insns)}\n`);
+}
+
+export async function compileCommand(file: string, options: { output?: string; emitWat?: boolean; optimize?: string }): Promise<void> {
+  const optimize = options.optimize === undefined ? 2 : Number(options.optimize);
+  if (!Number.isInteger(optimize) || optimize < 0 || optimize > 4) throw new UsageError(`--optimize: '${options.optimize}' is not 0, 1, 2, 3 or 4`);
+  if (!options.output && !options.emitWat) throw new UsageError('compile: give -o OUT.wasm, --emit-wat, or both');
+  const compiled = await compileToWasm(loadProgram(file).insns, { optimize, text: Boolean(options.emitWat) });
+  if (options.emitWat) process.stdout.write(compiled.text!);
+  if (options.output) {
+    writeFileSync(options.output, compiled.binary);
+    process.stderr.write(`wrote ${compiled.binary.length} bytes of WebAssembly to ${options.output}\n`);
+  }
 }

@@ -2,7 +2,7 @@
 // The ebpf-wasm command line. Every command prints one clear line and exits 1 on bad input.
 import { Command, Option } from 'commander';
 import { GROUPS } from '../index.js';
-import { asmCommand, disasmCommand } from './asm.js';
+import { asmCommand, compileCommand, disasmCommand } from './asm.js';
 import { conformanceCommand, pluginCommand } from './conformance.js';
 import { report } from './errors.js';
 import { runCommand } from './run.js';
@@ -14,9 +14,10 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const program = new Command('ebpf-wasm')
-  .description('An eBPF runtime for JavaScript: a checked BPF interpreter (and, soon, a WebAssembly JIT)')
+  .description('An eBPF runtime for JavaScript: a checked BPF interpreter and a BPF-to-WebAssembly JIT')
   .option('--debug', 'print stack traces for errors')
-  .showHelpAfterError();
+  // Usage errors are one line too, in the same form as every other error.
+  .configureOutput({ outputError: (text, write) => write(`ebpf-wasm: ${text.replace(/^error: /, '')}`) });
 
 function action<A extends unknown[]>(fn: (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -28,20 +29,31 @@ function action<A extends unknown[]>(fn: (...args: A) => void | Promise<void>): 
   };
 }
 
-const engineOption = () => new Option('--engine <engine>', 'execution engine').default('interp');
+const engineOption = () => new Option('--engine <engine>', 'interp (checked interpreter), jit (WebAssembly) or both (compare them)').choices(['interp', 'jit', 'both']).default('interp');
 
 program
   .command('run')
-  .description('run a program (.asm, .data or raw bytes) on the interpreter: r1 = memory, r2 = its length')
+  .description('run a program (.asm, .data or raw bytes): r1 = memory, r2 = its length')
   .argument('<file>', 'program: .asm/.s text, a bpf_conformance .data test, or raw instruction bytes')
   .option('--mem <hex>', 'input memory as hex bytes')
   .option('--mem-file <file>', 'input memory from a file')
   .option('--trace', 'print every instruction with the registers it sees')
   .option('--budget <n>', 'stop after this many instructions')
   .option('--json', 'print the result as JSON')
+  .option('--emit-wat', 'with --engine jit: print the generated WebAssembly text first')
   .addOption(engineOption())
-  .addHelpText('after', '\nExample:\n  ebpf-wasm run examples/checksum.asm --mem-file examples/ipv4-header.bin')
+  .addHelpText('after', '\nExample:\n  ebpf-wasm run examples/checksum.asm --mem-file examples/ipv4-header.bin --engine jit')
   .action(action((file: string, opts) => runCommand(file, opts)));
+
+program
+  .command('compile')
+  .description('compile a program ahead of time to a standalone WebAssembly module (imports: see the README)')
+  .argument('<file>', 'program: .asm/.s text, a .data test, or raw instruction bytes')
+  .option('-o, --output <file>', 'write the .wasm here')
+  .option('--emit-wat', 'print the WebAssembly text')
+  .option('--optimize <level>', 'binaryen optimisation level 0..4', '2')
+  .addHelpText('after', '\nExample:\n  ebpf-wasm compile examples/checksum.asm -o checksum.wasm')
+  .action(action((file: string, opts) => compileCommand(file, opts)));
 
 program
   .command('conformance')

@@ -1,7 +1,8 @@
-// `ebpf-wasm run`: runs a program on the checked interpreter over a block of memory
-// (r1 = its address, r2 = its length) and prints r0.
+// `ebpf-wasm run`: runs a program on an engine over a block of memory (r1 = its address,
+// r2 = its length) and prints r0.
 import { readFileSync } from 'node:fs';
-import { CONFORMANCE_HELPERS, formatInstruction, GuestMemory, Interpreter, type TraceEvent } from '../index.js';
+import { compileToWasm, CONFORMANCE_HELPERS, createExecutor, formatInstruction, GuestMemory, type TraceEvent } from '../index.js';
+import { parseEngine } from './conformance.js';
 import { loadProgram, parseHexBytes, readInput } from './input.js';
 import { UsageError } from './errors.js';
 
@@ -11,6 +12,8 @@ export interface RunOptions {
   trace?: boolean;
   budget?: string;
   json?: boolean;
+  engine?: string;
+  emitWat?: boolean;
 }
 
 function hex64(v: bigint): string {
@@ -25,7 +28,8 @@ function formatTrace(e: TraceEvent): string {
   return `${String(e.pc).padStart(5)}  ${'  '.repeat(e.depth)}${formatInstruction(e.insn).padEnd(28)} ${regs}`;
 }
 
-export function runCommand(file: string, options: RunOptions): void {
+export async function runCommand(file: string, options: RunOptions): Promise<void> {
+  const engine = parseEngine(options.engine ?? 'interp');
   const program = loadProgram(file);
   let mem = program.mem ?? new Uint8Array(0);
   if (options.mem !== undefined) mem = parseHexBytes(options.mem, '--mem');
@@ -35,13 +39,18 @@ export function runCommand(file: string, options: RunOptions): void {
   }
   const budget = options.budget === undefined ? undefined : Number(options.budget);
   if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) throw new UsageError(`--budget: '${options.budget}' is not a positive integer`);
+  if (options.trace && engine !== 'interp') throw new UsageError('--trace: only the interpreter traces (use --engine interp)');
+  if (options.emitWat) {
+    if (engine === 'interp') throw new UsageError('--emit-wat: the interpreter runs no WebAssembly (use --engine jit)');
+    process.stdout.write((await compileToWasm(program.insns, { text: true })).text!);
+  }
 
   const memory = new GuestMemory();
   const block = mem.length > 0 ? memory.allocate(mem.length, 'input memory') : undefined;
   if (block) memory.bytes.set(mem, block.start);
   const address = block?.start ?? 0;
   const lines: string[] = [];
-  const vm = new Interpreter(program.insns, {
+  const executor = await createExecutor(program.insns, engine, {
     memory,
     helpers: CONFORMANCE_HELPERS,
     ...(budget !== undefined ? { budget } : {}),
@@ -49,7 +58,7 @@ export function runCommand(file: string, options: RunOptions): void {
   });
   let result;
   try {
-    result = vm.run({ args: [address, mem.length], packet: { start: address, end: address + mem.length } });
+    result = executor.run({ args: [address, mem.length], packet: { start: address, end: address + mem.length } });
   } finally {
     if (lines.length) process.stdout.write(`${lines.join('\n')}\n`);
   }
@@ -57,8 +66,9 @@ export function runCommand(file: string, options: RunOptions): void {
   if (options.json) {
     process.stdout.write(`${JSON.stringify({
       file,
+      engine,
       r0: hex64(result.r0),
-      instructions: result.instructions,
+      ...(result.instructions !== undefined ? { instructions: result.instructions } : {}),
       ...(program.expected !== undefined ? { expected: hex64(program.expected), matches: program.expected === result.r0 } : {}),
       memory: Buffer.from(memOut).toString('hex'),
     })}\n`);
@@ -66,7 +76,7 @@ export function runCommand(file: string, options: RunOptions): void {
   }
   const signed = BigInt.asIntN(64, result.r0);
   process.stdout.write(`r0 = ${hex64(result.r0)} (${signed})\n`);
-  process.stdout.write(`executed ${result.instructions} instructions\n`);
+  if (result.instructions !== undefined) process.stdout.write(`executed ${result.instructions} instructions\n`);
   if (program.expected !== undefined) {
     const ok = program.expected === result.r0;
     process.stdout.write(`expected ${hex64(program.expected)}: ${ok ? 'ok' : 'MISMATCH'}\n`);

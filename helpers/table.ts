@@ -18,10 +18,28 @@ export interface HelperProto {
   readonly args: readonly HelperArg[];
 }
 
+/** Tail calls one chain of programs may take (Linux MAX_TAIL_CALL_CNT). */
+export const MAX_TAIL_CALLS = 33;
+
 /** What a helper implementation sees: its arguments, the guest memory, and a way to return. */
 export class HelperCall {
   /** Set by a helper to end the program after it returns, with r0 as the program's result. */
   stopRequested = false;
+  /** Tail calls taken so far in the chain the current program runs in. */
+  tailCallCount = 0;
+  /** The program a tail-call helper asked to continue with, and the context it passes. */
+  pendingTailCall: { readonly target: unknown; readonly ctx: bigint } | undefined;
+
+  /** Whether another tail call is allowed in this chain. */
+  canTailCall(): boolean {
+    return this.tailCallCount < MAX_TAIL_CALLS;
+  }
+
+  /** Ends the current program and continues the chain with `target`, which gets `ctx` in r1. */
+  requestTailCall(target: unknown, ctx: bigint): void {
+    this.pendingTailCall = { target, ctx };
+    this.stopRequested = true;
+  }
 
   constructor(
     readonly memory: GuestMemory,

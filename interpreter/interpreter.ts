@@ -56,6 +56,8 @@ export interface RunArgs {
   readonly args?: readonly (number | bigint)[];
   /** Packet bounds for the legacy ABS/IND loads, as guest addresses [start, end). */
   readonly packet?: { readonly start: number; readonly end: number };
+  /** Tail calls already taken in the chain this run continues (0 for a fresh run). */
+  readonly tailCalls?: number;
 }
 
 /** Outcome of one run. */
@@ -64,6 +66,8 @@ export interface RunResult {
   readonly r0: bigint;
   /** Instructions executed (the interpreter counts them; the JIT does not). */
   readonly instructions?: number;
+  /** Set when the program ended in a tail call: where the chain continues. */
+  readonly tailCall?: { readonly target: unknown; readonly ctx: bigint };
 }
 
 /** Runs one prepared program on a guest memory. */
@@ -253,6 +257,8 @@ export class Interpreter {
   run(input: RunArgs = {}): RunResult & { instructions: number } {
     this.ensureRegions();
     this.memory.refresh();
+    this.call!.tailCallCount = input.tailCalls ?? 0;
+    this.call!.pendingTailCall = undefined;
     const { rl, rh } = this;
     const args = input.args ?? [];
     let init = 1 << FRAME_POINTER;
@@ -570,6 +576,7 @@ export class Interpreter {
 
   private result(remaining: number): RunResult & { instructions: number } {
     const r0 = (BigInt(this.rh[0]! >>> 0) << 32n) | BigInt(this.rl[0]! >>> 0);
-    return { r0, instructions: this.budget - remaining };
+    const tailCall = this.call!.pendingTailCall;
+    return { r0, instructions: this.budget - remaining, ...(tailCall ? { tailCall } : {}) };
   }
 }

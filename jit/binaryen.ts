@@ -61,6 +61,8 @@ export function buildModule(b: Binaryen, build: (m: WasmModule) => void, options
   const m = new b.Module();
   try {
     m.setFeatures(b.Features.MVP | b.Features.SignExt | b.Features.MutableGlobals | b.Features.BulkMemory | b.Features.ReferenceTypes);
+    // No maximum: any guest memory the host gives (ours has one; a standalone host may not).
+    m.setMemory(0, -1, null, [], false, false, 'memory');
     m.addMemoryImport('memory', 'env', 'memory');
     build(m);
     if (!m.validate()) throw new WasmValidationError('see the messages binaryen printed above');

@@ -12,7 +12,6 @@ import {
   BudgetExhaustedError, CallDepthError, FellOffEndError, HelperFailedError, MemoryFaultError, UnsupportedInstructionError,
 } from '../interpreter/errors.js';
 import { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../interpreter/interpreter.js';
-import type { Executor, ExecutorOptions } from '../runtime/engine.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
 import { loadBinaryen } from './binaryen.js';
@@ -24,6 +23,8 @@ export class WasmTrapError extends BpfError {
     super('wasm-trap', `WebAssembly trap in JIT-compiled code: ${(cause as Error).message} (the JIT relies on the verifier; run unverified programs on the interpreter)`, { cause });
   }
 }
+
+const NO_PACKET = { start: 0, end: 0 };
 
 /** Thrown through the compiled code to end a run early: r0 is already in the register file. */
 const STOP = Symbol('stop');
@@ -59,10 +60,20 @@ export function clearJitCache(): void {
   cache.clear();
 }
 
+/** What the JIT needs to run a program. */
+export interface JitOptions {
+  readonly memory: GuestMemory;
+  readonly helpers: HelperTable;
+  /** Loop back-edges one run may take (default DEFAULT_BUDGET). */
+  readonly budget?: number;
+  /** binaryen optimisation level 0..4 (default 2). */
+  readonly optimize?: number;
+}
+
 type RunExport = (regs: number, fp: number, packet: number, packetLength: number, budget: number) => void;
 
-class JitExecutor implements Executor {
-  readonly engine = 'jit' as const;
+/** A compiled program instantiated over one guest memory, with its own stack and register file. */
+export class JitExecutor {
   readonly stack: Region;
   private readonly registerFile: Region;
   private readonly call: HelperCall;
@@ -127,14 +138,23 @@ class JitExecutor implements Executor {
   }
 
   run(input: RunArgs = {}): RunResult {
+    this.memory.refresh();
     const v = this.memory.view;
     const regs = this.registerFile.start;
     const args = input.args ?? [];
     for (let r = 1; r <= 5; r++) {
       const value = args[r - 1] ?? 0;
-      v.setBigUint64(regs + r * 8, BigInt.asUintN(64, BigInt(value)), true);
+      const at = regs + r * 8;
+      if (typeof value === 'number' && Number.isSafeInteger(value)) {
+        v.setInt32(at, value | 0, true);
+        v.setInt32(at + 4, Math.floor(value / 4294967296) | 0, true);
+      } else {
+        v.setBigUint64(at, BigInt.asUintN(64, BigInt(value)), true);
+      }
     }
-    const packet = input.packet ?? { start: 0, end: 0 };
+    this.call.tailCallCount = input.tailCalls ?? 0;
+    this.call.pendingTailCall = undefined;
+    const packet = input.packet ?? NO_PACKET;
     try {
       this.runExport(regs, this.stack.end, packet.start, packet.end - packet.start, this.budget);
     } catch (err) {
@@ -143,7 +163,8 @@ class JitExecutor implements Executor {
         throw err;
       }
     }
-    return { r0: this.memory.view.getBigUint64(regs, true) };
+    const tailCall = this.call.pendingTailCall;
+    return { r0: this.memory.view.getBigUint64(regs, true), ...(tailCall ? { tailCall } : {}) };
   }
 
   dispose(): void {
@@ -153,9 +174,9 @@ class JitExecutor implements Executor {
 }
 
 /** Compiles (or reuses) a program and instantiates it over the guest memory. */
-export async function createJitExecutor(insns: readonly Instruction[], options: ExecutorOptions & { compile?: CompileOptions }): Promise<Executor> {
+export async function createJitExecutor(insns: readonly Instruction[], options: JitOptions): Promise<JitExecutor> {
   validate(insns);
   resolveHelperCalls(insns, options.helpers);
-  const entry = await compileCached(insns, options.compile);
+  const entry = await compileCached(insns, options.optimize === undefined ? {} : { optimize: options.optimize });
   return new JitExecutor(insns, entry, options.memory, options.helpers, options.budget ?? DEFAULT_BUDGET);
 }

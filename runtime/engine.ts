@@ -1,10 +1,13 @@
-// The engines a program can run on, behind one interface: the checked interpreter and the JIT
-// (BPF lowered to WebAssembly). Both run over the same guest memory and helper table.
+// The engines a program can run on, behind one interface: the checked interpreter, the JIT (BPF
+// lowered to WebAssembly), and `both`, which runs the two and fails loudly if they disagree.
+// All run over the same guest memory and helper table, and follow tail-call chains.
 import type { Instruction } from '../isa/instruction.js';
+import { BpfError } from '../isa/errors.js';
+import { FRAME_BYTES, MAX_FRAMES } from '../isa/abi.js';
 import type { HelperTable } from '../helpers/table.js';
+import { isInterpreterCheck } from '../interpreter/errors.js';
 import { Interpreter, type RunArgs, type RunResult, type TraceEvent } from '../interpreter/interpreter.js';
 import type { GuestMemory, Region } from './memory.js';
-import { BpfError } from '../isa/errors.js';
 
 /** A single engine. */
 export type EngineKind = 'interp' | 'jit';
@@ -12,10 +15,10 @@ export type EngineKind = 'interp' | 'jit';
 export type EngineName = EngineKind | 'both';
 export const ENGINE_NAMES: readonly EngineName[] = ['interp', 'jit', 'both'];
 
-/** A program ready to run on one engine. */
+/** A program ready to run on an engine. */
 export interface Executor {
-  readonly engine: EngineKind;
-  /** The stack this executor's runs use (8 frames of 512 bytes; the main frame is the top 512). */
+  readonly engine: EngineName;
+  /** The stack runs use (8 frames of 512 bytes ending at `stack.end`; the main frame is the top one). */
   readonly stack: Region;
   run(args?: RunArgs): RunResult;
   /** Returns the executor's guest memory (stack, register file) to the allocator. */
@@ -26,9 +29,14 @@ export interface Executor {
 export interface ExecutorOptions {
   readonly memory: GuestMemory;
   readonly helpers: HelperTable;
-  /** Instruction budget of one run (the interpreter; the JIT relies on the verifier instead). */
+  /** Instruction budget of one interpreter run; for the JIT, the loop back-edges one run may take. */
   readonly budget?: number;
+  /** Interpreter only: called before every instruction. */
   readonly trace?: (event: TraceEvent) => void;
+  /** The executor, on the same engine, of a program a tail-call helper asked for. */
+  readonly resolveTailCall?: (target: unknown, engine: EngineKind) => Executor;
+  /** JIT only: binaryen optimisation level 0..4 (default 2). */
+  readonly optimize?: number;
 }
 
 /** The engines disagreed on a run. */
@@ -38,30 +46,134 @@ export class EngineMismatchError extends BpfError {
   }
 }
 
-class InterpreterExecutor implements Executor {
-  readonly engine = 'interp' as const;
-  private readonly vm: Interpreter;
-
-  constructor(insns: readonly Instruction[], options: ExecutorOptions) {
-    this.vm = new Interpreter(insns, options);
-  }
-
-  get stack(): Region {
-    return this.vm.stackRegion();
-  }
-
-  run(args?: RunArgs): RunResult {
-    return this.vm.run(args);
-  }
-
-  dispose(): void {
-    this.vm.dispose();
+/** A helper asked for a tail call that nothing can resolve. */
+export class TailCallError extends BpfError {
+  constructor(detail: string) {
+    super('tail-call', detail);
   }
 }
 
-/** Builds an executor for one engine. The JIT loads binaryen on first use, hence the promise. */
-export async function createExecutor(insns: readonly Instruction[], engine: EngineKind, options: ExecutorOptions): Promise<Executor> {
-  if (engine === 'interp') return new InterpreterExecutor(insns, options);
+/** What both engines' raw executors provide. */
+interface RawExecutor {
+  readonly stack: Region;
+  run(args?: RunArgs): RunResult;
+  dispose(): void;
+}
+
+/** Runs one engine, and continues tail-call chains (at most 33 tail calls, counted by the helper). */
+class ChainingExecutor implements Executor {
+  constructor(
+    readonly engine: EngineKind,
+    private readonly inner: RawExecutor,
+    private readonly resolve: ExecutorOptions['resolveTailCall'],
+  ) {}
+
+  get stack(): Region {
+    return this.inner.stack;
+  }
+
+  run(args: RunArgs = {}): RunResult {
+    const result = this.inner.run(args);
+    if (!result.tailCall) return result;
+    if (!this.resolve) throw new TailCallError('a helper asked for a tail call, but no tail-call targets are set up (resolveTailCall)');
+    const next = this.resolve(result.tailCall.target, this.engine);
+    // The next program starts fresh with the context in r1, on the same engine and packet.
+    return next.run({ ...args, args: [result.tailCall.ctx], tailCalls: (args.tailCalls ?? 0) + 1 });
+  }
+
+  dispose(): void {
+    this.inner.dispose();
+  }
+}
+
+function describe(r: RunResult | undefined, err: unknown): string {
+  return err ? `${(err as Error).name} (${(err as Error).message})` : `r0 0x${r!.r0.toString(16)}`;
+}
+
+/** Runs the interpreter, then the JIT over the same starting memory, and compares everything. */
+class BothExecutor implements Executor {
+  readonly engine = 'both' as const;
+
+  constructor(
+    private readonly memory: GuestMemory,
+    private readonly interp: Executor,
+    private readonly jit: Executor,
+  ) {}
+
+  get stack(): Region {
+    return this.interp.stack;
+  }
+
+  run(args: RunArgs = {}): RunResult {
+    const before = this.memory.bytes.slice();
+    let interpResult: RunResult | undefined;
+    let interpError: unknown;
+    try {
+      interpResult = this.interp.run(args);
+    } catch (err) {
+      // A trap only the checked interpreter promises to catch: the JIT is not run on such a program.
+      if (isInterpreterCheck(err) || !(err instanceof BpfError)) throw err;
+      interpError = err;
+    }
+    this.memory.refresh();
+    const afterInterp = this.memory.bytes.slice();
+    this.memory.bytes.set(before);
+    let jitResult: RunResult | undefined;
+    let jitError: unknown;
+    try {
+      jitResult = this.jit.run(args);
+    } catch (err) {
+      if (!(err instanceof BpfError)) throw err;
+      jitError = err;
+    }
+    this.memory.refresh();
+    const mismatch = () => new EngineMismatchError(`interpreter: ${describe(interpResult, interpError)}; JIT: ${describe(jitResult, jitError)}`);
+    if (interpError || jitError) {
+      if (interpError?.constructor !== jitError?.constructor || (interpError as { pc?: number }).pc !== (jitError as { pc?: number }).pc) throw mismatch();
+      throw interpError;
+    }
+    if (interpResult!.r0 !== jitResult!.r0) throw mismatch();
+    const where = this.firstDifference(afterInterp);
+    if (where) throw new EngineMismatchError(`memory differs after the run: ${where}`);
+    return interpResult!;
+  }
+
+  /** Compares guest memory after the two runs: each engine's own stack against the other's, the rest byte for byte. */
+  private firstDifference(afterInterp: Uint8Array): string | undefined {
+    const now = this.memory.bytes;
+    const own = [this.interp.stack, this.jit.stack];
+    const stackBytes = FRAME_BYTES * MAX_FRAMES;
+    const a = afterInterp.subarray(this.interp.stack.end - stackBytes, this.interp.stack.end);
+    const b = now.subarray(this.jit.stack.end - stackBytes, this.jit.stack.end);
+    if (Buffer.compare(a, b) !== 0) return 'in the stack';
+    const skip = (i: number) => own.some((r) => i >= r.end - stackBytes && i < r.end);
+    const length = Math.min(afterInterp.length, now.length);
+    for (let i = 0; i < length; i++) {
+      if (afterInterp[i] !== now[i] && !skip(i) && this.memory.find(i, 1)?.name !== 'register file') {
+        return `at 0x${i.toString(16)} in ${this.memory.near(i)?.name ?? 'no region'}`;
+      }
+    }
+    return undefined;
+  }
+
+  dispose(): void {
+    this.interp.dispose();
+    this.jit.dispose();
+  }
+}
+
+/** Builds an executor. The JIT loads binaryen on first use, hence the promise. */
+export async function createExecutor(insns: readonly Instruction[], engine: EngineName, options: ExecutorOptions): Promise<Executor> {
+  if (engine === 'both') {
+    const interp = await createExecutor(insns, 'interp', options);
+    const jit = await createExecutor(insns, 'jit', options);
+    return new BothExecutor(options.memory, interp, jit);
+  }
+  if (engine === 'interp') {
+    const vm = new Interpreter(insns, options);
+    const raw: RawExecutor = { get stack() { return vm.stackRegion(); }, run: (a) => vm.run(a), dispose: () => vm.dispose() };
+    return new ChainingExecutor('interp', raw, options.resolveTailCall);
+  }
   const { createJitExecutor } = await import('../jit/executor.js');
-  return createJitExecutor(insns, options);
+  return new ChainingExecutor('jit', await createJitExecutor(insns, options), options.resolveTailCall);
 }

@@ -68,7 +68,9 @@ describe('ebpf-wasm CLI', () => {
     { args: ['run', '__ASM__', '--mem', '01', '--budget', '3'], message: /^ebpf-wasm: pc 3: instruction budget of 3 exhausted$/ },
     { args: ['run', '__TRUNC__'], message: /^ebpf-wasm: .*trunc\.bin: program length 5 is not a multiple of 8 bytes$/ },
     { args: ['conformance', 'no-such-dir'], message: /^ebpf-wasm: no-such-dir: cannot read \(no such file or directory\)$/ },
-    { args: ['conformance', '.', '--engine', 'turbo'], message: /^ebpf-wasm: --engine: 'turbo' is not an engine \(engines: interp, jit, both\)$/ },
+    { args: ['conformance', '.', '--engine', 'turbo'], message: /^ebpf-wasm: option '--engine <engine>' argument 'turbo' is invalid\. Allowed choices are interp, jit, both\.$/ },
+    { args: ['run', '__ASM__', '--trace', '--engine', 'jit'], message: /^ebpf-wasm: --trace: only the interpreter traces \(use --engine interp\)$/ },
+    { args: ['compile', '__ASM__'], message: /^ebpf-wasm: compile: give -o OUT\.wasm, --emit-wat, or both$/ },
     { args: ['conformance', '.', '--cpu-version', 'v9'], message: /^ebpf-wasm: --cpu-version: 'v9' is not v1, v2, v3 or v4$/ },
   ])('bad input gets one line and exit 1: $args', ({ args, message }) => {
     writeFileSync(join(dir, 'bad.asm'), 'mov %r0, 1\nfrob %r0\nexit\n');
@@ -80,8 +82,17 @@ describe('ebpf-wasm CLI', () => {
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  test('run works on every engine, and --emit-wat prints the module', () => {
+    for (const engine of ['interp', 'jit', 'both']) {
+      expect(cli(['run', asmFile, '--mem', '01 02 03 04', '--engine', engine]).stdout).toMatch(/^r0 = 0xa \(10\)\n/);
+    }
+    const wat = cli(['run', asmFile, '--mem', '01', '--engine', 'jit', '--emit-wat']);
+    expect(wat.stdout).toMatch(/^\(module\n/);
+    expect(wat.stdout).toContain('(export "run"');
+  });
+
   test('every command has --help with an example', () => {
-    for (const cmd of ['run', 'conformance', 'plugin', 'asm', 'disasm']) {
+    for (const cmd of ['run', 'conformance', 'plugin', 'asm', 'disasm', 'compile']) {
       const r = cli([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Example:');

@@ -1,0 +1,126 @@
+// The JIT on its own: modules that an independent validator (wabt) accepts, golden WebAssembly
+// text, the module cache, lazy loading of binaryen, tail-call chains, and `both` failing loudly.
+import { readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import wabtInit from 'wabt';
+import { describe, expect, test } from 'vitest';
+import { assemble } from '../../isa/assembler.js';
+import { helperTable, MAX_TAIL_CALLS, type HelperSpec } from '../../helpers/table.js';
+import { CONFORMANCE_HELPERS } from '../../conformance/helpers.js';
+import { parseDataFile } from '../../conformance/data-file.js';
+import { testProgram } from '../../conformance/runner.js';
+import { createExecutor, EngineMismatchError, type EngineKind, type Executor } from '../../runtime/engine.js';
+import { GuestMemory } from '../../runtime/memory.js';
+import { compileToWasm } from '../../jit/index.js';
+import { compileCached } from '../../jit/executor.js';
+import { PROJECT_ROOT, SUITE_DIR, suiteAvailable } from '../support/suite.js';
+import { GOLDEN_PROGRAMS } from './programs.js';
+
+const wabt = await wabtInit();
+const FEATURES = { mutable_globals: true, sign_extension: true, bulk_memory: true, reference_types: true };
+
+function wabtValidates(binary: Uint8Array): void {
+  const mod = wabt.readWasm(binary, { readDebugNames: false, ...FEATURES });
+  try {
+    mod.validate();
+  } finally {
+    mod.destroy();
+  }
+}
+
+describe('JIT-compiled modules', () => {
+  test.skipIf(!suiteAvailable())('every conformance program compiles to a module wabt validates', async () => {
+    const files = readdirSync(SUITE_DIR).filter((f) => f.endsWith('.data'));
+    expect(files.length).toBe(313);
+    for (const file of files) {
+      const test = parseDataFile(readFileSync(join(SUITE_DIR, file), 'utf8'), file)!;
+      const { binary } = await compileToWasm(testProgram(test, file));
+      expect(() => wabtValidates(binary), file).not.toThrow();
+    }
+  });
+
+  test.for(Object.entries(GOLDEN_PROGRAMS))('golden WebAssembly text: %s', async ([name, asm]) => {
+    const { text, binary } = await compileToWasm(assemble(asm), { text: true });
+    wabtValidates(binary);
+    const golden = join(PROJECT_ROOT, 'tests', 'jit', 'golden', `${name}.wat`);
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text!);
+    expect(existsSync(golden), `${golden} is missing: run with UPDATE_GOLDEN=1`).toBe(true);
+    expect(text).toBe(readFileSync(golden, 'utf8'));
+  });
+
+  test('compiled modules are cached by program bytes and options', async () => {
+    const insns = assemble('mov %r0, 77\nexit');
+    const a = await compileCached(insns);
+    const b = await compileCached(assemble('mov %r0, 77\nexit'));
+    const c = await compileCached(insns, { optimize: 0 });
+    const d = await compileCached(insns, {}, 'other relocations');
+    expect(b.module).toBe(a.module);
+    expect(c.module).not.toBe(a.module);
+    expect(d.module).not.toBe(a.module);
+  });
+
+  test('binaryen is imported by exactly one file, and only when the JIT is used', () => {
+    const sources = readdirSync(PROJECT_ROOT, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.startsWith('node_modules') && !f.startsWith('dist') && !f.startsWith('tests'));
+    const importers = sources.filter((f) => /from 'binaryen'|import\('binaryen'\)/.test(readFileSync(join(PROJECT_ROOT, f), 'utf8')));
+    expect(importers).toEqual(['jit/binaryen.ts']);
+    expect(readFileSync(join(PROJECT_ROOT, 'jit', 'binaryen.ts'), 'utf8')).toMatch(/import type binaryenNamespace from 'binaryen'/);
+  });
+});
+
+describe('tail calls', () => {
+  /** Programs that each add their number to a counter on the stack of... (context r1 = a memory block) and tail-call the next. */
+  async function chain(engine: EngineKind, length: number) {
+    const memory = new GuestMemory();
+    const counter = memory.allocate(8, 'counter');
+    const programs: Executor[] = [];
+    // Helper 12 (bpf_tail_call): r1 = ctx, r3 = index of the program to continue with; returns -ENOENT when it cannot.
+    const tailCall: HelperSpec = {
+      id: 12, name: 'tail_call', proto: { ret: 'integer', args: ['ptr_to_ctx', 'const_map_ptr', 'anything'] },
+      impl(call) {
+        const target = programs[call.argU32(3)];
+        if (!target || !call.canTailCall()) return call.returnNumber(-2);
+        call.requestTailCall(target, call.arg(1));
+      },
+    };
+    const helpers = helperTable([tailCall]);
+    // Each program adds 1 to the counter, then tail-calls program (index + 1); a failed tail call returns the counter.
+    for (let i = 0; i < length; i++) {
+      const asm = `mov %r6, %r1\nldxdw %r2, [%r6+0]\nadd %r2, 1\nstxdw [%r6+0], %r2\nmov %r1, %r6\nmov %r2, 0\nmov %r3, ${i + 1}\ncall 12\nldxdw %r0, [%r6+0]\nexit`;
+      programs.push(await createExecutor(assemble(asm), engine, { memory, helpers, resolveTailCall: (target) => target as Executor }));
+    }
+    const result = programs[0]!.run({ args: [counter.start] });
+    return { r0: result.r0, counter: memory.view.getBigUint64(counter.start, true) };
+  }
+
+  test.for(['interp', 'jit'] as const)('a chain runs each program once and stops at 33 tail calls (%s)', async (engine) => {
+    expect(await chain(engine, 5)).toEqual({ r0: 5n, counter: 5n });
+    // 40 programs: the first runs, then 33 tail calls succeed, and the 34th fails, so 34 programs run.
+    expect(await chain(engine, 40)).toEqual({ r0: BigInt(MAX_TAIL_CALLS + 1), counter: BigInt(MAX_TAIL_CALLS + 1) });
+  });
+});
+
+describe('engine both', () => {
+  test('fails loudly when the engines disagree', async () => {
+    let calls = 0;
+    // A helper that answers differently on each call makes the two runs differ.
+    const helpers = helperTable([{ id: 7, name: 'counter', proto: { ret: 'integer', args: [] }, impl: (call) => call.returnNumber(++calls) }]);
+    const executor = await createExecutor(assemble('call 7\nexit'), 'both', { memory: new GuestMemory(), helpers });
+    expect(() => executor.run()).toThrow(EngineMismatchError);
+    expect(() => executor.run()).toThrow(/interpreter and JIT disagree: interpreter: r0 0x3; JIT: r0 0x4/);
+  });
+
+  test('compares memory the program wrote, not just r0', async () => {
+    let calls = 0;
+    const memory = new GuestMemory();
+    const block = memory.allocate(8, 'block');
+    const helpers = helperTable([{ id: 7, name: 'counter', proto: { ret: 'integer', args: [] }, impl: (call) => call.returnNumber(++calls) }]);
+    const executor = await createExecutor(assemble('mov %r6, %r1\ncall 7\nstxb [%r6+3], %r0\nmov %r0, 0\nexit'), 'both', { memory, helpers });
+    expect(() => executor.run({ args: [block.start] })).toThrow(/memory differs after the run: at 0x[0-9a-f]+ in block/);
+  });
+
+  test('agrees, and returns the interpreter result with its instruction count', async () => {
+    const executor = await createExecutor(assemble('mov %r0, 1\nlsh %r0, 63\narsh %r0, 70\nexit'), 'both', { memory: new GuestMemory(), helpers: CONFORMANCE_HELPERS });
+    expect(executor.run()).toMatchObject({ r0: 0xfe00000000000000n, instructions: 4 });
+  });
+});
