@@ -1,54 +1,93 @@
-// `npm run bench`: measures the interpreter on each workload: ns per run and ns per executed
-// instruction. Figures are medians of several timed batches after a warm-up.
-import { assemble, CONFORMANCE_HELPERS, GuestMemory, Interpreter } from '../index.js';
+// `npm run bench`: the interpreter and the JIT on the same workloads (ns a run, ns an executed
+// instruction, the JIT's speed-up), the JIT's compile time per 1,000 instructions with binaryen's
+// load time apart, and the cost of entering a compiled program from JS. Each figure is the median
+// of several timed batches after a warm-up; a batch runs enough times to last at least 20 ms.
+import { assemble, binaryenLoadMs, compileToWasm, CONFORMANCE_HELPERS, createExecutor, GuestMemory, type EngineKind } from '../index.js';
+import { largeProgram } from './large-program.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
-interface Measurement {
-  workload: string;
-  instructionsPerRun: number;
+const BATCHES = 7;
+const BATCH_MS = 20;
+
+/** Median ns per call of `fn`, timed in batches. */
+function timePerCall(fn: () => void): number {
+  let perBatch = 1;
+  for (;;) {
+    const start = performance.now();
+    for (let i = 0; i < perBatch; i++) fn();
+    if (performance.now() - start >= BATCH_MS) break;
+    perBatch *= 2;
+  }
+  const samples: number[] = [];
+  for (let b = 0; b < BATCHES; b++) {
+    const start = performance.now();
+    for (let i = 0; i < perBatch; i++) fn();
+    samples.push(((performance.now() - start) * 1e6) / perBatch);
+  }
+  return samples.sort((x, y) => x - y)[Math.floor(BATCHES / 2)]!;
+}
+
+interface EngineFigures {
   nsPerRun: number;
   nsPerInstruction: number;
 }
 
-const BATCH_MS = 200;
-const BATCHES = 5;
-
-function measure(w: Workload): Measurement {
+async function measure(w: Workload, engine: EngineKind, instructions: number): Promise<EngineFigures> {
   const memory = new GuestMemory();
   const block = w.memBytes > 0 ? memory.allocate(w.memBytes, 'bench memory') : undefined;
-  const address = block?.start ?? 0;
-  const vm = new Interpreter(assemble(w.asm, { source: w.name }), { memory, helpers: CONFORMANCE_HELPERS });
-  const args = { args: [address, w.memBytes] };
-  const instructions = vm.run(args).instructions;
-  // Warm up until the optimizing compiler has settled, then time batches.
-  const warmEnd = performance.now() + BATCH_MS;
-  while (performance.now() < warmEnd) vm.run(args);
-  const perRun: number[] = [];
-  for (let b = 0; b < BATCHES; b++) {
-    let runs = 0;
-    const start = performance.now();
-    let now = start;
-    while (now - start < BATCH_MS) {
-      vm.run(args);
-      runs++;
-      now = performance.now();
-    }
-    perRun.push(((now - start) * 1e6) / runs);
+  const executor = await createExecutor(assemble(w.asm, { source: w.name }), engine, { memory, helpers: CONFORMANCE_HELPERS });
+  const args = { args: [block?.start ?? 0, w.memBytes] };
+  const nsPerRun = timePerCall(() => executor.run(args));
+  executor.dispose();
+  return { nsPerRun, nsPerInstruction: nsPerRun / instructions };
+}
+
+async function compileFigures(): Promise<{ binaryenLoadMs: number; sizes: { instructions: number; lowerMs: number; v8Ms: number; msPer1000: number }[] }> {
+  // The first compile loads binaryen; time that apart.
+  await compileToWasm(assemble('mov %r0, 0\nexit'));
+  const load = binaryenLoadMs();
+  const sizes = [];
+  for (const n of [1_000, 10_000]) {
+    const insns = assemble(largeProgram(n));
+    await compileToWasm(insns); // warm up binaryen's passes
+    const t0 = performance.now();
+    const { binary } = await compileToWasm(insns);
+    const t1 = performance.now();
+    new WebAssembly.Module(binary as Uint8Array<ArrayBuffer>);
+    const t2 = performance.now();
+    sizes.push({ instructions: insns.length, lowerMs: t1 - t0, v8Ms: t2 - t1, msPer1000: ((t2 - t0) * 1000) / insns.length });
   }
-  perRun.sort((a, b) => a - b);
-  const nsPerRun = perRun[Math.floor(BATCHES / 2)]!;
-  return { workload: w.name, instructionsPerRun: instructions, nsPerRun, nsPerInstruction: nsPerRun / instructions };
+  return { binaryenLoadMs: load, sizes };
 }
 
 const json = process.argv.includes('--json');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
-const results = WORKLOADS.filter((w) => !only || w.name === only).map(measure);
+const compile = await compileFigures();
+const rows = [];
+for (const w of WORKLOADS.filter((x) => !only || x.name === only)) {
+  const memory = new GuestMemory();
+  const block = w.memBytes > 0 ? memory.allocate(w.memBytes, 'count') : undefined;
+  const counter = await createExecutor(assemble(w.asm), 'interp', { memory, helpers: CONFORMANCE_HELPERS });
+  const instructions = counter.run({ args: [block?.start ?? 0, w.memBytes] }).instructions!;
+  const interp = await measure(w, 'interp', instructions);
+  const jit = await measure(w, 'jit', instructions);
+  rows.push({ workload: w.name, instructions, interp, jit, speedup: interp.nsPerRun / jit.nsPerRun });
+}
+
 if (json) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, interpreter: results }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile }, null, 2)}\n`);
 } else {
-  process.stdout.write(`interpreter (node ${process.version})\n`);
-  process.stdout.write(`${'workload'.padEnd(12)} ${'insns/run'.padStart(10)} ${'ns/run'.padStart(12)} ${'ns/insn'.padStart(8)}\n`);
-  for (const r of results) {
-    process.stdout.write(`${r.workload.padEnd(12)} ${String(r.instructionsPerRun).padStart(10)} ${r.nsPerRun.toFixed(0).padStart(12)} ${r.nsPerInstruction.toFixed(2).padStart(8)}\n`);
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`node ${process.version}; medians of ${BATCHES} batches of >= ${BATCH_MS} ms`);
+  out('');
+  out(`${'workload'.padEnd(12)} ${'insns/run'.padStart(9)} | ${'interp ns/run'.padStart(13)} ${'ns/insn'.padStart(7)} | ${'jit ns/run'.padStart(10)} ${'ns/insn'.padStart(7)} | ${'speed-up'.padStart(8)}`);
+  for (const r of rows) {
+    out(`${r.workload.padEnd(12)} ${String(r.instructions).padStart(9)} | ${r.interp.nsPerRun.toFixed(0).padStart(13)} ${r.interp.nsPerInstruction.toFixed(2).padStart(7)} | ${r.jit.nsPerRun.toFixed(0).padStart(10)} ${r.jit.nsPerInstruction.toFixed(3).padStart(7)} | ${r.speedup.toFixed(1).padStart(7)}x`);
+  }
+  out('');
+  out(`JIT per-call overhead (the 'empty' program, entered from JS): ${rows.find((r) => r.workload === 'empty')?.jit.nsPerRun.toFixed(0) ?? '-'} ns`);
+  out(`binaryen load (once per process): ${compile.binaryenLoadMs.toFixed(0)} ms`);
+  for (const s of compile.sizes) {
+    out(`compile ${s.instructions} instructions: binaryen ${s.lowerMs.toFixed(1)} ms + V8 ${s.v8Ms.toFixed(1)} ms = ${s.msPer1000.toFixed(1)} ms per 1,000 instructions`);
   }
 }

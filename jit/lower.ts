@@ -367,22 +367,26 @@ export class Lowering {
 
   private memory(insn: Instruction): Expr {
     const { m } = this;
-    const from = () => this.address(insn.src, insn.off);
-    const to = () => this.address(insn.dst, insn.off);
+    // A non-negative offset goes in the access's offset immediate. Past 4 GiB WebAssembly traps,
+    // where the interpreter reports the address outside guest memory.
+    const base = (reg: number) => (insn.off >= 0 ? this.get32(reg) : this.address(reg, insn.off));
+    const offset = Math.max(insn.off, 0);
+    const from = () => base(insn.src);
+    const to = () => base(insn.dst);
     const value = () => ((insn.opcode & 0x07) === 0x03 ? this.get(insn.src) : this.k64(insn.imm));
     // Unaligned accesses are allowed (alignment hint 1), as in BPF.
     switch (insn.op) {
-      case Op.Ldxb: return this.set(insn.dst, m.i64.load8_u(0, 1, from()));
-      case Op.Ldxh: return this.set(insn.dst, m.i64.load16_u(0, 1, from()));
-      case Op.Ldxw: return this.set(insn.dst, m.i64.load32_u(0, 1, from()));
-      case Op.Ldxdw: return this.set(insn.dst, m.i64.load(0, 1, from()));
-      case Op.Ldxsb: return this.set(insn.dst, m.i64.load8_s(0, 1, from()));
-      case Op.Ldxsh: return this.set(insn.dst, m.i64.load16_s(0, 1, from()));
-      case Op.Ldxsw: return this.set(insn.dst, m.i64.load32_s(0, 1, from()));
-      case Op.Stb: case Op.Stxb: return m.i64.store8(0, 1, to(), value());
-      case Op.Sth: case Op.Stxh: return m.i64.store16(0, 1, to(), value());
-      case Op.Stw: case Op.Stxw: return m.i64.store32(0, 1, to(), value());
-      case Op.Stdw: case Op.Stxdw: return m.i64.store(0, 1, to(), value());
+      case Op.Ldxb: return this.set(insn.dst, m.i64.load8_u(offset, 1, from()));
+      case Op.Ldxh: return this.set(insn.dst, m.i64.load16_u(offset, 1, from()));
+      case Op.Ldxw: return this.set(insn.dst, m.i64.load32_u(offset, 1, from()));
+      case Op.Ldxdw: return this.set(insn.dst, m.i64.load(offset, 1, from()));
+      case Op.Ldxsb: return this.set(insn.dst, m.i64.load8_s(offset, 1, from()));
+      case Op.Ldxsh: return this.set(insn.dst, m.i64.load16_s(offset, 1, from()));
+      case Op.Ldxsw: return this.set(insn.dst, m.i64.load32_s(offset, 1, from()));
+      case Op.Stb: case Op.Stxb: return m.i64.store8(offset, 1, to(), value());
+      case Op.Sth: case Op.Stxh: return m.i64.store16(offset, 1, to(), value());
+      case Op.Stw: case Op.Stxw: return m.i64.store32(offset, 1, to(), value());
+      case Op.Stdw: case Op.Stxdw: return m.i64.store(offset, 1, to(), value());
     }
     throw new Error(`pc ${insn.pc}: no memory lowering for ${specOf(insn.op).mnemonic}`);
   }
