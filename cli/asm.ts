@@ -22,7 +22,7 @@ export function disasmCommand(file: string): void {
 }
 
 export async function compileCommand(file: string, options: { output?: string; emitWat?: boolean; optimize?: string }): Promise<void> {
-  const optimize = options.optimize === undefined ? 2 : Number(options.optimize);
+  const optimize = options.optimize === undefined ? 1 : Number(options.optimize);
   if (!Number.isInteger(optimize) || optimize < 0 || optimize > 4) throw new UsageError(`--optimize: '${options.optimize}' is not 0, 1, 2, 3 or 4`);
   if (!options.output && !options.emitWat) throw new UsageError('compile: give -o OUT.wasm, --emit-wat, or both');
   const compiled = await compileToWasm(loadProgram(file).insns, { optimize, text: Boolean(options.emitWat) });

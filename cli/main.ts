@@ -51,7 +51,7 @@ program
   .argument('<file>', 'program: .asm/.s text, a .data test, or raw instruction bytes')
   .option('-o, --output <file>', 'write the .wasm here')
   .option('--emit-wat', 'print the WebAssembly text')
-  .option('--optimize <level>', 'binaryen optimisation level 0..4', '2')
+  .option('--optimize <level>', '0 none, 1 inlining and dead code (default), 2..4 binaryen -O2..-O4', '1')
   .addHelpText('after', '\nExample:\n  ebpf-wasm compile examples/checksum.asm -o checksum.wasm')
   .action(action((file: string, opts) => compileCommand(file, opts)));
 

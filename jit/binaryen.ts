@@ -39,9 +39,16 @@ export class WasmValidationError extends BpfError {
   }
 }
 
+/**
+ * Passes of optimisation level 1, the default: inline small functions (bpf-to-bpf calls are
+ * frequent and cheap to inline) and drop dead code. V8's optimising tier does the rest; binaryen's
+ * full -O2 measured no faster at run time here and costs about 15 times the compile time.
+ */
+const FAST_PASSES = ['inlining', 'vacuum'];
+
 /** Options for finishing a module. */
 export interface FinishOptions {
-  /** binaryen optimisation level 0..4 (0 skips the optimiser). */
+  /** 0: no optimisation; 1: inlining and dead code (FAST_PASSES); 2..4: binaryen's full -O2..-O4. */
   readonly optimize: number;
   /** Also return the WebAssembly text. */
   readonly text?: boolean;
@@ -66,7 +73,9 @@ export function buildModule(b: Binaryen, build: (m: WasmModule) => void, options
     m.addMemoryImport('memory', 'env', 'memory');
     build(m);
     if (!m.validate()) throw new WasmValidationError('see the messages binaryen printed above');
-    if (options.optimize > 0) {
+    if (options.optimize === 1) {
+      m.runPasses(FAST_PASSES);
+    } else if (options.optimize > 1) {
       const previous = b.getOptimizeLevel();
       const previousShrink = b.getShrinkLevel();
       b.setOptimizeLevel(options.optimize);

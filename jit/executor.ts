@@ -66,7 +66,7 @@ export interface JitOptions {
   readonly helpers: HelperTable;
   /** Loop back-edges one run may take (default DEFAULT_BUDGET). */
   readonly budget?: number;
-  /** binaryen optimisation level 0..4 (default 2). */
+  /** Optimisation level 0..4 (default 1; see jit/binaryen.ts). */
   readonly optimize?: number;
 }
 

@@ -10,7 +10,7 @@ import { functionName, GLOBAL, Lowering, TABLE } from './lower.js';
 
 /** How to compile. */
 export interface CompileOptions {
-  /** binaryen optimisation level, 0..4 (default 2). */
+  /** Optimisation level 0..4 (default 1: inlining and dead-code removal; see jit/binaryen.ts). */
   readonly optimize?: number;
   /** Also produce the WebAssembly text. */
   readonly text?: boolean;
@@ -54,6 +54,6 @@ export function compileModule(b: Binaryen, insns: readonly Instruction[], option
     m.addTable(TABLE, callable.length, callable.length);
     if (callable.length) m.addActiveElementSegment(TABLE, 'callx_targets', callable, m.i32.const(0));
     addEntry(b, m);
-  }, { optimize: options.optimize ?? 2, ...(options.text ? { text: true } : {}) });
+  }, { optimize: options.optimize ?? 1, ...(options.text ? { text: true } : {}) });
   return { ...finished, helperIds };
 }

@@ -35,7 +35,7 @@ export interface ExecutorOptions {
   readonly trace?: (event: TraceEvent) => void;
   /** The executor, on the same engine, of a program a tail-call helper asked for. */
   readonly resolveTailCall?: (target: unknown, engine: EngineKind) => Executor;
-  /** JIT only: binaryen optimisation level 0..4 (default 2). */
+  /** JIT only: optimisation level 0..4 (default 1; see jit/binaryen.ts). */
   readonly optimize?: number;
 }
 

@@ -1,17 +1,49 @@
 (module
- (type $0 (func (param i32)))
- (type $1 (func (param i64 i64 i64 i64 i64 i32 i32) (result i64)))
- (type $2 (func (param i32 i32 i32 i32 i32)))
+ (type $0 (func (param i64 i64 i64 i64 i64 i32 i32) (result i64)))
+ (type $1 (func (param i32 i32 i32)))
+ (type $2 (func (param i32 i32)))
+ (type $3 (func (param i32)))
+ (type $4 (func (param i32 i32 i32 i32 i32)))
  (import "env" "memory" (memory $memory 0))
+ (import "env" "trap" (func $trap (param i32 i32 i32)))
+ (import "env" "callx_helper" (func $callx_helper (param i32 i32)))
  (import "env" "helper_5" (func $helper_5 (param i32)))
  (global $regs (mut i32) (i32.const 0))
+ (global $budget (mut i32) (i32.const 0))
+ (global $packet (mut i32) (i32.const 0))
+ (global $packet_length (mut i32) (i32.const 0))
  (table $functions 1 1 funcref)
  (elem $callx_targets (i32.const 0) $f9)
  (export "run" (func $run))
  (func $f9 (param $0 i64) (param $1 i64) (param $2 i64) (param $3 i64) (param $4 i64) (param $5 i32) (param $6 i32) (result i64)
-  (i64.add
-   (local.get $0)
-   (i64.const 1)
+  (local $7 i64)
+  (local $8 i64)
+  (local $9 i64)
+  (local $10 i64)
+  (local $11 i64)
+  (local $12 i64)
+  (local $13 i64)
+  (local $14 i32)
+  (local $15 i32)
+  (local $16 i32)
+  (local.set $12
+   (i64.extend_i32_u
+    (local.get $5)
+   )
+  )
+  (block
+   (local.set $7
+    (local.get $0)
+   )
+   (local.set $7
+    (i64.add
+     (local.get $7)
+     (i64.const 1)
+    )
+   )
+   (return
+    (local.get $7)
+   )
   )
  )
  (func $run (param $0 i32) (param $1 i32) (param $2 i32) (param $3 i32) (param $4 i32)
@@ -20,82 +52,316 @@
   (local $7 i64)
   (local $8 i64)
   (local $9 i64)
+  (local $10 i32)
+  (local $11 i32)
+  (local $12 i64)
+  (local $13 i64)
+  (local $14 i64)
+  (local $15 i64)
+  (local $16 i64)
+  (local $17 i64)
+  (local $18 i64)
+  (local $19 i32)
+  (local $20 i32)
+  (local $21 i32)
   (global.set $regs
    (local.get $0)
   )
-  (drop
-   (i64.load offset=8
-    (local.get $0)
-   )
+  (global.set $packet
+   (local.get $2)
   )
-  (local.set $9
-   (call $f9
-    (i64.const 3)
-    (local.tee $5
+  (global.set $packet_length
+   (local.get $3)
+  )
+  (global.set $budget
+   (local.get $4)
+  )
+  (i64.store
+   (local.get $0)
+   (block $__inlined_func$f0 (result i64)
+    (local.set $5
+     (i64.load offset=8
+      (local.get $0)
+     )
+    )
+    (local.set $6
      (i64.load offset=16
       (local.get $0)
      )
     )
-    (local.tee $6
+    (local.set $7
      (i64.load offset=24
       (local.get $0)
      )
     )
-    (local.tee $7
+    (local.set $8
      (i64.load offset=32
       (local.get $0)
      )
     )
-    (local.tee $8
+    (local.set $9
      (i64.load offset=40
       (local.get $0)
      )
     )
-    (i32.sub
+    (local.set $10
      (local.get $1)
-     (i32.const 512)
     )
-    (i32.const 1)
-   )
-  )
-  (i64.store offset=8
-   (global.get $regs)
-   (local.get $9)
-  )
-  (i64.store offset=16
-   (global.get $regs)
-   (local.get $5)
-  )
-  (i64.store offset=24
-   (global.get $regs)
-   (local.get $6)
-  )
-  (i64.store offset=32
-   (global.get $regs)
-   (local.get $7)
-  )
-  (i64.store offset=40
-   (global.get $regs)
-   (local.get $8)
-  )
-  (call $helper_5
-   (i32.const 5)
-  )
-  (i64.store
-   (local.get $0)
-   (call $f9
-    (i64.load
-     (global.get $regs)
+    (local.set $11
+     (i32.const 0)
     )
-    (local.get $5)
-    (local.get $6)
-    (local.get $7)
-    (local.get $8)
-    (i32.sub
-     (local.get $1)
-     (i32.const 512)
+    (local.set $12
+     (i64.const 0)
     )
-    (i32.const 1)
+    (local.set $13
+     (i64.const 0)
+    )
+    (local.set $14
+     (i64.const 0)
+    )
+    (local.set $15
+     (i64.const 0)
+    )
+    (local.set $16
+     (i64.const 0)
+    )
+    (local.set $17
+     (i64.const 0)
+    )
+    (local.set $18
+     (i64.const 0)
+    )
+    (local.set $19
+     (i32.const 0)
+    )
+    (local.set $20
+     (i32.const 0)
+    )
+    (local.set $21
+     (i32.const 0)
+    )
+    (block
+     (local.set $17
+      (i64.extend_i32_u
+       (local.get $10)
+      )
+     )
+     (block
+      (local.set $13
+       (i64.const 4294967305)
+      )
+      (local.set $5
+       (i64.const 3)
+      )
+      (if
+       (i32.ge_u
+        (i32.add
+         (local.get $11)
+         (i32.const 1)
+        )
+        (i32.const 8)
+       )
+       (then
+        (call $trap
+         (i32.const 1)
+         (i32.const 3)
+         (i32.const 0)
+        )
+        (unreachable)
+       )
+      )
+      (local.set $12
+       (call $f9
+        (local.get $5)
+        (local.get $6)
+        (local.get $7)
+        (local.get $8)
+        (local.get $9)
+        (i32.sub
+         (local.get $10)
+         (i32.const 512)
+        )
+        (i32.add
+         (local.get $11)
+         (i32.const 1)
+        )
+       )
+      )
+      (local.set $5
+       (local.get $12)
+      )
+      (i64.store offset=8
+       (global.get $regs)
+       (local.get $5)
+      )
+      (i64.store offset=16
+       (global.get $regs)
+       (local.get $6)
+      )
+      (i64.store offset=24
+       (global.get $regs)
+       (local.get $7)
+      )
+      (i64.store offset=32
+       (global.get $regs)
+       (local.get $8)
+      )
+      (i64.store offset=40
+       (global.get $regs)
+       (local.get $9)
+      )
+      (call $helper_5
+       (i32.const 5)
+      )
+      (local.set $12
+       (i64.load
+        (global.get $regs)
+       )
+      )
+      (local.set $5
+       (local.get $12)
+      )
+      (local.set $18
+       (local.get $13)
+      )
+      (if
+       (i32.eq
+        (i32.wrap_i64
+         (i64.shr_u
+          (local.get $18)
+          (i64.const 32)
+         )
+        )
+        (i32.const 1)
+       )
+       (then
+        (local.set $19
+         (select
+          (i32.const 0)
+          (i32.const -1)
+          (i32.eq
+           (i32.wrap_i64
+            (local.get $18)
+           )
+           (i32.const 9)
+          )
+         )
+        )
+        (if
+         (i32.lt_s
+          (local.get $19)
+          (i32.const 0)
+         )
+         (then
+          (call $trap
+           (i32.const 3)
+           (i32.const 7)
+           (i32.wrap_i64
+            (local.get $18)
+           )
+          )
+          (unreachable)
+         )
+        )
+        (block
+         (if
+          (i32.ge_u
+           (i32.add
+            (local.get $11)
+            (i32.const 1)
+           )
+           (i32.const 8)
+          )
+          (then
+           (call $trap
+            (i32.const 1)
+            (i32.const 7)
+            (i32.const 0)
+           )
+           (unreachable)
+          )
+         )
+         (local.set $12
+          (call_indirect $functions (type $0)
+           (local.get $5)
+           (local.get $6)
+           (local.get $7)
+           (local.get $8)
+           (local.get $9)
+           (i32.sub
+            (local.get $10)
+            (i32.const 512)
+           )
+           (i32.add
+            (local.get $11)
+            (i32.const 1)
+           )
+           (local.get $19)
+          )
+         )
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.wrap_i64
+           (i64.shr_u
+            (local.get $18)
+            (i64.const 32)
+           )
+          )
+         )
+         (then
+          (i64.store offset=8
+           (global.get $regs)
+           (local.get $5)
+          )
+          (i64.store offset=16
+           (global.get $regs)
+           (local.get $6)
+          )
+          (i64.store offset=24
+           (global.get $regs)
+           (local.get $7)
+          )
+          (i64.store offset=32
+           (global.get $regs)
+           (local.get $8)
+          )
+          (i64.store offset=40
+           (global.get $regs)
+           (local.get $9)
+          )
+          (call $callx_helper
+           (i32.wrap_i64
+            (local.get $18)
+           )
+           (i32.const 7)
+          )
+          (local.set $12
+           (i64.load
+            (global.get $regs)
+           )
+          )
+         )
+         (else
+          (call $trap
+           (i32.const 3)
+           (i32.const 7)
+           (i32.wrap_i64
+            (local.get $18)
+           )
+          )
+          (unreachable)
+         )
+        )
+       )
+      )
+      (br $__inlined_func$f0
+       (local.get $12)
+      )
+     )
+    )
    )
   )
  )
