@@ -35,13 +35,29 @@ interface CacheEntry {
   readonly compileMs: number;
 }
 
+/**
+ * Compiled modules by program bytes, relocations and options, least recently used first. Bounded:
+ * V8 frees a module's code only once nothing holds it, and an unbounded cache ran out of wasm
+ * code space after ~33,000 programs in a long fuzzing run.
+ */
 const cache = new Map<string, Promise<CacheEntry>>();
+let cacheLimit = 256;
+
+/** Sets how many compiled modules the cache keeps (default 256); 0 turns caching off. */
+export function setJitCacheLimit(limit: number): void {
+  cacheLimit = Math.max(0, Math.floor(limit));
+  while (cache.size > cacheLimit) cache.delete(cache.keys().next().value!);
+}
 
 /** Compiles a program to a WebAssembly.Module, or reuses the one compiled for the same bytes and options. */
 export function compileCached(insns: readonly Instruction[], options: CompileOptions = {}, relocationKey = ''): Promise<CacheEntry> {
   const key = createHash('sha256').update(encode(insns)).update(`\0${relocationKey}\0${JSON.stringify(options)}`).digest('hex');
   let entry = cache.get(key);
-  if (!entry) {
+  if (entry) {
+    // Most recently used goes last.
+    cache.delete(key);
+    cache.set(key, entry);
+  } else {
     entry = (async () => {
       const b = await loadBinaryen();
       const start = performance.now();
@@ -49,8 +65,11 @@ export function compileCached(insns: readonly Instruction[], options: CompileOpt
       const module = new WebAssembly.Module(compiled.binary as Uint8Array<ArrayBuffer>);
       return { module, helperIds: compiled.helperIds, compileMs: performance.now() - start };
     })();
-    cache.set(key, entry);
-    entry.catch(() => cache.delete(key));
+    if (cacheLimit > 0) {
+      cache.set(key, entry);
+      entry.catch(() => cache.delete(key));
+      while (cache.size > cacheLimit) cache.delete(cache.keys().next().value!);
+    }
   }
   return entry;
 }

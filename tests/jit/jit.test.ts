@@ -60,6 +60,23 @@ describe('JIT-compiled modules', () => {
     expect(d.module).not.toBe(a.module);
   });
 
+  test('the cache is bounded, dropping the least recently used module', async () => {
+    const { setJitCacheLimit } = await import('../../jit/executor.js');
+    setJitCacheLimit(2);
+    try {
+      const p = (n: number) => assemble(`mov %r0, ${n}\nexit`);
+      const first = await compileCached(p(1));
+      await compileCached(p(2));
+      expect((await compileCached(p(1))).module).toBe(first.module); // 1 is now the most recent
+      await compileCached(p(3)); // evicts 2
+      expect((await compileCached(p(1))).module).toBe(first.module);
+      const second = await compileCached(p(2));
+      expect((await compileCached(p(2))).module).toBe(second.module);
+    } finally {
+      setJitCacheLimit(256);
+    }
+  });
+
   test('binaryen is imported by exactly one file, and only when the JIT is used', () => {
     const sources = readdirSync(PROJECT_ROOT, { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts') && !f.startsWith('node_modules') && !f.startsWith('dist') && !f.startsWith('tests'));
