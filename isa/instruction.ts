@@ -82,8 +82,10 @@ export function decode(bytes: Uint8Array): Instruction[] {
       const candidates = specsForOpcode(slot.opcode);
       if (candidates.length === 0) throw new UnknownOpcodeError(pc, slot.opcode);
       const field = candidates[0]!.discriminator!;
+      const show = (v: number) => (field === 'imm' ? `0x${(v >>> 0).toString(16)}` : String(v));
+      const choices = candidates.map((c) => `${show(c[field] as number)} ${c.mnemonic}`).join(', ');
       throw new InvalidInstructionError('reserved-field', pc,
-        `${candidates[0]!.mnemonic}: ${field} field must not be ${slot[field]}`);
+        `opcode 0x${slot.opcode.toString(16).padStart(2, '0')}: ${field} ${show(slot[field])} selects no instruction (valid: ${choices})`);
     }
     if (row.width === 2) {
       if (pc + 1 >= slots) throw new TruncatedLddwError(pc, 'is missing its second slot');

@@ -73,12 +73,12 @@ describe('decode', () => {
   );
 
   test.for<[string, string, Patch, string]>([
-    ['byte swap width', 'le16 %r1', { imm: 8 }, 'le16: imm field must not be 8'],
-    ['sdiv offset', 'sdiv %r1, 3', { off: 2 }, 'div: off field must not be 2'],
-    ['movsx width', 'movsx864 %r1, %r2', { off: 64 }, 'mov: off field must not be 64'],
-    ['atomic operation', 'lock add [%r1], %r2', { imm: 0x02 }, 'lock add: imm field must not be 2'],
-    ['call kind', 'call 1', { src: 3 }, 'call: src field must not be 3'],
-    ['lddw pseudo source', 'lddw %r1, 1', { src: 7 }, 'lddw: src field must not be 7'],
+    ['byte swap width', 'le16 %r1', { imm: 8 }, 'opcode 0xd4: imm 0x8 selects no instruction (valid: 0x10 le16, 0x20 le32, 0x40 le64)'],
+    ['sdiv offset', 'sdiv %r1, 3', { off: 2 }, 'opcode 0x37: off 2 selects no instruction (valid: 0 div, 1 sdiv)'],
+    ['movsx width', 'movsx864 %r1, %r2', { off: 64 }, 'opcode 0xbf: off 64 selects no instruction (valid: 0 mov, 8 movsx864, 16 movsx1664, 32 movsx3264)'],
+    ['atomic operation', 'lock add [%r1], %r2', { imm: 0x02 }, 'opcode 0xdb: imm 0x2 selects no instruction (valid: 0x0 lock add, 0x40 lock or, 0x50 lock and, 0xa0 lock xor, 0x1 lock fetch add, 0x41 lock fetch or, 0x51 lock fetch and, 0xa1 lock fetch xor, 0xe1 lock xchg, 0xf1 lock cmpxchg)'],
+    ['call kind', 'call 1', { src: 3 }, 'opcode 0x85: src 3 selects no instruction (valid: 0 call, 1 call, 2 call)'],
+    ['lddw pseudo source', 'lddw %r1, 1', { src: 7 }, 'opcode 0x18: src 7 selects no instruction (valid: 0 lddw, 1 lddw, 2 lddw, 3 lddw, 4 lddw, 5 lddw, 6 lddw)'],
   ])('a discriminator matching no row: %s', ([, text, patch, detail]) => {
     const error = thrown(() => decode(encode(patched(`mov %r0, 0\n${text}`, 1, patch))));
     expect(error).toBeInstanceOf(InvalidInstructionError);
