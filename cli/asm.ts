@@ -1,9 +1,9 @@
 // `ebpf-wasm asm`, `disasm` and `compile`: assembler text to raw program bytes and back, and a
 // program to a standalone WebAssembly module (its imports are in jit/abi.ts and the README).
 import { writeFileSync } from 'node:fs';
-import { compileToWasm, disassemble, encode } from '../index.js';
+import { codeSections, compileToWasm, disassemble, encode, formatObjdump, objdumpListing, readElf } from '../index.js';
 import { UsageError } from './errors.js';
-import { loadProgram } from './input.js';
+import { loadProgram, readInput } from './input.js';
 
 export function asmCommand(file: string, options: { output?: string }): void {
   const bytes = encode(loadProgram(file).insns);
@@ -17,8 +17,17 @@ export function asmCommand(file: string, options: { output?: string }): void {
   }
 }
 
-export function disasmCommand(file: string): void {
-  process.stdout.write(`${disassemble(loadProgram(file).insns)}\n`);
+export function disasmCommand(file: string, options: { objdump?: boolean; alu32?: boolean }): void {
+  const bytes = readInput(file);
+  if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0x7f454c46) {
+    // An ELF object: every code section, as `llvm-objdump -d` prints it.
+    const elf = readElf(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), file);
+    process.stdout.write(objdumpListing(file, codeSections(elf), { alu32: Boolean(options.alu32) }));
+    return;
+  }
+  const insns = loadProgram(file).insns;
+  const text = options.objdump ? insns.map((i) => formatObjdump(i, { alu32: Boolean(options.alu32) })).join('\n') : disassemble(insns);
+  process.stdout.write(`${text}\n`);
 }
 
 export async function compileCommand(file: string, options: { output?: string; emitWat?: boolean; optimize?: string }): Promise<void> {

@@ -86,9 +86,11 @@ program
 
 program
   .command('disasm')
-  .description('disassemble a program (.asm, .data or raw bytes) into assembler text')
-  .argument('<file>', 'program')
-  .addHelpText('after', '\nExample:\n  ebpf-wasm disasm checksum.bin')
-  .action(action((file: string) => disasmCommand(file)));
+  .description('disassemble a program: an ELF object as llvm-objdump -d prints it, anything else as assembler text')
+  .argument('<file>', 'an ELF object, .asm, .data or raw instruction bytes')
+  .option('--objdump', 'print in llvm-objdump\'s C-like style (always for ELF objects)')
+  .option('--alu32', 'with the objdump style: show 32-bit operations on w registers, as llvm-objdump --mattr=+alu32')
+  .addHelpText('after', '\nExample:\n  ebpf-wasm disasm checksum.bin\n  ebpf-wasm disasm tests/fixtures/xdp_firewall.o')
+  .action(action((file: string, opts) => disasmCommand(file, opts)));
 
 await program.parseAsync();

@@ -1,6 +1,6 @@
 // The command line as a user meets it: real processes, exit codes, one-line errors.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -42,6 +42,17 @@ describe('ebpf-wasm CLI', () => {
     expect(readFileSync(out).length).toBe(7 * 8);
     const d = cli(['disasm', out]);
     expect(d.stdout.split('\n')[1]).toBe('ldxb %r3, [%r1]');
+  });
+
+  test('disasm prints every fixture object exactly as llvm-objdump -d does', () => {
+    const fixtures = join(PROJECT_ROOT, 'tests', 'fixtures');
+    const objects = readdirSync(fixtures).filter((f) => f.endsWith('.o'));
+    expect(objects.length).toBeGreaterThan(10);
+    for (const object of objects) {
+      const r = spawnSync(process.execPath, [CLI, 'disasm', object], { encoding: 'utf8', cwd: fixtures });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout, object).toBe(readFileSync(join(fixtures, 'golden', object.replace(/\.o$/, '.objdump')), 'utf8'));
+    }
   });
 
   test('plugin speaks the bpf_conformance protocol', () => {
