@@ -1,0 +1,21 @@
+// BPF_MAP_TYPE_PERCPU_HASH (5): keys to one value per CPU. The table itself is in hash-table.ts.
+import type { GuestMemory } from '../runtime/memory.js';
+import { MapType } from './constants.js';
+import { checkHashSpec, HashTableMap } from './hash-table.js';
+import type { MapKind } from './kind.js';
+import type { MapOptions, MapSpec } from './map.js';
+
+/** BPF_MAP_TYPE_PERCPU_HASH (5): keys to one value per CPU. */
+export class PercpuHashMap extends HashTableMap {
+  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
+    super(memory, spec, options, true, false);
+  }
+}
+
+/** Registry entry for BPF_MAP_TYPE_PERCPU_HASH. */
+export const percpuHashKind: MapKind = {
+  type: MapType.PERCPU_HASH,
+  name: 'percpu_hash',
+  check: (spec) => checkHashSpec(spec, true, false),
+  create: (memory, spec, options) => new PercpuHashMap(memory, spec, options),
+};
