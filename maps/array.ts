@@ -73,12 +73,12 @@ export class ArrayMap extends BaseMap {
 const ARRAY_CREATE_FLAG_MASK = MapFlag.NUMA_NODE | MapFlag.MMAPABLE | ACCESS_MASK | MapFlag.PRESERVE_ELEMS | MapFlag.INNER_MAP;
 
 /** array_map_alloc_check and the size checks of array_map_alloc. */
-export function checkArraySpec(spec: MapSpec, perCpu: boolean): MapCheckFailure | undefined {
+export function checkArraySpec(spec: MapSpec, perCpu: boolean, fdArray = false): MapCheckFailure | undefined {
   const flags = spec.flags ?? 0;
   if (spec.maxEntries === 0 || spec.keySize !== 4 || spec.valueSize === 0) return invalid('max_entries and value_size must be non-zero and key_size 4');
   const bad = checkFlags(flags, ARRAY_CREATE_FLAG_MASK);
   if (bad) return bad;
-  if (perCpu && flags & (MapFlag.MMAPABLE | MapFlag.INNER_MAP)) return invalid('BPF_F_MMAPABLE and BPF_F_INNER_MAP are only for BPF_MAP_TYPE_ARRAY');
+  if ((perCpu || fdArray) && flags & (MapFlag.MMAPABLE | MapFlag.INNER_MAP)) return invalid('BPF_F_MMAPABLE and BPF_F_INNER_MAP are only for BPF_MAP_TYPE_ARRAY');
   if (flags & MapFlag.PRESERVE_ELEMS) return invalid('BPF_F_PRESERVE_ELEMS is only for perf event arrays');
   if (spec.valueSize > 0x7fffffff) return tooBig(`value_size ${spec.valueSize} is too large`);
   if (perCpu && roundUp8(spec.valueSize) > PCPU_MIN_UNIT_SIZE) return tooBig(`per-CPU value_size ${spec.valueSize} exceeds ${PCPU_MIN_UNIT_SIZE}`);

@@ -118,7 +118,7 @@ export function checkBloomSpec(spec: MapSpec): MapCheckFailure | undefined {
   if (spec.keySize !== 0 || spec.valueSize === 0 || spec.maxEntries === 0) return invalid('max_entries and value_size must be non-zero and key_size 0');
   const bad = checkFlags(spec.flags ?? 0, BLOOM_CREATE_FLAG_MASK);
   if (bad) return bad;
-  if ((spec.mapExtra ?? 0) & ~0xf) return invalid(`map_extra ${spec.mapExtra} must be a hash count of 0..15`);
+  if (BigInt(spec.mapExtra ?? 0) & ~0xfn) return invalid(`map_extra ${spec.mapExtra} must be a hash count of 0..15`);
   if (spec.spinLockOffset !== undefined) return { errno: Errno.EOPNOTSUPP, detail: 'bpf_spin_lock is not allowed in bloom filters' };
   return undefined;
 }

@@ -53,6 +53,7 @@ export const Errno = {
   EPERM: 1,
   ENOENT: 2,
   E2BIG: 7,
+  EBADF: 9,
   ENOMEM: 12,
   EFAULT: 14,
   EBUSY: 16,

@@ -6,6 +6,7 @@ export { ALL_CPUS, BaseMap, type BpfMap, type MapBatch, type MapOptions, type Ma
 export { createMap, MAP_KINDS } from './registry.js';
 export { ArrayMap } from './array.js';
 export { PercpuArrayMap } from './percpu-array.js';
+export { ProgArrayMap } from './prog-array.js';
 export { HashMap } from './hash.js';
 export { PercpuHashMap } from './percpu-hash.js';
 export { LruHashMap } from './lru-hash.js';

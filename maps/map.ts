@@ -14,7 +14,8 @@ export interface MapSpec {
   readonly valueSize: number;
   readonly maxEntries: number;
   readonly flags?: number;
-  readonly mapExtra?: number;
+  /** u64 map_extra (bloom filters: the hash count); a bigint as the loader reads it, or a number. */
+  readonly mapExtra?: number | bigint;
   /** Offset of a `struct bpf_spin_lock` in the value (known from BTF); enables BPF_F_LOCK. */
   readonly spinLockOffset?: number;
 }
@@ -23,6 +24,11 @@ export interface MapSpec {
 export interface MapOptions {
   /** Simulated CPUs: per-CPU maps keep one value per CPU (default 1). */
   readonly cpus?: number;
+  /**
+   * Resolves a program id written into a PROG_ARRAY from JS (where Linux takes a program fd) to the
+   * runtime's program object, or undefined when there is no such program (-EBADF).
+   */
+  readonly resolveProgram?: (id: number) => unknown;
 }
 
 /** One page of a batch traversal. */
@@ -122,7 +128,7 @@ export abstract class BaseMap implements BpfMap {
     this.valueSize = spec.valueSize;
     this.maxEntries = spec.maxEntries;
     this.flags = spec.flags ?? 0;
-    this.mapExtra = spec.mapExtra ?? 0;
+    this.mapExtra = Number(BigInt.asUintN(64, BigInt(spec.mapExtra ?? 0)));
     this.spinLockOffset = spec.spinLockOffset;
     this.cpus = perCpu ? Math.max(1, options.cpus ?? 1) : 1;
     this.cpuStride = perCpu ? roundUp8(this.valueSize) : this.valueSize;

@@ -13,15 +13,16 @@ import { lruPercpuHashKind } from './lru-percpu-hash.js';
 import type { BpfMap, MapOptions, MapSpec } from './map.js';
 import { percpuArrayKind } from './percpu-array.js';
 import { percpuHashKind } from './percpu-hash.js';
+import { progArrayKind } from './prog-array.js';
 import { queueKind } from './queue.js';
 import { stackKind } from './stack.js';
 
 /** Every map kind this runtime implements, by type number. */
 export const MAP_KINDS: ReadonlyMap<number, MapKind> = new Map(
-  [hashKind, arrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, queueKind, stackKind, bloomFilterKind].map((k) => [k.type, k]),
+  [hashKind, arrayKind, progArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, queueKind, stackKind, bloomFilterKind].map((k) => [k.type, k]),
 );
 
-const U32_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'flags', 'mapExtra'] as const;
+const U32_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'flags'] as const;
 
 /** Creates a map after Linux's creation checks; throws MapCreateError carrying the errno bpf(2) would return. */
 export function createMap(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}): BpfMap {
@@ -32,7 +33,9 @@ export function createMap(memory: GuestMemory, spec: MapSpec, options: MapOption
     const v = spec[field] ?? 0;
     if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new MapCreateError(name, `${field} ${v} is not a u32`, Errno.EINVAL);
   }
-  if (spec.type !== MapType.BLOOM_FILTER && (spec.mapExtra ?? 0) !== 0) throw new MapCreateError(name, 'map_extra is only for bloom filters', Errno.EINVAL);
+  const extra = spec.mapExtra ?? 0;
+  if ((typeof extra === 'number' && !Number.isSafeInteger(extra)) || extra < 0 || BigInt(extra) >= 2n ** 64n) throw new MapCreateError(name, `map_extra ${extra} is not a u64`, Errno.EINVAL);
+  if (spec.type !== MapType.BLOOM_FILTER && BigInt(extra) !== 0n) throw new MapCreateError(name, 'map_extra is only for bloom filters', Errno.EINVAL);
   if (options.cpus !== undefined && (!Number.isInteger(options.cpus) || options.cpus < 1)) throw new MapCreateError(name, `cpus ${options.cpus} must be a positive integer`, Errno.EINVAL);
   const lock = spec.spinLockOffset;
   if (lock !== undefined && (!Number.isInteger(lock) || lock < 0 || lock % 4 !== 0 || lock + 4 > spec.valueSize)) {

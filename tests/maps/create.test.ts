@@ -41,6 +41,8 @@ const REFUSED: { what: string; spec: MapSpec; errno: number }[] = [
   { what: 'bloom filter map_extra over 15', spec: { type: MapType.BLOOM_FILTER, keySize: 0, valueSize: 4, maxEntries: 16, mapExtra: 16 }, errno: Errno.EINVAL },
   { what: 'bloom filter value over KMALLOC_MAX_SIZE', spec: { type: MapType.BLOOM_FILTER, keySize: 0, valueSize: (4 << 20) + 1, maxEntries: 16 }, errno: Errno.E2BIG },
   { what: 'hash with map_extra', spec: { type: MapType.HASH, ...base, mapExtra: 3 }, errno: Errno.EINVAL },
+  { what: 'bloom filter map_extra 16 as a bigint', spec: { type: MapType.BLOOM_FILTER, keySize: 0, valueSize: 4, maxEntries: 16, mapExtra: 16n }, errno: Errno.EINVAL },
+  { what: 'map_extra past u64', spec: { type: MapType.BLOOM_FILTER, keySize: 0, valueSize: 4, maxEntries: 16, mapExtra: 2n ** 64n }, errno: Errno.EINVAL },
   { what: 'negative key size', spec: { type: MapType.HASH, ...base, keySize: -1 }, errno: Errno.EINVAL },
   { what: 'fractional max_entries', spec: { type: MapType.HASH, ...base, maxEntries: 1.5 }, errno: Errno.EINVAL },
 ];
@@ -67,7 +69,7 @@ describe('map creation', () => {
   });
 
   test('the registry is keyed by BPF_MAP_TYPE_* numbers', () => {
-    expect([...MAP_KINDS.keys()].sort((a, b) => a - b)).toEqual([1, 2, 5, 6, 9, 10, 11, 22, 23, 30]);
+    expect([...MAP_KINDS.keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 5, 6, 9, 10, 11, 22, 23, 30]);
     expect(MAP_KINDS.get(1)!.name).toBe('hash');
     expect(MAP_KINDS.get(10)!.name).toBe('lru_percpu_hash');
   });
@@ -80,6 +82,12 @@ describe('map creation', () => {
     const wo = createMap(memory, { type: MapType.HASH, name: 'wo', ...base, flags: MapFlag.WRONLY });
     wo.update(new Uint8Array(4), new Uint8Array(8));
     expect(() => wo.lookup(new Uint8Array(4))).toThrow(/EPERM/);
+  });
+
+  test('map_extra may be a bigint, as the loader reads it', () => {
+    const memory = new GuestMemory();
+    expect(createMap(memory, { type: MapType.BLOOM_FILTER, keySize: 0, valueSize: 4, maxEntries: 8, mapExtra: 3n }).mapExtra).toBe(3);
+    expect(createMap(memory, { type: MapType.HASH, ...base, mapExtra: 0n }).mapExtra).toBe(0);
   });
 
   test('free returns the map regions to guest memory', () => {

@@ -189,3 +189,17 @@ describe('BPF_F_NO_PREALLOC', () => {
     expect(map.size).toBe(1000);
   });
 });
+
+describe('BPF_F_LOCK on a hash map whose value holds a spin lock', () => {
+  test('updates in place without touching the lock word; flags beyond it still apply', () => {
+    const { map, memory, put } = setup({ type: MapType.HASH, name: 'locked', keySize: 4, valueSize: 16, maxEntries: 4, spinLockOffset: 8 });
+    expect(map.updateAt(put(u32(1)), put(new Uint8Array(16).fill(1), 16), BPF_EXIST | BPF_F_LOCK)).toBe(-Errno.ENOENT);
+    map.update(u32(1), new Uint8Array(16).fill(1), BPF_F_LOCK);
+    const addr = map.lookupAddress(put(u32(1)));
+    expect(memory.view.getUint32(addr + 8, true)).toBe(0); // a new element's lock starts unlocked
+    memory.view.setUint32(addr + 8, 1, true);
+    map.update(u32(1), new Uint8Array(16).fill(2), BPF_F_LOCK);
+    expect([...map.lookup(u32(1), BPF_F_LOCK)!]).toEqual([2, 2, 2, 2, 2, 2, 2, 2, 1, 0, 0, 0, 2, 2, 2, 2]);
+    expect(map.updateAt(put(u32(1)), put(new Uint8Array(16), 16), BPF_NOEXIST | BPF_F_LOCK)).toBe(-Errno.EEXIST);
+  });
+});
