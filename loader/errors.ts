@@ -29,3 +29,18 @@ export class ElfError extends BpfError {
     this.offset = where.offset;
   }
 }
+
+/**
+ * An object whose contents the loader cannot use: an unknown relocation, a call to nowhere, a map
+ * definition it cannot read. Names the file, the section and the byte offset within that section.
+ */
+export class LoaderError extends BpfError {
+  constructor(
+    readonly file: string,
+    readonly section: string,
+    readonly offset: number,
+    detail: string,
+  ) {
+    super('bad-object', `${file}: section ${section}: offset 0x${offset.toString(16)}: ${detail}`);
+  }
+}

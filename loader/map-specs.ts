@@ -1,0 +1,179 @@
+// Map definitions in an object, as plain specs: libbpf's legacy `maps` section (struct bpf_map_def
+// records of any size), BTF-defined `.maps` (anonymous structs whose members encode the
+// parameters in their types, as bpf_helpers.h's __uint/__type/__array write them), and global
+// data sections, which become single-entry array maps as in libbpf.
+import type { ElfFile, ElfRelocation, ElfSection } from './elf.js';
+import { SectionType, SymbolType } from './elf.js';
+import { BtfKind } from './btf-types.js';
+import type { Btf } from './btf.js';
+import { LoaderError } from './errors.js';
+
+/** BPF_MAP_TYPE_ARRAY: what global data sections become. */
+const MAP_TYPE_ARRAY = 2;
+/** BPF_F_RDONLY_PROG, set on .rodata maps. */
+const BPF_F_RDONLY_PROG = 1 << 7;
+
+/** One map as the object defines it. */
+export interface MapSpec {
+  readonly name: string;
+  /** BPF_MAP_TYPE_* number. */
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  readonly flags: number;
+  readonly mapExtra: bigint;
+  readonly pinning: number;
+  /** BTF type ids of key and value, when the definition gives types (for encoding from JS). */
+  readonly keyType?: number;
+  readonly valueType?: number;
+  /** The inner map of a map-in-map. */
+  readonly innerMap?: MapSpec;
+  /** Initial contents of a global-data map. */
+  readonly data?: Uint8Array;
+  /** Initial entries by index: program names for a prog array, map names for map-in-map and devmaps. */
+  readonly initialValues?: readonly (string | undefined)[];
+  /** Where it was defined: 'maps', '.maps' or the data section's name. */
+  readonly section: string;
+  /** The symbol offset of the definition in its section (how relocations find it). */
+  readonly offset: number;
+}
+
+/** Sections that hold global data: `.data`, `.rodata`, `.bss`, and their named and merged variants. */
+export function isDataSection(section: ElfSection): boolean {
+  return /^\.(data|rodata|bss)(\..*)?$/.test(section.name) && (section.type === SectionType.PROGBITS || section.type === SectionType.NOBITS);
+}
+
+/** Global data sections as single-entry array maps, named after their sections. */
+export function dataMaps(elf: ElfFile): MapSpec[] {
+  return elf.sections.filter(isDataSection).map((s) => ({
+    name: s.name,
+    type: MAP_TYPE_ARRAY,
+    keySize: 4,
+    valueSize: Math.max(s.size, 1),
+    maxEntries: 1,
+    flags: s.name.startsWith('.rodata') ? BPF_F_RDONLY_PROG : 0,
+    mapExtra: 0n,
+    pinning: 0,
+    data: s.type === SectionType.NOBITS ? new Uint8Array(s.size) : s.data.slice(),
+    section: s.name,
+    offset: 0,
+  }));
+}
+
+/** Maps of the legacy `maps` section: one struct bpf_map_def per symbol, all of one record size. */
+export function legacyMaps(elf: ElfFile, section: ElfSection): MapSpec[] {
+  const symbols = elf.symbols.filter((s) => s.sectionIndex === section.index && s.type !== SymbolType.SECTION && s.name !== '');
+  if (symbols.length === 0) return [];
+  const recordSize = Math.floor(section.size / symbols.length);
+  if (recordSize < 20 || recordSize * symbols.length !== section.size) {
+    throw new LoaderError(elf.fileName, section.name, 0, `${section.size} bytes do not divide into ${symbols.length} map definitions of at least 20 bytes`);
+  }
+  const view = new DataView(section.data.buffer, section.data.byteOffset, section.data.byteLength);
+  return symbols.map((sym) => {
+    if (sym.value % recordSize !== 0 || sym.value + recordSize > section.size) {
+      throw new LoaderError(elf.fileName, section.name, sym.value, `map '${sym.name}' is not on a ${recordSize}-byte record boundary`);
+    }
+    const u32 = (i: number) => (i * 4 + 4 <= recordSize ? view.getUint32(sym.value + i * 4, true) : 0);
+    return {
+      name: sym.name,
+      type: u32(0), keySize: u32(1), valueSize: u32(2), maxEntries: u32(3), flags: u32(4),
+      mapExtra: 0n, pinning: 0, section: section.name, offset: sym.value,
+    };
+  });
+}
+
+/** A `.maps` member's integer: `int (*name)[N]` gives N, and an enum of one value gives that value. */
+function memberInt(btf: Btf, type: number, where: () => [string, number]): bigint {
+  const t = btf.type(type);
+  if (t.kind === BtfKind.PTR) {
+    const target = btf.type(btf.resolve(t.type));
+    if (target.kind === BtfKind.ARRAY) return BigInt(target.length);
+  }
+  if ((t.kind === BtfKind.ENUM || t.kind === BtfKind.ENUM64) && t.values.length === 1) return BigInt(t.values[0]!.value);
+  const [section, offset] = where();
+  throw new LoaderError(btf.file, section, offset, `map field of BTF type [${type}] is neither int (*)[N] nor a one-value enum`);
+}
+
+interface BtfMapContext {
+  readonly elf: ElfFile;
+  readonly btf: Btf;
+  readonly section: ElfSection;
+  /** ABS64 relocations in the section, by byte offset. */
+  readonly relocations: ReadonlyMap<number, ElfRelocation>;
+}
+
+function parseBtfMap(ctx: BtfMapContext, name: string, structId: number, offset: number): MapSpec {
+  const { btf, section } = ctx;
+  const fail = (detail: string): never => {
+    throw new LoaderError(ctx.elf.fileName, section.name, offset, `map '${name}': ${detail}`);
+  };
+  const def = btf.type(btf.resolve(structId));
+  if (def.kind !== BtfKind.STRUCT) return fail(`its BTF type is ${def.kind === BtfKind.UNION ? 'a union' : 'not a struct'}`);
+  const spec: { -readonly [K in keyof MapSpec]?: MapSpec[K] } = { name, section: section.name, offset, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, mapExtra: 0n, pinning: 0 };
+  for (const member of def.members) {
+    const at = offset + member.bitOffset / 8;
+    const int = () => memberInt(btf, member.type, () => [section.name, at]);
+    switch (member.name) {
+      case 'type': spec.type = Number(int()); break;
+      case 'max_entries': spec.maxEntries = Number(int()); break;
+      case 'map_flags': spec.flags = Number(int()); break;
+      case 'map_extra': spec.mapExtra = int(); break;
+      case 'pinning': spec.pinning = Number(int()); break;
+      case 'numa_node': break;
+      case 'key_size': spec.keySize = Number(int()); break;
+      case 'value_size': spec.valueSize = Number(int()); break;
+      case 'key':
+      case 'value': {
+        const ptr = btf.type(member.type);
+        if (ptr.kind !== BtfKind.PTR) return fail(`member '${member.name}' is not a pointer to the ${member.name} type`);
+        const target = ptr.type;
+        if (member.name === 'key') { spec.keyType = target; spec.keySize = btf.sizeOf(target); }
+        else { spec.valueType = target; spec.valueSize = btf.sizeOf(target); }
+        break;
+      }
+      case 'values': {
+        const array = btf.type(member.type);
+        if (array.kind !== BtfKind.ARRAY) return fail("member 'values' is not an array");
+        const element = btf.type(btf.resolve(array.type));
+        if (element.kind !== BtfKind.PTR) return fail("member 'values' is not an array of pointers");
+        const inner = btf.type(btf.resolve(element.type));
+        if (inner.kind === BtfKind.STRUCT) spec.innerMap = parseBtfMap(ctx, `${name}.inner`, inner.id, at);
+        // Initial values: one pointer per slot after the declared struct, set by relocations.
+        const slots = Math.max(array.length, Math.floor((section.size - at) / 8));
+        const values: (string | undefined)[] = [];
+        for (let i = 0; i < slots; i++) {
+          const relo = ctx.relocations.get(at + i * 8);
+          if (relo) values[i] = ctx.elf.symbols[relo.symbol]?.name;
+        }
+        spec.initialValues = values;
+        break;
+      }
+      default:
+        fail(`unknown map field '${member.name}'`);
+    }
+  }
+  // Map-in-map and prog arrays declared with __array(values, ...) hold u32 ids, as in libbpf.
+  if ((spec.innerMap || spec.initialValues) && spec.valueSize === 0) spec.valueSize = 4;
+  if ((spec.innerMap || spec.initialValues) && spec.keySize === 0) spec.keySize = 4;
+  return spec as MapSpec;
+}
+
+/** Maps defined in `.maps`, read from the BTF DATASEC that describes the section. */
+export function btfMaps(elf: ElfFile, section: ElfSection, btf: Btf | undefined): MapSpec[] {
+  if (!btf) throw new LoaderError(elf.fileName, section.name, 0, 'BTF-defined maps need a .BTF section, and the object has none');
+  const datasec = btf.find(section.name, BtfKind.DATASEC);
+  if (!datasec || datasec.kind !== BtfKind.DATASEC) throw new LoaderError(elf.fileName, section.name, 0, 'no BTF DATASEC describes this section');
+  const relocations = new Map<number, ElfRelocation>();
+  for (const rs of elf.relocations) if (rs.target === section.index) for (const r of rs.relocations) relocations.set(r.offset, r);
+  const ctx: BtfMapContext = { elf, btf, section, relocations };
+  // clang leaves DATASEC offsets at 0 in object files; like libbpf, take them from the symbols.
+  const symbolOffset = new Map(elf.symbols.filter((sym) => sym.sectionIndex === section.index).map((sym) => [sym.name, sym.value]));
+  return datasec.vars.map((info) => {
+    const v = btf.type(info.type);
+    if (v.kind !== BtfKind.VAR) throw new LoaderError(elf.fileName, section.name, info.offset, `DATASEC entry [${info.type}] is not a variable`);
+    const offset = symbolOffset.get(v.name);
+    if (offset === undefined) throw new LoaderError(elf.fileName, section.name, info.offset, `map '${v.name}' has BTF but no symbol`);
+    return parseBtfMap(ctx, v.name, v.type, offset);
+  });
+}
