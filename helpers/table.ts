@@ -5,6 +5,7 @@ import { BpfError } from '../isa/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
 import type { Instruction } from '../isa/instruction.js';
 import { Op } from '../isa/opcodes.js';
+import { LINUX_HELPER_NAMES } from './linux-helper-names.js';
 
 /** Argument kinds of a helper prototype, as the verifier will check them. */
 export type HelperArg = 'anything' | 'const_map_ptr' | 'ptr_to_map_key' | 'ptr_to_map_value' | 'ptr_to_mem' | 'ptr_to_uninit_mem' | 'const_size' | 'ptr_to_ctx' | 'ptr_to_func';
@@ -109,7 +110,7 @@ export function resolveHelperCalls(insns: readonly Instruction[], table: HelperT
   for (const insn of insns) {
     if (insn.op !== Op.CallHelper) continue;
     const helper = table.get(insn.imm);
-    if (!helper) throw new UnknownHelperError(insn.pc, insn.imm);
+    if (!helper) throw new UnknownHelperError(insn.pc, insn.imm, LINUX_HELPER_NAMES[insn.imm]);
     used.set(insn.imm, helper);
   }
   return used;

@@ -78,7 +78,9 @@ describe('interpreter traps', () => {
 
   test('an unknown helper is refused at load with its id', () => {
     expect(() => runAsm('call 77\nexit')).toThrow(UnknownHelperError);
-    expect(() => runAsm('call 77\nexit')).toThrow(/pc 0: call to unknown helper id 77/);
+    expect(() => runAsm('call 77\nexit')).toThrow('pc 0: call to unknown helper bpf_rc_repeat (id 77)');
+    expect(() => runAsm('call 5\nexit', [], { helpers: new Map() })).toThrow('pc 0: call to unknown helper bpf_ktime_get_ns (id 5)');
+    expect(() => runAsm('call 999\nexit')).toThrow('pc 0: call to unknown helper id 999');
   });
 
   test('a helper that throws stops the run with the cause attached', () => {
