@@ -14,7 +14,7 @@ const MAP_TYPE_ARRAY = 2;
 const BPF_F_RDONLY_PROG = 1 << 7;
 
 /** One map as the object defines it. */
-export interface MapSpec {
+export interface MapDefinition {
   readonly name: string;
   /** BPF_MAP_TYPE_* number. */
   readonly type: number;
@@ -28,7 +28,7 @@ export interface MapSpec {
   readonly keyType?: number;
   readonly valueType?: number;
   /** The inner map of a map-in-map. */
-  readonly innerMap?: MapSpec;
+  readonly innerMap?: MapDefinition;
   /** Initial contents of a global-data map. */
   readonly data?: Uint8Array;
   /** Initial entries by index: program names for a prog array, map names for map-in-map and devmaps. */
@@ -45,7 +45,7 @@ export function isDataSection(section: ElfSection): boolean {
 }
 
 /** Global data sections as single-entry array maps, named after their sections. */
-export function dataMaps(elf: ElfFile): MapSpec[] {
+export function dataMaps(elf: ElfFile): MapDefinition[] {
   return elf.sections.filter(isDataSection).map((s) => ({
     name: s.name,
     type: MAP_TYPE_ARRAY,
@@ -62,7 +62,7 @@ export function dataMaps(elf: ElfFile): MapSpec[] {
 }
 
 /** Maps of the legacy `maps` section: one struct bpf_map_def per symbol, all of one record size. */
-export function legacyMaps(elf: ElfFile, section: ElfSection): MapSpec[] {
+export function legacyMaps(elf: ElfFile, section: ElfSection): MapDefinition[] {
   const symbols = elf.symbols.filter((s) => s.sectionIndex === section.index && s.type !== SymbolType.SECTION && s.name !== '');
   if (symbols.length === 0) return [];
   const recordSize = Math.floor(section.size / symbols.length);
@@ -103,14 +103,14 @@ interface BtfMapContext {
   readonly relocations: ReadonlyMap<number, ElfRelocation>;
 }
 
-function parseBtfMap(ctx: BtfMapContext, name: string, structId: number, offset: number): MapSpec {
+function parseBtfMap(ctx: BtfMapContext, name: string, structId: number, offset: number): MapDefinition {
   const { btf, section } = ctx;
   const fail = (detail: string): never => {
     throw new LoaderError(ctx.elf.fileName, section.name, offset, `map '${name}': ${detail}`);
   };
   const def = btf.type(btf.resolve(structId));
   if (def.kind !== BtfKind.STRUCT) return fail(`its BTF type is ${def.kind === BtfKind.UNION ? 'a union' : 'not a struct'}`);
-  const spec: { -readonly [K in keyof MapSpec]?: MapSpec[K] } = { name, section: section.name, offset, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, mapExtra: 0n, pinning: 0 };
+  const spec: { -readonly [K in keyof MapDefinition]?: MapDefinition[K] } = { name, section: section.name, offset, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, mapExtra: 0n, pinning: 0 };
   for (const member of def.members) {
     const at = offset + member.bitOffset / 8;
     const int = () => memberInt(btf, member.type, () => [section.name, at]);
@@ -156,11 +156,11 @@ function parseBtfMap(ctx: BtfMapContext, name: string, structId: number, offset:
   // Map-in-map and prog arrays declared with __array(values, ...) hold u32 ids, as in libbpf.
   if ((spec.innerMap || spec.initialValues) && spec.valueSize === 0) spec.valueSize = 4;
   if ((spec.innerMap || spec.initialValues) && spec.keySize === 0) spec.keySize = 4;
-  return spec as MapSpec;
+  return spec as MapDefinition;
 }
 
 /** Maps defined in `.maps`, read from the BTF DATASEC that describes the section. */
-export function btfMaps(elf: ElfFile, section: ElfSection, btf: Btf | undefined): MapSpec[] {
+export function btfMaps(elf: ElfFile, section: ElfSection, btf: Btf | undefined): MapDefinition[] {
   if (!btf) throw new LoaderError(elf.fileName, section.name, 0, 'BTF-defined maps need a .BTF section, and the object has none');
   const datasec = btf.find(section.name, BtfKind.DATASEC);
   if (!datasec || datasec.kind !== BtfKind.DATASEC) throw new LoaderError(elf.fileName, section.name, 0, 'no BTF DATASEC describes this section');

@@ -8,7 +8,7 @@ import { BpfRelocationType, readElf, SectionFlag, SectionType, SymbolBind, Symbo
 import { LoaderError } from './errors.js';
 import { readBtf, type Btf } from './btf.js';
 import { readBtfExt, type BtfExt } from './btf-ext.js';
-import { btfMaps, dataMaps, isDataSection, legacyMaps, type MapSpec } from './map-specs.js';
+import { btfMaps, dataMaps, isDataSection, legacyMaps, type MapDefinition } from './map-specs.js';
 import { programTypeOf, type AttachPoint, type ProgramType } from './program-types.js';
 
 /** An lddw that refers to a map, or to a value inside one (global data), to be bound at load. */
@@ -51,7 +51,7 @@ export interface ObjectSpec {
   readonly license: string | undefined;
   readonly kernelVersion: number | undefined;
   readonly programs: readonly ProgramSpec[];
-  readonly maps: readonly MapSpec[];
+  readonly maps: readonly MapDefinition[];
   readonly btf: Btf | undefined;
   readonly btfExt: BtfExt | undefined;
 }
@@ -103,7 +103,7 @@ export function loadObjectSpec(bytes: Uint8Array, fileName = '<object>'): Object
   const version = elf.sections.find((s) => s.name === 'version');
 
   // Maps: legacy definitions, BTF definitions, global data. Each keyed by (section, offset) for relocations.
-  const maps: MapSpec[] = [];
+  const maps: MapDefinition[] = [];
   for (const s of elf.sections) {
     if (s.name === 'maps') maps.push(...legacyMaps(elf, s));
     else if (s.name === '.maps') maps.push(...btfMaps(elf, s, btf));
@@ -143,7 +143,7 @@ function link(
   home: CodeSection,
   entry: number,
   name: string,
-  maps: readonly MapSpec[],
+  maps: readonly MapDefinition[],
   mapSections: ReadonlySet<string>,
 ): Pick<ProgramSpec, 'name' | 'insns' | 'references' | 'functions'> {
   const functions: LinkedFunction[] = [];
