@@ -16,3 +16,5 @@ export { QueueStackMap } from './queue-stack.js';
 export { QueueMap } from './queue.js';
 export { StackMap } from './stack.js';
 export { BloomFilterMap } from './bloom-filter.js';
+export { ArrayOfMapsMap } from './array-of-maps.js';
+export { HashOfMapsMap } from './hash-of-maps.js';

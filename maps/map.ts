@@ -18,6 +18,8 @@ export interface MapSpec {
   readonly mapExtra?: number | bigint;
   /** Offset of a `struct bpf_spin_lock` in the value (known from BTF); enables BPF_F_LOCK. */
   readonly spinLockOffset?: number;
+  /** The template every inner map of an ARRAY_OF_MAPS or HASH_OF_MAPS must match (Linux: inner_map_fd). */
+  readonly innerMap?: MapSpec;
 }
 
 /** Runtime facts a map is created with. */
@@ -29,6 +31,10 @@ export interface MapOptions {
    * runtime's program object, or undefined when there is no such program (-EBADF).
    */
   readonly resolveProgram?: (id: number) => unknown;
+  /** Resolves a map id written into a map-in-map from JS (Linux: a map fd), or undefined (-EBADF). */
+  readonly resolveMap?: (id: number) => BpfMap | undefined;
+  /** What a program's lookup in a map-in-map returns for an inner map: the runtime's map handle. */
+  readonly mapHandle?: (map: BpfMap) => number;
 }
 
 /** One page of a batch traversal. */

@@ -2,10 +2,12 @@
 // BPF_MAP_CREATE makes before and inside each kind's map_alloc_check.
 import { OutOfGuestMemoryError, type GuestMemory } from '../runtime/memory.js';
 import { arrayKind } from './array.js';
+import { arrayOfMapsKind } from './array-of-maps.js';
 import { bloomFilterKind } from './bloom-filter.js';
 import { Errno, MapType } from './constants.js';
 import { MapCreateError } from './errors.js';
 import { hashKind } from './hash.js';
+import { hashOfMapsKind } from './hash-of-maps.js';
 import type { MapKind } from './kind.js';
 import { lruHashKind } from './lru-hash.js';
 import { lpmTrieKind } from './lpm-trie.js';
@@ -19,7 +21,7 @@ import { stackKind } from './stack.js';
 
 /** Every map kind this runtime implements, by type number. */
 export const MAP_KINDS: ReadonlyMap<number, MapKind> = new Map(
-  [hashKind, arrayKind, progArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, queueKind, stackKind, bloomFilterKind].map((k) => [k.type, k]),
+  [hashKind, arrayKind, progArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, queueKind, stackKind, bloomFilterKind].map((k) => [k.type, k]),
 );
 
 const U32_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'flags'] as const;
