@@ -54,6 +54,7 @@ export const Errno = {
   ENOENT: 2,
   E2BIG: 7,
   EBADF: 9,
+  EAGAIN: 11,
   ENOMEM: 12,
   EFAULT: 14,
   EBUSY: 16,

@@ -18,3 +18,4 @@ export { StackMap } from './stack.js';
 export { BloomFilterMap } from './bloom-filter.js';
 export { ArrayOfMapsMap } from './array-of-maps.js';
 export { HashOfMapsMap } from './hash-of-maps.js';
+export { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingbufMap, RingbufQuery } from './ringbuf.js';
