@@ -19,3 +19,4 @@ export { BloomFilterMap } from './bloom-filter.js';
 export { ArrayOfMapsMap } from './array-of-maps.js';
 export { HashOfMapsMap } from './hash-of-maps.js';
 export { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingbufMap, RingbufQuery } from './ringbuf.js';
+export { BPF_F_CURRENT_CPU, PerfEventArrayMap, type PerfEvent } from './perf-event-array.js';

@@ -15,6 +15,7 @@ import { lruPercpuHashKind } from './lru-percpu-hash.js';
 import type { BpfMap, MapOptions, MapSpec } from './map.js';
 import { percpuArrayKind } from './percpu-array.js';
 import { percpuHashKind } from './percpu-hash.js';
+import { perfEventArrayKind } from './perf-event-array.js';
 import { progArrayKind } from './prog-array.js';
 import { queueKind } from './queue.js';
 import { ringbufKind } from './ringbuf.js';
@@ -22,7 +23,7 @@ import { stackKind } from './stack.js';
 
 /** Every map kind this runtime implements, by type number. */
 export const MAP_KINDS: ReadonlyMap<number, MapKind> = new Map(
-  [hashKind, arrayKind, progArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, queueKind, stackKind, ringbufKind, bloomFilterKind].map((k) => [k.type, k]),
+  [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, queueKind, stackKind, ringbufKind, bloomFilterKind].map((k) => [k.type, k]),
 );
 
 const U32_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'flags'] as const;
