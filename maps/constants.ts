@@ -19,6 +19,8 @@ export const MapType = {
   SK_STORAGE: 24,
   RINGBUF: 27,
   BLOOM_FILTER: 30,
+  /** This runtime's extension (DESIGN.md "Flow map"), not in Linux. */
+  FLOW: 0x1000,
 } as const;
 
 /** Element flags of update operations. */

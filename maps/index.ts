@@ -20,3 +20,4 @@ export { ArrayOfMapsMap } from './array-of-maps.js';
 export { HashOfMapsMap } from './hash-of-maps.js';
 export { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingbufMap, RingbufQuery } from './ringbuf.js';
 export { BPF_F_CURRENT_CPU, PerfEventArrayMap, type PerfEvent } from './perf-event-array.js';
+export { FlowMap, type FlowPair } from './flow-map.js';
