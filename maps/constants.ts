@@ -14,9 +14,12 @@ export const MapType = {
   LPM_TRIE: 11,
   ARRAY_OF_MAPS: 12,
   HASH_OF_MAPS: 13,
+  DEVMAP: 14,
+  CPUMAP: 16,
   QUEUE: 22,
   STACK: 23,
   SK_STORAGE: 24,
+  DEVMAP_HASH: 25,
   RINGBUF: 27,
   BLOOM_FILTER: 30,
   /** This runtime's extension (DESIGN.md "Flow map"), not in Linux. */
@@ -61,8 +64,10 @@ export const Errno = {
   EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
+  ENODEV: 19,
   EINVAL: 22,
   ENOSPC: 28,
+  EOVERFLOW: 75,
   EOPNOTSUPP: 95,
   ENOTSUPP: 524,
 } as const;

@@ -21,3 +21,7 @@ export { HashOfMapsMap } from './hash-of-maps.js';
 export { BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP, RingbufMap, RingbufQuery } from './ringbuf.js';
 export { BPF_F_CURRENT_CPU, PerfEventArrayMap, type PerfEvent } from './perf-event-array.js';
 export { FlowMap, type FlowPair } from './flow-map.js';
+export { RedirectTargetArray, type RedirectTarget } from './redirect-target.js';
+export { DevmapMap } from './devmap.js';
+export { DevmapHashMap } from './devmap-hash.js';
+export { CpumapMap } from './cpumap.js';

@@ -35,6 +35,8 @@ export interface MapOptions {
   readonly resolveMap?: (id: number) => BpfMap | undefined;
   /** What a program's lookup in a map-in-map returns for an inner map: the runtime's map handle. */
   readonly mapHandle?: (map: BpfMap) => number;
+  /** Whether an interface exists, for DEVMAP and DEVMAP_HASH updates (default: any non-zero ifindex). */
+  readonly netdevExists?: (ifindex: number) => boolean;
 }
 
 /** One page of a batch traversal. */

@@ -5,6 +5,9 @@ import { arrayKind } from './array.js';
 import { arrayOfMapsKind } from './array-of-maps.js';
 import { bloomFilterKind } from './bloom-filter.js';
 import { Errno, MapType } from './constants.js';
+import { cpumapKind } from './cpumap.js';
+import { devmapKind } from './devmap.js';
+import { devmapHashKind } from './devmap-hash.js';
 import { MapCreateError } from './errors.js';
 import { flowKind } from './flow-map.js';
 import { hashKind } from './hash.js';
@@ -24,7 +27,7 @@ import { stackKind } from './stack.js';
 
 /** Every map kind this runtime implements, by type number. */
 export const MAP_KINDS: ReadonlyMap<number, MapKind> = new Map(
-  [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, queueKind, stackKind, ringbufKind, bloomFilterKind, flowKind].map((k) => [k.type, k]),
+  [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, devmapKind, cpumapKind, queueKind, stackKind, devmapHashKind, ringbufKind, bloomFilterKind, flowKind].map((k) => [k.type, k]),
 );
 
 const U32_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'flags'] as const;
