@@ -7,5 +7,5 @@ export * from './helpers/table.js';
 export * from './conformance/index.js';
 export * from './runtime/engine.js';
 export * from './jit/index.js';
-export * from './loader/errors.js';
-export * from './loader/elf.js';
+export * from './loader/index.js';
+export * from './maps/index.js';
