@@ -41,12 +41,8 @@ export class ArrayOfMapsMap extends BaseMap {
     return 0;
   }
 
-  private index(keyAddr: number): number {
-    return this.memory.view.getUint32(keyAddr, true);
-  }
-
   lookupAddress(keyAddr: number): number {
-    const map = this.innerMapAt(this.index(keyAddr));
+    const map = this.innerMapAt(this.indexAt(keyAddr));
     return map && this.options.mapHandle ? this.options.mapHandle(map) : 0;
   }
 
@@ -57,7 +53,7 @@ export class ArrayOfMapsMap extends BaseMap {
   override lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
     this.checkAccess('lookup', false);
     if (flags !== 0) this.fail('lookup', Errno.EINVAL);
-    const i = this.index(this.keyIn(key));
+    const i = this.indexAt(this.keyIn(key));
     if (i >= this.maxEntries || this.inner[i] === undefined) return undefined;
     const out = new Uint8Array(4);
     new DataView(out.buffer).setUint32(0, this.ids[i]!, true);
@@ -67,15 +63,15 @@ export class ArrayOfMapsMap extends BaseMap {
   protected updateValue(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
     if (cpu >= 0) return -Errno.EINVAL; // programs cannot update a map-in-map
     if (flags !== BPF_ANY) return -Errno.EINVAL;
-    if (this.index(keyAddr) >= this.maxEntries) return -Errno.E2BIG;
+    if (this.indexAt(keyAddr) >= this.maxEntries) return -Errno.E2BIG;
     const id = this.memory.view.getUint32(valueAddr, true);
     const map = this.options.resolveMap?.(id);
     if (!map) return -Errno.EBADF;
-    return this.setInnerMap(this.index(keyAddr), map, id);
+    return this.setInnerMap(this.indexAt(keyAddr), map, id);
   }
 
   deleteAt(keyAddr: number): number {
-    const i = this.index(keyAddr);
+    const i = this.indexAt(keyAddr);
     if (i >= this.maxEntries) return -Errno.E2BIG;
     if (this.inner[i] === undefined) return -Errno.ENOENT;
     this.inner[i] = undefined;
@@ -85,13 +81,7 @@ export class ArrayOfMapsMap extends BaseMap {
   }
 
   nextKeyAt(keyAddr: number, outAddr: number): number {
-    const i = keyAddr === 0 ? 0xffffffff : this.index(keyAddr);
-    let next: number;
-    if (i >= this.maxEntries) next = 0;
-    else if (i === this.maxEntries - 1) return -Errno.ENOENT;
-    else next = i + 1;
-    this.memory.view.setUint32(outAddr, next, true);
-    return 0;
+    return this.nextIndexAt(keyAddr, outAddr);
   }
 }
 

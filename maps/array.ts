@@ -59,13 +59,7 @@ export class ArrayMap extends BaseMap {
   }
 
   nextKeyAt(keyAddr: number, outAddr: number): number {
-    const i = keyAddr === 0 ? 0xffffffff : this.index(keyAddr);
-    let next: number;
-    if (i >= this.maxEntries) next = 0;
-    else if (i === this.maxEntries - 1) return -Errno.ENOENT;
-    else next = i + 1;
-    this.memory.view.setUint32(outAddr, next, true);
-    return 0;
+    return this.nextIndexAt(keyAddr, outAddr);
   }
 }
 

@@ -379,4 +379,23 @@ export abstract class BaseMap implements BpfMap {
     this.regions.length = 0;
     this.memory.free(this.scratch);
   }
+
+  /** The u32 index an array-like map's key holds. */
+  protected indexAt(keyAddr: number): number {
+    return this.memory.view.getUint32(keyAddr, true);
+  }
+
+  /**
+   * get_next_key for array-like maps, as array_map_get_next_key walks them: every index in order,
+   * present or not; no key, or one past the end, starts again at 0.
+   */
+  protected nextIndexAt(keyAddr: number, outAddr: number): number {
+    const i = keyAddr === 0 ? 0xffffffff : this.indexAt(keyAddr);
+    let next: number;
+    if (i >= this.maxEntries) next = 0;
+    else if (i === this.maxEntries - 1) return -Errno.ENOENT;
+    else next = i + 1;
+    this.memory.view.setUint32(outAddr, next, true);
+    return 0;
+  }
 }

@@ -113,10 +113,6 @@ export class PerfEventArrayMap extends BaseMap {
     for (const resolve of this.waiters.splice(0)) resolve();
   }
 
-  private index(keyAddr: number): number {
-    return this.memory.view.getUint32(keyAddr, true);
-  }
-
   // Programs only output; user space cannot read slots back (-ENOTSUPP) and fills them with open().
   lookupAddress(): number {
     return 0;
@@ -135,7 +131,7 @@ export class PerfEventArrayMap extends BaseMap {
   }
 
   deleteAt(keyAddr: number): number {
-    const i = this.index(keyAddr);
+    const i = this.indexAt(keyAddr);
     if (i >= this.maxEntries) return -Errno.E2BIG;
     if (!this.buffers[i]) return -Errno.ENOENT;
     this.buffers[i] = undefined;
@@ -143,13 +139,7 @@ export class PerfEventArrayMap extends BaseMap {
   }
 
   nextKeyAt(keyAddr: number, outAddr: number): number {
-    const i = keyAddr === 0 ? 0xffffffff : this.index(keyAddr);
-    let next: number;
-    if (i >= this.maxEntries) next = 0;
-    else if (i === this.maxEntries - 1) return -Errno.ENOENT;
-    else next = i + 1;
-    this.memory.view.setUint32(outAddr, next, true);
-    return 0;
+    return this.nextIndexAt(keyAddr, outAddr);
   }
 
   protected override get hasBatchOps(): boolean {

@@ -39,10 +39,6 @@ export class ProgArrayMap extends BaseMap {
     this.ids[index] = id;
   }
 
-  private index(keyAddr: number): number {
-    return this.memory.view.getUint32(keyAddr, true);
-  }
-
   /** Programs cannot look up a prog array (the verifier refuses; the kernel's op is -EOPNOTSUPP). */
   lookupAddress(): number {
     return 0;
@@ -56,7 +52,7 @@ export class ProgArrayMap extends BaseMap {
   override lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
     this.checkAccess('lookup', false);
     if (flags !== 0) this.fail('lookup', Errno.EINVAL);
-    const i = this.index(this.keyIn(key));
+    const i = this.indexAt(this.keyIn(key));
     if (i >= this.maxEntries || this.programs[i] === undefined) return undefined;
     const out = new Uint8Array(4);
     new DataView(out.buffer).setUint32(0, this.ids[i]!, true);
@@ -67,7 +63,7 @@ export class ProgArrayMap extends BaseMap {
     // Only user space updates a prog array (cpu is ALL_CPUS there); a program's update is refused.
     if (cpu >= 0) return -Errno.EINVAL;
     if (flags !== BPF_ANY) return -Errno.EINVAL;
-    const i = this.index(keyAddr);
+    const i = this.indexAt(keyAddr);
     if (i >= this.maxEntries) return -Errno.E2BIG;
     const id = this.memory.view.getUint32(valueAddr, true);
     const program = this.resolve?.(id);
@@ -77,7 +73,7 @@ export class ProgArrayMap extends BaseMap {
   }
 
   deleteAt(keyAddr: number): number {
-    const i = this.index(keyAddr);
+    const i = this.indexAt(keyAddr);
     if (i >= this.maxEntries) return -Errno.E2BIG;
     if (this.programs[i] === undefined) return -Errno.ENOENT;
     this.programs[i] = undefined;
@@ -87,14 +83,7 @@ export class ProgArrayMap extends BaseMap {
   }
 
   nextKeyAt(keyAddr: number, outAddr: number): number {
-    // Array order over every index, present or not, as array_map_get_next_key walks it.
-    const i = keyAddr === 0 ? 0xffffffff : this.index(keyAddr);
-    let next: number;
-    if (i >= this.maxEntries) next = 0;
-    else if (i === this.maxEntries - 1) return -Errno.ENOENT;
-    else next = i + 1;
-    this.memory.view.setUint32(outAddr, next, true);
-    return 0;
+    return this.nextIndexAt(keyAddr, outAddr);
   }
 }
 

@@ -48,23 +48,19 @@ export abstract class RedirectTargetArray extends BaseMap {
     return { first: this.memory.view.getUint32(this.values.start + i * this.elementSize, true), program: this.programs[i] };
   }
 
-  private index(keyAddr: number): number {
-    return this.memory.view.getUint32(keyAddr, true);
-  }
-
   lookupAddress(keyAddr: number): number {
     return this.findValue(keyAddr);
   }
 
   protected findValue(keyAddr: number): number {
-    const i = this.index(keyAddr);
+    const i = this.indexAt(keyAddr);
     return i < this.maxEntries && this.present[i] ? this.values.start + i * this.elementSize : 0;
   }
 
   protected updateValue(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
     if (cpu >= 0) return -Errno.EINVAL; // programs only redirect through these maps
     if (flags > BPF_EXIST) return -Errno.EINVAL;
-    const i = this.index(keyAddr);
+    const i = this.indexAt(keyAddr);
     if (i >= this.maxEntries) return -Errno.E2BIG;
     if (flags === BPF_NOEXIST) return -Errno.EEXIST;
     const view = this.memory.view;
@@ -95,19 +91,13 @@ export abstract class RedirectTargetArray extends BaseMap {
 
   /** Deleting an empty slot succeeds; an index past the end is -EINVAL (dev_map_delete_elem, cpu_map_delete_elem). */
   deleteAt(keyAddr: number): number {
-    const i = this.index(keyAddr);
+    const i = this.indexAt(keyAddr);
     if (i >= this.maxEntries) return -Errno.EINVAL;
     this.clear(i);
     return 0;
   }
 
   nextKeyAt(keyAddr: number, outAddr: number): number {
-    const i = keyAddr === 0 ? 0xffffffff : this.index(keyAddr);
-    let next: number;
-    if (i >= this.maxEntries) next = 0;
-    else if (i === this.maxEntries - 1) return -Errno.ENOENT;
-    else next = i + 1;
-    this.memory.view.setUint32(outAddr, next, true);
-    return 0;
+    return this.nextIndexAt(keyAddr, outAddr);
   }
 }
