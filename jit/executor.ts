@@ -10,8 +10,8 @@ import { validate } from '../isa/validate.js';
 import { HelperCall, resolveHelperCalls, type HelperTable } from '../helpers/table.js';
 import {
   BudgetExhaustedError, CallDepthError, FellOffEndError, HelperFailedError, MemoryFaultError, UnsupportedInstructionError,
-} from '../interpreter/errors.js';
-import { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../interpreter/interpreter.js';
+} from '../runtime/execution-errors.js';
+import { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../runtime/run.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
 import { loadBinaryen } from './binaryen.js';

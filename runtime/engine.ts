@@ -5,8 +5,9 @@ import type { Instruction } from '../isa/instruction.js';
 import { BpfError } from '../isa/errors.js';
 import { FRAME_BYTES, MAX_FRAMES } from '../isa/abi.js';
 import type { HelperTable } from '../helpers/table.js';
-import { isInterpreterCheck } from '../interpreter/errors.js';
-import { Interpreter, type RunArgs, type RunResult, type TraceEvent } from '../interpreter/interpreter.js';
+import { isInterpreterCheck } from './execution-errors.js';
+import { Interpreter, type TraceEvent } from '../interpreter/interpreter.js';
+import type { RunArgs, RunResult } from './run.js';
 import type { GuestMemory, Region } from './memory.js';
 
 /** A single engine. */
