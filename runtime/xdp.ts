@@ -1,0 +1,228 @@
+// Running XDP programs over packet frames: a registry from context address to live frame (what the
+// XDP helpers look frames up in), and BPF_PROG_TEST_RUN for XDP as net/bpf/test_run.c does it
+// (bpf_prog_test_run_xdp, bpf_test_finish, bpf_ctx_init/finish), for a linear frame.
+import { BpfError } from '../isa/errors.js';
+import type { HelperSpec } from '../helpers/table.js';
+import { Errno, xdpHelpers } from '../helpers/xdp.js';
+import type { Executor } from './engine.js';
+import type { GuestMemory } from './memory.js';
+import {
+  ETH_HLEN, PacketFrame, SKB_SHARED_INFO_TAILROOM, XDP_FRAME_RESERVED, XDP_FRAME_SIZE, XDP_MD_SIZE, XDP_PACKET_HEADROOM, XdpMdOffset,
+  metaLengthInvalid, type PacketFrameOptions, type XdpMd,
+} from './packet-frame.js';
+
+/** XDP verdicts (linux/bpf.h enum xdp_action). */
+export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
+
+/** A network device a test run may name as ingress_ifindex. */
+export interface XdpDevice {
+  readonly ifindex: number;
+  /** Receive queues (real_num_rx_queues); rx_queue_index must be below it. */
+  readonly rxQueues: number;
+}
+
+/** Linux's loopback device: what a test run without ctx_in runs on. */
+export const LOOPBACK: XdpDevice = { ifindex: 1, rxQueues: 1 };
+
+/** A test run refused its input before running, as the kernel does with an errno; or (unsupported) input Linux takes and we do not. */
+export class XdpTestRunError extends BpfError {
+  constructor(readonly errno: number, detail: string, readonly unsupported = false) {
+    super(unsupported ? 'xdp-multi-buffer' : 'xdp-test-run', unsupported ? `not supported: ${detail}` : `test run refused (${errno}): ${detail}`);
+  }
+}
+
+/** Input of an XDP test run, after BPF_PROG_TEST_RUN's attributes. */
+export interface XdpTestRunOptions {
+  /** data_in: metadata (ctxIn.data bytes) then the packet. */
+  readonly dataIn: Uint8Array;
+  /** data_size_out: when given and smaller than the output, dataOut is truncated and errno is -ENOSPC. */
+  readonly dataSizeOut?: number;
+  /** ctx_in: a `struct xdp_md`, as bytes (any length; bytes past the struct must be zero) or as fields. */
+  readonly ctxIn?: Uint8Array | Partial<XdpMd>;
+  /** Whether the caller wants ctx_out (it needs ctxIn, or the run is refused with -EINVAL as on Linux). */
+  readonly ctxOut?: boolean;
+  /** ctx_size_out (default: the struct's size). */
+  readonly ctxSizeOut?: number;
+  /** Runs on the same buffer (0 counts as 1). */
+  readonly repeat?: number;
+}
+
+/** Output of an XDP test run. */
+export interface XdpTestRunResult {
+  /** 0, or -ENOSPC when dataOut or ctxOut was truncated. */
+  readonly errno: number;
+  /** r0 of the last run, as the kernel's u32 retval. */
+  readonly retval: number;
+  /** data_meta..data_end after the last run, truncated to dataSizeOut. */
+  readonly dataOut: Uint8Array;
+  /** The full output size (data_size_out as the kernel reports it). */
+  readonly dataSizeOut: number;
+  /** The context after the run, with data and data_end relative to data_meta (as Linux reports them). */
+  readonly ctxOut?: Uint8Array;
+  /** Average run time in ns (u32). */
+  readonly durationNs: number;
+}
+
+/** Options of a runner. */
+export interface XdpRunnerOptions {
+  /** Frame size (default 4096). */
+  readonly frameSize?: number;
+  /** Devices test runs may name in ctx_in (default: loopback only). */
+  readonly devices?: readonly XdpDevice[];
+}
+
+/** Owns live XDP frames, the helpers that reach them through the context address, and test runs. */
+export class XdpRunner {
+  private readonly frames = new Map<number, PacketFrame>();
+  /** The XDP helpers bound to this runner's frames; put them in the executor's helper table. */
+  readonly helpers: readonly HelperSpec[];
+  readonly frameSize: number;
+  private readonly devices: ReadonlyMap<number, XdpDevice>;
+
+  constructor(readonly memory: GuestMemory, options: XdpRunnerOptions = {}) {
+    this.frameSize = options.frameSize ?? XDP_FRAME_SIZE;
+    this.devices = new Map((options.devices ?? [LOOPBACK]).map((d) => [d.ifindex, d]));
+    this.helpers = xdpHelpers((ctx) => this.frames.get(ctx));
+  }
+
+  /** Allocates and registers a frame holding `bytes` (metadata first, if options.metaLength). */
+  createFrame(bytes: Uint8Array, options: PacketFrameOptions = {}): PacketFrame {
+    const frame = PacketFrame.create(this.memory, bytes, { frameSize: this.frameSize, ...options });
+    this.frames.set(frame.ctx, frame);
+    return frame;
+  }
+
+  /** The live frame whose context is at `ctx`. */
+  frameAt(ctx: number): PacketFrame | undefined {
+    return this.frames.get(ctx);
+  }
+
+  /** A device test runs may name as ingress_ifindex. */
+  device(ifindex: number): XdpDevice | undefined {
+    return this.devices.get(ifindex);
+  }
+
+  /** Unregisters and frees a frame. */
+  release(frame: PacketFrame): void {
+    this.frames.delete(frame.ctx);
+    frame.free();
+  }
+
+  /** Runs a program once on a frame (r1 = its context) and returns r0 as a u32 verdict. */
+  run(executor: Executor, frame: PacketFrame): number {
+    return Number(executor.run({ args: [frame.ctx] }).r0 & 0xffffffffn);
+  }
+
+  /** BPF_PROG_TEST_RUN for XDP. */
+  testRun(executor: Executor, options: XdpTestRunOptions): XdpTestRunResult {
+    return xdpTestRun(this, executor, options);
+  }
+}
+
+/** The context fields given as bytes or fields, checked as bpf_ctx_init does (-E2BIG for non-zero bytes past the struct). */
+function contextIn(ctxIn: XdpTestRunOptions['ctxIn'], wanted: boolean): XdpMd | undefined {
+  if (ctxIn === undefined) {
+    // Linux builds a zeroed context when only ctx_out is asked for, which its checks refuse
+    // (seen on Linux 6.18 through bpftool: -EINVAL).
+    if (wanted) throw new XdpTestRunError(-Errno.EINVAL, 'ctx_out without ctx_in');
+    return undefined;
+  }
+  if (!(ctxIn instanceof Uint8Array)) {
+    return { data: 0, dataEnd: 0, dataMeta: 0, ingressIfindex: 0, rxQueueIndex: 0, egressIfindex: 0, ...ctxIn };
+  }
+  if (ctxIn.length > 4096) throw new XdpTestRunError(-Errno.E2BIG, `ctx_in of ${ctxIn.length} bytes is larger than a page`);
+  if (ctxIn.subarray(XDP_MD_SIZE).some((b) => b !== 0)) throw new XdpTestRunError(-Errno.E2BIG, 'ctx_in has non-zero bytes past struct xdp_md');
+  const bytes = new Uint8Array(XDP_MD_SIZE);
+  bytes.set(ctxIn.subarray(0, XDP_MD_SIZE));
+  const v = new DataView(bytes.buffer);
+  const f = (o: number) => v.getUint32(o, true);
+  return {
+    data: f(XdpMdOffset.data),
+    dataEnd: f(XdpMdOffset.dataEnd),
+    dataMeta: f(XdpMdOffset.dataMeta),
+    ingressIfindex: f(XdpMdOffset.ingressIfindex),
+    rxQueueIndex: f(XdpMdOffset.rxQueueIndex),
+    egressIfindex: f(XdpMdOffset.egressIfindex),
+  };
+}
+
+/** Encodes `struct xdp_md` fields. */
+export function encodeXdpMd(md: XdpMd): Uint8Array {
+  const bytes = new Uint8Array(XDP_MD_SIZE);
+  const v = new DataView(bytes.buffer);
+  for (const [name, offset] of Object.entries(XdpMdOffset)) v.setUint32(offset, md[name as keyof XdpMd] >>> 0, true);
+  return bytes;
+}
+
+/**
+ * BPF_PROG_TEST_RUN for an XDP program on any engine: the executor must have been built with
+ * `runner.helpers` in its table. Input the kernel refuses throws XdpTestRunError with its errno.
+ * XDP_TX and XDP_REDIRECT are reported in retval and not carried out. Deviation from Linux: input
+ * that Linux splits into a multi-buffer frame (data_in longer than the linear part, which is
+ * ctx_in's data_end or what fits one frame) throws XdpTestRunError with `unsupported` set.
+ */
+export function xdpTestRun(runner: XdpRunner, executor: Executor, options: XdpTestRunOptions): XdpTestRunResult {
+  const size = options.dataIn.length;
+  const ctx = contextIn(options.ctxIn, options.ctxOut ?? false);
+  let headroom = XDP_PACKET_HEADROOM;
+  let metaLength = 0;
+  // The linear part of the frame; Linux puts the rest of data_in in fragments.
+  let linear = size;
+  if (size < ETH_HLEN) throw new XdpTestRunError(-Errno.EINVAL, `data_in of ${size} bytes is shorter than an Ethernet header`);
+  if (ctx) {
+    // User data cannot come before the metadata; data_end may end the linear part early.
+    if (ctx.dataMeta !== 0 || ctx.dataEnd > size || ctx.data > ctx.dataEnd || metaLengthInvalid(ctx.data)) {
+      throw new XdpTestRunError(-Errno.EINVAL, `xdp_md data_meta ${ctx.dataMeta}, data ${ctx.data}, data_end ${ctx.dataEnd} do not fit data_in of ${size} bytes`);
+    }
+    // The metadata comes out of the headroom, short of the xdp_frame Linux keeps at its start.
+    if (ctx.data > XDP_PACKET_HEADROOM - XDP_FRAME_RESERVED) throw new XdpTestRunError(-Errno.EINVAL, `${ctx.data} bytes of metadata overlap the xdp_frame area`);
+    metaLength = ctx.data;
+    headroom -= metaLength;
+    linear = ctx.dataEnd;
+  }
+  const maxDataSize = runner.frameSize - headroom - SKB_SHARED_INFO_TAILROOM;
+  linear = Math.min(linear, maxDataSize);
+  let ingressIfindex = LOOPBACK.ifindex;
+  let rxQueueIndex = 0;
+  if (ctx) {
+    if (ctx.egressIfindex !== 0) throw new XdpTestRunError(-Errno.EINVAL, 'egress_ifindex must be 0');
+    if (!ctx.ingressIfindex && ctx.rxQueueIndex) throw new XdpTestRunError(-Errno.EINVAL, 'rx_queue_index without ingress_ifindex');
+    if (ctx.ingressIfindex) {
+      const device = runner.device(ctx.ingressIfindex);
+      if (!device) throw new XdpTestRunError(-Errno.ENODEV, `no device with ifindex ${ctx.ingressIfindex}`);
+      if (ctx.rxQueueIndex >= device.rxQueues) throw new XdpTestRunError(-Errno.EINVAL, `ifindex ${ctx.ingressIfindex} has no rx queue ${ctx.rxQueueIndex}`);
+      ingressIfindex = ctx.ingressIfindex;
+      rxQueueIndex = ctx.rxQueueIndex;
+    }
+  }
+  if (size > linear) {
+    throw new XdpTestRunError(-Errno.EINVAL, `data_in of ${size} bytes needs a multi-buffer frame (linear part ${linear} bytes), which is not supported`, true);
+  }
+  const frame = runner.createFrame(options.dataIn, { headroom: XDP_PACKET_HEADROOM, metaLength, ingressIfindex, rxQueueIndex });
+  try {
+    const repeat = Math.max(1, options.repeat ?? 1);
+    let retval = 0;
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < repeat; i++) retval = runner.run(executor, frame);
+    const durationNs = Number(((process.hrtime.bigint() - start) / BigInt(repeat)) & 0xffffffffn);
+    const output = runner.memory.bytes.slice(frame.dataMeta, frame.dataEnd);
+    let errno = 0;
+    let dataOut = output;
+    if (options.dataSizeOut && output.length > options.dataSizeOut) {
+      dataOut = output.slice(0, options.dataSizeOut);
+      errno = -Errno.ENOSPC;
+    }
+    let ctxOut: Uint8Array | undefined;
+    // As in Linux, ctx_out is not written when data_out was truncated.
+    if (ctx && options.ctxOut && errno === 0) {
+      // Linux reports data and data_end relative to data_meta, and the other fields as given.
+      const full = encodeXdpMd({ ...ctx, data: frame.data - frame.dataMeta, dataEnd: frame.dataEnd - frame.dataMeta });
+      const room = options.ctxSizeOut ?? XDP_MD_SIZE;
+      ctxOut = full.slice(0, Math.min(room, XDP_MD_SIZE));
+      if (room < XDP_MD_SIZE && errno === 0) errno = -Errno.ENOSPC;
+    }
+    return { errno, retval, dataOut, dataSizeOut: output.length, durationNs, ...(ctxOut ? { ctxOut } : {}) };
+  } finally {
+    runner.release(frame);
+  }
+}
