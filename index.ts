@@ -9,3 +9,6 @@ export * from './runtime/engine.js';
 export * from './jit/index.js';
 export * from './loader/index.js';
 export * from './maps/index.js';
+export * from './runtime/packet-frame.js';
+export * from './runtime/xdp.js';
+export * from './helpers/xdp.js';

@@ -3,9 +3,9 @@
 // behind the context pointer in r1 through a lookup the runtime provides, and return 0 or Linux's
 // negative errno, as net/core/filter.c does.
 import type { HelperCall, HelperSpec } from './table.js';
+import { Errno } from '../maps/constants.js';
 
 /** Linux errno values the XDP helpers and test runs return (negated). */
-export const Errno = { EFAULT: 14, EINVAL: 22, EACCES: 13, ENOSPC: 28, E2BIG: 7, ENODEV: 19 } as const;
 
 /** What the XDP helpers need from a packet frame; each returns 0 or a negative errno. */
 export interface XdpFrameAccess {

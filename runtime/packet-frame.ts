@@ -4,7 +4,7 @@
 // `struct xdp_md` in guest memory (the context a program gets in r1), so a program reads them with
 // plain loads and the helpers that move them rewrite that struct.
 import type { XdpFrameAccess } from '../helpers/xdp.js';
-import { Errno } from '../helpers/xdp.js';
+import { Errno } from '../maps/constants.js';
 import type { GuestMemory, Region } from './memory.js';
 
 /** Default frame size: one page, as BPF_PROG_TEST_RUN and most drivers use. */

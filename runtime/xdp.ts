@@ -3,7 +3,8 @@
 // (bpf_prog_test_run_xdp, bpf_test_finish, bpf_ctx_init/finish), for a linear frame.
 import { BpfError } from '../isa/errors.js';
 import type { HelperSpec } from '../helpers/table.js';
-import { Errno, xdpHelpers } from '../helpers/xdp.js';
+import { xdpHelpers } from '../helpers/xdp.js';
+import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
 import type { GuestMemory } from './memory.js';
 import {

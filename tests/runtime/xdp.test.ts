@@ -6,7 +6,7 @@ import { assemble } from '../../isa/assembler.js';
 import { createExecutor, type EngineKind, type Executor } from '../../runtime/engine.js';
 import { helperTable } from '../../helpers/table.js';
 import { GuestMemory } from '../../runtime/memory.js';
-import { Errno } from '../../helpers/xdp.js';
+import { Errno } from '../../maps/constants.js';
 import { PacketFrame, XDP_FRAME_RESERVED, XDP_MD_SIZE, XdpMdOffset } from '../../runtime/packet-frame.js';
 import { XdpRunner, XdpTestRunError, encodeXdpMd, type XdpTestRunOptions } from '../../runtime/xdp.js';
 
