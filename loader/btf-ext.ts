@@ -3,7 +3,7 @@
 // and libbpf's libbpf_internal.h). In an object file insn_off counts bytes; each record also
 // carries the instruction slot (`pc` = insn_off / 8). Resolving CO-RE relocations is a later stage.
 import type { Btf } from './btf.js';
-import { BTF_MAGIC } from './btf.js';
+import { BTF_MAGIC, BtfReader } from './btf.js';
 import { formatType } from './btf-format.js';
 import { BtfError, BtfKind, BTF_KIND_NAMES } from './btf-types.js';
 import type { ElfFile } from './elf.js';
@@ -113,32 +113,8 @@ export interface BtfExtSource {
 const HEADER_MIN = 24;
 const HEADER_CORE = 32;
 
-class Reader {
-  readonly view: DataView;
 
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly file: string,
-    readonly section: string,
-    readonly base: number,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  fail(detail: string, at: number): never {
-    throw new BtfError(this.file, detail, { section: this.section, offset: this.base + at });
-  }
-
-  need(at: number, length: number, what: string, end = this.bytes.length): void {
-    if (at + length > end) this.fail(`${what} (${length} bytes) runs past the end of its block (${Math.max(0, end - at)} bytes left)`, at);
-  }
-
-  u32(at: number): number {
-    return this.view.getUint32(at, true);
-  }
-}
-
-function readHeader(r: Reader): BtfExtHeader {
+function readHeader(r: BtfReader): BtfExtHeader {
   if (r.bytes.length < 8) r.fail(`${r.bytes.length} bytes is too short for a BTF.ext header`, 0);
   const magic = r.view.getUint16(0, true);
   if (magic === 0x9feb) r.fail('big-endian BTF.ext is not supported', 0);
@@ -168,7 +144,7 @@ function readHeader(r: Reader): BtfExtHeader {
  * `count` records of that size. `read` gets each record's offset.
  */
 function readBlock<R>(
-  r: Reader,
+  r: BtfReader,
   btf: Btf,
   what: string,
   off: number,
@@ -201,24 +177,24 @@ function readBlock<R>(
   return sections;
 }
 
-function sectionName(r: Reader, btf: Btf, offset: number, at: number): string {
+function sectionName(r: BtfReader, btf: Btf, offset: number, at: number): string {
   const name = btfString(r, btf, offset, at, 'section name');
   if (name === '') r.fail('section name is empty', at);
   return name;
 }
 
-function btfString(r: Reader, btf: Btf, offset: number, at: number, what: string): string {
+function btfString(r: BtfReader, btf: Btf, offset: number, at: number, what: string): string {
   if (offset >= btf.strings.length) r.fail(`${what} offset ${offset} is outside the .BTF string section (${btf.strings.length} bytes)`, at);
   return btf.stringAt(offset);
 }
 
-function instruction(r: Reader, insnOff: number, at: number): number {
+function instruction(r: BtfReader, insnOff: number, at: number): number {
   if (insnOff % 8 !== 0) r.fail(`instruction offset ${insnOff} is not a multiple of 8 bytes`, at);
   return insnOff / 8;
 }
 
 /** Records in a section must come in instruction order, each instruction at most once. */
-function checkOrder<R extends { insnOff: number }>(r: Reader, what: string, blocks: BtfExtSection<R>[], blockAt: number, strict: boolean): void {
+function checkOrder<R extends { insnOff: number }>(r: BtfReader, what: string, blocks: BtfExtSection<R>[], blockAt: number, strict: boolean): void {
   for (const block of blocks) {
     for (let i = 1; i < block.records.length; i++) {
       const prev = block.records[i - 1]!.insnOff;
@@ -235,7 +211,7 @@ function checkOrder<R extends { insnOff: number }>(r: Reader, what: string, bloc
  * naming the file, the section and the byte offset for anything malformed or truncated.
  */
 export function parseBtfExt(data: Uint8Array, btf: Btf, source: BtfExtSource = {}): BtfExt {
-  const r = new Reader(data, source.file ?? btf.file, source.section ?? '.BTF.ext', source.offset ?? 0);
+  const r = new BtfReader(data, source.file ?? btf.file, source.section ?? '.BTF.ext', source.offset ?? 0, 'block');
   const header = readHeader(r);
   const checkType = (id: number, at: number, what: string): void => {
     if (id === 0 || id > btf.count) r.fail(`${what} type id ${id} is out of range (${btf.count} types)`, at);

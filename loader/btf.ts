@@ -240,8 +240,8 @@ function parseAccessPath(path: string, fail: (detail: string) => never): (string
   return steps;
 }
 
-/** Bounds-checked little-endian reads over the blob, with errors at file offsets. */
-class Reader {
+/** Bounds-checked little-endian reads over a BTF or BTF.ext blob, with errors at file offsets. */
+export class BtfReader {
   readonly view: DataView;
 
   constructor(
@@ -249,6 +249,8 @@ class Reader {
     readonly file: string,
     readonly section: string,
     readonly base: number,
+    /** What `need` calls the span it checks against in its errors: the section, or a block of it. */
+    readonly unit: 'section' | 'block' = 'section',
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -258,7 +260,7 @@ class Reader {
   }
 
   need(at: number, length: number, what: string, end = this.bytes.length): void {
-    if (at + length > end) this.fail(`${what} (${length} bytes) runs past the end of its section (${end - at} bytes left)`, at);
+    if (at + length > end) this.fail(`${what} (${length} bytes) runs past the end of its ${this.unit} (${Math.max(0, end - at)} bytes left)`, at);
   }
 
   u8(at: number): number {
@@ -278,7 +280,7 @@ class Reader {
   }
 }
 
-function readHeader(r: Reader): BtfHeader {
+function readHeader(r: BtfReader): BtfHeader {
   if (r.bytes.length < 8) r.fail(`${r.bytes.length} bytes is too short for a BTF header`, 0);
   const magic = r.u16(0);
   if (magic === 0x9feb) r.fail('big-endian BTF is not supported', 0);
@@ -311,7 +313,7 @@ function readHeader(r: Reader): BtfHeader {
   return header;
 }
 
-function readStrings(r: Reader, header: BtfHeader): Uint8Array {
+function readStrings(r: BtfReader, header: BtfHeader): Uint8Array {
   const start = header.hdrLen + header.strOff;
   const strings = r.bytes.subarray(start, start + header.strLen);
   if (strings.length === 0) r.fail('the string section is empty (it must hold at least the empty string)', 20);
@@ -351,7 +353,7 @@ const NO_VLEN = new Set<number>([
 /** Kinds whose kind_flag has a meaning. */
 const KIND_FLAG = new Set<number>([BtfKind.STRUCT, BtfKind.UNION, BtfKind.ENUM, BtfKind.FWD, BtfKind.ENUM64]);
 
-function readType(r: Reader, btf: { name: (offset: number, at: number) => string }, id: number, at: number, end: number): { type: BtfType; next: number } {
+function readType(r: BtfReader, btf: { name: (offset: number, at: number) => string }, id: number, at: number, end: number): { type: BtfType; next: number } {
   r.need(at, TYPE_HEADER_SIZE, `type ${id} header`, end);
   const info = r.u32(at + 4);
   const kind = (info >>> 24) & 0x1f;
@@ -464,7 +466,7 @@ function readType(r: Reader, btf: { name: (offset: number, at: number) => string
   }
 }
 
-function checkEnumSize(r: Reader, id: number, size: number, at: number): void {
+function checkEnumSize(r: BtfReader, id: number, size: number, at: number): void {
   if (![1, 2, 4, 8].includes(size)) r.fail(`type ${id} (enum): size ${size} is not 1, 2, 4 or 8`, at + 8);
 }
 
@@ -540,7 +542,7 @@ function paramCount(t: BtfType | undefined): number {
 export function parseBtf(data: Uint8Array, source: BtfSource = {}): Btf {
   const file = source.file ?? '<memory>';
   const section = source.section ?? '.BTF';
-  const r = new Reader(data, file, section, source.offset ?? 0);
+  const r = new BtfReader(data, file, section, source.offset ?? 0);
   const header = readHeader(r);
   const strings = readStrings(r, header);
   const stringsStart = header.hdrLen + header.strOff;
