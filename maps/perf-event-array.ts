@@ -9,6 +9,7 @@ import { Errno, MapFlag, MapType, roundUp8 } from './constants.js';
 import { checkArraySpec } from './array.js';
 import { invalid, type MapCheckFailure, type MapKind } from './kind.js';
 import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import { EventStream } from './event-stream.js';
 
 /** `flags` index meaning "the current CPU's slot" (BPF_F_CURRENT_CPU, the whole BPF_F_INDEX_MASK). */
 export const BPF_F_CURRENT_CPU = 0xffffffff;
@@ -26,8 +27,7 @@ interface PerfBuffer {
 /** A perf event array. */
 export class PerfEventArrayMap extends BaseMap {
   private readonly buffers: (PerfBuffer | undefined)[];
-  private readonly waiters: (() => void)[] = [];
-  private closed = false;
+  private readonly stream = new EventStream<PerfEvent>((deliver) => this.drain(deliver));
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
     super(memory, spec, options, false);
@@ -72,7 +72,7 @@ export class PerfEventArrayMap extends BaseMap {
       buffer.samples.push(data);
       buffer.used += cost;
     }
-    for (const resolve of this.waiters.splice(0)) resolve();
+    this.stream.wake();
     return 0;
   }
 
@@ -96,21 +96,13 @@ export class PerfEventArrayMap extends BaseMap {
   }
 
   /** Events as they are output, until close(). */
-  async *[Symbol.asyncIterator](): AsyncIterableIterator<PerfEvent> {
-    for (;;) {
-      const batch: PerfEvent[] = [];
-      this.drain((e) => batch.push(e));
-      yield* batch;
-      if (batch.length > 0) continue;
-      if (this.closed) return;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<PerfEvent> {
+    return this.stream.iterate();
   }
 
   /** Ends every async iteration once the buffered events are read. */
   close(): void {
-    this.closed = true;
-    for (const resolve of this.waiters.splice(0)) resolve();
+    this.stream.close();
   }
 
   // Programs only output; user space cannot read slots back (-ENOTSUPP) and fills them with open().

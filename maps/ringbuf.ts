@@ -7,6 +7,7 @@ import type { GuestMemory, Region } from '../runtime/memory.js';
 import { Errno, MapFlag, MapType, roundUp8 } from './constants.js';
 import { invalid, type MapCheckFailure, type MapKind } from './kind.js';
 import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import { EventStream } from './event-stream.js';
 
 const BUSY_BIT = 0x80000000;
 const DISCARD_BIT = 0x40000000;
@@ -26,8 +27,7 @@ export class RingbufMap extends BaseMap {
   private readonly mask: number;
   private producer = 0;
   private consumer = 0;
-  private readonly waiters: (() => void)[] = [];
-  private closed = false;
+  private readonly stream = new EventStream<Uint8Array>((deliver) => this.drain(deliver));
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
     super(memory, spec, options, false);
@@ -62,7 +62,7 @@ export class RingbufMap extends BaseMap {
     const view = this.memory.view;
     const len = view.getUint32(header, true);
     view.setUint32(header, ((len & ~BUSY_BIT) | (discard ? DISCARD_BIT : 0)) >>> 0, true);
-    if (!(flags & BPF_RB_NO_WAKEUP)) this.wake();
+    if (!(flags & BPF_RB_NO_WAKEUP)) this.stream.wake();
   }
 
   /** bpf_ringbuf_output: copies a record in; 0, -EINVAL (flags) or -EAGAIN (no room). */
@@ -113,25 +113,13 @@ export class RingbufMap extends BaseMap {
   }
 
   /** Records as they are submitted, until close(). */
-  async *[Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
-    for (;;) {
-      const batch: Uint8Array[] = [];
-      this.drain((r) => batch.push(r));
-      yield* batch;
-      if (batch.length > 0) continue;
-      if (this.closed) return;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this.stream.iterate();
   }
 
   /** Ends every async iteration once the records already submitted are read. */
   close(): void {
-    this.closed = true;
-    this.wake();
-  }
-
-  private wake(): void {
-    for (const resolve of this.waiters.splice(0)) resolve();
+    this.stream.close();
   }
 
   // Keyed operations do not exist for ring buffers (-ENOTSUPP in Linux).
