@@ -9,3 +9,4 @@ export * from './btf-ext.js';
 export * from './program-types.js';
 export * from './map-specs.js';
 export * from './object.js';
+export * from './btf-builder.js';
