@@ -56,6 +56,11 @@ export class RingbufMap extends BaseMap {
     return header + HEADER_SIZE;
   }
 
+  /** Whether `address` is a sample in this ring (what bpf_ringbuf_submit/discard are given). */
+  holdsSample(address: number): boolean {
+    return address >= this.data.start + HEADER_SIZE && address < this.data.end;
+  }
+
   /** bpf_ringbuf_submit / bpf_ringbuf_discard: commits a reserved sample. */
   commit(sample: number, flags: number, discard: boolean): void {
     const header = sample - HEADER_SIZE;

@@ -163,12 +163,17 @@ class BothExecutor implements Executor {
   }
 }
 
+/** An executor that runs an interpreter executor and a JIT executor of one program and compares them. */
+export function compareEngines(memory: GuestMemory, interp: Executor, jit: Executor): Executor {
+  return new BothExecutor(memory, interp, jit);
+}
+
 /** Builds an executor. The JIT loads binaryen on first use, hence the promise. */
 export async function createExecutor(insns: readonly Instruction[], engine: EngineName, options: ExecutorOptions): Promise<Executor> {
   if (engine === 'both') {
     const interp = await createExecutor(insns, 'interp', options);
     const jit = await createExecutor(insns, 'jit', options);
-    return new BothExecutor(options.memory, interp, jit);
+    return compareEngines(options.memory, interp, jit);
   }
   if (engine === 'interp') {
     const vm = new Interpreter(insns, options);

@@ -1,0 +1,179 @@
+// A loaded program: its bound instructions, the gate's verdict, and executors on the engine chosen
+// at load. `run` runs it once on a context the caller gives; `testRun` reproduces BPF_PROG_TEST_RUN
+// for the program types that have one (xdp here; the skb types through their runner).
+import { BpfError } from '../isa/errors.js';
+import type { Instruction } from '../isa/instruction.js';
+import type { HelperTable } from '../helpers/table.js';
+import type { ObjectSpec, ProgramSpec } from '../loader/object.js';
+import type { Verdict } from '../verifier/gate.js';
+import { createExecutor, TailCallError, type EngineKind, type Executor } from './engine.js';
+import type { Runtime } from './runtime.js';
+import { xdpTestRun, type XdpTestRunOptions, type XdpTestRunResult } from './xdp.js';
+
+/** BPF_PROG_TEST_RUN's input, for every program type that has a test run. */
+export interface TestRunOptions extends XdpTestRunOptions {
+  /** The simulated CPU to run on (default 0). */
+  readonly cpu?: number;
+}
+
+/** BPF_PROG_TEST_RUN's output. */
+export type TestRunResult = XdpTestRunResult;
+
+/** Input of a plain run. */
+export interface ProgramRunInput {
+  /** Context bytes: copied into guest memory, r1 points at them, and they are read back after the run. */
+  readonly ctx?: Uint8Array;
+  /** r1..r5 as given (ignored for r1 when ctx is given). */
+  readonly args?: readonly (number | bigint)[];
+  /** The simulated CPU to run on (default 0). */
+  readonly cpu?: number;
+}
+
+/** Output of a plain run. */
+export interface ProgramRunResult {
+  /** r0 at exit, unsigned 64-bit. */
+  readonly r0: bigint;
+  /** r0's low 32 bits, as the kernel reports a program's return value. */
+  readonly retval: number;
+  /** The context after the run, when one was given. */
+  readonly ctx?: Uint8Array;
+  /** Instructions executed (interpreter only). */
+  readonly instructions?: number;
+}
+
+/** A program type with no test run here, or input a test run refuses. */
+export class TestRunError extends BpfError {
+  constructor(detail: string) {
+    super('test-run', detail);
+  }
+}
+
+/** What the runtime hands a program when it creates it. */
+export interface ProgramInit {
+  readonly spec: ProgramSpec;
+  readonly object: ObjectSpec;
+  readonly insns: readonly Instruction[];
+  readonly helpers: HelperTable;
+  readonly verdict: Verdict;
+  readonly id: number;
+  readonly engine: EngineKind;
+}
+
+/** A program loaded into a runtime. */
+export class Program {
+  private constructor(
+    private readonly runtime: Runtime,
+    private readonly init: ProgramInit,
+    /** The executor runs go through. */
+    readonly executor: Executor,
+  ) {}
+
+  /** Builds the program's executor (the JIT compiles here). */
+  static async create(runtime: Runtime, init: ProgramInit): Promise<Program> {
+    const executor = await createExecutor(init.insns, init.engine, {
+      memory: runtime.memory,
+      helpers: init.helpers,
+      budget: runtime.budget,
+      ...(runtime.optimize !== undefined ? { optimize: runtime.optimize } : {}),
+      resolveTailCall: (target, engine) => tailCallTarget(target, engine),
+    });
+    return new Program(runtime, init, executor);
+  }
+
+  get name(): string {
+    return this.init.spec.name;
+  }
+
+  get section(): string {
+    return this.init.spec.section;
+  }
+
+  /** The program type its section gives ('xdp', 'sched_cls', ...). */
+  get type(): string {
+    return this.init.spec.type;
+  }
+
+  get attach(): string | undefined {
+    return this.init.spec.attach;
+  }
+
+  /** The runtime's id of this program (what a PROG_ARRAY holds). */
+  get id(): number {
+    return this.init.id;
+  }
+
+  get engine(): EngineKind {
+    return this.init.engine;
+  }
+
+  /** Whether a verifier has proved it safe (always false until the verifier lands). */
+  get verified(): boolean {
+    return this.init.verdict.verified;
+  }
+
+  get verdict(): Verdict {
+    return this.init.verdict;
+  }
+
+  /** The instructions as they run: subprograms linked, map references bound to guest addresses. */
+  get insns(): readonly Instruction[] {
+    return this.init.insns;
+  }
+
+  /** The loader's description of the program. */
+  get spec(): ProgramSpec {
+    return this.init.spec;
+  }
+
+  /** The object it came from. */
+  get object(): ObjectSpec {
+    return this.init.object;
+  }
+
+  /** This program's executor on one engine (tail calls continue on the caller's engine). */
+  executorFor(engine: EngineKind): Executor | undefined {
+    return engine === this.engine ? this.executor : undefined;
+  }
+
+  /** Runs once: r1 points at a copy of `ctx` (or r1..r5 are `args`), on a CPU. */
+  run(input: ProgramRunInput = {}): ProgramRunResult {
+    const memory = this.runtime.memory;
+    const ctx = input.ctx ? memory.allocate(input.ctx.length, `ctx of ${this.name}`) : undefined;
+    try {
+      if (ctx) memory.bytes.set(input.ctx!, ctx.start);
+      const args = ctx ? [ctx.start, ...(input.args ?? []).slice(1)] : input.args ?? [];
+      const result = this.runtime.enter(this, input.cpu ?? 0, () => this.executor.run({ args }));
+      return {
+        r0: result.r0,
+        retval: Number(result.r0 & 0xffffffffn),
+        ...(ctx ? { ctx: memory.bytes.slice(ctx.start, ctx.end) } : {}),
+        ...(result.instructions !== undefined ? { instructions: result.instructions } : {}),
+      };
+    } finally {
+      if (ctx) memory.free(ctx);
+    }
+  }
+
+  /** BPF_PROG_TEST_RUN: retval of the last run, dataOut, ctxOut, average duration, -ENOSPC truncation. */
+  testRun(options: TestRunOptions): TestRunResult {
+    switch (this.type) {
+      case 'xdp':
+        return this.runtime.enter(this, options.cpu ?? 0, () => xdpTestRun(this.runtime.xdp, this.executor, options));
+      default:
+        throw new TestRunError(`${this.object.file}: program '${this.name}' is a ${this.type} program, which has no test run here; use run({ ctx })`);
+    }
+  }
+
+  /** Returns the executor's guest memory. */
+  dispose(): void {
+    this.executor.dispose();
+  }
+}
+
+/** The executor a tail call continues with. */
+function tailCallTarget(target: unknown, engine: EngineKind): Executor {
+  if (!(target instanceof Program)) throw new TailCallError('a tail call named something that is not a program of this runtime');
+  const executor = target.executorFor(engine);
+  if (!executor) throw new TailCallError(`tail call into '${target.name}', which was loaded for engine ${target.engine}, not ${engine}`);
+  return executor;
+}

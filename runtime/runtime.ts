@@ -1,0 +1,449 @@
+// The Runtime: one guest memory, the simulated machine (CPUs, clock, random source, trace pipe), and
+// the objects loaded into it. Loading turns an object's plain description (loader/) into live maps
+// and programs: maps are created with their initial contents, references are bound to guest
+// addresses, every program passes the gate (verifier/gate.ts), and executors are built on the
+// engine chosen at load.
+import { readFileSync } from 'node:fs';
+import { BpfError } from '../isa/errors.js';
+import { helperTable, resolveHelperCalls, UnknownHelperError, type HelperSpec, type HelperTable } from '../helpers/table.js';
+import { mapHelpers } from '../helpers/maps.js';
+import { systemHelpers } from '../helpers/system.js';
+import { loadObjectSpec, type ObjectSpec, type ProgramSpec } from '../loader/object.js';
+import type { MapDefinition } from '../loader/map-specs.js';
+import { BtfKind } from '../loader/btf-types.js';
+import type { Btf } from '../loader/btf.js';
+import { LoaderError } from '../loader/errors.js';
+import { MapCreateError } from '../maps/errors.js';
+import { MapType } from '../maps/constants.js';
+import type { BpfMap, MapOptions, MapSpec } from '../maps/map.js';
+import { createMap } from '../maps/registry.js';
+import { RingbufMap } from '../maps/ringbuf.js';
+import { gateProgram } from '../verifier/gate.js';
+import { bindReferences } from './bind.js';
+import type { EngineKind } from './engine.js';
+import { GuestMemory, type Region } from './memory.js';
+import { DEFAULT_BUDGET } from './run.js';
+import { Program } from './program.js';
+import { XdpRunner, type XdpDevice } from './xdp.js';
+
+/** How a runtime is set up. */
+export interface RuntimeOptions {
+  /**
+   * Engine programs run on unless loadObject says otherwise (default 'interp'). There is no 'both'
+   * here: maps keep state outside guest memory, so one runtime cannot replay a run on the other
+   * engine from the same state; compare two runtimes instead (DifferentialObject).
+   */
+  readonly engine?: EngineKind;
+  /** Simulated CPUs (per-CPU maps keep one value per CPU; default 1). */
+  readonly cpus?: number;
+  /**
+   * The clock every ktime helper reads: 'manual' (default) starts at `clockStart` and moves only
+   * when `runtime.clock.set/advance` is called, so replays are deterministic; 'monotonic' is the host's.
+   */
+  readonly clock?: 'manual' | 'monotonic';
+  /** Start of the manual clock, in ns (default 0). */
+  readonly clockStart?: bigint;
+  /** Seed of bpf_get_prandom_u32's generator (default 1). */
+  readonly seed?: number;
+  /** Receives each bpf_trace_printk line with the program that printed it (default: kept in `runtime.traceLines`). */
+  readonly onTrace?: (line: string, program: Program | undefined) => void;
+  /** Instruction budget of one interpreter run; loop back-edges of one JIT run (default 100,000,000). */
+  readonly budget?: number;
+  /** Guest memory limit in 64 KiB pages (default 16384, 1 GiB). */
+  readonly maximumPages?: number;
+  /** Devices XDP test runs may name as ingress_ifindex (default: loopback only). */
+  readonly devices?: readonly XdpDevice[];
+  /** JIT optimisation level 0..4 (default 1). */
+  readonly optimize?: number;
+}
+
+/** Options of one load. */
+export interface LoadOptions {
+  /** Engine for this object's programs (default: the runtime's). */
+  readonly engine?: EngineKind;
+  /** Name to report in errors (default: the path, or '<object>' for bytes). */
+  readonly fileName?: string;
+}
+
+/** The runtime's clock. */
+export class RuntimeClock {
+  private manualNs: bigint;
+
+  constructor(readonly mode: 'manual' | 'monotonic', start: bigint) {
+    this.manualNs = start;
+  }
+
+  /** Nanoseconds now. */
+  now(): bigint {
+    return this.mode === 'manual' ? this.manualNs : process.hrtime.bigint();
+  }
+
+  /** Sets the manual clock. */
+  set(ns: bigint): void {
+    if (this.mode !== 'manual') throw new RangeError('the monotonic clock cannot be set');
+    this.manualNs = BigInt.asUintN(64, ns);
+  }
+
+  /** Moves the manual clock forward. */
+  advance(ns: bigint): void {
+    this.set(this.manualNs + ns);
+  }
+}
+
+/** xorshift32: a small, seedable source for bpf_get_prandom_u32 (Linux's is not reproducible; ours is, by design). */
+function randomSource(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>>= 0);
+  };
+}
+
+/** A map together with its handle: the guest address programs hold as the map pointer. */
+interface LiveMap {
+  readonly map: BpfMap;
+  readonly id: number;
+  readonly handle: number;
+}
+
+/** One loaded object: its programs and maps by name. */
+export class LoadedObject {
+  constructor(
+    /** The runtime it lives in. */
+    readonly runtime: Runtime,
+    readonly spec: ObjectSpec,
+    readonly programs: ReadonlyMap<string, Program>,
+    readonly maps: ReadonlyMap<string, BpfMap>,
+  ) {}
+
+  get file(): string {
+    return this.spec.file;
+  }
+
+  get license(): string | undefined {
+    return this.spec.license;
+  }
+
+  /** The program named `name`; throws a one-line error listing the names there are. */
+  program(name: string): Program {
+    const p = this.programs.get(name);
+    if (!p) throw new RuntimeError(`${this.file}: no program named '${name}' (there are: ${[...this.programs.keys()].join(', ') || 'none'})`);
+    return p;
+  }
+
+  /** The map named `name`; throws a one-line error listing the names there are. */
+  map(name: string): BpfMap {
+    const m = this.maps.get(name);
+    if (!m) throw new RuntimeError(`${this.file}: no map named '${name}' (there are: ${[...this.maps.keys()].join(', ') || 'none'})`);
+    return m;
+  }
+}
+
+/** A runtime-level misuse: an unknown name, a closed runtime. */
+export class RuntimeError extends BpfError {
+  constructor(detail: string) {
+    super('runtime', detail);
+  }
+}
+
+/** Handles are 8 bytes apart in blocks of this many. */
+const HANDLES_PER_BLOCK = 512;
+
+/** An eBPF runtime: guest memory, maps, programs and the simulated machine they run on. */
+export class Runtime {
+  readonly memory: GuestMemory;
+  readonly clock: RuntimeClock;
+  readonly cpus: number;
+  readonly engine: EngineKind;
+  readonly budget: number;
+  readonly optimize: number | undefined;
+  /** bpf_trace_printk output, when no onTrace callback was given. */
+  readonly traceLines: string[] = [];
+  /** The XDP frames and their helpers. */
+  readonly xdp: XdpRunner;
+  /** The CPU the current run is on. */
+  currentCpu = 0;
+  /** The program running now, for trace output. */
+  currentProgram: Program | undefined;
+
+  private readonly random: () => number;
+  private readonly onTrace: RuntimeOptions['onTrace'];
+  private readonly mapsById = new Map<number, LiveMap>();
+  private readonly mapsByHandle = new Map<number, BpfMap>();
+  private readonly liveByMap = new Map<BpfMap, LiveMap>();
+  private readonly programsById = new Map<number, Program>();
+  private readonly ringbufs = new Set<RingbufMap>();
+  private readonly handleBlocks: Region[] = [];
+  private nextHandle = 0;
+  private nextMapId = 1;
+  private nextProgramId = 1;
+  private readonly tables = new Map<string, HelperTable>();
+
+  constructor(options: RuntimeOptions = {}) {
+    const engine = options.engine ?? 'interp';
+    this.engine = checkEngine(engine);
+    this.cpus = options.cpus ?? 1;
+    if (!Number.isInteger(this.cpus) || this.cpus < 1) throw new RuntimeError(`cpus ${this.cpus} must be a positive integer`);
+    this.memory = new GuestMemory(options.maximumPages ? { maximumPages: options.maximumPages } : {});
+    this.clock = new RuntimeClock(options.clock ?? 'manual', options.clockStart ?? 0n);
+    this.random = randomSource(options.seed ?? 1);
+    this.onTrace = options.onTrace;
+    this.budget = options.budget ?? DEFAULT_BUDGET;
+    this.optimize = options.optimize;
+    this.xdp = new XdpRunner(this.memory, options.devices ? { devices: options.devices } : {});
+  }
+
+  // ---- helpers ----
+
+  /** Helpers every program type may call. */
+  private baseHelpers(): HelperSpec[] {
+    return [
+      ...mapHelpers({ mapAt: (a) => this.mapsByHandle.get(a), cpu: () => this.currentCpu, ringbufs: () => this.ringbufs }),
+      ...systemHelpers({
+        now: () => this.clock.now(),
+        random: this.random,
+        cpu: () => this.currentCpu,
+        print: (line) => this.trace(line),
+      }),
+    ];
+  }
+
+  private trace(line: string): void {
+    if (this.onTrace) this.onTrace(line, this.currentProgram);
+    else this.traceLines.push(line);
+  }
+
+  /** The helper table of a program type (built once per type). */
+  helpersFor(type: string): HelperTable {
+    let table = this.tables.get(type);
+    if (!table) {
+      const specific: HelperSpec[] = type === 'xdp' ? [...this.xdp.helpers] : [];
+      table = helperTable([...this.baseHelpers(), ...specific]);
+      this.tables.set(type, table);
+    }
+    return table;
+  }
+
+  // ---- maps ----
+
+  private allocateHandle(map: BpfMap, id: number): number {
+    if (this.nextHandle % HANDLES_PER_BLOCK === 0) this.handleBlocks.push(this.memory.allocate(HANDLES_PER_BLOCK * 8, 'map handles', { writable: false }));
+    const block = this.handleBlocks.at(-1)!;
+    const handle = block.start + (this.nextHandle++ % HANDLES_PER_BLOCK) * 8;
+    // The handle holds the map's id and type, so a program (or a person in a trace) reading it sees which map it is.
+    this.memory.view.setUint32(handle, id, true);
+    this.memory.view.setUint32(handle + 4, map.type, true);
+    return handle;
+  }
+
+  private mapOptions(): MapOptions {
+    return {
+      cpus: this.cpus,
+      resolveProgram: (id) => this.programsById.get(id),
+      resolveMap: (id) => this.mapsById.get(id)?.map,
+      mapHandle: (map) => this.liveByMap.get(map)?.handle ?? 0,
+    };
+  }
+
+  /** Creates a map in this runtime (for JS, and for inner maps written into a map-in-map); throws MapCreateError. */
+  createMap(spec: MapSpec): BpfMap {
+    const map = createMap(this.memory, spec, this.mapOptions());
+    const id = this.nextMapId++;
+    const live = { map, id, handle: this.allocateHandle(map, id) };
+    this.mapsById.set(id, live);
+    this.mapsByHandle.set(live.handle, map);
+    this.liveByMap.set(map, live);
+    if (map instanceof RingbufMap) this.ringbufs.add(map);
+    return map;
+  }
+
+  /** The id of a map this runtime created (what JS writes into a map-in-map, as Linux takes an fd). */
+  mapId(map: BpfMap): number {
+    const live = this.liveByMap.get(map);
+    if (!live) throw new RuntimeError(`map '${map.name}' does not belong to this runtime`);
+    return live.id;
+  }
+
+  /** The guest address programs use as the pointer to `map`. */
+  mapHandle(map: BpfMap): number {
+    const live = this.liveByMap.get(map);
+    if (!live) throw new RuntimeError(`map '${map.name}' does not belong to this runtime`);
+    return live.handle;
+  }
+
+  /** The program with a given id. */
+  programById(id: number): Program | undefined {
+    return this.programsById.get(id);
+  }
+
+  // ---- objects ----
+
+  /** Loads an object from a path or from its bytes: maps, then programs, each through the gate. */
+  async loadObject(source: string | Uint8Array, options: LoadOptions = {}): Promise<LoadedObject> {
+    const fileName = options.fileName ?? (typeof source === 'string' ? source : '<object>');
+    let bytes: Uint8Array;
+    try {
+      bytes = typeof source === 'string' ? readFileSync(source) : source;
+    } catch (err) {
+      throw new RuntimeError(`${fileName}: cannot read: ${(err as Error).message}`);
+    }
+    const spec = loadObjectSpec(bytes, fileName);
+    const engine = checkEngine(options.engine ?? this.engine);
+    const maps = this.createObjectMaps(spec);
+    const programs = new Map<string, Program>();
+    try {
+      for (const p of spec.programs) programs.set(p.name, await this.loadProgram(spec, p, maps, engine));
+      this.fillInitialValues(spec, maps, programs);
+    } catch (err) {
+      for (const p of programs.values()) p.dispose();
+      for (const m of maps.values()) this.releaseMap(m);
+      throw err;
+    }
+    return new LoadedObject(this, spec, programs, maps);
+  }
+
+  private releaseMap(map: BpfMap): void {
+    const live = this.liveByMap.get(map);
+    if (live) {
+      this.mapsById.delete(live.id);
+      this.mapsByHandle.delete(live.handle);
+      this.liveByMap.delete(map);
+    }
+    if (map instanceof RingbufMap) this.ringbufs.delete(map);
+    map.free();
+  }
+
+  private createObjectMaps(spec: ObjectSpec): Map<string, BpfMap> {
+    const maps = new Map<string, BpfMap>();
+    try {
+      for (const def of spec.maps) {
+        let map: BpfMap;
+        try {
+          map = this.createMap(mapSpecOf(def, spec.btf));
+        } catch (err) {
+          if (err instanceof MapCreateError) throw new LoaderError(spec.file, def.section, def.offset, `map '${def.name}': ${err.message}`);
+          throw err;
+        }
+        maps.set(def.name, map);
+        if (def.data && def.data.length > 0) map.update(new Uint8Array(4), padTo(def.data, map.valueSize));
+      }
+    } catch (err) {
+      for (const m of maps.values()) this.releaseMap(m);
+      throw err;
+    }
+    return maps;
+  }
+
+  private async loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, engine: EngineKind): Promise<Program> {
+    const valueAddress = (map: BpfMap) => this.valueAddressOf(map);
+    const insns = bindReferences(p.insns, p.references, (name) => {
+      const map = maps.get(name);
+      if (!map) throw new LoaderError(spec.file, p.section, 0, `program '${p.name}' refers to map '${name}', which the object does not define`);
+      return { handle: this.mapHandle(map), get valueAddress() { return valueAddress(map); } };
+    });
+    const helpers = this.helpersFor(p.type);
+    try {
+      resolveHelperCalls(insns, helpers);
+    } catch (err) {
+      if (err instanceof UnknownHelperError) {
+        throw new LoaderError(spec.file, p.section, err.pc * 8, `program '${p.name}' calls ${err.helperName ? `${err.helperName} (helper ${err.helperId})` : `helper ${err.helperId}`}, which this runtime does not provide for ${p.type} programs`);
+      }
+      throw err;
+    }
+    const verdict = gateProgram({ name: p.name, type: p.type, insns, helpers });
+    const id = this.nextProgramId++;
+    const program = await Program.create(this, { spec: p, object: spec, insns, helpers, verdict, id, engine });
+    this.programsById.set(id, program);
+    return program;
+  }
+
+  /** Address of element 0's value of a single-value array map (global data). */
+  private valueAddressOf(map: BpfMap): number {
+    const key = this.memory.allocate(4, 'key');
+    try {
+      return map.lookupAddress(key.start);
+    } finally {
+      this.memory.free(key);
+    }
+  }
+
+  /** Prog arrays and map-in-maps declared with initial values get their entries once every program exists. */
+  private fillInitialValues(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>, programs: ReadonlyMap<string, Program>): void {
+    for (const def of spec.maps) {
+      const values = def.initialValues;
+      if (!values) continue;
+      const map = maps.get(def.name)!;
+      values.forEach((name, index) => {
+        if (name === undefined) return;
+        const isProgArray = def.type === MapType.PROG_ARRAY;
+        const id = isProgArray ? programs.get(name)?.id : (maps.get(name) ? this.mapId(maps.get(name)!) : undefined);
+        if (id === undefined) throw new LoaderError(spec.file, def.section, def.offset, `map '${def.name}' slot ${index} names ${isProgArray ? 'program' : 'map'} '${name}', which the object does not define`);
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, index, true);
+        const value = new Uint8Array(4);
+        new DataView(value.buffer).setUint32(0, id, true);
+        try {
+          map.update(key, value);
+        } catch (err) {
+          throw new LoaderError(spec.file, def.section, def.offset, `map '${def.name}' slot ${index}: ${(err as Error).message}`);
+        }
+      });
+    }
+  }
+
+  /** Runs `fn` as the given program on a CPU (what the helpers see as current). */
+  enter<T>(program: Program, cpu: number, fn: () => T): T {
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) throw new RuntimeError(`cpu ${cpu} is not one of the runtime's ${this.cpus} CPUs`);
+    const [savedCpu, savedProgram] = [this.currentCpu, this.currentProgram];
+    this.currentCpu = cpu;
+    this.currentProgram = program;
+    try {
+      return fn();
+    } finally {
+      this.currentCpu = savedCpu;
+      this.currentProgram = savedProgram;
+    }
+  }
+}
+
+function checkEngine(engine: string): EngineKind {
+  if (engine === 'interp' || engine === 'jit') return engine;
+  if (engine === 'both') throw new RuntimeError("a runtime runs one engine; to compare engines, load the object into two runtimes (one 'interp', one 'jit')");
+  throw new RuntimeError(`unknown engine '${engine}' (use interp or jit)`);
+}
+
+function padTo(data: Uint8Array, size: number): Uint8Array {
+  if (data.length === size) return data;
+  const out = new Uint8Array(size);
+  out.set(data.subarray(0, size));
+  return out;
+}
+
+/** A map definition as creation takes it, with the spin lock's offset found in the value's BTF. */
+function mapSpecOf(def: MapDefinition, btf: Btf | undefined): MapSpec {
+  const spinLockOffset = btf && def.valueType !== undefined ? spinLockIn(btf, def.valueType) : undefined;
+  return {
+    type: def.type,
+    name: def.name,
+    keySize: def.keySize,
+    valueSize: def.valueSize,
+    maxEntries: def.maxEntries,
+    flags: def.flags,
+    mapExtra: def.mapExtra,
+    ...(spinLockOffset !== undefined ? { spinLockOffset } : {}),
+    ...(def.innerMap ? { innerMap: mapSpecOf(def.innerMap, btf) } : {}),
+  };
+}
+
+/** Byte offset of a top-level `struct bpf_spin_lock` member of a value type. */
+function spinLockIn(btf: Btf, typeId: number): number | undefined {
+  const t = btf.type(btf.resolve(typeId));
+  if (t.kind !== BtfKind.STRUCT) return undefined;
+  for (const m of t.members) {
+    const mt = btf.type(btf.resolve(m.type));
+    if (mt.kind === BtfKind.STRUCT && mt.name === 'bpf_spin_lock') return m.bitOffset / 8;
+  }
+  return undefined;
+}

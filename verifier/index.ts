@@ -1,0 +1,2 @@
+// The verifier's public surface: today, the gate programs load through.
+export * from './gate.js';
