@@ -44,3 +44,25 @@ export class LoaderError extends BpfError {
     super('bad-object', `${file}: section ${section}: offset 0x${offset.toString(16)}: ${detail}`);
   }
 }
+
+/**
+ * A CO-RE relocation that cannot be applied against a target BTF, where libbpf would fail the load
+ * (or poison the instruction): names the file, the code section, the instruction's byte offset in
+ * it, the relocation kind and the access it describes (`task_struct.real_parent`).
+ */
+export class CoreRelocationError extends BpfError {
+  constructor(
+    readonly file: string,
+    readonly section: string,
+    /** Byte offset of the instruction in its section (the record's insn_off). */
+    readonly offset: number,
+    /** The relocation kind as llvm-objdump prints it (`byte_off`, `enumval_value`, ...). */
+    readonly kind: string,
+    /** The access, in C terms: `task_struct.comm[2]`, `enum pid_type::PIDTYPE_PGID`, `struct mm_struct`. */
+    readonly access: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super('core-relocation', `${file}: section ${section}: offset 0x${offset.toString(16)}: CO-RE <${kind}> ${access}: ${detail}`, options);
+  }
+}

@@ -10,3 +10,4 @@ export * from './program-types.js';
 export * from './map-specs.js';
 export * from './object.js';
 export * from './btf-builder.js';
+export * from './core.js';
