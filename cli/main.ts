@@ -6,6 +6,7 @@ import { asmCommand, compileCommand, disasmCommand } from './asm.js';
 import { conformanceCommand, pluginCommand } from './conformance.js';
 import { report } from './errors.js';
 import { runCommand } from './run.js';
+import { testRunCommand } from './test-run.js';
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -44,6 +45,25 @@ program
   .addOption(engineOption())
   .addHelpText('after', '\nExample:\n  ebpf-wasm run examples/checksum.asm --mem-file examples/ipv4-header.bin --engine jit')
   .action(action((file: string, opts) => runCommand(file, opts)));
+
+program
+  .command('test-run')
+  .description('BPF_PROG_TEST_RUN on a program of an ELF object, as bpftool prog run: retval, duration, data and context out')
+  .argument('<object>', 'a clang-compiled BPF ELF object')
+  .option('--program <name>', 'the program to run (needed when the object has several)')
+  .option('--data-in <file>', 'the packet (data_in)')
+  .option('--data-out <file>', "write data_out here ('-' prints a hex dump)")
+  .option('--data-size-out <n>', 'room for data_out; a longer output is truncated and errno is -ENOSPC')
+  .option('--ctx-in <file>', 'the context struct (ctx_in), e.g. a struct xdp_md')
+  .option('--ctx-out <file>', "write ctx_out here ('-' prints a hex dump)")
+  .option('--ctx-size-out <n>', 'room for ctx_out')
+  .option('--repeat <n>', 'run this many times on the same buffer; duration is the average', '1')
+  .option('--cpu <n>', 'simulated CPU to run on', '0')
+  .option('--cpus <n>', 'simulated CPUs (per-CPU maps keep one value each)', '1')
+  .option('--json', 'print the result as JSON')
+  .addOption(engineOption())
+  .addHelpText('after', '\nExample:\n  ebpf-wasm test-run tests/fixtures/xdp_firewall.o --data-in packet.bin --repeat 1000 --engine jit')
+  .action(action((file: string, opts) => testRunCommand(file, opts)));
 
 program
   .command('compile')
@@ -90,7 +110,8 @@ program
   .argument('<file>', 'an ELF object, .asm, .data or raw instruction bytes')
   .option('--objdump', 'print in llvm-objdump\'s C-like style (always for ELF objects)')
   .option('--alu32', 'with the objdump style: show 32-bit operations on w registers, as llvm-objdump --mattr=+alu32')
-  .addHelpText('after', '\nExample:\n  ebpf-wasm disasm checksum.bin\n  ebpf-wasm disasm tests/fixtures/xdp_firewall.o')
+  .option('--source', 'ELF objects: interleave the source lines BTF line info gives (objects compiled with -g)')
+  .addHelpText('after', '\nExample:\n  ebpf-wasm disasm checksum.bin\n  ebpf-wasm disasm tests/fixtures/xdp_firewall.o --source')
   .action(action((file: string, opts) => disasmCommand(file, opts)));
 
 await program.parseAsync();

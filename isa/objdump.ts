@@ -179,6 +179,8 @@ export interface ListingSection {
   readonly name: string;
   readonly data: Uint8Array;
   readonly symbols: readonly ListingSymbol[];
+  /** Source annotations by instruction slot (from BTF line info), each printed as a `; ` line before its instruction. */
+  readonly source?: ReadonlyMap<number, string>;
 }
 
 /**
@@ -253,6 +255,8 @@ export function objdumpSection(section: ListingSection, options: ObjdumpOptions 
     lines.push('', `${label.offset.toString(16).padStart(16, '0')} <${label.name}>:`);
     pc = Math.max(pc, Math.ceil(label.offset / SLOT_BYTES));
     while (pc < end && pc < slots) {
+      const note = section.source?.get(pc);
+      if (note !== undefined) lines.push(`; ${note}`);
       const { line, width } = listingLine(view, data, pc, slots, labels, options);
       lines.push(line);
       pc += width;

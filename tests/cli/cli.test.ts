@@ -103,10 +103,62 @@ describe('ebpf-wasm CLI', () => {
   });
 
   test('every command has --help with an example', () => {
-    for (const cmd of ['run', 'conformance', 'plugin', 'asm', 'disasm', 'compile']) {
+    for (const cmd of ['run', 'test-run', 'conformance', 'plugin', 'asm', 'disasm', 'compile']) {
       const r = cli([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Example:');
     }
+  });
+
+  describe('test-run', () => {
+    const fixture = join(PROJECT_ROOT, 'tests', 'fixtures', 'xdp_firewall.o');
+    const packet = join(dir, 'packet.bin');
+    // A UDP packet: Ethernet, IPv4 10.0.0.1 -> 10.0.0.2, ports 1234 -> 53, no payload.
+    const bytes = Buffer.from('02000000000202000000000108004500001c00010000401166ce0a0000010a00000204d200350008e6d4', 'hex');
+    writeFileSync(packet, bytes);
+
+    test('prints retval and duration as bpftool prog run does, and writes data_out', () => {
+      const out = join(dir, 'out.bin');
+      const r = cli(['test-run', fixture, '--data-in', packet, '--data-out', out, '--repeat', '10']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Return value: 2, duration \(average\): \d+ns\n$/);
+      expect(readFileSync(out)).toEqual(bytes);
+    });
+
+    test.for(['interp', 'jit', 'both'])('--json on %s', (engine) => {
+      const r = cli(['test-run', fixture, '--data-in', packet, '--engine', engine, '--json', '--data-size-out', '20']);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ program: 'xdp_firewall', engine, retval: 2, errno: -28, data_size_out: 42, data_out: bytes.subarray(0, 20).toString('hex') });
+    });
+
+    test('bad input is one line naming it', () => {
+      const several = cli(['test-run', join(PROJECT_ROOT, 'tests', 'fixtures', 'tail_calls.o'), '--data-in', packet]);
+      expect(several.code).toBe(1);
+      expect(several.stderr).toMatch(/^ebpf-wasm: .*tail_calls\.o: has 4 programs; choose one with --program \(stage_ipv4, stage_ipv6, stage_final, entry\)\n$/);
+      const missing = cli(['test-run', fixture, '--data-in', join(dir, 'nope.bin')]);
+      expect(missing.stderr).toMatch(/^ebpf-wasm: .*nope\.bin: cannot read \(no such file\)\n$/);
+      const runt = join(dir, 'runt.bin');
+      writeFileSync(runt, bytes.subarray(0, 10));
+      expect(cli(['test-run', fixture, '--data-in', runt]).stderr).toMatch(/^ebpf-wasm: .*runt\.bin: test run refused \(-22\): data_in of 10 bytes is shorter than an Ethernet header\n$/);
+      const bad = join(dir, 'bad.o');
+      writeFileSync(bad, readFileSync(fixture).subarray(0, 100));
+      const truncated = cli(['test-run', bad, '--data-in', packet]);
+      expect(truncated.code).toBe(1);
+      expect(truncated.stderr.split('\n').length).toBe(2);
+      expect(truncated.stderr).toContain('bad.o');
+    });
+  });
+
+  test('disasm --source interleaves the source lines of BTF line info', () => {
+    const r = cli(['disasm', join(PROJECT_ROOT, 'tests', 'fixtures', 'tail_calls.o'), '--source']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const at = lines.indexOf('; s->stages_run++; @ tail_calls.c:84');
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe('      15:\t61 01 00 00 00 00 00 00\tr1 = *(u32 *)(r0 + 0x0)');
+    // Without the annotations the listing is llvm-objdump's.
+    expect(lines.filter((l) => !l.startsWith('; ')).join('\n')).toBe(cli(['disasm', join(PROJECT_ROOT, 'tests', 'fixtures', 'tail_calls.o')]).stdout);
+    expect(cli(['disasm', join(PROJECT_ROOT, 'tests', 'fixtures', 'all_opcodes.o'), '--source']).stderr).toMatch(/no BTF line info/);
   });
 });
