@@ -4,6 +4,7 @@
 // of several timed batches after a warm-up; a batch runs enough times to last at least 20 ms.
 import { assemble, binaryenLoadMs, compileToWasm, CONFORMANCE_HELPERS, createExecutor, GuestMemory, type EngineKind } from '../index.js';
 import { largeProgram } from './large-program.js';
+import { firewallFigures, loaderFigures } from './objects.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
 const BATCHES = 7;
@@ -74,8 +75,12 @@ for (const w of WORKLOADS.filter((x) => !only || x.name === only)) {
   rows.push({ workload: w.name, instructions, interp, jit, speedup: interp.nsPerRun / jit.nsPerRun });
 }
 
+const objects = !only || only === 'objects';
+const loader = objects ? await loaderFigures() : [];
+const packets = objects ? await firewallFigures() : [];
+
 if (json) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets }, null, 2)}\n`);
 } else {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`node ${process.version}; medians of ${BATCHES} batches of >= ${BATCH_MS} ms`);
@@ -89,5 +94,17 @@ if (json) {
   out(`binaryen load (once per process): ${compile.binaryenLoadMs.toFixed(0)} ms`);
   for (const s of compile.sizes) {
     out(`compile ${s.instructions} instructions: binaryen ${s.lowerMs.toFixed(1)} ms + V8 ${s.v8Ms.toFixed(1)} ms = ${s.msPer1000.toFixed(1)} ms per 1,000 instructions`);
+  }
+}
+if (!json && objects) {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out('');
+  out(`${'object'.padEnd(20)} ${'bytes'.padStart(7)} ${'insns'.padStart(6)} | ${'parse ms'.padStart(8)} | ${'load ms'.padStart(8)}`);
+  for (const l of loader) {
+    out(`${l.object.padEnd(20)} ${String(l.bytes).padStart(7)} ${String(l.instructions).padStart(6)} | ${l.parseMs.toFixed(2).padStart(8)} | ${Number.isNaN(l.loadMs) ? '     n/a' : l.loadMs.toFixed(2).padStart(8)}`);
+  }
+  out('');
+  for (const p of packets) {
+    out(`xdp_firewall.o on ${p.engine.padEnd(6)}: ${p.testRunNs.toFixed(0)} ns per packet through testRun, ${p.runNs.toFixed(0)} ns per run of the program`);
   }
 }
