@@ -20,3 +20,6 @@ export * from './helpers/system.js';
 export * from './helpers/printk.js';
 export * from './runtime/differential.js';
 export * from './net/packets.js';
+export * from './runtime/kernel-btf.js';
+export * from './runtime/task.js';
+export * from './helpers/tracing.js';
