@@ -48,7 +48,7 @@ describe('object loader', () => {
     expect(types('tc_nat.o')).toEqual(['tc_nat:tc:sched_cls']);
     expect(types('socket_filter.o')).toEqual(['socket_filter:socket:socket_filter']);
     expect(types('global_data.o')).toEqual(['global_data:cgroup_skb/egress:cgroup_skb']);
-    expect(types('core_read.o')).toEqual(['core_read:kprobe/do_nanosleep:unsupported']);
+    expect(types('core_read.o')).toEqual(['core_read:kprobe/do_nanosleep:kprobe']);
     expect(load('tail_calls.o').programs.map((p) => p.name).sort()).toEqual(['entry', 'stage_final', 'stage_ipv4', 'stage_ipv6']);
   });
 
