@@ -23,3 +23,7 @@ export * from './net/packets.js';
 export * from './runtime/kernel-btf.js';
 export * from './runtime/task.js';
 export * from './helpers/tracing.js';
+export * from './runtime/sk-buff.js';
+export * from './runtime/skb.js';
+export * from './helpers/skb.js';
+export * from './helpers/checksum.js';

@@ -1,21 +1,20 @@
 #!/usr/bin/env node
 // Kernel oracle for XDP test runs (opt-in; needs root, bpffs, bpftool and a built dist/): small XDP
-// programs that call bpf_xdp_adjust_head/meta/tail and bpf_xdp_load/store_bytes are assembled,
-// written as ELF objects (elf.mjs), run by the kernel with `bpftool prog run` over a set of packets,
-// deltas and contexts, and by xdpTestRun on the interpreter and the JIT. The errno, retval, data_out
+// programs that call bpf_xdp_adjust_head/meta/tail and bpf_xdp_load/store_bytes are assembled, run
+// by the kernel with `bpftool prog run` (bpftool-test-run.mjs) over a set of packets, deltas and
+// contexts, and by xdpTestRun on the interpreter and the JIT. The errno, retval, data_out
 // and ctx_out must agree. Exits 1 on a mismatch.
 //
 //   npx tsc -p . && node scripts/kernel-oracle/xdp-test-run.mjs [--verbose]     (as root; bpffs at /sys/fs/bpf)
 //
 // Last run (Linux 6.18.44, bpftool 7.1.0): 117 cases, 222 engine runs agree, 0 mismatch; 12 runs
 // skipped: multi-buffer input (data_in past the linear part), which xdpTestRun does not support.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GuestMemory, assemble, createExecutor, encode, helperTable } from '../../dist/index.js';
 import { XdpRunner, XdpTestRunError, encodeXdpMd } from '../../dist/runtime/xdp.js';
-import { writeElf } from './elf.mjs';
+import { hex, kernelTestRun, same, show } from './bpftool-test-run.mjs';
 
 const verbose = process.argv.includes('--verbose');
 const work = mkdtempSync(join(tmpdir(), 'xdp-oracle-'));
@@ -140,42 +139,9 @@ function cases() {
   return out;
 }
 
-const ERRNO = { 'Invalid argument': -22, 'No space left on device': -28, 'Argument list too long': -7, 'No such device': -19, 'Bad address': -14, 'Permission denied': -13 };
-
 /** Runs one case on the kernel: { errno } or { errno: 0, retval, dataOut, ctxOut }, or { reject }. */
 function kernelRun(c, base) {
-  const code = encode(assemble(c.asm));
-  const elf = writeElf({ programs: [{ name: 'xdp', code }], functions: [{ name: 'prog', section: 'xdp', offset: 0, size: code.length, global: true }], calls: [], license: 'GPL' });
-  writeFileSync(`${base}.o`, elf);
-  writeFileSync(`${base}.in`, c.dataIn);
-  rmSync(pin, { force: true });
-  try {
-    execFileSync('bpftool', ['prog', 'load', `${base}.o`, pin], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    return { reject: String(err.stderr).split('\n').filter((l) => l.trim()).slice(-3).join(' | ') };
-  }
-  const argv = ['prog', 'run', 'pinned', pin, 'data_in', `${base}.in`, 'data_out', `${base}.out`, 'repeat', String(c.repeat ?? 1)];
-  if (c.dataSizeOut) argv.push('data_size_out', String(c.dataSizeOut));
-  if (c.ctxIn) {
-    writeFileSync(`${base}.ctx`, c.ctxIn);
-    argv.push('ctx_in', `${base}.ctx`);
-  }
-  if (c.ctxOut) argv.push('ctx_out', `${base}.ctxout`, 'ctx_size_out', String(c.ctxSizeOut ?? 24));
-  rmSync(`${base}.out`, { force: true });
-  rmSync(`${base}.ctxout`, { force: true });
-  try {
-    const out = execFileSync('bpftool', argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const retval = Number(/Return value: (\d+)/.exec(out)?.[1]);
-    const dataOut = new Uint8Array(readFileSync(`${base}.out`));
-    const ctxOut = c.ctxOut && existsSync(`${base}.ctxout`) ? new Uint8Array(readFileSync(`${base}.ctxout`)) : undefined;
-    return { errno: 0, retval, dataOut, ctxOut };
-  } catch (err) {
-    const text = String(err.stderr ?? err.message);
-    const name = Object.keys(ERRNO).find((k) => text.includes(k));
-    return name ? { errno: ERRNO[name] } : { failure: text.trim() };
-  } finally {
-    rmSync(pin, { force: true });
-  }
+  return kernelTestRun({ ...c, code: encode(assemble(c.asm)), section: 'xdp', ctxSizeOut: c.ctxSizeOut ?? 24 }, base, pin);
 }
 
 /** Runs one case on our engine, in the shape kernelRun returns (bpftool shows no output on an error). */
@@ -194,10 +160,6 @@ async function ourRun(c, engine) {
     exec.dispose();
   }
 }
-
-const hex = (b) => (b ? Buffer.from(b).toString('hex') : '-');
-const show = (r) => (r.reject ? `rejected: ${r.reject}` : r.failure ? `failed: ${r.failure}` : r.errno ? `errno ${r.errno}` : `retval ${r.retval} (${r.retval | 0}), ${r.dataOut.length} bytes out, ctx ${hex(r.ctxOut)}`);
-const same = (a, b) => a.errno === b.errno && a.retval === b.retval && hex(a.dataOut) === hex(b.dataOut) && hex(a.ctxOut) === hex(b.ctxOut);
 
 const tally = { agree: 0, mismatch: 0, rejected: 0, unsupported: 0 };
 try {

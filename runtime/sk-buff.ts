@@ -1,0 +1,330 @@
+// The `struct __sk_buff` context (linux/bpf.h) and an skb frame in guest memory: a linear buffer laid
+// out as BPF_PROG_TEST_RUN builds it (NET_SKB_PAD of headroom, the packet, skb_shared_info tailroom),
+// and the context struct a program gets in r1, whose data/data_end/data_meta hold guest addresses of
+// the packet. The frame keeps the kernel-side state (skb->data, skb->len, the device, the socket) in
+// JS, writes the program-visible view into the struct, and implements the skb helpers' packet work
+// as net/core/filter.c does for a linear skb whose ip_summed is CHECKSUM_NONE.
+import { Errno } from '../maps/constants.js';
+import { csumReplace2, csumReplace4, csumReplaceByDiff } from '../helpers/checksum.js';
+import type { SkbFrameAccess } from '../helpers/skb.js';
+import type { GuestMemory, Region } from './memory.js';
+import { ETH_HLEN, SKB_SHARED_INFO_TAILROOM } from './packet-frame.js';
+
+/** Size of `struct __sk_buff`. */
+export const SK_BUFF_SIZE = 192;
+/** Headroom a test-run skb gets (NET_SKB_PAD + NET_IP_ALIGN on x86-64). */
+export const SKB_HEADROOM = 64;
+/** Default frame size: one page, as BPF_PROG_TEST_RUN allocates. */
+export const SKB_FRAME_SIZE = 4096;
+/** Largest data_in a skb test run takes: a page less headroom and skb_shared_info. */
+export const SKB_MAX_DATA = SKB_FRAME_SIZE - SKB_HEADROOM - SKB_SHARED_INFO_TAILROOM;
+/** CSUM_MANGLED_0: what bpf_l4_csum_replace writes for a zero UDP checksum under BPF_F_MARK_MANGLED_0. */
+export const CSUM_MANGLED_0 = 0xffff;
+
+/** The u32 fields of `struct __sk_buff` and their offsets. */
+export const SkBuffOffset = {
+  len: 0, pktType: 4, mark: 8, queueMapping: 12, protocol: 16, vlanPresent: 20, vlanTci: 24, vlanProto: 28,
+  priority: 32, ingressIfindex: 36, ifindex: 40, tcIndex: 44, cb: 48, hash: 68, tcClassid: 72, data: 76,
+  dataEnd: 80, napiId: 84, family: 88, remoteIp4: 92, localIp4: 96, remoteIp6: 100, localIp6: 116,
+  remotePort: 132, localPort: 136, dataMeta: 140, flowKeys: 144, tstamp: 152, wireLen: 160, gsoSegs: 164,
+  sk: 168, gsoSize: 176, tstampType: 180, hwtstamp: 184,
+} as const;
+
+type U32Field = 'len' | 'pktType' | 'mark' | 'queueMapping' | 'protocol' | 'vlanPresent' | 'vlanTci' | 'vlanProto' | 'priority'
+  | 'ingressIfindex' | 'ifindex' | 'tcIndex' | 'hash' | 'tcClassid' | 'data' | 'dataEnd' | 'napiId' | 'family' | 'remoteIp4'
+  | 'localIp4' | 'remotePort' | 'localPort' | 'dataMeta' | 'wireLen' | 'gsoSegs' | 'gsoSize';
+type U64Field = 'flowKeys' | 'tstamp' | 'sk' | 'hwtstamp';
+const U32_FIELDS: readonly U32Field[] = [
+  'len', 'pktType', 'mark', 'queueMapping', 'protocol', 'vlanPresent', 'vlanTci', 'vlanProto', 'priority', 'ingressIfindex', 'ifindex',
+  'tcIndex', 'hash', 'tcClassid', 'data', 'dataEnd', 'napiId', 'family', 'remoteIp4', 'localIp4', 'remotePort', 'localPort', 'dataMeta',
+  'wireLen', 'gsoSegs', 'gsoSize',
+];
+const U64_FIELDS: readonly U64Field[] = ['flowKeys', 'tstamp', 'sk', 'hwtstamp'];
+
+/** The fields of `struct __sk_buff`: u32 fields as numbers, u64 fields as bigints, arrays as u32 numbers. */
+export type SkBuff = { [K in U32Field]: number } & { [K in U64Field]: bigint } & {
+  /** cb[5]: scratch space programs may write. */
+  cb: readonly number[];
+  remoteIp6: readonly number[];
+  localIp6: readonly number[];
+  /** u8 */
+  tstampType: number;
+};
+
+/** A `struct __sk_buff` with every field zero. */
+export function emptySkBuff(): SkBuff {
+  const f = Object.fromEntries([...U32_FIELDS.map((k) => [k, 0]), ...U64_FIELDS.map((k) => [k, 0n])]);
+  return { ...f, cb: [0, 0, 0, 0, 0], remoteIp6: [0, 0, 0, 0], localIp6: [0, 0, 0, 0], tstampType: 0 } as SkBuff;
+}
+
+/** Writes the fields given into a `struct __sk_buff` at `at` in a DataView. */
+function writeFields(v: DataView, at: number, fields: Partial<SkBuff>): void {
+  for (const k of U32_FIELDS) if (fields[k] !== undefined) v.setUint32(at + SkBuffOffset[k], fields[k]! >>> 0, true);
+  for (const k of U64_FIELDS) if (fields[k] !== undefined) v.setBigUint64(at + SkBuffOffset[k], BigInt.asUintN(64, fields[k]!), true);
+  for (const k of ['cb', 'remoteIp6', 'localIp6'] as const) {
+    fields[k]?.forEach((value, i) => v.setUint32(at + SkBuffOffset[k] + 4 * i, value >>> 0, true));
+  }
+  if (fields.tstampType !== undefined) v.setUint8(at + SkBuffOffset.tstampType, fields.tstampType);
+}
+
+/** Reads a `struct __sk_buff` at `at` in a DataView. */
+function readFields(v: DataView, at: number): SkBuff {
+  const f: Record<string, unknown> = {};
+  for (const k of U32_FIELDS) f[k] = v.getUint32(at + SkBuffOffset[k], true);
+  for (const k of U64_FIELDS) f[k] = v.getBigUint64(at + SkBuffOffset[k], true);
+  const words = (o: number, n: number) => Array.from({ length: n }, (_, i) => v.getUint32(at + o + 4 * i, true));
+  f.cb = words(SkBuffOffset.cb, 5);
+  f.remoteIp6 = words(SkBuffOffset.remoteIp6, 4);
+  f.localIp6 = words(SkBuffOffset.localIp6, 4);
+  f.tstampType = v.getUint8(at + SkBuffOffset.tstampType);
+  return f as SkBuff;
+}
+
+/** Encodes `struct __sk_buff` (fields not given are zero). */
+export function encodeSkBuff(fields: Partial<SkBuff>): Uint8Array {
+  const bytes = new Uint8Array(SK_BUFF_SIZE);
+  writeFields(new DataView(bytes.buffer), 0, fields);
+  return bytes;
+}
+
+/** Decodes the first SK_BUFF_SIZE bytes of a `struct __sk_buff` (shorter input reads as zero-padded). */
+export function decodeSkBuff(bytes: Uint8Array): SkBuff {
+  const padded = new Uint8Array(SK_BUFF_SIZE);
+  padded.set(bytes.subarray(0, SK_BUFF_SIZE));
+  return readFields(new DataView(padded.buffer), 0);
+}
+
+/** Byte offsets of `struct bpf_sock` (linux/bpf.h), what `__sk_buff->sk` points at. */
+export const BpfSockOffset = {
+  boundDevIf: 0, family: 4, type: 8, protocol: 12, mark: 16, priority: 20, srcIp4: 24, srcIp6: 28, srcPort: 44, dstPort: 48,
+  dstIp4: 52, dstIp6: 56, state: 72, rxQueueMapping: 76,
+} as const;
+/** Size of `struct bpf_sock`. */
+export const BPF_SOCK_SIZE = 80;
+
+/** The socket an skb belongs to, as far as the skb helpers need it. */
+export interface SkbSocket {
+  /** What bpf_get_socket_cookie returns (Linux: a non-zero 64-bit id). */
+  readonly cookie: bigint;
+  /** Guest address of the socket's `struct bpf_sock`, which `__sk_buff->sk` points at; 0 when not materialised. */
+  readonly address?: number;
+}
+
+/** A redirect a tc program asked for with bpf_redirect, which the runtime (not a test run) carries out. */
+export interface SkbRedirect {
+  readonly ifindex: number;
+  /** The flags given (BPF_F_INGRESS or 0). */
+  readonly flags: bigint;
+}
+
+/** How to build an skb frame. */
+export interface SkbFrameOptions {
+  /** Frame size (default 4096). */
+  readonly frameSize?: number;
+  /** Headroom before the Ethernet header (default 64). */
+  readonly headroom?: number;
+  /**
+   * Whether the program sees the packet from the network header (socket_filter, cgroup_skb: Linux has
+   * pulled the Ethernet header) rather than from the MAC header (tc). Default false.
+   */
+  readonly pullMacHeader?: boolean;
+  /** Initial values of other context fields (len, data pointers and the like are the frame's own). */
+  readonly fields?: Partial<SkBuff>;
+  /** The socket the skb belongs to. */
+  readonly socket?: SkbSocket;
+}
+
+/** One linear skb and its `struct __sk_buff`, both in guest memory. */
+export class SkbFrame implements SkbFrameAccess {
+  readonly region: Region;
+  readonly ctxRegion: Region;
+  readonly frameSize: number;
+  /** skb->data: guest address of the first byte the program's offsets count from. */
+  private dataAddress: number;
+  /** skb->len. */
+  private dataLength: number;
+  /** skb->mac_header as a guest address. */
+  readonly macHeader: number;
+  /** skb->network_header as a guest address. */
+  readonly networkHeader: number;
+  /** The skb's socket, if any. */
+  socket: SkbSocket | undefined;
+  /** The redirect bpf_redirect last recorded on this frame. */
+  redirect: SkbRedirect | undefined;
+
+  private constructor(private readonly memory: GuestMemory, frameSize: number, headroom: number, packetLength: number, options: SkbFrameOptions) {
+    this.frameSize = frameSize;
+    this.region = memory.allocate(frameSize, 'skb');
+    this.ctxRegion = memory.allocate(SK_BUFF_SIZE, '__sk_buff');
+    this.macHeader = this.region.start + headroom;
+    this.networkHeader = this.macHeader + ETH_HLEN;
+    const pulled = options.pullMacHeader ?? false;
+    this.dataAddress = pulled ? this.networkHeader : this.macHeader;
+    this.dataLength = pulled ? packetLength - ETH_HLEN : packetLength;
+    this.socket = options.socket;
+  }
+
+  /**
+   * Allocates a frame holding `packet` (an Ethernet frame, at least ETH_HLEN bytes) after `headroom`
+   * bytes. Throws RangeError if it does not fit.
+   */
+  static create(memory: GuestMemory, packet: Uint8Array, options: SkbFrameOptions = {}): SkbFrame {
+    const frameSize = options.frameSize ?? SKB_FRAME_SIZE;
+    const headroom = options.headroom ?? SKB_HEADROOM;
+    if (packet.length < ETH_HLEN) throw new RangeError(`a packet of ${packet.length} bytes has no Ethernet header`);
+    if (headroom + packet.length > frameSize - SKB_SHARED_INFO_TAILROOM) {
+      throw new RangeError(`a packet of ${packet.length} bytes does not fit a ${frameSize}-byte skb with ${headroom} bytes of headroom`);
+    }
+    const frame = new SkbFrame(memory, frameSize, headroom, packet.length, options);
+    memory.bytes.set(packet, frame.macHeader);
+    frame.write({ ...options.fields, sk: BigInt(options.socket?.address ?? 0) });
+    frame.syncPointers();
+    return frame;
+  }
+
+  /** Guest address of the context (`struct __sk_buff`): the program's r1. */
+  get ctx(): number {
+    return this.ctxRegion.start;
+  }
+
+  /** skb->data as a guest address. */
+  get data(): number {
+    return this.dataAddress;
+  }
+
+  /** skb->len. */
+  get length(): number {
+    return this.dataLength;
+  }
+
+  /** skb->head: the first byte of the frame. */
+  get head(): number {
+    return this.region.start;
+  }
+
+  /** Bytes before skb->data (skb_headroom). */
+  get headroom(): number {
+    return this.dataAddress - this.head;
+  }
+
+  /** Reads the context fields. */
+  read(): SkBuff {
+    return readFields(this.memory.view, this.ctx);
+  }
+
+  /** Writes the context fields given. */
+  write(fields: Partial<SkBuff>): void {
+    writeFields(this.memory.view, this.ctx, fields);
+  }
+
+  /** A copy of the packet (skb->data, skb->len bytes). */
+  packet(): Uint8Array {
+    this.memory.refresh();
+    return this.memory.bytes.slice(this.dataAddress, this.dataAddress + this.dataLength);
+  }
+
+  /** __skb_push: moves skb->data back by `length` bytes within the headroom (the bytes are not touched). */
+  push(length: number): void {
+    if (length > this.headroom) throw new RangeError(`cannot push ${length} bytes with ${this.headroom} bytes of headroom`);
+    this.dataAddress -= length;
+    this.dataLength += length;
+    this.syncPointers();
+  }
+
+  /** Writes skb->len and the packet pointers into the context (Linux bpf_compute_data_pointers; no metadata). */
+  private syncPointers(): void {
+    this.write({ len: this.dataLength, data: this.dataAddress, dataEnd: this.dataAddress + this.dataLength, dataMeta: this.dataAddress });
+  }
+
+  /**
+   * Stores the program's writes to fields Linux keeps narrower than the context's u32 the way Linux
+   * does: tc_index and tc_classid are u16, and a queue_mapping of 0xffff or more is ignored (the
+   * value before the run stays). Call after each run, with queue_mapping as it was before the run.
+   * Deviation from Linux: within the run that writes them, a program reads back what it wrote.
+   */
+  settleWrites(queueMappingBefore: number): void {
+    const f = this.read();
+    this.write({
+      tcIndex: f.tcIndex & 0xffff,
+      tcClassid: f.tcClassid & 0xffff,
+      queueMapping: f.queueMapping >= 0xffff ? queueMappingBefore : f.queueMapping,
+    });
+  }
+
+  /** bpf_skb_load_bytes: -EFAULT (and `to` zeroed) past the packet or for offsets past INT_MAX. */
+  loadBytes(offset: number, to: number, length: number): number {
+    const bytes = this.memory.bytes;
+    if (offset > 0x7fffffff || offset + length > this.dataLength) {
+      bytes.fill(0, to, to + length);
+      return -Errno.EFAULT;
+    }
+    bytes.copyWithin(to, this.dataAddress + offset, this.dataAddress + offset + length);
+    return 0;
+  }
+
+  /** bpf_skb_store_bytes (flags already checked): -EFAULT past the packet or for offsets past INT_MAX. */
+  storeBytes(offset: number, from: number, length: number, invalidateHash: boolean): number {
+    if (offset > 0x7fffffff) return -Errno.EFAULT;
+    if (!this.makeWritable(offset + length)) return -Errno.EFAULT;
+    this.memory.bytes.copyWithin(this.dataAddress + offset, from, from + length);
+    // BPF_F_RECOMPUTE_CSUM only updates skb->csum under CHECKSUM_COMPLETE, which a test-run skb is not.
+    if (invalidateHash) this.write({ hash: 0 });
+    return 0;
+  }
+
+  /** bpf_l3_csum_replace (flags already checked). */
+  l3CsumReplace(offset: number, from: bigint, to: bigint, size: number): number {
+    return this.csumReplace(offset, from, to, size, false, false);
+  }
+
+  /** bpf_l4_csum_replace (flags already checked); with CHECKSUM_NONE the pseudo-header flag changes nothing. */
+  l4CsumReplace(offset: number, from: bigint, to: bigint, size: number, markMangled0: boolean, markEnforce: boolean): number {
+    return this.csumReplace(offset, from, to, size, markMangled0, markEnforce, true);
+  }
+
+  /** The socket's cookie, or 0 without a socket (bpf_get_socket_cookie). */
+  socketCookie(): bigint {
+    return this.socket?.cookie ?? 0n;
+  }
+
+  /** Records a redirect (bpf_redirect). */
+  setRedirect(ifindex: number, flags: bigint): void {
+    this.redirect = { ifindex, flags };
+  }
+
+  /** Returns the frame and its context to the allocator. */
+  free(): void {
+    this.memory.free(this.region);
+    this.memory.free(this.ctxRegion);
+  }
+
+  /** Linux bpf_try_make_writable on a linear, unshared skb: fails when the range passes skb->len. */
+  private makeWritable(end: number): boolean {
+    return end <= this.dataLength;
+  }
+
+  private csumReplace(offset: number, from: bigint, to: bigint, size: number, mangled0: boolean, enforce: boolean, l4 = false): number {
+    if (offset > 0xffff || offset & 1) return -Errno.EFAULT;
+    if (!this.makeWritable(offset + 2)) return -Errno.EFAULT;
+    const v = this.memory.view;
+    const at = this.dataAddress + offset;
+    const check = v.getUint16(at, true);
+    if (mangled0 && !enforce && check === 0) return 0;
+    let next: number;
+    if (size === 0) {
+      if (from !== 0n) return -Errno.EINVAL;
+      next = csumReplaceByDiff(check, Number(to & 0xffffffffn));
+    } else if (size === 2) {
+      const [f, t] = [Number(from & 0xffffn), Number(to & 0xffffn)];
+      // inet_proto_csum_replace2 widens to 32 bits and uses csum_replace4; the L3 helper stays in 16 bits.
+      next = l4 ? csumReplace4(check, f, t) : csumReplace2(check, f, t);
+    } else if (size === 4) {
+      next = csumReplace4(check, Number(from & 0xffffffffn), Number(to & 0xffffffffn));
+    } else {
+      return -Errno.EINVAL;
+    }
+    if (mangled0 && next === 0) next = CSUM_MANGLED_0;
+    v.setUint16(at, next, true);
+    return 0;
+  }
+}
