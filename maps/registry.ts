@@ -51,9 +51,12 @@ export function createMap(memory: GuestMemory, spec: MapSpec, options: MapOption
   }
   const failure = kind.check(spec, options);
   if (failure) throw new MapCreateError(name, `${kind.name}: ${failure.detail}`, failure.errno);
+  const before = new Set(memory.regions());
   try {
     return kind.create(memory, spec, options);
   } catch (e) {
+    // A map that failed half-way through creation gives back what it had allocated.
+    for (const r of [...memory.regions()]) if (!before.has(r)) memory.free(r);
     if (e instanceof OutOfGuestMemoryError) throw new MapCreateError(name, `${kind.name}: no guest memory for ${spec.maxEntries} entries`, Errno.ENOMEM, { cause: e });
     throw e;
   }

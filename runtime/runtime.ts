@@ -25,6 +25,7 @@ import { GuestMemory, type Region } from './memory.js';
 import { DEFAULT_BUDGET } from './run.js';
 import { Program } from './program.js';
 import { XdpRunner, type XdpDevice } from './xdp.js';
+import { TypedMap, type TypedMapOptions } from './typed-map.js';
 
 /** How a runtime is set up. */
 export interface RuntimeOptions {
@@ -138,6 +139,13 @@ export class LoadedObject {
     const m = this.maps.get(name);
     if (!m) throw new RuntimeError(`${this.file}: no map named '${name}' (there are: ${[...this.maps.keys()].join(', ') || 'none'})`);
     return m;
+  }
+
+  /** The map named `name` taking and returning JS values through its BTF key and value types (hex for a side without). */
+  typedMap(name: string, options?: TypedMapOptions): TypedMap {
+    const map = this.map(name);
+    const def = this.spec.maps.find((d) => d.name === name);
+    return new TypedMap(map, this.spec.btf, def?.keyType, def?.valueType, options);
   }
 }
 
@@ -323,7 +331,7 @@ export class Runtime {
         try {
           map = this.createMap(mapSpecOf(def, spec.btf));
         } catch (err) {
-          if (err instanceof MapCreateError) throw new LoaderError(spec.file, def.section, def.offset, `map '${def.name}': ${err.message}`);
+          if (err instanceof MapCreateError) throw new LoaderError(spec.file, def.section, def.offset, err.message);
           throw err;
         }
         maps.set(def.name, map);
@@ -354,7 +362,15 @@ export class Runtime {
     }
     const verdict = gateProgram({ name: p.name, type: p.type, insns, helpers });
     const id = this.nextProgramId++;
-    const program = await Program.create(this, { spec: p, object: spec, insns, helpers, verdict, id, engine });
+    let program: Program;
+    try {
+      program = await Program.create(this, { spec: p, object: spec, insns, helpers, verdict, id, engine });
+    } catch (err) {
+      // An engine refusing the code (a bad jump, an invalid register) names the object and program.
+      if (!(err instanceof BpfError)) throw err;
+      const pc = (err as { pc?: number }).pc ?? 0;
+      throw new LoaderError(spec.file, p.section, pc * 8, `program '${p.name}': ${err.message}`);
+    }
     this.programsById.set(id, program);
     return program;
   }
