@@ -27,3 +27,4 @@ export * from './runtime/sk-buff.js';
 export * from './runtime/skb.js';
 export * from './helpers/skb.js';
 export * from './helpers/checksum.js';
+export * from './runtime/typed-map.js';

@@ -11,3 +11,4 @@ export * from './map-specs.js';
 export * from './object.js';
 export * from './btf-builder.js';
 export * from './core.js';
+export * from './btf-value.js';
