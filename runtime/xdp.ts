@@ -22,6 +22,9 @@ export interface XdpDevice {
   readonly rxQueues: number;
 }
 
+/** Released frames a runner keeps for reuse. */
+const SPARE_FRAMES = 16;
+
 /** Linux's loopback device: what a test run without ctx_in runs on. */
 export const LOOPBACK: XdpDevice = { ifindex: 1, rxQueues: 1 };
 
@@ -75,6 +78,8 @@ export interface XdpRunnerOptions {
 /** Owns live XDP frames, the helpers that reach them through the context address, and test runs. */
 export class XdpRunner {
   private readonly frames = new Map<number, PacketFrame>();
+  /** Released frames, recycled by createFrame. */
+  private readonly spare: PacketFrame[] = [];
   /** The XDP helpers bound to this runner's frames; put them in the executor's helper table. */
   readonly helpers: readonly HelperSpec[];
   readonly frameSize: number;
@@ -86,9 +91,9 @@ export class XdpRunner {
     this.helpers = xdpHelpers((ctx) => this.frames.get(ctx));
   }
 
-  /** Allocates and registers a frame holding `bytes` (metadata first, if options.metaLength). */
+  /** Allocates (or recycles) and registers a frame holding `bytes` (metadata first, if options.metaLength). */
   createFrame(bytes: Uint8Array, options: PacketFrameOptions = {}): PacketFrame {
-    const frame = PacketFrame.create(this.memory, bytes, { frameSize: this.frameSize, ...options });
+    const frame = PacketFrame.create(this.memory, bytes, { frameSize: this.frameSize, ...options }, this.spare.pop());
     this.frames.set(frame.ctx, frame);
     return frame;
   }
@@ -103,10 +108,11 @@ export class XdpRunner {
     return this.devices.get(ifindex);
   }
 
-  /** Unregisters and frees a frame. */
+  /** Unregisters a frame and keeps it for the next createFrame (frames are costly to allocate; a few are kept). */
   release(frame: PacketFrame): void {
     this.frames.delete(frame.ctx);
-    frame.free();
+    if (this.spare.length < SPARE_FRAMES && frame.frameSize === this.frameSize) this.spare.push(frame);
+    else frame.free();
   }
 
   /** Runs a program once on a frame (r1 = its context) and returns r0 as a u32 verdict. */
