@@ -25,6 +25,7 @@ function buildKernelBtf(): BtfBuilder {
   const s32 = b.typedef('__s32', int);
   const u64 = b.typedef('__u64', ullong);
   const be16 = b.typedef('__be16', u16);
+  const be32 = b.typedef('__be32', u32);
   const pidT = b.typedef('pid_t', b.typedef('__kernel_pid_t', int));
   const uidT = b.typedef('uid_t', b.typedef('__kernel_uid32_t', uint));
   const gidT = b.typedef('gid_t', b.typedef('__kernel_gid32_t', uint));
@@ -53,7 +54,25 @@ function buildKernelBtf(): BtfBuilder {
 
   // linux/bpf.h: struct __sk_buff. __bpf_md_ptr() members are anonymous 8-byte-aligned unions.
   const mdPtr = (name: string, pointee: number) => ({ name: '', type: b.union('', [{ name, type: b.ptr(pointee) }]) });
-  const flowKeys = b.struct('bpf_flow_keys');
+  // linux/bpf.h: struct bpf_flow_keys (what a flow dissector fills; __sk_buff.flow_keys points to it).
+  const flowKeys = b.struct('bpf_flow_keys', [
+    { name: 'nhoff', type: u16 },
+    { name: 'thoff', type: u16 },
+    { name: 'addr_proto', type: u16 },
+    { name: 'is_frag', type: u8 },
+    { name: 'is_first_frag', type: u8 },
+    { name: 'is_encap', type: u8 },
+    { name: 'ip_proto', type: u8 },
+    { name: 'n_proto', type: be16 },
+    { name: 'sport', type: be16 },
+    { name: 'dport', type: be16 },
+    { name: '', type: b.union('', [
+      { name: '', type: b.struct('', [{ name: 'ipv4_src', type: be32 }, { name: 'ipv4_dst', type: be32 }]) },
+      { name: '', type: b.struct('', [{ name: 'ipv6_src', type: u32x4 }, { name: 'ipv6_dst', type: u32x4 }]) },
+    ]) },
+    { name: 'flags', type: u32 },
+    { name: 'flow_label', type: be32 },
+  ]);
   b.struct('__sk_buff', [
     ...['len', 'pkt_type', 'mark', 'queue_mapping', 'protocol', 'vlan_present', 'vlan_tci', 'vlan_proto', 'priority',
       'ingress_ifindex', 'ifindex', 'tc_index'].map((name) => ({ name, type: u32 })),

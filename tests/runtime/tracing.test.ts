@@ -51,13 +51,15 @@ describe('kernel BTF', () => {
     ['__sk_buff', 'hwtstamp', 184],
     ['bpf_sock', 'priority', 20], ['bpf_sock', 'src_ip6', 28], ['bpf_sock', 'src_port', 44], ['bpf_sock', 'dst_port', 48],
     ['bpf_sock', 'dst_ip4', 52], ['bpf_sock', 'dst_ip6', 56], ['bpf_sock', 'state', 72], ['bpf_sock', 'rx_queue_mapping', 76],
+    ['bpf_flow_keys', 'n_proto', 10], ['bpf_flow_keys', 'dport', 14], ['bpf_flow_keys', 'ipv4_dst', 20], ['bpf_flow_keys', 'ipv6_dst', 32],
+    ['bpf_flow_keys', 'flags', 48], ['bpf_flow_keys', 'flow_label', 52],
     ['pt_regs', 'r15', 0], ['pt_regs', 'bx', 40], ['pt_regs', 'ax', 80], ['pt_regs', 'dx', 96], ['pt_regs', 'si', 104],
     ['pt_regs', 'di', 112], ['pt_regs', 'ip', 128], ['pt_regs', 'sp', 152], ['pt_regs', 'ss', 160],
   ] as const)('%s.%s at %i', ([struct, path, offset]) => {
     expect(offsetOf(struct, path)).toBe(offset);
   });
 
-  test.for([['__sk_buff', 192], ['bpf_sock', 80], ['pt_regs', 168], ['list_head', 16]] as const)('sizeof(struct %s) is %i', ([struct, size]) => {
+  test.for([['__sk_buff', 192], ['bpf_sock', 80], ['bpf_flow_keys', 56], ['pt_regs', 168], ['list_head', 16]] as const)('sizeof(struct %s) is %i', ([struct, size]) => {
     const btf = kernelBtf();
     expect(btf.sizeOf(btf.find(struct)!.id)).toBe(size);
   });
