@@ -13,6 +13,7 @@ import { helperTable, type HelperSpec } from '../../helpers/table.js';
 import { GuestMemory, type Region } from '../../runtime/memory.js';
 import { Errno } from '../../maps/constants.js';
 import { XDP_MD_SIZE, XdpMdOffset } from '../../runtime/packet-frame.js';
+import { BPF_SOCK_SIZE, BpfSockOffset, SK_BUFF_SIZE, SkBuffOffset } from '../../runtime/sk-buff.js';
 import { applyCoreRelocations, type Btf, BtfBuilder, type BtfTypeInput, dumpBtf, loadObjectSpec, parseBtf, programTypeOf } from '../../loader/index.js';
 import { kernelBtf, kernelBtfBytes } from '../../runtime/kernel-btf.js';
 import { TaskError, TaskFlag, TaskTable } from '../../runtime/task.js';
@@ -39,6 +40,17 @@ describe('kernel BTF', () => {
       ingressIfindex: offsetOf('xdp_md', 'ingress_ifindex'), rxQueueIndex: offsetOf('xdp_md', 'rx_queue_index'),
       egressIfindex: offsetOf('xdp_md', 'egress_ifindex'),
     }).toEqual(XdpMdOffset);
+  });
+
+  test.for([
+    ['__sk_buff', SkBuffOffset, SK_BUFF_SIZE],
+    ['bpf_sock', BpfSockOffset, BPF_SOCK_SIZE],
+  ] as const)('struct %s matches the runtime\'s context', ([struct, offsets, size]) => {
+    const btf = kernelBtf();
+    expect(btf.sizeOf(btf.find(struct)!.id)).toBe(size);
+    const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const fromBtf = Object.fromEntries(Object.keys(offsets).map((name) => [name, offsetOf(struct, snake(name))]));
+    expect(fromBtf).toEqual(offsets);
   });
 
   // Offsets as linux/bpf.h lays the structs out (x86_64), and pt_regs as arch/x86/include/asm/ptrace.h.
