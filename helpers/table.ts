@@ -6,6 +6,7 @@ import type { GuestMemory } from '../runtime/memory.js';
 import type { Instruction } from '../isa/instruction.js';
 import { Op } from '../isa/opcodes.js';
 import { LINUX_HELPER_NAMES } from './linux-helper-names.js';
+import { MAX_FRAMES } from '../isa/abi.js';
 
 /** Argument kinds of a helper prototype, as the verifier will check them. */
 export type HelperArg = 'anything' | 'const_map_ptr' | 'ptr_to_map_key' | 'ptr_to_map_value' | 'ptr_to_mem' | 'ptr_to_uninit_mem' | 'const_size' | 'ptr_to_ctx' | 'ptr_to_func';
@@ -42,11 +43,58 @@ export class HelperCall {
     this.stopRequested = true;
   }
 
+  /**
+   * Installed by the engine running the program: runs the BPF function a function pointer names
+   * (low and high halves), with r1..r5 in the register file, and leaves its r0 there.
+   */
+  invokeFunction: ((slot: number, tag: number) => void) | undefined;
+  /** Callbacks (BPF functions called from helpers) running now, innermost included. */
+  callbackDepth = 0;
+  /** r1..r5 of each helper that called back, as (lo, hi) halves, restored when its callback returns. */
+  private readonly savedArgs = new Int32Array(10 * (MAX_FRAMES + 1));
+
   constructor(
     readonly memory: GuestMemory,
     /** Guest address of the register file (r0..r10, 8 bytes each). */
     readonly registers: number,
   ) {}
+
+  /**
+   * Calls the BPF function `pointer` names (the value `lddw rX, func` makes, as a program passes
+   * it in a helper argument) with up to 5 arguments, and returns its r0, unsigned. As in Linux, it
+   * runs in a new stack frame below the calling program's (counting toward the 8-frame limit), and
+   * may not tail-call. The helper's own arguments stay readable through `arg()` afterwards.
+   */
+  callFunction(pointer: bigint, args: readonly (number | bigint)[] = []): bigint {
+    const invoke = this.invokeFunction;
+    if (!invoke) throw new Error('this engine cannot call BPF functions from helpers');
+    if (args.length > 5) throw new RangeError(`a BPF function takes at most 5 arguments, not ${args.length}`);
+    const base = this.registers;
+    const saved = this.savedArgs;
+    const at = this.callbackDepth * 10;
+    let v = this.memory.view;
+    for (let i = 0; i < 10; i++) saved[at + i] = v.getInt32(base + 8 + i * 4, true);
+    for (let i = 0; i < 5; i++) {
+      const value = args[i] ?? 0;
+      const slot = base + (i + 1) * 8;
+      if (typeof value === 'number' && Number.isSafeInteger(value)) {
+        v.setInt32(slot, value | 0, true);
+        v.setInt32(slot + 4, Math.floor(value / 4294967296) | 0, true);
+      } else {
+        v.setBigUint64(slot, BigInt.asUintN(64, BigInt(value)), true);
+      }
+    }
+    const p = BigInt.asUintN(64, pointer);
+    this.callbackDepth++;
+    try {
+      invoke(Number(p & 0xffffffffn), Number(p >> 32n));
+      return this.memory.view.getBigUint64(base, true);
+    } finally {
+      this.callbackDepth--;
+      v = this.memory.view;
+      for (let i = 0; i < 10; i++) v.setInt32(base + 8 + i * 4, saved[at + i]!, true);
+    }
+  }
 
   /** Argument i (1..5) as a signed 64-bit BigInt. */
   arg(i: number): bigint {

@@ -9,8 +9,8 @@ import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES } from '.
 import { HelperCall, type HelperSpec, type HelperTable } from '../helpers/table.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import {
-  BudgetExhaustedError, CallDepthError, FellOffEndError, HelperFailedError, MemoryFaultError,
-  UninitializedRegisterError, UnsupportedInstructionError,
+  BudgetExhaustedError, CallbackTargetError, CallDepthError, ExecutionError, FellOffEndError, HelperFailedError, MemoryFaultError,
+  TailCallInCallbackError, UninitializedRegisterError, UnsupportedInstructionError,
 } from './errors.js';
 import {
   arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, rsh64, sdivmod32, sdivmod64, udivmod32, udivmod64,
@@ -29,6 +29,12 @@ const FRAME_WORDS = 10;
 const END_OF_PROGRAM = 255;
 /** Slot value of an access through r10 that leaves the current frame: running it faults. */
 const OUTSIDE_FRAME = 254;
+
+/**
+ * Thrown from a callback to end the whole program (a helper asked to stop, or a legacy packet load
+ * ran out of the packet), with r0 already in the register file.
+ */
+const PROGRAM_EXIT = Symbol('program exit');
 
 /** One traced step, reported before the instruction at `pc` runs. */
 export interface TraceEvent {
@@ -64,6 +70,17 @@ export class Interpreter {
   private stack: Region | undefined;
   private registerFile: Region | undefined;
   private call: HelperCall | undefined;
+  /** Instructions left in the current run, kept here while a helper runs (callbacks spend them too). */
+  private remaining = 0;
+  /** Slot and frame depth of the helper call running now: where a callback it makes starts from. */
+  private helperPc = 0;
+  private helperDepth = 0;
+  /** Whether the current run tracks register initialisation (callbacks follow their run). */
+  private track = false;
+  /** Depth of the frame the innermost execute started in: its exit ends that execute. */
+  private base = 0;
+  /** The registers of each frame that called a helper which called back, restored when the callback returns. */
+  private readonly savedRegisters = new Int32Array(MAX_FRAMES * 22);
   /** Per slot: op | dst << 8 | src << 12 | off << 16, and END_OF_PROGRAM past the last slot. */
   private readonly code: Int32Array;
   /** Whether runs entered with a given register mask need run-time register tracking. */
@@ -113,6 +130,7 @@ export class Interpreter {
       // Programs may not write the register file; only the helper ABI does, from outside.
       this.registerFile = this.memory.allocate(8 * 11, 'register file', { writable: false });
       this.call = new HelperCall(this.memory, this.registerFile.start);
+      this.call.invokeFunction = (slot, tag) => this.runCallback(slot, tag);
     }
   }
 
@@ -198,9 +216,12 @@ export class Interpreter {
     }
     const call = this.call!;
     call.stopRequested = false;
+    this.helperPc = pc;
     try {
       helper.impl(call);
     } catch (err) {
+      // A trap inside a callback the helper ran is the callback's own, at its pc.
+      if (err === PROGRAM_EXIT || err instanceof ExecutionError) throw err;
       throw new HelperFailedError(pc, helper.name, err);
     }
     this.memory.refresh();
@@ -239,8 +260,10 @@ export class Interpreter {
   run(input: RunArgs = {}): RunResult & { instructions: number } {
     this.ensureRegions();
     this.memory.refresh();
-    this.call!.tailCallCount = input.tailCalls ?? 0;
-    this.call!.pendingTailCall = undefined;
+    const call = this.call!;
+    call.tailCallCount = input.tailCalls ?? 0;
+    call.pendingTailCall = undefined;
+    call.callbackDepth = 0;
     const { rl, rh } = this;
     const args = input.args ?? [];
     let init = 1 << FRAME_POINTER;
@@ -268,16 +291,38 @@ export class Interpreter {
       track = this.trace !== undefined || analyzeRegisterInit(this.program, init).uncertainReads.length > 0;
       this.tracking.set(init, track);
     }
+    this.track = track;
+    this.remaining = this.budget;
+    this.base = 0;
+    try {
+      this.execute(0, init, track);
+    } catch (err) {
+      if (err !== PROGRAM_EXIT) throw err;
+      // A callback ended the program; its r0 is in the register file.
+      const v = this.memory.view;
+      rl[0] = v.getInt32(this.registerFile!.start, true);
+      rh[0] = v.getInt32(this.registerFile!.start + 4, true);
+    }
+    return this.result();
+  }
+
+  /**
+   * Runs from `entry`, in the frame at depth `this.base`, until that frame exits (or the program
+   * ends); a callback is a nested execute. r0 is left in the registers. The base lives in a field,
+   * not a parameter: one more live local in this loop costs the whole interpreter a few percent.
+   */
+  private execute(entry: number, init: number, track: boolean): void {
+    const { rl, rh } = this;
     const p = this.program;
     const code = this.code;
     const { imm, immHi, reads, writes, helpers } = p;
     const trace = this.trace;
     let dv = this.memory.view;
-    let remaining = this.budget;
-    let depth = 0;
+    let remaining = this.remaining;
+    let depth = this.base;
     // Per caller frame: return pc, register-written mask, r6..r9 (lo, hi).
     const frames = this.frames;
-    let pc = 0;
+    let pc = entry;
 
     for (;;) {
       if (--remaining < 0) throw new BudgetExhaustedError(pc, this.budget);
@@ -418,7 +463,10 @@ export class Interpreter {
 
         // Calls and exit -------------------------------------------------------------------------
         case Op.CallHelper:
-          if (this.callHelper(pc, helpers[pc]!)) return this.result(remaining);
+          this.remaining = remaining;
+          this.helperDepth = depth;
+          if (this.callHelper(pc, helpers[pc]!)) return this.endProgram(pc, this.base);
+          remaining = this.remaining;
           dv = this.memory.view;
           init = (init & ~ARG_REGS_MASK) | 1;
           break;
@@ -436,7 +484,10 @@ export class Interpreter {
           }
           const helper = rh[d] === 0 ? p.helperTable.get(target) : undefined;
           if (!helper) throw new UnsupportedInstructionError(pc, `callx target 0x${(BigInt(rh[d]! >>> 0) << 32n | BigInt(target)).toString(16)} is neither a function nor a known helper`);
-          if (this.callHelper(pc, helper)) return this.result(remaining);
+          this.remaining = remaining;
+          this.helperDepth = depth;
+          if (this.callHelper(pc, helper)) return this.endProgram(pc, this.base);
+          remaining = this.remaining;
           dv = this.memory.view;
           init = (init & ~ARG_REGS_MASK) | 1;
           break;
@@ -453,7 +504,10 @@ export class Interpreter {
         case Op.CallBtf:
           throw new UnsupportedInstructionError(pc, `call by BTF id ${k} (kfunc) is not supported`);
         case Op.Exit:
-          if (depth === 0) return this.result(remaining);
+          if (depth === this.base) {
+            this.remaining = remaining;
+            return;
+          }
           depth--;
           pc = frames[depth * FRAME_WORDS]!;
           init = (frames[depth * FRAME_WORDS + 1]! & ~ARG_REGS_MASK) | 1;
@@ -534,7 +588,8 @@ export class Interpreter {
           init &= ~ARG_REGS_MASK;
           if (offset < 0 || offset + size > this.packetEnd - this.packetStart) {
             rl[0] = 0; rh[0] = 0;
-            return this.result(remaining);
+            this.remaining = remaining;
+            return this.endProgram(pc, this.base);
           }
           const a = this.packetStart + offset;
           if (!this.memory.find(a, size)) throw new MemoryFaultError(pc, BigInt(a), size, 'read', 'is outside the packet region');
@@ -556,9 +611,69 @@ export class Interpreter {
     }
   }
 
-  private result(remaining: number): RunResult & { instructions: number } {
+  /**
+   * The program ends early (a helper asked to stop, or a legacy packet load left the packet) with
+   * r0 set. In the main program's frames that is a return; inside a callback it unwinds to run(),
+   * except a tail call, which Linux's verifier refuses in callbacks.
+   */
+  private endProgram(pc: number, base: number): void {
+    if (base === 0) return;
+    if (this.call!.pendingTailCall) throw new TailCallInCallbackError(pc);
+    const v = this.memory.view;
+    v.setInt32(this.registerFile!.start, this.rl[0]!, true);
+    v.setInt32(this.registerFile!.start + 4, this.rh[0]!, true);
+    throw PROGRAM_EXIT;
+  }
+
+  /**
+   * Runs the address-taken function at `slot` for the helper running now, as Linux runs a callback:
+   * in a new frame below the helper's caller, with r1..r5 from the register file; its r0 goes back
+   * there. The caller's registers, frames and stack view are restored afterwards.
+   */
+  private runCallback(slot: number, tag: number): void {
+    const pc = this.helperPc;
+    const outer = this.helperDepth;
+    if (tag !== FUNCTION_POINTER_TAG || !this.addressTaken().has(slot)) {
+      throw new CallbackTargetError(pc, (BigInt(tag >>> 0) << 32n) | BigInt(slot >>> 0));
+    }
+    const depth = outer + 1;
+    if (depth >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
+    const outerBase = this.base;
+    const { rl, rh } = this;
+    const saved = this.savedRegisters;
+    const at = depth * 22;
+    for (let r = 0; r <= FRAME_POINTER; r++) {
+      saved[at + 2 * r] = rl[r]!;
+      saved[at + 2 * r + 1] = rh[r]!;
+    }
+    const file = this.registerFile!.start;
+    const v = this.memory.view;
+    for (let r = 1; r <= 5; r++) {
+      rl[r] = v.getInt32(file + r * 8, true);
+      rh[r] = v.getInt32(file + r * 8 + 4, true);
+    }
+    rl[FRAME_POINTER] = this.enterFrame(depth);
+    try {
+      this.base = depth;
+      this.execute(slot, ARG_REGS_MASK | (1 << FRAME_POINTER), this.track);
+      const after = this.memory.view;
+      after.setInt32(file, rl[0]!, true);
+      after.setInt32(file + 4, rh[0]!, true);
+    } finally {
+      for (let r = 0; r <= FRAME_POINTER; r++) {
+        rl[r] = saved[at + 2 * r]!;
+        rh[r] = saved[at + 2 * r + 1]!;
+      }
+      this.leaveFrame(outer);
+      this.base = outerBase;
+      this.helperPc = pc;
+      this.helperDepth = outer;
+    }
+  }
+
+  private result(): RunResult & { instructions: number } {
     const r0 = (BigInt(this.rh[0]! >>> 0) << 32n) | BigInt(this.rl[0]! >>> 0);
     const tailCall = this.call!.pendingTailCall;
-    return { r0, instructions: this.budget - remaining, ...(tailCall ? { tailCall } : {}) };
+    return { r0, instructions: this.budget - this.remaining, ...(tailCall ? { tailCall } : {}) };
   }
 }

@@ -28,7 +28,6 @@ export function analyzeRegisterInit(p: PreparedProgram, entryMask: number): Regi
   const byPc: (Instruction | undefined)[] = new Array(slots);
   for (const insn of p.insns) byPc[insn.pc] = insn;
 
-  // Functions that callx may reach start with only r10 known.
   const work: number[] = [];
   const join = (pc: number, state: number) => {
     if (pc < 0 || pc >= slots) return;
@@ -40,8 +39,10 @@ export function analyzeRegisterInit(p: PreparedProgram, entryMask: number): Regi
     }
   };
   join(0, entryMask | R10);
+  // Address-taken functions are entries too: helpers call them back with r1..r5 set, and callx
+  // may reach them with only r10 known.
   const hasCallx = p.insns.some((i) => i.op === Op.Callx);
-  if (hasCallx) for (const i of p.insns) if (i.op === Op.LddwFunc) join(branchTarget(i)!, R10);
+  for (const i of p.insns) if (i.op === Op.LddwFunc) join(branchTarget(i)!, hasCallx ? R10 : ARG_REGS_MASK | R10);
 
   while (work.length) {
     const pc = work.pop()!;

@@ -6,11 +6,16 @@
 //   trap(code, pc, value)       i32 i32 i32 -> (): the host throws; `code` is a TrapCode
 //   helper_<id>()               () -> (): runs helper <id> with r1..r5 in the register file; r0 back there
 //   callx_helper(id, pc)        i32 i32 -> (): callx to a helper id; the host looks it up
-// Export:
+// Exports:
 //   run(regs, fp, packet, packetLength, budget)   i32 x5 -> ()
 //     r1..r5 are read from the register file at `regs` (r0..r10 as 64-bit little-endian slots)
 //     and r0 is written back there; `fp` is the main frame's r10; `packet`/`packetLength` bound
 //     the legacy ABS/IND loads; `budget` bounds the loop back-edges taken in the run.
+//   callback(slot, pc)          i32 i32 -> (); only in programs that take a function's address
+//     (lddw src 4), and only while a helper runs: calls the address-taken function whose first
+//     slot is `slot` (the low half of its function pointer) in the frame below the helper's
+//     caller, r1..r5 from the register file, r0 back there; `pc` is the helper call's, for
+//     traps. Each call spends one unit of the budget.
 
 /** Why compiled code called the host's trap import. */
 export const enum TrapCode {
@@ -32,12 +37,15 @@ export const enum TrapCode {
   ProgramExit = 8,
   /** An access through r10 outside the current frame; value = the address. */
   OutsideFrame = 9,
+  /** A helper called back a slot that is no address-taken function; value = the slot. */
+  CallbackTarget = 10,
 }
 
 export const IMPORT_MODULE = 'env';
 export const TRAP_IMPORT = 'trap';
 export const CALLX_HELPER_IMPORT = 'callx_helper';
 export const RUN_EXPORT = 'run';
+export const CALLBACK_EXPORT = 'callback';
 
 /** The import name of helper `id`. */
 export function helperImportName(id: number): string {

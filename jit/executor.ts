@@ -2,18 +2,19 @@
 // the options), instantiates against the guest memory with the helper table bound to the
 // imports, and turns the module's traps into the interpreter's typed errors.
 import { createHash } from 'node:crypto';
-import { FRAME_BYTES, frameViolation, MAX_FRAMES } from '../isa/abi.js';
+import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES } from '../isa/abi.js';
 import { BpfError } from '../isa/errors.js';
 import { encode, type Instruction } from '../isa/instruction.js';
 import { specOf } from '../isa/opcodes.js';
 import { validate } from '../isa/validate.js';
 import { HelperCall, resolveHelperCalls, type HelperTable } from '../helpers/table.js';
 import {
-  BudgetExhaustedError, CallDepthError, FellOffEndError, HelperFailedError, MemoryFaultError, UnsupportedInstructionError,
+  BudgetExhaustedError, CallbackTargetError, CallDepthError, ExecutionError, FellOffEndError, HelperFailedError, MemoryFaultError,
+  TailCallInCallbackError, UnsupportedInstructionError,
 } from '../runtime/execution-errors.js';
 import { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../runtime/run.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
-import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
+import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
 import { loadBinaryen } from './binaryen.js';
 import { compileModule, type CompileOptions } from './module.js';
 
@@ -90,6 +91,7 @@ export interface JitOptions {
 }
 
 type RunExport = (regs: number, fp: number, packet: number, packetLength: number, budget: number) => void;
+type CallbackExport = (slot: number, pc: number) => void;
 
 /** A compiled program instantiated over one guest memory, with its own stack and register file. */
 export class JitExecutor {
@@ -97,6 +99,10 @@ export class JitExecutor {
   private readonly registerFile: Region;
   private readonly call: HelperCall;
   private readonly runExport: RunExport;
+  /** Absent when the program takes no function's address: then nothing can be a callback. */
+  private readonly callbackExport: CallbackExport | undefined;
+  /** pc of the helper call running now: where its callbacks' traps are reported. */
+  private helperPc = 0;
   private readonly budget: number;
   private readonly byPc = new Map<number, Instruction>();
 
@@ -106,6 +112,7 @@ export class JitExecutor {
     this.stack = memory.allocate(FRAME_BYTES * MAX_FRAMES, 'stack');
     this.registerFile = memory.allocate(8 * 11, 'register file', { writable: false });
     this.call = new HelperCall(memory, this.registerFile.start);
+    this.call.invokeFunction = (slot, tag) => this.runCallback(slot, tag);
     const env: WebAssembly.ModuleImports = {
       memory: memory.memory,
       [TRAP_IMPORT]: (code: number, pc: number, value: number) => this.trap(code, pc, value),
@@ -121,18 +128,38 @@ export class JitExecutor {
     }
     const instance = new WebAssembly.Instance(entry.module, { [IMPORT_MODULE]: env });
     this.runExport = instance.exports[RUN_EXPORT] as RunExport;
+    this.callbackExport = instance.exports[CALLBACK_EXPORT] as CallbackExport | undefined;
   }
 
   private runHelper(pc: number, name: string, impl: (call: HelperCall) => void): void {
     const call = this.call;
     call.stopRequested = false;
+    this.helperPc = pc;
     try {
       impl(call);
     } catch (err) {
+      // Traps and early ends inside a callback the helper ran are the callback's own.
+      if (err === STOP || err instanceof ExecutionError || err instanceof WebAssembly.RuntimeError) throw err;
       throw new HelperFailedError(pc, name, err);
     }
     this.memory.refresh();
-    if (call.stopRequested) throw STOP;
+    if (call.stopRequested) {
+      // Linux's verifier refuses tail calls in callbacks.
+      if (call.pendingTailCall && call.callbackDepth > 0) throw new TailCallInCallbackError(pc);
+      throw STOP;
+    }
+  }
+
+  /** Runs an address-taken function for the helper running now, through the module's callback entry. */
+  private runCallback(slot: number, tag: number): void {
+    const pc = this.helperPc;
+    const entry = this.callbackExport;
+    if (tag !== FUNCTION_POINTER_TAG || !entry) throw new CallbackTargetError(pc, (BigInt(tag >>> 0) << 32n) | BigInt(slot >>> 0));
+    try {
+      entry(slot, pc);
+    } finally {
+      this.helperPc = pc;
+    }
   }
 
   private trap(code: number, pc: number, value: number): never {
@@ -148,6 +175,7 @@ export class JitExecutor {
       }
       case TrapCode.Budget: throw new BudgetExhaustedError(pc, this.budget);
       case TrapCode.ProgramExit: throw STOP;
+      case TrapCode.CallbackTarget: throw new CallbackTargetError(pc, (BigInt(FUNCTION_POINTER_TAG) << 32n) | BigInt(value >>> 0));
       case TrapCode.OutsideFrame: {
         const { access, size } = frameViolation(this.byPc.get(pc)!)!;
         throw MemoryFaultError.outsideFrame(pc, value, size, access);
@@ -173,6 +201,7 @@ export class JitExecutor {
     }
     this.call.tailCallCount = input.tailCalls ?? 0;
     this.call.pendingTailCall = undefined;
+    this.call.callbackDepth = 0;
     const packet = input.packet ?? NO_PACKET;
     try {
       this.runExport(regs, this.stack.end, packet.start, packet.end - packet.start, this.budget);

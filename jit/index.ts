@@ -5,7 +5,7 @@ import { validate } from '../isa/validate.js';
 import { binaryenLoadMs, loadBinaryen } from './binaryen.js';
 import { compileModule, type CompileOptions, type CompiledModule } from './module.js';
 
-export { TrapCode, IMPORT_MODULE, TRAP_IMPORT, CALLX_HELPER_IMPORT, RUN_EXPORT, helperImportName } from './abi.js';
+export { TrapCode, IMPORT_MODULE, TRAP_IMPORT, CALLX_HELPER_IMPORT, RUN_EXPORT, CALLBACK_EXPORT, helperImportName } from './abi.js';
 export { WasmTrapError, clearJitCache, setJitCacheLimit } from './executor.js';
 export { WasmValidationError } from './binaryen.js';
 export type { CompileOptions, CompiledModule } from './module.js';

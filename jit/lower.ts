@@ -7,7 +7,7 @@ import { Op, specOf } from '../isa/opcodes.js';
 import { branchTarget } from '../isa/validate.js';
 import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES } from '../isa/abi.js';
 import type { Binaryen, Expr, WasmModule, WasmType } from './binaryen.js';
-import { CALLX_HELPER_IMPORT, helperImportName, TRAP_IMPORT, TrapCode } from './abi.js';
+import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, TRAP_IMPORT, TrapCode } from './abi.js';
 import type { BasicBlock, BpfFunction, ProgramStructure } from './cfg.js';
 
 // Locals of every lowered function. Params: r1..r5, the frame pointer (i32) and the call depth.
@@ -21,8 +21,13 @@ const FRAME_POINTER_REGISTER = 10;
 /** Local index of each BPF register r0..r10. */
 const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
 
-/** Names of the module-level globals the lowered code uses. */
-export const GLOBAL = { regs: 'regs', budget: 'budget', packet: 'packet', packetLength: 'packet_length' } as const;
+/**
+ * Names of the module-level globals the lowered code uses. `caller_fp` and `caller_depth` hold the
+ * frame pointer and depth of the function calling a helper, where a callback the helper makes starts.
+ */
+export const GLOBAL = {
+  regs: 'regs', budget: 'budget', packet: 'packet', packetLength: 'packet_length', callerFp: 'caller_fp', callerDepth: 'caller_depth',
+} as const;
 export const TABLE = 'functions';
 
 /** The WebAssembly name of the function for a BPF function entry slot. */
@@ -45,7 +50,14 @@ export class Lowering {
     this.i64 = b.i64;
     this.i32 = b.i32;
     this.params = b.createType([b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32]);
+    this.hasCallbacks = structure.addressTaken.length > 0;
   }
+
+  /**
+   * Whether helpers may call back into the program: only functions whose address the program
+   * takes can be callbacks, so without any the module has no callback entry and pays nothing.
+   */
+  readonly hasCallbacks: boolean;
 
   /** Adds the WebAssembly function for one BPF function. */
   lowerFunction(fn: BpfFunction): void {
@@ -175,12 +187,70 @@ export class Lowering {
     ]);
   }
 
-  /** Spills r1..r5 to the register file and calls a helper import; r0 comes back from it. */
+  /**
+   * Spills r1..r5 to the register file and calls a helper import; r0 comes back from it. In
+   * programs with callbacks, the caller's frame pointer and depth go to globals for the helper.
+   */
   private helperCall(name: string, operands: Expr[]): Expr {
     const { m } = this;
     const regs = () => m.global.get(GLOBAL.regs, this.i32);
     const spills = [1, 2, 3, 4, 5].map((r) => m.i64.store(r * 8, 8, regs(), this.get(r)));
-    return m.block(null, [...spills, m.call(name, operands, this.b.none), this.set(0, m.i64.load(0, 8, regs()))]);
+    const frame = this.hasCallbacks
+      ? [m.global.set(GLOBAL.callerFp, m.local.get(FP, this.i32)), m.global.set(GLOBAL.callerDepth, m.local.get(DEPTH, this.i32))]
+      : [];
+    return m.block(null, [
+      ...spills,
+      ...frame,
+      m.call(name, operands, this.b.none),
+      this.set(0, m.i64.load(0, 8, regs())),
+    ]);
+  }
+
+  /** Table index of the address-taken function whose entry slot `slot()` is, or -1. */
+  private tableIndex(slot: () => Expr): Expr {
+    const { m } = this;
+    let index: Expr = m.i32.const(-1);
+    this.structure.addressTaken.forEach((entry, i) => {
+      index = m.select(m.i32.eq(slot(), m.i32.const(entry)), m.i32.const(i), index);
+    });
+    return index;
+  }
+
+  /**
+   * The `callback(slot, pc)` export (programs with callbacks only) a helper uses to run an address-taken function: in the frame
+   * below the helper's caller, with r1..r5 from the register file and r0 back there. Each callback
+   * spends one unit of the loop budget, as a loop iteration does. The caller's frame globals are
+   * restored afterwards, for the helper's next callback.
+   */
+  addCallbackEntry(): void {
+    const { m, b } = this;
+    const i32 = this.i32;
+    // Params: slot, pc; locals: the caller's fp and depth, the table index.
+    const SLOT = 0;
+    const PC = 1;
+    const CALLER_FP = 2;
+    const CALLER_DEPTH = 3;
+    const INDEX = 4;
+    const regs = () => m.global.get(GLOBAL.regs, i32);
+    const pc = () => m.local.get(PC, i32);
+    const trap = (code: TrapCode, value: Expr) => m.block(null, [m.call(TRAP_IMPORT, [m.i32.const(code), pc(), value], b.none), m.unreachable()]);
+    const depth = () => m.local.get(CALLER_DEPTH, i32);
+    const args = [1, 2, 3, 4, 5].map((r) => m.i64.load(r * 8, 8, regs()));
+    args.push(m.i32.sub(m.local.get(CALLER_FP, i32), m.i32.const(FRAME_BYTES)), m.i32.add(depth(), m.i32.const(1)));
+    const body = m.block(null, [
+      m.local.set(CALLER_FP, m.global.get(GLOBAL.callerFp, i32)),
+      m.local.set(CALLER_DEPTH, m.global.get(GLOBAL.callerDepth, i32)),
+      m.local.set(INDEX, this.tableIndex(() => m.local.get(SLOT, i32))),
+      m.if(m.i32.lt_s(m.local.get(INDEX, i32), m.i32.const(0)), trap(TrapCode.CallbackTarget, m.local.get(SLOT, i32))),
+      m.if(m.i32.ge_u(m.i32.add(depth(), m.i32.const(1)), m.i32.const(MAX_FRAMES)), trap(TrapCode.CallDepth, m.i32.const(0))),
+      m.if(m.i32.eqz(m.global.get(GLOBAL.budget, i32)), trap(TrapCode.Budget, m.i32.const(0))),
+      m.global.set(GLOBAL.budget, m.i32.sub(m.global.get(GLOBAL.budget, i32), m.i32.const(1))),
+      m.i64.store(0, 8, regs(), m.call_indirect(TABLE, m.local.get(INDEX, i32), args, this.params, this.i64)),
+      m.global.set(GLOBAL.callerFp, m.local.get(CALLER_FP, i32)),
+      m.global.set(GLOBAL.callerDepth, depth()),
+    ]);
+    m.addFunction(CALLBACK_EXPORT, b.createType([i32, i32]), b.none, [i32, i32, i32], body);
+    m.addFunctionExport(CALLBACK_EXPORT, CALLBACK_EXPORT);
   }
 
   /** A bpf-to-bpf call, direct or through the function table; the callee gets the next frame down. */
@@ -446,13 +516,8 @@ export class Lowering {
     const target = () => m.local.get(T0, this.i64);
     const high = () => m.i32.wrap(m.i64.shr_u(target(), this.c64(32, 0)));
     const low = () => m.i32.wrap(target());
-    // Table index of the address-taken function at the pointer's slot, or -1.
-    let index: Expr = m.i32.const(-1);
-    this.structure.addressTaken.forEach((entry, i) => {
-      index = m.select(m.i32.eq(low(), m.i32.const(entry)), m.i32.const(i), index);
-    });
     const viaTable = m.block(null, [
-      m.local.set(ADDR, index),
+      m.local.set(ADDR, this.tableIndex(low)),
       m.if(m.i32.lt_s(m.local.get(ADDR, this.i32), m.i32.const(0)), this.trap(TrapCode.CallxTarget, insn.pc, low())),
       this.localCall(insn.pc, (ops) => m.call_indirect(TABLE, m.local.get(ADDR, this.i32), ops, this.params, this.i64)),
     ]);

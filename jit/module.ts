@@ -1,5 +1,6 @@
 // Builds the WebAssembly module for one program: imports per jit/abi.ts, one function per BPF
-// function, the callx table, and the `run` entry that moves r1..r5 and r0 through the register file.
+// function, the callx table, the `run` entry that moves r1..r5 and r0 through the register file, and
+// the `callback` entry helpers run address-taken functions through.
 import type { Instruction } from '../isa/instruction.js';
 import { width } from '../isa/instruction.js';
 import { Op } from '../isa/opcodes.js';
@@ -47,13 +48,15 @@ export function compileModule(b: Binaryen, insns: readonly Instruction[], option
     m.addFunctionImport(TRAP_IMPORT, IMPORT_MODULE, TRAP_IMPORT, b.createType([b.i32, b.i32, b.i32]), b.none);
     m.addFunctionImport(CALLX_HELPER_IMPORT, IMPORT_MODULE, CALLX_HELPER_IMPORT, b.createType([b.i32, b.i32]), b.none);
     for (const id of helperIds) m.addFunctionImport(helperImportName(id), IMPORT_MODULE, helperImportName(id), b.i32, b.none);
-    for (const name of Object.values(GLOBAL)) m.addGlobal(name, b.i32, true, m.i32.const(0));
     const lowering = new Lowering(b, m, structure);
+    const globals = Object.values(GLOBAL).filter((g) => lowering.hasCallbacks || (g !== GLOBAL.callerFp && g !== GLOBAL.callerDepth));
+    for (const name of globals) m.addGlobal(name, b.i32, true, m.i32.const(0));
     for (const fn of structure.functions) lowering.lowerFunction(fn);
     const callable = structure.addressTaken.map(functionName);
     m.addTable(TABLE, callable.length, callable.length);
     if (callable.length) m.addActiveElementSegment(TABLE, 'callx_targets', callable, m.i32.const(0));
     addEntry(b, m);
+    if (lowering.hasCallbacks) lowering.addCallbackEntry();
   }, { optimize: options.optimize ?? 1, ...(options.text ? { text: true } : {}) });
   return { ...finished, helperIds };
 }

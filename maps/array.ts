@@ -61,7 +61,32 @@ export class ArrayMap extends BaseMap {
   nextKeyAt(keyAddr: number, outAddr: number): number {
     return this.nextIndexAt(keyAddr, outAddr);
   }
+
+  /** Read-only u32 key slots for walks, one per nesting level (a callback may walk the map again). */
+  private walkKeys: Region | undefined;
+  private walkDepth = 0;
+
+  /** Visits every index in order, the key a u32 holding the index, as arraymap.c does. */
+  forEachAt(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number {
+    this.walkKeys ??= this.memory.allocate(4 * WALK_LEVELS, `map ${this.name} walk keys`, { writable: false });
+    if (this.walkDepth >= WALK_LEVELS) throw new RangeError(`map ${this.name}: walks nest deeper than ${WALK_LEVELS}`);
+    const key = this.walkKeys.start + 4 * this.walkDepth++;
+    let visited = 0;
+    try {
+      for (let i = 0; i < this.maxEntries; i++) {
+        this.memory.view.setUint32(key, i, true);
+        visited++;
+        if (visit(key, this.elementAddress(i, cpu))) break;
+      }
+    } finally {
+      this.walkDepth--;
+    }
+    return visited;
+  }
 }
+
+/** Walks of one array that may nest: one per BPF call frame. */
+const WALK_LEVELS = 8;
 
 /** ARRAY_CREATE_FLAG_MASK. */
 const ARRAY_CREATE_FLAG_MASK = MapFlag.NUMA_NODE | MapFlag.MMAPABLE | ACCESS_MASK | MapFlag.PRESERVE_ELEMS | MapFlag.INNER_MAP;

@@ -143,6 +143,28 @@ export class HashTableMap extends BaseMap {
     return 0;
   }
 
+  /**
+   * Visits the elements present when the walk starts, in insertion order, skipping those deleted
+   * meanwhile (Linux walks its buckets under RCU: elements the callback adds or deletes may or may
+   * not be seen). LRU recency is left alone, as in Linux. The kinds Linux walks expose it as forEachAt.
+   */
+  protected walkElements(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number {
+    const slots = new Int32Array(this.count);
+    let n = 0;
+    for (let s = this.orderHead; s !== NONE; s = this.orderNext[s]!) slots[n++] = s;
+    const cpuOffset = this.valueOffset + (this.perCpu ? cpu * this.cpuStride : 0);
+    let visited = 0;
+    for (let i = 0; i < n; i++) {
+      const s = slots[i]!;
+      const at = this.slotAddress(s);
+      // Still live: its key still leads to its slot.
+      if (this.find(at, this.hashes[s]!) !== s) continue;
+      visited++;
+      if (visit(at, at + cpuOffset)) break;
+    }
+    return visited;
+  }
+
   // ---- slots and index ----
 
   private insert(keyAddr: number, hash: number): number {

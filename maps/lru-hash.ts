@@ -10,6 +10,11 @@ export class LruHashMap extends HashTableMap {
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
     super(memory, spec, options, false, true);
   }
+
+  /** bpf_for_each_map_elem's walk (htab_map_ops and its variants have one). */
+  forEachAt(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number {
+    return this.walkElements(cpu, visit);
+  }
 }
 
 /** Registry entry for BPF_MAP_TYPE_LRU_HASH. */

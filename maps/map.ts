@@ -77,6 +77,12 @@ export interface BpfMap {
   peekAt(valueAddr: number): number;
   /** get_next_key: writes the key after the one at keyAddr (or the first, for 0) to outAddr; 0 or -ENOENT. */
   nextKeyAt(keyAddr: number, outAddr: number): number;
+  /**
+   * bpf_for_each_map_elem's walk, for the kinds Linux gives one (hash, array and their per-CPU and
+   * LRU variants): calls `visit` with each element's key and value addresses (CPU `cpu`'s value for
+   * per-CPU maps) until it returns true; returns how many elements it visited.
+   */
+  forEachAt?(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number;
 
   /** BPF_MAP_LOOKUP_ELEM: a copy of the value (all CPUs' for per-CPU maps), or undefined. */
   lookup(key: Uint8Array, flags?: number): Uint8Array | undefined;

@@ -10,6 +10,11 @@ export class PercpuHashMap extends HashTableMap {
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
     super(memory, spec, options, true, false);
   }
+
+  /** bpf_for_each_map_elem's walk (htab_map_ops and its variants have one). */
+  forEachAt(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number {
+    return this.walkElements(cpu, visit);
+  }
 }
 
 /** Registry entry for BPF_MAP_TYPE_PERCPU_HASH. */

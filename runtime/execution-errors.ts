@@ -88,3 +88,17 @@ export class HelperFailedError extends ExecutionError {
     super('helper-failed', pc, `helper ${helperName} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
+
+/** A helper called back into something that is no function the program takes the address of (Linux's verifier refuses it). */
+export class CallbackTargetError extends ExecutionError {
+  constructor(pc: number, readonly pointer: bigint) {
+    super('callback-target', pc, `callback 0x${pointer.toString(16)} is not a function whose address the program takes with lddw`);
+  }
+}
+
+/** A tail call inside a callback run by a helper (Linux's verifier refuses it). */
+export class TailCallInCallbackError extends ExecutionError {
+  constructor(pc: number) {
+    super('tail-call-in-callback', pc, 'tail call inside a callback a helper runs');
+  }
+}

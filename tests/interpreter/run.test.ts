@@ -103,6 +103,9 @@ describe('register initialization analysis', () => {
     { name: 'callee keeps caller args', asm: 'mov %r2, 1\ncall local f\nexit\nf:\nmov %r0, %r2\nexit', entry: 0, expected: [] },
     { name: 'caller r6 survives a call', asm: 'mov %r6, 1\ncall local f\nmov %r0, %r6\nexit\nf:\nmov %r0, 0\nexit', entry: 0, expected: [] },
     { name: 'unreachable code is ignored', asm: 'mov %r0, 0\nexit\nmov %r0, %r9\nexit', entry: 0, expected: [] },
+    // Helpers call address-taken functions back with r1..r5 set; callx may pass fewer.
+    { name: 'a callback starts with r1-r5', asm: 'lddw %r1, func f\nmov %r0, 0\nexit\nf:\nmov %r0, %r5\nmov %r0, %r6\nexit', entry: 0, expected: [5] },
+    { name: 'with callx, only r10', asm: 'lddw %r1, func f\ncall %r1\nexit\nf:\nmov %r0, %r5\nexit', entry: 0, expected: [4] },
   ])('$name', ({ asm, entry, expected }) => {
     expect(uncertain(asm, entry)).toEqual(expected);
   });

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { assemble } from '../../isa/assembler.js';
 import { CONFORMANCE_HELPERS } from '../../conformance/helpers.js';
+import { loopHelper } from '../../helpers/callbacks.js';
+import { helperTable, type HelperTable } from '../../helpers/table.js';
 import { createExecutor } from '../../runtime/engine.js';
 import { GuestMemory } from '../../runtime/memory.js';
 import { PROJECT_ROOT } from '../support/suite.js';
@@ -21,9 +23,17 @@ function compileWithCli(asmFile: string): Uint8Array {
   return new Uint8Array(readFileSync(out));
 }
 
+const REGS = 0x100;
+
+/** What a host helper sees: the memory, the module's exports, and the pc of its call. */
+interface Host {
+  readonly view: DataView;
+  readonly exports: WebAssembly.Exports;
+  readonly pc: number;
+}
+
 /** A host of its own: guest memory, r1..r5 in a register file at REGS, the stack ending at STACK_TOP. */
-function runStandalone(wasm: Uint8Array, data: Uint8Array, helpers: Record<number, (regs: DataView) => void> = {}): bigint {
-  const REGS = 0x100;
+function runStandalone(wasm: Uint8Array, data: Uint8Array, helpers: Record<number, (host: Host) => void> = {}): bigint {
   const DATA = 0x1000;
   const STACK_TOP = 0x3000;
   const memory = new WebAssembly.Memory({ initial: 1 });
@@ -36,17 +46,18 @@ function runStandalone(wasm: Uint8Array, data: Uint8Array, helpers: Record<numbe
     trap: (code: number, pc: number) => { throw new Error(`trap ${code} at pc ${pc}`); },
     callx_helper: (id: number, pc: number) => { throw new Error(`no helper ${id} at pc ${pc}`); },
   };
-  for (const [id, fn] of Object.entries(helpers)) env[`helper_${id}`] = () => fn(view);
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env });
+  let exports: WebAssembly.Exports = {};
+  for (const [id, fn] of Object.entries(helpers)) env[`helper_${id}`] = (pc: number) => fn({ view, exports, pc });
+  ({ exports } = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env }));
   (exports.run as (regs: number, fp: number, packet: number, packetLength: number, budget: number) => void)(REGS, STACK_TOP, DATA, data.length, 1_000_000);
   return view.getBigUint64(REGS, true);
 }
 
-async function inProcess(asm: string, data: Uint8Array): Promise<bigint> {
+async function inProcess(asm: string, data: Uint8Array, helpers: HelperTable = CONFORMANCE_HELPERS): Promise<bigint> {
   const memory = new GuestMemory();
   const block = memory.allocate(data.length, 'data');
   memory.bytes.set(data, block.start);
-  const jit = await createExecutor(assemble(asm), 'jit', { memory, helpers: CONFORMANCE_HELPERS });
+  const jit = await createExecutor(assemble(asm), 'jit', { memory, helpers });
   return jit.run({ args: [block.start, data.length] }).r0;
 }
 
@@ -64,8 +75,34 @@ describe('ahead-of-time compilation', () => {
     const file = join(dir, 'helper.asm');
     writeFileSync(file, asm);
     // helper 5 as the conformance suite defines it: r0 = r1.
-    const standalone = runStandalone(compileWithCli(file), Uint8Array.of(14), { 5: (regs) => regs.setBigUint64(0x100, regs.getBigUint64(0x108, true), true) });
+    const standalone = runStandalone(compileWithCli(file), Uint8Array.of(14), { 5: ({ view }) => view.setBigUint64(REGS, view.getBigUint64(REGS + 8, true), true) });
     expect(standalone).toBe(43n);
     expect(standalone).toBe(await inProcess(asm, Uint8Array.of(14)));
+  });
+
+  test('a helper runs the program\'s callbacks through the callback export (bpf_loop)', async () => {
+    // Sums the loop indexes into a stack slot through the callback's context pointer.
+    const asm = 'stdw [%r10-8], 0\nmov %r1, 5\nlddw %r2, func cb\nmov %r3, %r10\nadd %r3, -8\nmov %r4, 0\ncall 181\n'
+      + 'ldxdw %r1, [%r10-8]\nlsh %r0, 8\nadd %r0, %r1\nexit\ncb:\nldxdw %r3, [%r2+0]\nadd %r3, %r1\nstxdw [%r2+0], %r3\nmov %r0, 0\nexit';
+    const file = join(dir, 'loop.asm');
+    writeFileSync(file, asm);
+    // bpf_loop as a host writes it: read the arguments first, then r1..r5 in, callback(slot, pc), r0 out.
+    const loop = ({ view, exports, pc }: Host) => {
+      const count = view.getUint32(REGS + 8, true);
+      const slot = view.getUint32(REGS + 16, true);
+      const ctx = view.getBigUint64(REGS + 24, true);
+      let i = 0;
+      while (i < count) {
+        view.setBigUint64(REGS + 8, BigInt(i), true);
+        view.setBigUint64(REGS + 16, ctx, true);
+        (exports.callback as (slot: number, pc: number) => void)(slot, pc);
+        i++;
+        if (view.getBigUint64(REGS, true) !== 0n) break;
+      }
+      view.setBigUint64(REGS, BigInt(i), true);
+    };
+    const standalone = runStandalone(compileWithCli(file), Uint8Array.of(0), { 181: loop });
+    expect(standalone).toBe((5n << 8n) + 10n);
+    expect(standalone).toBe(await inProcess(asm, Uint8Array.of(0), helperTable([loopHelper])));
   });
 });

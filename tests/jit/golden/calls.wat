@@ -1,7 +1,7 @@
 (module
  (type $0 (func (param i64 i64 i64 i64 i64 i32 i32) (result i64)))
- (type $1 (func (param i32 i32 i32)))
- (type $2 (func (param i32 i32)))
+ (type $1 (func (param i32 i32)))
+ (type $2 (func (param i32 i32 i32)))
  (type $3 (func (param i32)))
  (type $4 (func (param i32 i32 i32 i32 i32)))
  (import "env" "memory" (memory $memory 0))
@@ -12,9 +12,12 @@
  (global $budget (mut i32) (i32.const 0))
  (global $packet (mut i32) (i32.const 0))
  (global $packet_length (mut i32) (i32.const 0))
+ (global $caller_fp (mut i32) (i32.const 0))
+ (global $caller_depth (mut i32) (i32.const 0))
  (table $functions 1 1 funcref)
  (elem $callx_targets (i32.const 0) $f9)
  (export "run" (func $run))
+ (export "callback" (func $callback))
  (func $f9 (param $0 i64) (param $1 i64) (param $2 i64) (param $3 i64) (param $4 i64) (param $5 i32) (param $6 i32) (result i64)
   (local $7 i64)
   (local $8 i64)
@@ -210,6 +213,12 @@
        (global.get $regs)
        (local.get $9)
       )
+      (global.set $caller_fp
+       (local.get $10)
+      )
+      (global.set $caller_depth
+       (local.get $11)
+      )
       (call $helper_5
        (i32.const 5)
       )
@@ -332,6 +341,12 @@
            (global.get $regs)
            (local.get $9)
           )
+          (global.set $caller_fp
+           (local.get $10)
+          )
+          (global.set $caller_depth
+           (local.get $11)
+          )
           (call $callx_helper
            (i32.wrap_i64
             (local.get $18)
@@ -363,6 +378,112 @@
      )
     )
    )
+  )
+ )
+ (func $callback (param $0 i32) (param $1 i32)
+  (local $2 i32)
+  (local $3 i32)
+  (local $4 i32)
+  (local.set $2
+   (global.get $caller_fp)
+  )
+  (local.set $3
+   (global.get $caller_depth)
+  )
+  (local.set $4
+   (select
+    (i32.const 0)
+    (i32.const -1)
+    (i32.eq
+     (local.get $0)
+     (i32.const 9)
+    )
+   )
+  )
+  (if
+   (i32.lt_s
+    (local.get $4)
+    (i32.const 0)
+   )
+   (then
+    (call $trap
+     (i32.const 10)
+     (local.get $1)
+     (local.get $0)
+    )
+    (unreachable)
+   )
+  )
+  (if
+   (i32.ge_u
+    (i32.add
+     (local.get $3)
+     (i32.const 1)
+    )
+    (i32.const 8)
+   )
+   (then
+    (call $trap
+     (i32.const 1)
+     (local.get $1)
+     (i32.const 0)
+    )
+    (unreachable)
+   )
+  )
+  (if
+   (i32.eqz
+    (global.get $budget)
+   )
+   (then
+    (call $trap
+     (i32.const 7)
+     (local.get $1)
+     (i32.const 0)
+    )
+    (unreachable)
+   )
+  )
+  (global.set $budget
+   (i32.sub
+    (global.get $budget)
+    (i32.const 1)
+   )
+  )
+  (i64.store
+   (global.get $regs)
+   (call_indirect $functions (type $0)
+    (i64.load offset=8
+     (global.get $regs)
+    )
+    (i64.load offset=16
+     (global.get $regs)
+    )
+    (i64.load offset=24
+     (global.get $regs)
+    )
+    (i64.load offset=32
+     (global.get $regs)
+    )
+    (i64.load offset=40
+     (global.get $regs)
+    )
+    (i32.sub
+     (local.get $2)
+     (i32.const 512)
+    )
+    (i32.add
+     (local.get $3)
+     (i32.const 1)
+    )
+    (local.get $4)
+   )
+  )
+  (global.set $caller_fp
+   (local.get $2)
+  )
+  (global.set $caller_depth
+   (local.get $3)
   )
  )
 )
