@@ -1,6 +1,7 @@
 // skb helpers with Linux's ids and prototypes (linux/bpf.h): skb_store_bytes (9), l3_csum_replace
-// (10), l4_csum_replace (11), redirect (23, the tc flavour), skb_load_bytes (26),
-// get_socket_cookie (46) and set_hash_invalid (41). They find the skb frame behind the context
+// (10), l4_csum_replace (11), redirect (23, the tc flavour), skb_load_bytes (26), skb_pull_data (39),
+// csum_update (40), set_hash_invalid (41), get_socket_cookie (46), get_socket_uid (47),
+// skb_load_bytes_relative (68) and csum_level (135). They find the skb frame behind the context
 // pointer in r1 through a lookup the runtime provides, check flags and offsets in the order
 // net/core/filter.c does, and return 0 or Linux's negative errno.
 import type { HelperCall, HelperSpec } from './table.js';
@@ -16,8 +17,18 @@ export interface SkbFrameAccess {
   l3CsumReplace(offset: number, from: bigint, to: bigint, size: number): number;
   /** As l3CsumReplace, for a TCP/UDP checksum, with the mangled-zero rules of UDP. */
   l4CsumReplace(offset: number, from: bigint, to: bigint, size: number, markMangled0: boolean, markEnforce: boolean): number;
+  /** As loadBytes, with `offset` counted from the MAC (0) or network (1) header; -EFAULT for other starts. */
+  loadBytesRelative(offset: number, to: number, length: number, startHeader: number): number;
+  /** Makes the first `length` bytes (all of the linear part for 0) directly accessible; 0 or -ENOMEM. */
+  pullData(length: number): number;
+  /** bpf_csum_update: adds to skb->csum under CHECKSUM_COMPLETE; -ENOTSUPP otherwise. */
+  csumUpdate(csum: number): number;
+  /** bpf_csum_level: queries or changes the CHECKSUM_UNNECESSARY level. */
+  csumLevel(level: bigint): number;
   /** The cookie of the skb's socket, 0 without one. */
   socketCookie(): bigint;
+  /** The owner uid of the skb's socket; the overflow uid (65534) without one. */
+  socketUid(): number;
   /** Records the target of bpf_redirect. */
   setRedirect(ifindex: number, flags: bigint): void;
   /** Fields of the context the helpers may change. */
@@ -29,7 +40,8 @@ export type SkbFrameLookup = (ctx: number) => SkbFrameAccess | undefined;
 
 /** Linux helper ids of the skb helpers. */
 export const SkbHelperId = {
-  storeBytes: 9, l3CsumReplace: 10, l4CsumReplace: 11, redirect: 23, loadBytes: 26, setHashInvalid: 41, getSocketCookie: 46,
+  storeBytes: 9, l3CsumReplace: 10, l4CsumReplace: 11, redirect: 23, loadBytes: 26, pullData: 39, csumUpdate: 40, setHashInvalid: 41,
+  getSocketCookie: 46, getSocketUid: 47, loadBytesRelative: 68, csumLevel: 135,
 } as const;
 
 /** bpf_skb_store_bytes flags. */
@@ -113,6 +125,18 @@ export function skbHelpers({ lookup, current }: SkbHelperBinding): HelperSpec[] 
       impl: (call) => withFrame(call, (f) => f.loadBytes(call.argU32(2), call.argU32(3), call.argU32(4))),
     },
     {
+      id: SkbHelperId.pullData,
+      name: 'bpf_skb_pull_data',
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
+      impl: (call) => withFrame(call, (f) => f.pullData(call.argU32(2))),
+    },
+    {
+      id: SkbHelperId.csumUpdate,
+      name: 'bpf_csum_update',
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
+      impl: (call) => withFrame(call, (f) => f.csumUpdate(call.argU32(2))),
+    },
+    {
       id: SkbHelperId.setHashInvalid,
       name: 'bpf_set_hash_invalid',
       proto: { ret: 'integer', args: ['ptr_to_ctx'] },
@@ -130,6 +154,24 @@ export function skbHelpers({ lookup, current }: SkbHelperBinding): HelperSpec[] 
         const frame = lookup(call.argU32(1));
         call.returnBigInt(frame ? frame.socketCookie() : 0n);
       },
+    },
+    {
+      id: SkbHelperId.getSocketUid,
+      name: 'bpf_get_socket_uid',
+      proto: { ret: 'integer', args: ['ptr_to_ctx'] },
+      impl: (call) => withFrame(call, (f) => f.socketUid()),
+    },
+    {
+      id: SkbHelperId.loadBytesRelative,
+      name: 'bpf_skb_load_bytes_relative',
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'ptr_to_uninit_mem', 'const_size', 'anything'] },
+      impl: (call) => withFrame(call, (f) => f.loadBytesRelative(call.argU32(2), call.argU32(3), call.argU32(4), call.argU32(5))),
+    },
+    {
+      id: SkbHelperId.csumLevel,
+      name: 'bpf_csum_level',
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
+      impl: (call) => withFrame(call, (f) => f.csumLevel(u64(call, 2))),
     },
   ];
 }

@@ -108,7 +108,18 @@ export interface SkbSocket {
   readonly cookie: bigint;
   /** Guest address of the socket's `struct bpf_sock`, which `__sk_buff->sk` points at; 0 when not materialised. */
   readonly address?: number;
+  /** The socket owner's uid (bpf_get_socket_uid; default 0, root). */
+  readonly uid?: number;
 }
+
+/** skb->ip_summed values the frame models (a test-run skb starts CHECKSUM_NONE). */
+export const IpSummed = { NONE: 0, UNNECESSARY: 1 } as const;
+/** Largest skb->csum_level (Linux SKB_MAX_CSUM_LEVEL). */
+export const SKB_MAX_CSUM_LEVEL = 3;
+/** Linux's overflow uid: what bpf_get_socket_uid returns for an skb without a socket. */
+export const OVERFLOW_UID = 65534;
+/** bpf_csum_level's level argument (linux/bpf.h BPF_CSUM_LEVEL_*). */
+export const CsumLevel = { QUERY: 0n, INC: 1n, DEC: 2n, RESET: 3n } as const;
 
 /** A redirect a tc program asked for with bpf_redirect, which the runtime (not a test run) carries out. */
 export interface SkbRedirect {
@@ -151,6 +162,10 @@ export class SkbFrame implements SkbFrameAccess {
   socket: SkbSocket | undefined;
   /** The redirect bpf_redirect last recorded on this frame. */
   redirect: SkbRedirect | undefined;
+  /** skb->ip_summed: CHECKSUM_NONE, or CHECKSUM_UNNECESSARY after bpf_csum_level raised it. */
+  ipSummed: number = IpSummed.NONE;
+  /** skb->csum_level, meaningful under CHECKSUM_UNNECESSARY. */
+  csumLevelValue = 0;
 
   private constructor(private readonly memory: GuestMemory, frameSize: number, headroom: number, packetLength: number, options: SkbFrameOptions) {
     this.frameSize = frameSize;
@@ -282,9 +297,58 @@ export class SkbFrame implements SkbFrameAccess {
     return this.csumReplace(offset, from, to, size, markMangled0, markEnforce, true);
   }
 
+  /** bpf_skb_load_bytes_relative: from the MAC or network header, up to the end of the packet. */
+  loadBytesRelative(offset: number, to: number, length: number, startHeader: number): number {
+    const start = startHeader === 0 ? this.macHeader : startHeader === 1 ? this.networkHeader : undefined;
+    const bytes = this.memory.bytes;
+    if (offset > 0xffff || start === undefined || start + offset + length > this.dataAddress + this.dataLength) {
+      bytes.fill(0, to, to + length);
+      return -Errno.EFAULT;
+    }
+    bytes.copyWithin(to, start + offset, start + offset + length);
+    return 0;
+  }
+
+  /** bpf_skb_pull_data on a linear skb: everything is already there, so only a length past the packet fails. */
+  pullData(length: number): number {
+    return this.makeWritable(length === 0 ? this.dataLength : length) ? 0 : -Errno.ENOMEM;
+  }
+
+  /** bpf_csum_update: there is no CHECKSUM_COMPLETE skb->csum to update. */
+  csumUpdate(_csum: number): number {
+    return -Errno.ENOTSUPP;
+  }
+
+  /** bpf_csum_level, with Linux's __skb_{incr,decr,reset}_checksum_unnecessary. */
+  csumLevel(level: bigint): number {
+    const unnecessary = this.ipSummed === IpSummed.UNNECESSARY;
+    switch (level) {
+      case CsumLevel.INC:
+        if (unnecessary) this.csumLevelValue = Math.min(this.csumLevelValue + 1, SKB_MAX_CSUM_LEVEL);
+        else [this.ipSummed, this.csumLevelValue] = [IpSummed.UNNECESSARY, 0];
+        return 0;
+      case CsumLevel.DEC:
+        if (unnecessary && this.csumLevelValue === 0) this.ipSummed = IpSummed.NONE;
+        else if (unnecessary) this.csumLevelValue--;
+        return 0;
+      case CsumLevel.RESET:
+        if (unnecessary) [this.ipSummed, this.csumLevelValue] = [IpSummed.NONE, 0];
+        return 0;
+      case CsumLevel.QUERY:
+        return unnecessary ? this.csumLevelValue : -Errno.EACCES;
+      default:
+        return -Errno.EINVAL;
+    }
+  }
+
   /** The socket's cookie, or 0 without a socket (bpf_get_socket_cookie). */
   socketCookie(): bigint {
     return this.socket?.cookie ?? 0n;
+  }
+
+  /** The socket owner's uid, or the overflow uid without a socket (bpf_get_socket_uid). */
+  socketUid(): number {
+    return this.socket ? this.socket.uid ?? 0 : OVERFLOW_UID;
   }
 
   /** Records a redirect (bpf_redirect). */

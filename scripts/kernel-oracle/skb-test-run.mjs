@@ -2,7 +2,7 @@
 // Kernel oracle for skb test runs (opt-in; needs root, bpffs, bpftool and a built dist/): small
 // socket_filter, tc (sched_cls) and cgroup_skb programs that read `struct __sk_buff` fields, use
 // direct packet access and legacy LD_ABS/LD_IND loads, and call the skb helpers (load/store bytes,
-// l3/l4 checksum replacement, csum_diff, redirect, socket cookie) are assembled, written as ELF
+// checksum replacement, csum_diff/update/level, pull_data, redirect, socket cookie and uid) are assembled, written as ELF
 // objects, run by the kernel with `bpftool prog run` over a set of packets and contexts, and by
 // SkbRunner.testRun on the interpreter and the JIT. errno, retval, data_out and ctx_out must agree.
 // Every program stores its result in cb[0] (reported in ctx_out) and returns it; cgroup_skb programs
@@ -10,7 +10,7 @@
 //
 //   npx tsc -p . && node scripts/kernel-oracle/skb-test-run.mjs [--verbose] [--only NAME-SUBSTRING]   (as root)
 //
-// Last run (Linux 6.18.44, bpftool 7.1.0): 613 cases, 1226 engine runs agree, 0 mismatch, 0 rejects.
+// Last run (Linux 6.18.44, bpftool 7.1.0): 664 cases, 1328 engine runs agree, 0 mismatch, 0 rejects.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +148,36 @@ const BODIES = {
     jeq %r7, 0, out
     ${offs.map((o, i) => `ldxw %r1, [%r7+${o}]\n stxw [%r6+${52 + 4 * i}], %r1`).join('\n')}
     ldxh %r0, [%r7+48]`,
+  /** bpf_skb_load_bytes_relative(off, len, start) into a stack buffer prefilled with 0x5a; cb[1], cb[2] = its first 8 bytes. */
+  loadRelative: (off, len, start) => `
+    stdw [%r10-16], 0x5a5a5a5a
+    stdw [%r10-8], 0x5a5a5a5a
+    mov %r1, %r6
+    lddw %r2, ${off}
+    mov %r3, %r10
+    add %r3, -16
+    mov %r4, ${len}
+    lddw %r5, ${start}
+    call 68
+    ldxw %r2, [%r10-16]
+    stxw [%r6+52], %r2
+    ldxw %r2, [%r10-12]
+    stxw [%r6+56], %r2`,
+  /** r0 = a helper taking (ctx, arg). */
+  ctxArg: (id, arg) => `
+    mov %r1, %r6
+    lddw %r2, ${arg}
+    call ${id}`,
+  /** bpf_csum_level calls in sequence; cb[1..] = each result, r0 = the last. */
+  csumLevels: (levels) => levels.map((l, i) => `
+    mov %r1, %r6
+    mov %r2, ${l}
+    call 135
+    stxw [%r6+${52 + 4 * Math.min(i, 3)}], %r0`).join('\n'),
+  /** r0 = bpf_get_socket_uid(skb). */
+  uid: () => `
+    mov %r1, %r6
+    call 47`,
   /** bpf_set_hash_invalid, then r0 = hash. */
   hashInvalid: () => `
     mov %r1, %r6
@@ -311,6 +341,17 @@ function cases() {
   }
   add('socket cookie is non-zero', ALL, BODIES.cookie(), pkt);
   add('set_hash_invalid', TC, BODIES.hashInvalid(), pkt);
+  add('socket uid', ALL, BODIES.uid(), pkt);
+  // bpf_skb_load_bytes_relative: from the MAC (0) or network (1) header, up to the packet's end.
+  for (const [off, len, start] of [[0, 8, 0], [0, 8, 1], [6, 8, 0], [56, 8, 0], [57, 8, 0], [42, 8, 1], [43, 8, 1], [0, 4, 2], [0x10000, 1, 0], [0xffff, 1, 1]]) {
+    add(`load_bytes_relative ${off}/${len} from ${start}`, ALL, BODIES.loadRelative(off, len, start), pattern(64), { ctxIn: encodeSkBuff({}), ctxOut: true });
+  }
+  for (const len of [0, 1, 64, 65, 1000, '0xffffffff']) add(`skb_pull_data ${len}`, TC, BODIES.ctxArg(39, len), pattern(64));
+  add('csum_update', TC, BODIES.ctxArg(40, '0x1234'), pattern(64));
+  for (const levels of [[0], [1, 0], [1, 1, 1, 1, 1, 0], [1, 2, 0], [1, 1, 2, 0], [2, 0], [3, 0], [1, 3, 0], [4], [1, 4, 0]]) {
+    add(`csum_level ${levels.join(',')}`, TC, BODIES.csumLevels(levels), pattern(64), { ctxIn: encodeSkBuff({}), ctxOut: true });
+  }
+  add('csum_level 0x100000000', TC, BODIES.ctxArg(135, '0x100000000'), pattern(64));
   // The dummy socket of a test run, seen through __sk_buff->sk.
   const ipv6 = ether(dests.host, 0x86dd, 80);
   for (const [name, p] of [['IPv4', pkt], ['IPv6', ipv6], ['ARP', ether(dests.host, 0x0806)]]) {

@@ -224,6 +224,57 @@ describe.each(ENGINES)('skb test run on %s', (engine) => {
     exec.dispose();
   });
 
+  const loadRelative = (off: number, len: number, start: number) => loadBytes(off, len).replace('call 26', `mov %r5, ${start}\n call 68`);
+  // Linux: start 0 is the MAC header, 1 the network header, whatever skb->data is; the end is the packet's.
+  test.for([
+    { type: 'socket_filter', off: 0, len: 8, start: 0, ret: 0, bytes: pattern(64).subarray(0, 8) },
+    { type: 'sched_cls', off: 0, len: 8, start: 1, ret: 0, bytes: pattern(64).subarray(14, 22) },
+    { type: 'cgroup_skb', off: 56, len: 8, start: 0, ret: 0, bytes: pattern(64).subarray(56, 64) },
+    { type: 'sched_cls', off: 57, len: 8, start: 0, ret: EFAULT, bytes: new Uint8Array(8) },
+    { type: 'socket_filter', off: 43, len: 8, start: 1, ret: EFAULT, bytes: new Uint8Array(8) },
+    { type: 'sched_cls', off: 0, len: 4, start: 2, ret: EFAULT, bytes: new Uint8Array(8) },
+    { type: 'sched_cls', off: 0x10000, len: 1, start: 0, ret: EFAULT, bytes: Uint8Array.from([0, 0x5a, 0x5a, 0x5a, 0, 0, 0, 0]) },
+  ] as const)('$type load_bytes_relative $off/$len from header $start -> $ret', async ({ type, off, len, start, ret, bytes }) => {
+    const r = await testRun(program(loadRelative(off, len, start)), engine, type, { dataIn: pattern(64), ctxIn: encodeSkBuff({}), ctxOut: true });
+    expect(cb(r.ctxOut, 0)).toBe(u32(ret));
+    expect(r.ctxOut!.subarray(52, 60)).toEqual(bytes);
+  });
+
+  const ctxArg = (id: number, arg: number) => program(`mov %r1, %r6\n lddw %r2, ${arg}\n call ${id}`);
+  test.for([
+    { name: 'skb_pull_data(0)', id: 39, arg: 0, ret: 0 },
+    { name: 'skb_pull_data(64)', id: 39, arg: 64, ret: 0 },
+    { name: 'skb_pull_data(65)', id: 39, arg: 65, ret: -Errno.ENOMEM },
+    { name: 'csum_update', id: 40, arg: 0x1234, ret: -Errno.ENOTSUPP },
+    { name: 'csum_level(QUERY) under CHECKSUM_NONE', id: 135, arg: 0, ret: -Errno.EACCES },
+    { name: 'csum_level(4)', id: 135, arg: 4, ret: EINVAL },
+  ])('$name -> $ret', async ({ id, arg, ret }) => {
+    expect((await testRun(ctxArg(id, arg), engine, 'sched_cls', { dataIn: pattern(64) })).retval).toBe(u32(ret));
+  });
+
+  // Result i goes to cb[1 + min(i, 3)].
+  const levels = (ls: number[]) => program(ls.map((l, i) => `mov %r1, %r6\n mov %r2, ${l}\n call 135\n stxw [%r6+${52 + 4 * Math.min(i, 3)}], %r0`).join('\n'));
+  // Linux: INC turns CHECKSUM_NONE into UNNECESSARY at level 0 and counts up to 3; DEC at 0 and RESET go back to NONE.
+  test.for([
+    { ls: [1, 0], results: [0, 0] },
+    { ls: [1, 1, 1, 1, 1, 0], results: [0, 0, 0, 3] },
+    { ls: [1, 1, 2, 0], results: [0, 0, 0, 0] },
+    { ls: [1, 2, 0], results: [0, 0, u32(-Errno.EACCES)] },
+    { ls: [1, 3, 0], results: [0, 0, u32(-Errno.EACCES)] },
+  ])('csum_level $ls -> $results', async ({ ls, results }) => {
+    const r = await testRun(levels(ls), engine, 'sched_cls', { dataIn: pattern(64), ctxIn: encodeSkBuff({}), ctxOut: true });
+    expect(results.map((_, i) => cb(r.ctxOut, 1 + i))).toEqual(results.map((x) => u32(x)));
+  });
+
+  test('get_socket_uid: 0 for the test run\'s dummy socket, the overflow uid without a socket', async () => {
+    const { runner, exec } = await setup(program('mov %r1, %r6\n call 47'), engine);
+    expect(runner.testRun(exec, 'cgroup_skb', { dataIn: pattern(64) }).retval).toBe(0);
+    const frame = runner.createFrame(pattern(64));
+    expect(runner.run(exec, frame)).toBe(65534);
+    runner.release(frame);
+    exec.dispose();
+  });
+
   const csumReplace = (id: number, off: number, from: number, to: number, flags: number) =>
     program(`mov %r1, %r6\n mov %r2, ${off}\n lddw %r3, ${from}\n lddw %r4, ${to}\n mov %r5, ${flags}\n call ${id}`);
   // Linux (x86-64, CHECKSUM_NONE): the checksum at offset 40 before and after. l3 with a 2-byte field
