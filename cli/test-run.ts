@@ -108,7 +108,7 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
     })}\n`);
     return;
   }
-  for (const line of trace) process.stderr.write(`trace: ${line.replace(/\n$/, '')}\n`);
+  for (const line of trace) process.stdout.write(`trace: ${line.replace(/\n$/, '')}\n`);
   if (options.dataOut === '-') process.stdout.write(`data_out:\n${hexDump(result.dataOut)}\n\n`);
   if (options.ctxOut === '-' && result.ctxOut) process.stdout.write(`ctx_out:\n${hexDump(result.ctxOut)}\n\n`);
   if (result.errno) process.stdout.write(`errno ${result.errno}: output truncated to the sizes given (data_size_out ${result.dataSizeOut})\n`);

@@ -51,7 +51,8 @@ export function systemHelpers(env: SystemHelperEnvironment): HelperSpec[] {
     },
     {
       id: 6, name: 'bpf_trace_printk',
-      proto: { ret: 'integer', args: ['ptr_to_mem', 'const_size', 'anything', 'anything', 'anything'] },
+      // Linux declares only the format: r3..r5 are read as the format needs them, initialised or not.
+      proto: { ret: 'integer', args: ['ptr_to_mem', 'const_size'] },
       impl: (call) => {
         // The format must be NUL-terminated within fmt_size, as bpf_bprintf_prepare demands.
         const at = call.argU32(1);

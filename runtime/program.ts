@@ -9,15 +9,18 @@ import type { Verdict } from '../verifier/gate.js';
 import { createExecutor, TailCallError, type EngineKind, type Executor } from './engine.js';
 import type { Runtime } from './runtime.js';
 import { xdpTestRun, type XdpTestRunOptions, type XdpTestRunResult } from './xdp.js';
+import { SKB_PROGRAM_TYPES, skbTestRun, type SkbProgramType, type SkbTestRunOptions, type SkbTestRunResult } from './skb.js';
 
 /** BPF_PROG_TEST_RUN's input, for every program type that has a test run. */
-export interface TestRunOptions extends XdpTestRunOptions {
+export interface TestRunOptions extends Omit<XdpTestRunOptions, 'ctxIn'>, Omit<SkbTestRunOptions, 'ctxIn'> {
+  /** ctx_in: the program type's context struct (xdp_md, __sk_buff) as bytes, or as fields of it. */
+  readonly ctxIn?: Uint8Array | XdpTestRunOptions['ctxIn'] | SkbTestRunOptions['ctxIn'];
   /** The simulated CPU to run on (default 0). */
   readonly cpu?: number;
 }
 
-/** BPF_PROG_TEST_RUN's output. */
-export type TestRunResult = XdpTestRunResult;
+/** BPF_PROG_TEST_RUN's output (`redirect` for skb programs that called bpf_redirect). */
+export type TestRunResult = XdpTestRunResult & Partial<Pick<SkbTestRunResult, 'redirect'>>;
 
 /** Input of a plain run. */
 export interface ProgramRunInput {
@@ -156,12 +159,15 @@ export class Program {
 
   /** BPF_PROG_TEST_RUN: retval of the last run, dataOut, ctxOut, average duration, -ENOSPC truncation. */
   testRun(options: TestRunOptions): TestRunResult {
-    switch (this.type) {
-      case 'xdp':
-        return this.runtime.enter(this, options.cpu ?? 0, () => xdpTestRun(this.runtime.xdp, this.executor, options));
-      default:
-        throw new TestRunError(`${this.object.file}: program '${this.name}' is a ${this.type} program, which has no test run here; use run({ ctx })`);
+    const type = this.type;
+    if (type === 'xdp') {
+      return this.runtime.enter(this, options.cpu ?? 0, () => xdpTestRun(this.runtime.xdp, this.executor, options as XdpTestRunOptions));
     }
+    if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) {
+      return this.runtime.enter(this, options.cpu ?? 0, () => skbTestRun(this.runtime.skb, this.executor, type as SkbProgramType, options as SkbTestRunOptions));
+    }
+    // Linux has no BPF_PROG_TEST_RUN for kprobes and tracepoints either (-ENOTSUPP).
+    throw new TestRunError(`${this.object.file}: program '${this.name}' is a ${type} program, which has no test run (as in Linux); use run({ ctx })`);
   }
 
   /** Returns the executor's guest memory. */

@@ -19,7 +19,16 @@ import type { BpfMap, MapOptions, MapSpec } from '../maps/map.js';
 import { createMap } from '../maps/registry.js';
 import { RingbufMap } from '../maps/ringbuf.js';
 import { gateProgram } from '../verifier/gate.js';
+import { applyCoreRelocations } from '../loader/core.js';
+import { isTracingProgramType, type ProgramType } from '../loader/program-types.js';
+import { parseBtf } from '../loader/btf.js';
+import { corePoisonHelper, tracingHelpers } from '../helpers/tracing.js';
+import { csumDiffHelper } from '../helpers/checksum.js';
+import { kernelBtf } from './kernel-btf.js';
+import { SKB_PROGRAM_TYPES, SkbRunner, type SkbProgramType } from './skb.js';
+import { TaskTable } from './task.js';
 import { bindReferences } from './bind.js';
+import type { Instruction } from '../isa/instruction.js';
 import type { EngineKind } from './engine.js';
 import { GuestMemory, type Region } from './memory.js';
 import { DEFAULT_BUDGET } from './run.js';
@@ -56,6 +65,18 @@ export interface RuntimeOptions {
   readonly devices?: readonly XdpDevice[];
   /** JIT optimisation level 0..4 (default 1). */
   readonly optimize?: number;
+  /**
+   * The kernel's BTF as this runtime presents it: what CO-RE relocations resolve against and what
+   * the simulated tasks are laid out by (default: the runtime's own, runtime/kernel-btf.ts, which
+   * describes the contexts it provides and a small task_struct). A raw .BTF blob or a parsed Btf.
+   */
+  readonly btf?: Btf | Uint8Array;
+  /**
+   * CO-RE relocations that find no target fail the load (true), instead of becoming libbpf's
+   * poisoned call that fails only if it runs (false, the default: code guarded by
+   * bpf_core_field_exists and friends loads, as with libbpf).
+   */
+  readonly strictCore?: boolean;
 }
 
 /** Options of one load. */
@@ -171,6 +192,12 @@ export class Runtime {
   readonly traceLines: string[] = [];
   /** The XDP frames and their helpers. */
   readonly xdp: XdpRunner;
+  /** The skb frames (socket_filter, sched_cls, cgroup_skb) and their helpers. */
+  readonly skb: SkbRunner;
+  /** The target BTF of CO-RE relocations and the layout of simulated kernel structs. */
+  readonly btf: Btf;
+  /** The simulated tasks tracing programs see (`tasks.current` is bpf_get_current_task's). */
+  readonly tasks: TaskTable;
   /** The CPU the current run is on. */
   currentCpu = 0;
   /** The program running now, for trace output. */
@@ -188,6 +215,7 @@ export class Runtime {
   private nextMapId = 1;
   private nextProgramId = 1;
   private readonly tables = new Map<string, HelperTable>();
+  private readonly strictCore: boolean;
 
   constructor(options: RuntimeOptions = {}) {
     const engine = options.engine ?? 'interp';
@@ -201,6 +229,10 @@ export class Runtime {
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.optimize = options.optimize;
     this.xdp = new XdpRunner(this.memory, options.devices ? { devices: options.devices } : {});
+    this.skb = new SkbRunner(this.memory);
+    this.btf = options.btf === undefined ? kernelBtf() : options.btf instanceof Uint8Array ? parseBtf(options.btf, { file: '<runtime btf>' }) : options.btf;
+    this.tasks = new TaskTable(this.memory, this.btf);
+    this.strictCore = options.strictCore ?? false;
   }
 
   // ---- helpers ----
@@ -224,11 +256,14 @@ export class Runtime {
   }
 
   /** The helper table of a program type (built once per type). */
-  helpersFor(type: string): HelperTable {
+  helpersFor(type: ProgramType): HelperTable {
     let table = this.tables.get(type);
     if (!table) {
-      const specific: HelperSpec[] = type === 'xdp' ? [...this.xdp.helpers] : [];
-      table = helperTable([...this.baseHelpers(), ...specific]);
+      let specific: readonly HelperSpec[] = [];
+      if (type === 'xdp') specific = [...this.xdp.helpers, csumDiffHelper];
+      else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) specific = this.skb.helpers;
+      else if (isTracingProgramType(type)) specific = tracingHelpers(this.tasks);
+      table = helperTable([...this.baseHelpers(), ...specific, corePoisonHelper]);
       this.tables.set(type, table);
     }
     return table;
@@ -346,7 +381,14 @@ export class Runtime {
 
   private async loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, engine: EngineKind): Promise<Program> {
     const valueAddress = (map: BpfMap) => this.valueAddressOf(map);
-    const insns = bindReferences(p.insns, p.references, (name) => {
+    let relocated: readonly Instruction[];
+    try {
+      relocated = applyCoreRelocations(p, spec, this.btf, { poison: !this.strictCore }).insns;
+    } catch (err) {
+      if (err instanceof BpfError && !err.message.startsWith(spec.file)) throw new LoaderError(spec.file, p.section, 0, `program '${p.name}': ${err.message}`);
+      throw err;
+    }
+    const insns = bindReferences(relocated, p.references, (name) => {
       const map = maps.get(name);
       if (!map) throw new LoaderError(spec.file, p.section, 0, `program '${p.name}' refers to map '${name}', which the object does not define`);
       return { handle: this.mapHandle(map), get valueAddress() { return valueAddress(map); } };

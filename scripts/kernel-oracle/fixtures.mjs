@@ -61,6 +61,7 @@ const SCENARIOS = [
     ],
   },
   { object: 'tail_calls.o', program: 'entry', setup: [] },
+  { object: '../../examples/xdp_ttl.o', program: 'xdp_ttl', setup: [] },
   { object: 'map_in_map.o', program: 'map_in_map', setup: [] },
   { object: 'proto_parser.o', program: 'proto_parser', setup: [] },
   { object: 'proto_parser.v4.o', program: 'proto_parser', setup: [] },
@@ -70,7 +71,8 @@ const SCENARIOS = [
   { object: 'xdp_meta.o', program: 'xdp_meta', setup: [] },
   { object: 'tc_nat.o', program: 'tc_nat', setup: [] },
   { object: 'tc_nat.v3.o', program: 'tc_nat', setup: [] },
-  { object: 'spin_lock.o', program: 'spin_lock', setup: [] },
+  // Its token buckets refill by the kernel's clock: the verdicts are compared, the map is not.
+  { object: 'spin_lock.o', program: 'spin_lock', setup: [], clockDependentMaps: ['buckets'] },
   { object: 'socket_filter.o', program: 'socket_filter', setup: [] },
   { object: 'bpf2bpf_calls.o', program: 'bpf2bpf_calls', setup: [] },
   { object: 'global_data.o', program: 'global_data', setup: [] },
@@ -177,7 +179,8 @@ for (const scenario of chosen) {
     mismatches++;
     continue;
   }
-  golden.push({ object: scenario.object, program: scenario.program, setup: scenario.setup, runs: kernel.runs, maps: kernel.maps });
+  const maps = Object.fromEntries(Object.entries(kernel.maps).filter(([name]) => !scenario.clockDependentMaps?.includes(name)));
+  golden.push({ object: scenario.object, program: scenario.program, setup: scenario.setup, runs: kernel.runs, maps });
   let ours;
   try {
     ours = await ourRuns(scenario, kernel.runs, Object.keys(kernel.maps));
@@ -200,6 +203,7 @@ for (const scenario of chosen) {
     }
   });
   for (const [name, contents] of Object.entries(kernel.maps)) {
+    if (scenario.clockDependentMaps?.includes(name)) continue;
     mapCompared++;
     if (ours.maps[name] !== contents) {
       mismatches++;

@@ -222,3 +222,21 @@ describe('system helpers', () => {
     }
   });
 });
+
+describe('the README example', () => {
+  test('xdp_ttl.o decrements the TTL, fixes the checksum and logs, on both engines', async () => {
+    const dataIn = new Uint8Array(readFileSync(join(PROJECT_ROOT, 'examples', 'udp.bin')));
+    const lines: string[] = [];
+    const d = await DifferentialObject.load(join(PROJECT_ROOT, 'examples', 'xdp_ttl.o'), { onTrace: (l) => lines.push(l) });
+    const r = d.testRun('xdp_ttl', { dataIn });
+    expect(r.retval).toBe(3);
+    expect(r.dataOut[22]).toBe(dataIn[22]! - 1);
+    // The IPv4 header checksum still verifies after the rewrite.
+    const header = r.dataOut.subarray(14, 34);
+    let sum = 0;
+    for (let i = 0; i < 20; i += 2) sum += (header[i]! << 8) | header[i + 1]!;
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    expect(sum).toBe(0xffff);
+    expect(lines).toEqual(['proto 17: ttl now 63, forward', 'proto 17: ttl now 63, forward']);
+  });
+});
