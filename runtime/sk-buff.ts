@@ -162,10 +162,6 @@ export class SkbFrame implements SkbFrameAccess {
   socket: SkbSocket | undefined;
   /** The redirect bpf_redirect last recorded on this frame. */
   redirect: SkbRedirect | undefined;
-  /** skb->ip_summed: CHECKSUM_NONE, or CHECKSUM_UNNECESSARY after bpf_csum_level raised it. */
-  ipSummed: number = IpSummed.NONE;
-  /** skb->csum_level, meaningful under CHECKSUM_UNNECESSARY. */
-  csumLevelValue = 0;
 
   private constructor(private readonly memory: GuestMemory, frameSize: number, headroom: number, packetLength: number, options: SkbFrameOptions) {
     this.frameSize = frameSize;
@@ -354,6 +350,33 @@ export class SkbFrame implements SkbFrameAccess {
   /** Records a redirect (bpf_redirect). */
   setRedirect(ifindex: number, flags: bigint): void {
     this.redirect = { ifindex, flags };
+  }
+
+  /**
+   * skb->ip_summed: CHECKSUM_NONE, or CHECKSUM_UNNECESSARY after bpf_csum_level raised it. Kept in
+   * guest memory (in the skb_shared_info tailroom, which no program reaches) like the rest of the
+   * frame, so an engine that replays a run from a memory snapshot (`both`) replays it too.
+   */
+  get ipSummed(): number {
+    return this.memory.bytes[this.stateAddress]!;
+  }
+
+  set ipSummed(value: number) {
+    this.memory.bytes[this.stateAddress] = value;
+  }
+
+  /** skb->csum_level, meaningful under CHECKSUM_UNNECESSARY; kept next to ip_summed. */
+  get csumLevelValue(): number {
+    return this.memory.bytes[this.stateAddress + 1]!;
+  }
+
+  set csumLevelValue(value: number) {
+    this.memory.bytes[this.stateAddress + 1] = value;
+  }
+
+  /** Where the frame keeps ip_summed and csum_level: the last bytes of the frame. */
+  private get stateAddress(): number {
+    return this.region.end - 8;
   }
 
   /** Returns the frame and its context to the allocator. */

@@ -10,7 +10,7 @@
 //
 //   npx tsc -p . && node scripts/kernel-oracle/skb-test-run.mjs [--verbose] [--only NAME-SUBSTRING]   (as root)
 //
-// Last run (Linux 6.18.44, bpftool 7.1.0): 664 cases, 1328 engine runs agree, 0 mismatch, 0 rejects.
+// Last run (Linux 6.18.44, bpftool 7.1.0): 665 cases, 1330 engine runs agree, 0 mismatch, 0 rejects.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -351,6 +351,7 @@ function cases() {
   for (const levels of [[0], [1, 0], [1, 1, 1, 1, 1, 0], [1, 2, 0], [1, 1, 2, 0], [2, 0], [3, 0], [1, 3, 0], [4], [1, 4, 0]]) {
     add(`csum_level ${levels.join(',')}`, TC, BODIES.csumLevels(levels), pattern(64), { ctxIn: encodeSkBuff({}), ctxOut: true });
   }
+  add('repeat 2 of csum_level 1,1,0', TC, BODIES.csumLevels([1, 1, 0]), pattern(64), { ctxIn: encodeSkBuff({}), ctxOut: true, repeat: 2 });
   add('csum_level 0x100000000', TC, BODIES.ctxArg(135, '0x100000000'), pattern(64));
   // The dummy socket of a test run, seen through __sk_buff->sk.
   const ipv6 = ether(dests.host, 0x86dd, 80);

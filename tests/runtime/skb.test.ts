@@ -495,6 +495,15 @@ describe.each(ENGINES)('skb test run on %s', (engine) => {
   });
 });
 
+test('the both engine replays checksum state kept with the frame', async () => {
+  const asm = program(['mov %r1, %r6\n mov %r2, 1\n call 135', 'mov %r1, %r6\n mov %r2, 1\n call 135', 'mov %r1, %r6\n mov %r2, 0\n call 135'].join('\n'));
+  const { runner, exec } = await setup(asm, 'both');
+  // Linux: INC from CHECKSUM_NONE gives level 0, the next INC level 1, on every run of the same skb one more (up to 3).
+  expect(runner.testRun(exec, 'sched_cls', { dataIn: pattern(64) }).retval).toBe(1);
+  expect(runner.testRun(exec, 'sched_cls', { dataIn: pattern(64), repeat: 2 }).retval).toBe(3);
+  exec.dispose();
+});
+
 test('the both engine agrees on packets changed by helpers', async () => {
   const asm = program(`
     stdw [%r10-8], -1
