@@ -60,6 +60,7 @@ program
   .option('--repeat <n>', 'run this many times on the same buffer; duration is the average', '1')
   .option('--cpu <n>', 'simulated CPU to run on', '0')
   .option('--cpus <n>', 'simulated CPUs (per-CPU maps keep one value each)', '1')
+  .option('--maps', 'after the run, print every map as JSON (typed by the object\'s BTF, as bpftool map dump)')
   .option('--json', 'print the result as JSON')
   .addOption(engineOption())
   .addHelpText('after', '\nExample:\n  ebpf-wasm test-run tests/fixtures/xdp_firewall.o --data-in packet.bin --repeat 1000 --engine jit')

@@ -20,6 +20,21 @@ export interface TestRunCliOptions {
   cpu?: string;
   cpus?: string;
   json?: boolean;
+  maps?: boolean;
+}
+
+/** Every map of the object after the run, as bpftool map dump shows it (BTF-typed where the object says). */
+function dumpMaps(obj: LoadedObject): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of obj.maps.keys()) {
+    try {
+      out[name] = obj.typedMap(name, { bigint: 'string' }).dump();
+    } catch {
+      // Kinds without keys (ring buffers, queues, perf event arrays) have no dump; report their size.
+      out[name] = { entries: obj.map(name).size };
+    }
+  }
+  return out;
 }
 
 function count(text: string | undefined, what: string, min: number): number | undefined {
@@ -65,10 +80,12 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
   const onTrace = (line: string) => trace.push(line);
   let result: TestRunResult;
   let name: string;
+  let object: LoadedObject;
   // A run refused for its input names the input.
   const refused = (err: unknown) => aboutFile(options.dataIn!, err);
   if (engine === 'both') {
     const d = await DifferentialObject.load(file, { cpus, onTrace });
+    object = d.interp;
     name = programName(d.interp, options.program);
     try {
       result = d.testRun(name, runOptions);
@@ -79,6 +96,7 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
     trace.splice(trace.length / 2);
   } else {
     const obj = await new Runtime({ engine, cpus, onTrace }).loadObject(file);
+    object = obj;
     name = programName(obj, options.program);
     try {
       result = obj.program(name).testRun(runOptions);
@@ -105,6 +123,7 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
       data_out: Buffer.from(result.dataOut).toString('hex'),
       ...(result.ctxOut ? { ctx_out: Buffer.from(result.ctxOut).toString('hex') } : {}),
       trace,
+      ...(options.maps ? { maps: dumpMaps(object) } : {}),
     })}\n`);
     return;
   }
@@ -113,4 +132,5 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
   if (options.ctxOut === '-' && result.ctxOut) process.stdout.write(`ctx_out:\n${hexDump(result.ctxOut)}\n\n`);
   if (result.errno) process.stdout.write(`errno ${result.errno}: output truncated to the sizes given (data_size_out ${result.dataSizeOut})\n`);
   process.stdout.write(`Return value: ${result.retval}, duration${runOptions.repeat! > 1 ? ' (average)' : ''}: ${result.durationNs}ns\n`);
+  if (options.maps) process.stdout.write(`${JSON.stringify(dumpMaps(object), null, 2)}\n`);
 }

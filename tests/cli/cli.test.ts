@@ -132,6 +132,16 @@ describe('ebpf-wasm CLI', () => {
       expect(JSON.parse(r.stdout)).toMatchObject({ program: 'xdp_firewall', engine, retval: 2, errno: -28, data_size_out: 42, data_out: bytes.subarray(0, 20).toString('hex') });
     });
 
+    test('--maps dumps every map after the run, typed by BTF', () => {
+      const r = cli(['test-run', fixture, '--data-in', packet, '--json', '--maps', '--repeat', '3']);
+      expect(r.code).toBe(0);
+      const maps = JSON.parse(r.stdout).maps;
+      // verdicts is an array of u64 counters indexed by enum verdict: V_PASS counted 3 times.
+      expect(maps.verdicts[0]).toEqual({ key: 0, value: 3 });
+      expect(maps.denied_ports).toEqual([]);
+      expect(Object.keys(maps)).toEqual(['blocked_v4', 'blocked_v6', 'denied_ports', 'verdicts', '.rodata']);
+    });
+
     test('bad input is one line naming it', () => {
       const several = cli(['test-run', join(PROJECT_ROOT, 'tests', 'fixtures', 'tail_calls.o'), '--data-in', packet]);
       expect(several.code).toBe(1);
