@@ -196,8 +196,7 @@ export class Runtime {
   readonly skb: SkbRunner;
   /** The target BTF of CO-RE relocations and the layout of simulated kernel structs. */
   readonly btf: Btf;
-  /** The simulated tasks tracing programs see (`tasks.current` is bpf_get_current_task's). */
-  readonly tasks: TaskTable;
+  private taskTable: TaskTable | undefined;
   /** The CPU the current run is on. */
   currentCpu = 0;
   /** The program running now, for trace output. */
@@ -231,8 +230,16 @@ export class Runtime {
     this.xdp = new XdpRunner(this.memory, options.devices ? { devices: options.devices } : {});
     this.skb = new SkbRunner(this.memory);
     this.btf = options.btf === undefined ? kernelBtf() : options.btf instanceof Uint8Array ? parseBtf(options.btf, { file: '<runtime btf>' }) : options.btf;
-    this.tasks = new TaskTable(this.memory, this.btf);
     this.strictCore = options.strictCore ?? false;
+  }
+
+  /**
+   * The simulated tasks tracing programs see (`tasks.current` is bpf_get_current_task's), laid out
+   * by the runtime's BTF; made on first use, since a BTF without task_struct cannot hold them.
+   */
+  get tasks(): TaskTable {
+    this.taskTable ??= new TaskTable(this.memory, this.btf);
+    return this.taskTable;
   }
 
   // ---- helpers ----
@@ -262,7 +269,7 @@ export class Runtime {
       let specific: readonly HelperSpec[] = [];
       if (type === 'xdp') specific = [...this.xdp.helpers, csumDiffHelper];
       else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) specific = this.skb.helpers;
-      else if (isTracingProgramType(type)) specific = tracingHelpers(this.tasks);
+      else if (isTracingProgramType(type)) specific = tracingHelpers({ currentTask: () => this.tasks.currentTask() });
       table = helperTable([...this.baseHelpers(), ...specific, corePoisonHelper]);
       this.tables.set(type, table);
     }

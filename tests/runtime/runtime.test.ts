@@ -240,3 +240,36 @@ describe('the README example', () => {
     expect(lines).toEqual(['proto 17: ttl now 63, forward', 'proto 17: ttl now 63, forward']);
   });
 });
+
+describe('tracing programs through the runtime', () => {
+  test('core_read.o: CO-RE resolved against the runtime BTF reads the simulated current task, on both engines', async () => {
+    const d = await DifferentialObject.load(fixture('core_read.o'));
+    for (const obj of [d.interp, d.jit]) {
+      const tasks = obj.runtime.tasks;
+      const init = tasks.spawn({ pid: 1, comm: 'init' });
+      const shell = tasks.spawn({ pid: 500, comm: 'bash', parent: init });
+      tasks.current = tasks.spawn({ pid: 1234, comm: 'worker', parent: shell, mm: { totalVm: 4242, startStack: 0n }, flags: 0x40 });
+    }
+    // A kprobe's context is a struct pt_regs (168 bytes on x86_64); this program does not read it.
+    expect(d.run('core_read', { ctx: new Uint8Array(168) }).retval).toBe(0);
+    const info = d.interp.typedMap('tasks').lookup(1234) as Record<string, unknown>;
+    expect(info).toMatchObject({ pid: 1234, ppid: 500, gppid: 1, flags: 0x40, total_vm: 4242, comm: 'worker', has_missing_field: 0, pgid_value: 2 });
+  });
+
+  test('a missing CO-RE target fails the load under strictCore, naming the access', async () => {
+    // A target BTF without task_struct at all.
+    const { BtfBuilder } = await import('../../loader/btf-builder.js');
+    const b = new BtfBuilder();
+    b.int('int', 4, { signed: true });
+    await expect(new Runtime({ btf: b.encode(), strictCore: true }).loadObject(fixture('core_read.o'))).rejects.toThrow(/core_read\.o: .*CO-RE .*task_struct/);
+    // Without it, the load succeeds (relocations are poisoned as libbpf does); running fails at once,
+    // since a BTF without task_struct cannot hold the simulated tasks either.
+    const obj = await new Runtime({ btf: b.encode() }).loadObject(fixture('core_read.o'));
+    expect(() => obj.program('core_read').run({ ctx: new Uint8Array(168) })).toThrow(/bpf_get_current_task.*no struct task_struct/);
+  });
+
+  test('kprobes have no test run, as in Linux', async () => {
+    const obj = await new Runtime().loadObject(fixture('core_read.o'));
+    expect(() => obj.program('core_read').testRun({ dataIn: new Uint8Array(64) })).toThrow(/kprobe program, which has no test run/);
+  });
+});
