@@ -53,6 +53,17 @@ export function csumPartial(bytes: Uint8Array, seed: number): number {
   return sum;
 }
 
+/** csum_block_add: adds the sum of a block that starts at `offset`; an odd offset swaps its bytes (ror32 by 8). */
+export function csumBlockAdd(sum: number, block: number, offset: number): number {
+  const aligned = offset & 1 ? ((block >>> 8) | (block << 24)) >>> 0 : block >>> 0;
+  return csumAdd(sum, aligned);
+}
+
+/** csum_block_sub: removes the sum of a block that starts at `offset`. */
+export function csumBlockSub(sum: number, block: number, offset: number): number {
+  return csumBlockAdd(sum, ~block >>> 0, offset);
+}
+
 /** csum_replace_by_diff: a 16-bit checksum updated by a 32-bit difference. */
 export function csumReplaceByDiff(check: number, diff: number): number {
   return csumFold(csumAdd(diff, ~check >>> 0));

@@ -12,11 +12,11 @@ export interface SkbFrameAccess {
   /** Copies `length` bytes at `offset` to the guest address `to`; 0 or -EFAULT (with `to` zeroed). */
   loadBytes(offset: number, to: number, length: number): number;
   /** Copies `length` bytes from the guest address `from` to `offset`; 0 or -EFAULT. */
-  storeBytes(offset: number, from: number, length: number, invalidateHash: boolean): number;
+  storeBytes(offset: number, from: number, length: number, recomputeCsum: boolean, invalidateHash: boolean): number;
   /** Updates the 16-bit checksum at `offset` for a field of `size` bytes (0: `to` is a difference). */
   l3CsumReplace(offset: number, from: bigint, to: bigint, size: number): number;
-  /** As l3CsumReplace, for a TCP/UDP checksum, with the mangled-zero rules of UDP. */
-  l4CsumReplace(offset: number, from: bigint, to: bigint, size: number, markMangled0: boolean, markEnforce: boolean): number;
+  /** As l3CsumReplace, for a TCP/UDP checksum, with the mangled-zero rules of UDP and the pseudo-header's share of skb->csum. */
+  l4CsumReplace(offset: number, from: bigint, to: bigint, size: number, flags: { markMangled0: boolean; markEnforce: boolean; pseudoHeader: boolean; ipv6: boolean }): number;
   /** As loadBytes, with `offset` counted from the MAC (0) or network (1) header; -EFAULT for other starts. */
   loadBytesRelative(offset: number, to: number, length: number, startHeader: number): number;
   /** Makes the first `length` bytes (all of the linear part for 0) directly accessible; 0 or -ENOMEM. */
@@ -82,7 +82,7 @@ export function skbHelpers({ lookup, current }: SkbHelperBinding): HelperSpec[] 
       impl: (call) => withFrame(call, (f) => {
         const flags = u64(call, 5);
         if (flags & ~(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) return -Errno.EINVAL;
-        return f.storeBytes(call.argU32(2), call.argU32(3), call.argU32(4), (flags & BPF_F_INVALIDATE_HASH) !== 0n);
+        return f.storeBytes(call.argU32(2), call.argU32(3), call.argU32(4), (flags & BPF_F_RECOMPUTE_CSUM) !== 0n, (flags & BPF_F_INVALIDATE_HASH) !== 0n);
       }),
     },
     {
@@ -103,7 +103,12 @@ export function skbHelpers({ lookup, current }: SkbHelperBinding): HelperSpec[] 
         const flags = u64(call, 5);
         if (flags & ~(BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_IPV6 | BPF_F_HDR_FIELD_MASK)) return -Errno.EINVAL;
         const size = Number(flags & BPF_F_HDR_FIELD_MASK);
-        return f.l4CsumReplace(call.argU32(2), u64(call, 3), u64(call, 4), size, (flags & BPF_F_MARK_MANGLED_0) !== 0n, (flags & BPF_F_MARK_ENFORCE) !== 0n);
+        return f.l4CsumReplace(call.argU32(2), u64(call, 3), u64(call, 4), size, {
+          markMangled0: (flags & BPF_F_MARK_MANGLED_0) !== 0n,
+          markEnforce: (flags & BPF_F_MARK_ENFORCE) !== 0n,
+          pseudoHeader: (flags & BPF_F_PSEUDO_HDR) !== 0n,
+          ipv6: (flags & BPF_F_IPV6) !== 0n,
+        });
       }),
     },
     {

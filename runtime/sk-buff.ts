@@ -1,11 +1,12 @@
 // The `struct __sk_buff` context (linux/bpf.h) and an skb frame in guest memory: a linear buffer laid
 // out as BPF_PROG_TEST_RUN builds it (NET_SKB_PAD of headroom, the packet, skb_shared_info tailroom),
 // and the context struct a program gets in r1, whose data/data_end/data_meta hold guest addresses of
-// the packet. The frame keeps the kernel-side state (skb->data, skb->len, the device, the socket) in
-// JS, writes the program-visible view into the struct, and implements the skb helpers' packet work
-// as net/core/filter.c does for a linear skb whose ip_summed is CHECKSUM_NONE.
+// the packet. The frame keeps the kernel-side state (skb->data, skb->len, the socket) in JS and
+// ip_summed/csum in guest memory, writes the program-visible view into the struct, and implements the
+// skb helpers' packet work as net/core/filter.c does for a linear skb whose ip_summed is
+// CHECKSUM_NONE (what a test run builds), CHECKSUM_UNNECESSARY or CHECKSUM_COMPLETE.
 import { Errno } from '../maps/constants.js';
-import { csumReplace2, csumReplace4, csumReplaceByDiff } from '../helpers/checksum.js';
+import { csumAdd, csumBlockAdd, csumBlockSub, csumFold, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from '../helpers/checksum.js';
 import type { SkbFrameAccess } from '../helpers/skb.js';
 import type { GuestMemory, Region } from './memory.js';
 import { ETH_HLEN, SKB_SHARED_INFO_TAILROOM } from './packet-frame.js';
@@ -112,8 +113,8 @@ export interface SkbSocket {
   readonly uid?: number;
 }
 
-/** skb->ip_summed values the frame models (a test-run skb starts CHECKSUM_NONE). */
-export const IpSummed = { NONE: 0, UNNECESSARY: 1 } as const;
+/** skb->ip_summed values the frame models (a test-run skb starts CHECKSUM_NONE; CHECKSUM_COMPLETE on request). */
+export const IpSummed = { NONE: 0, UNNECESSARY: 1, COMPLETE: 2 } as const;
 /** Largest skb->csum_level (Linux SKB_MAX_CSUM_LEVEL). */
 export const SKB_MAX_CSUM_LEVEL = 3;
 /** Linux's overflow uid: what bpf_get_socket_uid returns for an skb without a socket. */
@@ -273,24 +274,35 @@ export class SkbFrame implements SkbFrameAccess {
     return 0;
   }
 
-  /** bpf_skb_store_bytes (flags already checked): -EFAULT past the packet or for offsets past INT_MAX. */
-  storeBytes(offset: number, from: number, length: number, invalidateHash: boolean): number {
+  /**
+   * bpf_skb_store_bytes (flags already checked): -EFAULT past the packet or for offsets past INT_MAX.
+   * With `recomputeCsum`, a CHECKSUM_COMPLETE skb->csum trades the old bytes' sum for the new ones'.
+   */
+  storeBytes(offset: number, from: number, length: number, recomputeCsum: boolean, invalidateHash: boolean): number {
     if (offset > 0x7fffffff) return -Errno.EFAULT;
     if (!this.makeWritable(offset + length)) return -Errno.EFAULT;
-    this.memory.bytes.copyWithin(this.dataAddress + offset, from, from + length);
-    // BPF_F_RECOMPUTE_CSUM only updates skb->csum under CHECKSUM_COMPLETE, which a test-run skb is not.
+    const at = this.dataAddress + offset;
+    const complete = recomputeCsum && this.ipSummed === IpSummed.COMPLETE;
+    const bytes = this.memory.bytes;
+    if (complete) this.csum = csumBlockSub(this.csum, csumPartial(bytes.subarray(at, at + length), 0), offset);
+    bytes.copyWithin(at, from, from + length);
+    if (complete) this.csum = csumBlockAdd(this.csum, csumPartial(bytes.subarray(at, at + length), 0), offset);
     if (invalidateHash) this.write({ hash: 0 });
     return 0;
   }
 
-  /** bpf_l3_csum_replace (flags already checked). */
+  /** bpf_l3_csum_replace (flags already checked): the field changes; skb->csum does not. */
   l3CsumReplace(offset: number, from: bigint, to: bigint, size: number): number {
-    return this.csumReplace(offset, from, to, size, false, false);
+    return this.csumReplace(offset, from, to, size, { markMangled0: false, markEnforce: false, pseudoHeader: false, ipv6: false }, false);
   }
 
-  /** bpf_l4_csum_replace (flags already checked); with CHECKSUM_NONE the pseudo-header flag changes nothing. */
-  l4CsumReplace(offset: number, from: bigint, to: bigint, size: number, markMangled0: boolean, markEnforce: boolean): number {
-    return this.csumReplace(offset, from, to, size, markMangled0, markEnforce, true);
+  /**
+   * bpf_l4_csum_replace (flags already checked). Under CHECKSUM_COMPLETE a pseudo-header change also
+   * moves skb->csum (Linux inet_proto_csum_replace*: not for a difference on IPv6); otherwise the
+   * pseudo-header flag changes nothing.
+   */
+  l4CsumReplace(offset: number, from: bigint, to: bigint, size: number, flags: { markMangled0: boolean; markEnforce: boolean; pseudoHeader: boolean; ipv6: boolean }): number {
+    return this.csumReplace(offset, from, to, size, flags, true);
   }
 
   /** bpf_skb_load_bytes_relative: from the MAC or network header, up to the end of the packet. */
@@ -310,18 +322,35 @@ export class SkbFrame implements SkbFrameAccess {
     return this.makeWritable(length === 0 ? this.dataLength : length) ? 0 : -Errno.ENOMEM;
   }
 
-  /** bpf_csum_update: there is no CHECKSUM_COMPLETE skb->csum to update. */
-  csumUpdate(_csum: number): number {
-    return -Errno.ENOTSUPP;
+  /** bpf_csum_update: adds to a CHECKSUM_COMPLETE skb->csum and returns it; -ENOTSUPP for other skbs. */
+  csumUpdate(csum: number): number {
+    if (this.ipSummed !== IpSummed.COMPLETE) return -Errno.ENOTSUPP;
+    this.csum = csumAdd(this.csum, csum);
+    return this.csum;
   }
 
-  /** bpf_csum_level, with Linux's __skb_{incr,decr,reset}_checksum_unnecessary. */
+  /** Makes the skb CHECKSUM_COMPLETE with skb->csum over the network header to the end (BPF_F_TEST_SKB_CHECKSUM_COMPLETE). */
+  startChecksumComplete(): void {
+    this.ipSummed = IpSummed.COMPLETE;
+    this.csum = this.networkChecksum();
+  }
+
+  /** Whether a CHECKSUM_COMPLETE skb->csum still folds to the packet's checksum (what a test run checks after the run). */
+  checksumValid(): boolean {
+    return csumFold(this.csum) === csumFold(this.networkChecksum());
+  }
+
+  private networkChecksum(): number {
+    return csumPartial(this.memory.bytes.subarray(this.networkHeader, this.dataAddress + this.dataLength), 0);
+  }
+
+  /** bpf_csum_level, with Linux's __skb_{incr,decr,reset}_checksum_unnecessary (which leave CHECKSUM_COMPLETE alone). */
   csumLevel(level: bigint): number {
     const unnecessary = this.ipSummed === IpSummed.UNNECESSARY;
     switch (level) {
       case CsumLevel.INC:
         if (unnecessary) this.csumLevelValue = Math.min(this.csumLevelValue + 1, SKB_MAX_CSUM_LEVEL);
-        else [this.ipSummed, this.csumLevelValue] = [IpSummed.UNNECESSARY, 0];
+        else if (this.ipSummed === IpSummed.NONE) [this.ipSummed, this.csumLevelValue] = [IpSummed.UNNECESSARY, 0];
         return 0;
       case CsumLevel.DEC:
         if (unnecessary && this.csumLevelValue === 0) this.ipSummed = IpSummed.NONE;
@@ -353,7 +382,8 @@ export class SkbFrame implements SkbFrameAccess {
   }
 
   /**
-   * skb->ip_summed: CHECKSUM_NONE, or CHECKSUM_UNNECESSARY after bpf_csum_level raised it. Kept in
+   * skb->ip_summed: CHECKSUM_NONE, CHECKSUM_UNNECESSARY after bpf_csum_level raised it, or
+   * CHECKSUM_COMPLETE when the test run asked for it. Kept in
    * guest memory (in the skb_shared_info tailroom, which no program reaches) like the rest of the
    * frame, so an engine that replays a run from a memory snapshot (`both`) replays it too.
    */
@@ -374,7 +404,16 @@ export class SkbFrame implements SkbFrameAccess {
     this.memory.bytes[this.stateAddress + 1] = value;
   }
 
-  /** Where the frame keeps ip_summed and csum_level: the last bytes of the frame. */
+  /** skb->csum, meaningful under CHECKSUM_COMPLETE; kept next to ip_summed. */
+  get csum(): number {
+    return this.memory.view.getUint32(this.stateAddress + 4, true);
+  }
+
+  set csum(value: number) {
+    this.memory.view.setUint32(this.stateAddress + 4, value >>> 0, true);
+  }
+
+  /** Where the frame keeps ip_summed, csum_level and csum: the last bytes of the frame. */
   private get stateAddress(): number {
     return this.region.end - 8;
   }
@@ -390,27 +429,30 @@ export class SkbFrame implements SkbFrameAccess {
     return end <= this.dataLength;
   }
 
-  private csumReplace(offset: number, from: bigint, to: bigint, size: number, mangled0: boolean, enforce: boolean, l4 = false): number {
+  private csumReplace(offset: number, from: bigint, to: bigint, size: number, flags: { markMangled0: boolean; markEnforce: boolean; pseudoHeader: boolean; ipv6: boolean }, l4: boolean): number {
     if (offset > 0xffff || offset & 1) return -Errno.EFAULT;
     if (!this.makeWritable(offset + 2)) return -Errno.EFAULT;
     const v = this.memory.view;
     const at = this.dataAddress + offset;
     const check = v.getUint16(at, true);
-    if (mangled0 && !enforce && check === 0) return 0;
+    if (flags.markMangled0 && !flags.markEnforce && check === 0) return 0;
+    const pseudo = l4 && flags.pseudoHeader && this.ipSummed === IpSummed.COMPLETE;
     let next: number;
     if (size === 0) {
       if (from !== 0n) return -Errno.EINVAL;
-      next = csumReplaceByDiff(check, Number(to & 0xffffffffn));
-    } else if (size === 2) {
-      const [f, t] = [Number(from & 0xffffn), Number(to & 0xffffn)];
+      const diff = Number(to & 0xffffffffn);
+      next = csumReplaceByDiff(check, diff);
+      if (pseudo && !flags.ipv6) this.csum = ~csumSub(diff, this.csum) >>> 0;
+    } else if (size === 2 || size === 4) {
+      const mask = size === 2 ? 0xffffn : 0xffffffffn;
+      const [f, t] = [Number(from & mask), Number(to & mask)];
       // inet_proto_csum_replace2 widens to 32 bits and uses csum_replace4; the L3 helper stays in 16 bits.
-      next = l4 ? csumReplace4(check, f, t) : csumReplace2(check, f, t);
-    } else if (size === 4) {
-      next = csumReplace4(check, Number(from & 0xffffffffn), Number(to & 0xffffffffn));
+      next = size === 2 && !l4 ? csumReplace2(check, f, t) : csumReplace4(check, f, t);
+      if (pseudo) this.csum = ~csumAdd(csumSub(~this.csum >>> 0, f), t) >>> 0;
     } else {
       return -Errno.EINVAL;
     }
-    if (mangled0 && next === 0) next = CSUM_MANGLED_0;
+    if (flags.markMangled0 && next === 0) next = CSUM_MANGLED_0;
     v.setUint16(at, next, true);
     return 0;
   }

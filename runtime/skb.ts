@@ -22,8 +22,13 @@ export const SKB_PROGRAM_TYPES: readonly SkbProgramType[] = ['socket_filter', 's
 /** skb->pkt_type values (linux/if_packet.h). */
 export const PacketType = { HOST: 0, BROADCAST: 1, MULTICAST: 2, OTHERHOST: 3 } as const;
 
-/** The BPF_PROG_TEST_RUN flag Linux 6.18 accepts for skb programs (BPF_F_TEST_SKB_NON_LINEAR came later). */
+/**
+ * The BPF_PROG_TEST_RUN flag Linux 6.18 accepts for skb programs (BPF_F_TEST_SKB_NON_LINEAR came
+ * later): the skb is CHECKSUM_COMPLETE, and a run that leaves skb->csum stale fails with -EBADMSG.
+ */
 export const BPF_F_TEST_SKB_CHECKSUM_COMPLETE = 1 << 2;
+/** Linux EBADMSG: a CHECKSUM_COMPLETE test run whose skb->csum no longer matches the packet. */
+const EBADMSG = 74;
 
 /** A network device a test run may name as ifindex; its address decides skb->pkt_type. */
 export interface SkbDevice {
@@ -40,10 +45,10 @@ export interface SkbDevice {
  */
 export const SKB_LOOPBACK: SkbDevice = { ifindex: 1, address: new Uint8Array(6), broadcast: new Uint8Array(6) };
 
-/** A test run refused its input, as the kernel does with an errno; or (unsupported) input Linux takes and we do not. */
+/** A test run failed as the kernel's does, with its errno (refused input, or -EBADMSG for a stale checksum). */
 export class SkbTestRunError extends BpfError {
-  constructor(readonly errno: number, detail: string, readonly unsupported = false) {
-    super(unsupported ? 'skb-test-run-unsupported' : 'skb-test-run', unsupported ? `not supported: ${detail}` : `test run refused (${errno}): ${detail}`);
+  constructor(readonly errno: number, detail: string) {
+    super('skb-test-run', `test run failed (${errno}): ${detail}`);
   }
 }
 
@@ -61,7 +66,7 @@ export interface SkbTestRunOptions {
   readonly ctxSizeOut?: number;
   /** Runs on the same skb (0 counts as 1). */
   readonly repeat?: number;
-  /** BPF_PROG_TEST_RUN flags (default 0). */
+  /** BPF_PROG_TEST_RUN flags (default 0): only BPF_F_TEST_SKB_CHECKSUM_COMPLETE is valid. */
   readonly flags?: number;
 }
 
@@ -254,9 +259,9 @@ function checkContextFields(bytes: Uint8Array): void {
  * sched_cls sees the packet from the MAC header; socket_filter and cgroup_skb from the network
  * header, and get a zeroed Ethernet header pushed back for data_out. bpf_redirect is recorded, not
  * carried out. The skb carries a dummy socket, as Linux's does: `__sk_buff->sk` points at its
- * `struct bpf_sock` and bpf_get_socket_cookie gives it a fresh cookie.
- * Input Linux takes and we do not (BPF_F_TEST_SKB_CHECKSUM_COMPLETE) throws SkbTestRunError with
- * `unsupported` set.
+ * `struct bpf_sock` and bpf_get_socket_cookie gives it a fresh cookie. With
+ * BPF_F_TEST_SKB_CHECKSUM_COMPLETE the skb carries skb->csum, and a run that leaves it stale throws
+ * SkbTestRunError with -EBADMSG.
  */
 export function skbTestRun(runner: SkbRunner, executor: Executor, programType: SkbProgramType, options: SkbTestRunOptions): SkbTestRunResult {
   const size = options.dataIn.length;
@@ -269,7 +274,6 @@ export function skbTestRun(runner: SkbRunner, executor: Executor, programType: S
   }
   const ctxBytes = contextIn(options.ctxIn, options.ctxOut ?? false);
   const ctx = ctxBytes ? decodeSkBuff(ctxBytes) : emptySkBuff();
-  if (flags) throw new SkbTestRunError(-Errno.EINVAL, 'BPF_F_TEST_SKB_CHECKSUM_COMPLETE (skb->csum and its check after the run)', true);
   let device = SKB_LOOPBACK;
   if (ctx.ifindex > 1) {
     const named = runner.device(ctx.ifindex);
@@ -298,11 +302,16 @@ export function skbTestRun(runner: SkbRunner, executor: Executor, programType: S
     },
   });
   try {
+    const checksumComplete = (flags & BPF_F_TEST_SKB_CHECKSUM_COMPLETE) !== 0;
+    if (checksumComplete) frame.startChecksumComplete();
     const repeat = Math.max(1, options.repeat ?? 1);
     let retval = 0;
     const start = process.hrtime.bigint();
     for (let i = 0; i < repeat; i++) retval = runner.run(executor, frame);
     const durationNs = Number(((process.hrtime.bigint() - start) / BigInt(repeat)) & 0xffffffffn);
+    if (checksumComplete && !frame.checksumValid()) {
+      throw new SkbTestRunError(-EBADMSG, 'skb->csum no longer matches the packet: the program changed it without updating the checksum');
+    }
     if (!isL2) {
       // The Ethernet header comes back zeroed (Linux pushes ETH_HLEN cleared bytes).
       frame.push(ETH_HLEN);

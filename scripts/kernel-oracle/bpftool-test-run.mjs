@@ -1,15 +1,17 @@
 // One BPF_PROG_TEST_RUN on the running kernel through bpftool, shared by the test-run oracles
 // (xdp-test-run.mjs, skb-test-run.mjs): writes the program as an ELF object in the section that gives
 // its type (elf.mjs), loads and pins it with `bpftool prog load`, runs it with `bpftool prog run`,
-// and reads back retval, data_out and ctx_out. Needs root and bpffs at /sys/fs/bpf.
+// and reads back retval, data_out and ctx_out. Test-run flags, which bpftool cannot pass, go through
+// the bpf(2) syscall in test-run-syscall.py. Needs root and bpffs at /sys/fs/bpf.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { writeElf } from './elf.mjs';
 
 /** errno values by the strerror text bpftool prints. */
 const ERRNO = {
   'Invalid argument': -22, 'No space left on device': -28, 'Argument list too long': -7, 'No such device': -19,
-  'Bad address': -14, 'Permission denied': -13, 'Message too long': -90,
+  'Bad address': -14, 'Permission denied': -13, 'Message too long': -90, 'Bad message': -74,
 };
 
 /**
@@ -24,6 +26,7 @@ const ERRNO = {
  * @param {boolean} [c.ctxOut]
  * @param {number} [c.ctxSizeOut]
  * @param {number} [c.repeat]
+ * @param {number} [c.flags] BPF_PROG_TEST_RUN flags (run through the syscall rather than bpftool)
  * @param {string} base path prefix for the scratch files
  * @param {string} pin bpffs path to pin the program at while it runs
  */
@@ -42,6 +45,7 @@ export function kernelTestRun(c, base, pin) {
   } catch (err) {
     return { reject: String(err.stderr).split('\n').filter((l) => l.trim()).slice(-3).join(' | ') };
   }
+  if (c.flags) return syscallTestRun(c, base, pin);
   const argv = ['prog', 'run', 'pinned', pin, 'data_in', `${base}.in`, 'data_out', `${base}.out`, 'repeat', String(c.repeat ?? 1)];
   if (c.dataSizeOut) argv.push('data_size_out', String(c.dataSizeOut));
   if (c.ctxIn) {
@@ -61,6 +65,23 @@ export function kernelTestRun(c, base, pin) {
     const text = String(err.stderr ?? err.message);
     const name = Object.keys(ERRNO).find((k) => text.includes(k));
     return name ? { errno: ERRNO[name] } : { failure: text.trim() };
+  } finally {
+    rmSync(pin, { force: true });
+  }
+}
+
+/** The test run of kernelTestRun through test-run-syscall.py, for attributes bpftool has no option for. */
+function syscallTestRun(c, base, pin) {
+  const script = fileURLToPath(new URL('./test-run-syscall.py', import.meta.url));
+  if (c.ctxIn) writeFileSync(`${base}.ctx`, c.ctxIn);
+  const args = [script, pin, `${base}.in`, `${base}.out`, c.ctxIn ? `${base}.ctx` : '-', c.ctxOut ? `${base}.ctxout` : '-', String(c.flags),
+    String(c.repeat ?? 1), String(c.dataSizeOut ?? 8192), String(c.ctxSizeOut)];
+  try {
+    const r = JSON.parse(execFileSync('python3', args, { encoding: 'utf8' }));
+    if (r.failure || r.errno) return r;
+    const dataOut = new Uint8Array(readFileSync(`${base}.out`));
+    const ctxOut = c.ctxOut ? new Uint8Array(readFileSync(`${base}.ctxout`)) : undefined;
+    return { errno: 0, retval: r.retval, dataOut, ctxOut };
   } finally {
     rmSync(pin, { force: true });
   }
