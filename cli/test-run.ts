@@ -127,7 +127,13 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
     })}\n`);
     return;
   }
-  for (const line of trace) process.stdout.write(`trace: ${line.replace(/\n$/, '')}\n`);
+  // Repeated runs print the same lines again and again: consecutive repeats are shown once, counted.
+  for (let i = 0; i < trace.length; ) {
+    let j = i + 1;
+    while (j < trace.length && trace[j] === trace[i]) j++;
+    process.stdout.write(`trace: ${trace[i]!.replace(/\n$/, '')}${j - i > 1 ? ` (x${j - i})` : ''}\n`);
+    i = j;
+  }
   if (options.dataOut === '-') process.stdout.write(`data_out:\n${hexDump(result.dataOut)}\n\n`);
   if (options.ctxOut === '-' && result.ctxOut) process.stdout.write(`ctx_out:\n${hexDump(result.ctxOut)}\n\n`);
   if (result.errno) process.stdout.write(`errno ${result.errno}: output truncated to the sizes given (data_size_out ${result.dataSizeOut})\n`);

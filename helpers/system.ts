@@ -17,13 +17,15 @@ export interface SystemHelperEnvironment {
   print(line: string): void;
 }
 
+const latin1 = new TextDecoder('latin1');
+
 /** Reads a NUL-terminated string from guest memory, or undefined when its first byte is unmapped. */
 export function readGuestString(call: HelperCall, address: number, max: number): string | undefined {
   const region = call.memory.find(address, 1);
   if (!region) return undefined;
   const bytes = call.memory.bytes.subarray(address, Math.min(region.end, address + max));
   const nul = bytes.indexOf(0);
-  return new TextDecoder('latin1').decode(nul < 0 ? bytes : bytes.subarray(0, nul));
+  return latin1.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
 }
 
 /** The helpers, bound to a runtime's machine. */
@@ -60,7 +62,7 @@ export function systemHelpers(env: SystemHelperEnvironment): HelperSpec[] {
         const region = call.memory.find(at, Math.max(size, 1));
         const bytes = region && size > 0 ? call.memory.bytes.subarray(at, at + size) : undefined;
         if (!bytes || bytes[size - 1] !== 0) return call.returnNumber(-Errno.EINVAL);
-        const format = new TextDecoder('latin1').decode(bytes.subarray(0, bytes.indexOf(0)));
+        const format = latin1.decode(bytes.subarray(0, bytes.indexOf(0)));
         try {
           const line = formatPrintk(format, [call.arg(3), call.arg(4), call.arg(5)], (a, max) => readGuestString(call, a, max));
           env.print(line);
