@@ -1,7 +1,7 @@
 // skb helpers with Linux's ids and prototypes (linux/bpf.h): skb_store_bytes (9), l3_csum_replace
 // (10), l4_csum_replace (11), redirect (23, the tc flavour), skb_load_bytes (26), skb_pull_data (39),
 // csum_update (40), set_hash_invalid (41), get_socket_cookie (46), get_socket_uid (47),
-// skb_load_bytes_relative (68) and csum_level (135). They find the skb frame behind the context
+// skb_load_bytes_relative (68), csum_level (135), get_hash_recalc (34) and set_hash (48). They find the skb frame behind the context
 // pointer in r1 through a lookup the runtime provides, check flags and offsets in the order
 // net/core/filter.c does, and return 0 or Linux's negative errno.
 import type { HelperCall, HelperSpec } from './table.js';
@@ -31,8 +31,12 @@ export interface SkbFrameAccess {
   socketUid(): number;
   /** Records the target of bpf_redirect. */
   setRedirect(ifindex: number, flags: bigint): void;
-  /** Fields of the context the helpers may change. */
-  write(fields: { hash?: number }): void;
+  /** skb_clear_hash: skb->hash is 0 until computed again. */
+  clearHash(): void;
+  /** bpf_set_hash: sets skb->hash. */
+  setHash(hash: number): void;
+  /** bpf_get_hash_recalc: skb->hash, computed from the flow if not valid. */
+  hashRecalc(): number;
 }
 
 /** Finds the frame whose `struct __sk_buff` is at a guest address. */
@@ -41,7 +45,7 @@ export type SkbFrameLookup = (ctx: number) => SkbFrameAccess | undefined;
 /** Linux helper ids of the skb helpers. */
 export const SkbHelperId = {
   storeBytes: 9, l3CsumReplace: 10, l4CsumReplace: 11, redirect: 23, loadBytes: 26, pullData: 39, csumUpdate: 40, setHashInvalid: 41,
-  getSocketCookie: 46, getSocketUid: 47, loadBytesRelative: 68, csumLevel: 135,
+  getSocketCookie: 46, getSocketUid: 47, loadBytesRelative: 68, csumLevel: 135, getHashRecalc: 34, setHash: 48,
 } as const;
 
 /** bpf_skb_store_bytes flags. */
@@ -146,10 +150,24 @@ export function skbHelpers({ lookup, current }: SkbHelperBinding): HelperSpec[] 
       name: 'bpf_set_hash_invalid',
       proto: { ret: 'integer', args: ['ptr_to_ctx'] },
       impl: (call) => {
-        // skb->hash is 0 until something computes it; invalidating clears it (Linux returns 0).
-        lookup(call.argU32(1))?.write({ hash: 0 });
+        lookup(call.argU32(1))?.clearHash();
         call.returnNumber(0);
       },
+    },
+    {
+      id: SkbHelperId.getHashRecalc,
+      name: 'bpf_get_hash_recalc',
+      proto: { ret: 'integer', args: ['ptr_to_ctx'] },
+      impl: (call) => withFrame(call, (f) => f.hashRecalc()),
+    },
+    {
+      id: SkbHelperId.setHash,
+      name: 'bpf_set_hash',
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
+      impl: (call) => withFrame(call, (f) => {
+        f.setHash(call.argU32(2));
+        return 0;
+      }),
     },
     {
       id: SkbHelperId.getSocketCookie,

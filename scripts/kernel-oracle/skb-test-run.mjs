@@ -2,7 +2,7 @@
 // Kernel oracle for skb test runs (opt-in; needs root, bpffs, bpftool and a built dist/): small
 // socket_filter, tc (sched_cls) and cgroup_skb programs that read `struct __sk_buff` fields, use
 // direct packet access and legacy LD_ABS/LD_IND loads, and call the skb helpers (load/store bytes,
-// checksum replacement, csum_diff/update/level, pull_data, redirect, socket cookie and uid) are assembled, written as ELF
+// checksum replacement, csum_diff/update/level, pull_data, redirect, socket cookie and uid, flow hash) are assembled, written as ELF
 // objects, run by the kernel with `bpftool prog run` over a set of packets and contexts, and by
 // SkbRunner.testRun on the interpreter and the JIT. errno, retval, data_out and ctx_out must agree.
 // Every program stores its result in cb[0] (reported in ctx_out) and returns it; cgroup_skb programs
@@ -10,7 +10,7 @@
 //
 //   npx tsc -p . && node scripts/kernel-oracle/skb-test-run.mjs [--verbose] [--only NAME-SUBSTRING]   (as root)
 //
-// Last run (Linux 6.18.44, bpftool 7.1.0): 710 cases, 1420 engine runs agree, 0 mismatch, 0 rejects.
+// Last run (Linux 6.18.44, bpftool 7.1.0): 728 cases, 1456 engine runs agree, 0 mismatch, 0 rejects.
 // Cases with test-run flags go through the bpf(2) syscall (test-run-syscall.py), as bpftool cannot set them.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -223,6 +223,65 @@ const BODIES = {
     mov %r4, %r7
     mov %r5, ${l4Flags}
     call 11`,
+  /**
+   * tc, IPv4/UDP: h1 = get_hash_recalc; rewrites addresses and ports (swapped or a port bumped) with
+   * store_bytes(flags); h2 = get_hash_recalc. r0 = (h1 == h2) | (h1 != 0) << 1 | (skb->hash == h2) << 2.
+   * Linux's hash key is random, so only these relations are compared.
+   */
+  hashRelations: ({ swapAddrs = false, swapPorts = false, bumpPort = false, flags = 2 }) => `
+    mov %r1, %r6
+    call 34
+    mov %r7, %r0
+    mov %r1, %r6
+    mov %r2, 26
+    mov %r3, %r10
+    add %r3, -16
+    mov %r4, 12
+    call 26
+    ldxw %r1, [%r10-16]
+    ldxw %r2, [%r10-12]
+    stxw [%r10-32], %r${swapAddrs ? 2 : 1}
+    stxw [%r10-28], %r${swapAddrs ? 1 : 2}
+    ldxh %r1, [%r10-8]
+    ldxh %r2, [%r10-6]
+    ${bumpPort ? 'add %r2, 256' : ''}
+    stxh [%r10-24], %r${swapPorts ? 2 : 1}
+    stxh [%r10-22], %r${swapPorts ? 1 : 2}
+    stw [%r10-20], 0
+    mov %r1, %r6
+    mov %r2, 26
+    mov %r3, %r10
+    add %r3, -32
+    mov %r4, 12
+    mov %r5, ${flags}
+    call 9
+    mov %r1, %r6
+    call 34
+    mov %r8, %r0
+    mov %r0, 0
+    jne %r7, %r8, l1
+    or %r0, 1
+  l1:
+    jeq %r7, 0, l2
+    or %r0, 2
+  l2:
+    ldxw %r1, [%r6+68]
+    jne %r1, %r8, out
+    or %r0, 4`,
+  /** tc: bpf_set_hash(v), then r0 = get_hash_recalc == skb->hash == v. */
+  setHash: (v) => `
+    mov %r1, %r6
+    lddw %r2, ${v}
+    call 48
+    mov %r1, %r6
+    call 34
+    mov %r7, %r0
+    ldxw %r1, [%r6+68]
+    mov %r0, 0
+    jne %r1, %r7, out
+    lddw %r2, ${v}
+    jne %r1, %r2, out
+    mov %r0, 1`,
   /** bpf_set_hash_invalid, then r0 = hash. */
   hashInvalid: () => `
     mov %r1, %r6
@@ -387,6 +446,15 @@ function cases() {
   add('socket cookie is non-zero', ALL, BODIES.cookie(), pkt);
   add('set_hash_invalid', TC, BODIES.hashInvalid(), pkt);
   add('socket uid', ALL, BODIES.uid(), pkt);
+  // The flow hash: non-zero, cached until invalidated, the same with addresses or ports swapped.
+  for (const [name, how] of [['unchanged', {}], ['addresses swapped', { swapAddrs: true }], ['ports swapped', { swapPorts: true }],
+    ['both swapped', { swapAddrs: true, swapPorts: true }], ['a port changed', { bumpPort: true }], ['a port changed, hash kept', { bumpPort: true, flags: 0 }],
+    ['addresses swapped, a port changed', { swapAddrs: true, bumpPort: true }]]) {
+    add(`hash relations: ${name}`, TC, BODIES.hashRelations(how), pkt);
+    // On IPv6 the same bytes lie inside the source address, so every rewrite but "unchanged" is another flow.
+    add(`hash relations, IPv6 source rewritten: ${name}`, TC, BODIES.hashRelations(how), ether(dests.host, 0x86dd, 80));
+  }
+  for (const v of [0, 1, '0x12345678', '0xffffffff']) add(`set_hash ${v}`, TC, BODIES.setHash(v), pkt);
   // bpf_skb_load_bytes_relative: from the MAC (0) or network (1) header, up to the packet's end.
   for (const [off, len, start] of [[0, 8, 0], [0, 8, 1], [6, 8, 0], [56, 8, 0], [57, 8, 0], [42, 8, 1], [43, 8, 1], [0, 4, 2], [0x10000, 1, 0], [0xffff, 1, 1]]) {
     add(`load_bytes_relative ${off}/${len} from ${start}`, ALL, BODIES.loadRelative(off, len, start), pattern(64), { ctxIn: encodeSkBuff({}), ctxOut: true });

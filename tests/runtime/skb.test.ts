@@ -9,7 +9,7 @@ import { createExecutor, type EngineName, type Executor } from '../../runtime/en
 import { helperTable } from '../../helpers/table.js';
 import { GuestMemory } from '../../runtime/memory.js';
 import { Errno } from '../../maps/constants.js';
-import { SK_BUFF_SIZE, SkBuffOffset, SkbFrame, decodeSkBuff, encodeSkBuff } from '../../runtime/sk-buff.js';
+import { SK_BUFF_SIZE, SkBuffOffset, SkbFrame, decodeSkBuff, encodeSkBuff, flowHash } from '../../runtime/sk-buff.js';
 import { SKB_LOOPBACK, SkbRunner, SkbTestRunError, ethTypeTrans, type SkbProgramType, type SkbTestRunOptions } from '../../runtime/skb.js';
 
 const ENGINES: readonly EngineName[] = ['interp', 'jit'];
@@ -78,6 +78,38 @@ describe('struct __sk_buff', () => {
     expect(pulled.packet()).toEqual(pattern(64).subarray(14));
     expect(() => SkbFrame.create(memory, pattern(13))).toThrow(RangeError);
     expect(() => SkbFrame.create(memory, pattern(3713))).toThrow(RangeError);
+  });
+});
+
+describe('flow hash', () => {
+  /** Ethernet + IPv4 (+ the first 4 bytes of TCP/UDP) from addresses and ports. */
+  const v4 = (src: number[], dst: number[], sport: number, dport: number, proto = 17, fragment = 0) => {
+    const p = new Uint8Array(14 + 20 + 8);
+    p.set([8, 0], 12);
+    p.set([0x45, 0, 0, 28, 0, 0, fragment >> 8, fragment & 0xff, 64, proto], 14);
+    p.set(src, 26);
+    p.set(dst, 30);
+    p.set([sport >> 8, sport & 0xff, dport >> 8, dport & 0xff], 34);
+    return p;
+  };
+  const a = [10, 0, 0, 1];
+  const b = [10, 0, 0, 2];
+  // Linux orders the addresses and the ports of a flow independently before hashing.
+  test('is the same whichever way round addresses and ports are, and differs between flows', () => {
+    const h = flowHash(v4(a, b, 1000, 53));
+    expect(h).not.toBe(0);
+    expect(flowHash(v4(b, a, 1000, 53))).toBe(h);
+    expect(flowHash(v4(a, b, 53, 1000))).toBe(h);
+    expect(flowHash(v4(b, a, 53, 1000))).toBe(h);
+    expect(flowHash(v4(a, b, 1001, 53))).not.toBe(h);
+    expect(flowHash(v4(a, b, 1000, 53, 6))).not.toBe(h);
+  });
+
+  test('leaves ports out for other protocols and for IPv4 fragments', () => {
+    expect(flowHash(v4(a, b, 1, 2, 1))).toBe(flowHash(v4(a, b, 3, 4, 1)));
+    expect(flowHash(v4(a, b, 1, 2, 17, 0x2000))).toBe(flowHash(v4(a, b, 3, 4, 17, 0x2000)));
+    expect(flowHash(v4(a, b, 1, 2, 17, 0x2000))).not.toBe(flowHash(v4(a, b, 1, 2, 17)));
+    expect(flowHash(pattern(64))).not.toBe(0);
   });
 });
 
@@ -264,6 +296,28 @@ describe.each(ENGINES)('skb test run on %s', (engine) => {
   ])('csum_level $ls -> $results', async ({ ls, results }) => {
     const r = await testRun(levels(ls), engine, 'sched_cls', { dataIn: pattern(64), ctxIn: encodeSkBuff({}), ctxOut: true });
     expect(results.map((_, i) => cb(r.ctxOut, 1 + i))).toEqual(results.map((x) => u32(x)));
+  });
+
+  test('get_hash_recalc computes skb->hash once; set_hash and set_hash_invalid replace and clear it', async () => {
+    const asm = program(`
+      mov %r1, %r6
+      call 34
+      stxw [%r6+52], %r0
+      mov %r1, %r6
+      mov %r2, 7
+      call 48
+      mov %r1, %r6
+      call 34
+      stxw [%r6+56], %r0
+      mov %r1, %r6
+      call 41
+      ldxw %r1, [%r6+68]
+      stxw [%r6+60], %r1
+      mov %r1, %r6
+      call 34`);
+    const r = await testRun(asm, engine, 'sched_cls', { dataIn: pattern(64), ctxIn: encodeSkBuff({}), ctxOut: true });
+    const h = flowHash(pattern(64));
+    expect(decodeSkBuff(r.ctxOut!).cb).toEqual([h, h, 7, 0, 0]);
   });
 
   test('get_socket_uid: 0 for the test run\'s dummy socket, the overflow uid without a socket', async () => {
