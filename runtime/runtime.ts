@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { BpfError } from '../isa/errors.js';
 import { helperTable, resolveHelperCalls, UnknownHelperError, type HelperSpec, type HelperTable } from '../helpers/table.js';
 import { mapHelpers } from '../helpers/maps.js';
+import { callbackHelpers } from '../helpers/callbacks.js';
 import { systemHelpers } from '../helpers/system.js';
 import { loadObjectSpec, type ObjectSpec, type ProgramSpec } from '../loader/object.js';
 import type { MapDefinition } from '../loader/map-specs.js';
@@ -246,8 +247,10 @@ export class Runtime {
 
   /** Helpers every program type may call. */
   private baseHelpers(): HelperSpec[] {
+    const maps = { mapAt: (a: number) => this.mapsByHandle.get(a), cpu: () => this.currentCpu, ringbufs: () => this.ringbufs };
     return [
-      ...mapHelpers({ mapAt: (a) => this.mapsByHandle.get(a), cpu: () => this.currentCpu, ringbufs: () => this.ringbufs }),
+      ...mapHelpers(maps),
+      ...callbackHelpers(maps),
       ...systemHelpers({
         now: () => this.clock.now(),
         random: this.random,

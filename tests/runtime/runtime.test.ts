@@ -273,3 +273,38 @@ describe('tracing programs through the runtime', () => {
     expect(() => obj.program('core_read').testRun({ dataIn: new Uint8Array(64) })).toThrow(/kprobe program, which has no test run/);
   });
 });
+
+describe('ring buffers, bpf_loop and the current task', () => {
+  /** FNV-1a over at most 32 bytes, as ringbuf_loop.c hashes each argument. */
+  const fnv = (s: string) => [...Buffer.from(s).subarray(0, 32)].reduce((h, b) => Math.imul(h ^ b, 16777619) >>> 0, 2166136261);
+
+  test.for(['interp', 'jit'] as const)('ringbuf_loop.o on %s: an exec event with the arguments hashed in a bpf_loop callback', async (engine) => {
+    const rt = new Runtime({ engine, clockStart: 5_000n });
+    const obj = await rt.loadObject(fixture('ringbuf_loop.o'));
+    rt.tasks.current = rt.tasks.spawn({ pid: 4321, comm: 'sh' });
+    // argv in guest memory: three strings and a NULL-terminated pointer array.
+    const args = ['ls', '-l', '/tmp'];
+    const block = rt.memory.allocate(256, 'argv');
+    let at = block.start + 64;
+    args.forEach((a, i) => {
+      rt.memory.view.setBigUint64(block.start + i * 8, BigInt(at), true);
+      rt.memory.bytes.set(Buffer.from(`${a}\0`), at);
+      at += a.length + 1;
+    });
+    const ctx = new Uint8Array(48);
+    new DataView(ctx.buffer).setBigUint64(24, BigInt(block.start), true); // args->argv
+    expect(obj.program('on_execve').run({ ctx }).retval).toBe(0);
+    expect(obj.program('on_exit').run({ ctx: new Uint8Array(16) }).retval).toBe(0);
+
+    const records: Uint8Array[] = [];
+    (obj.map('events') as unknown as { drain(f: (r: Uint8Array) => void): number }).drain((r) => records.push(r));
+    expect(records.map((r) => r.length)).toEqual([96, 16]);
+    const ev = new DataView(records[0]!.buffer, records[0]!.byteOffset);
+    expect(ev.getBigUint64(0, true)).toBe(5_000n);
+    expect([ev.getUint32(8, true), ev.getUint32(12, true)]).toEqual([4321, 3]);
+    expect(Buffer.from(records[0]!.subarray(16, 18)).toString()).toBe('sh');
+    expect([0, 1, 2].map((i) => ev.getUint32(32 + i * 4, true))).toEqual(args.map(fnv));
+    const exit = new DataView(records[1]!.buffer, records[1]!.byteOffset);
+    expect([exit.getUint32(8, true), exit.getUint32(12, true)]).toEqual([4321, 1]);
+  });
+});
