@@ -1,7 +1,7 @@
 // The Runtime end to end on the committed fixtures: objects load into live maps and programs,
 // references are bound, programs pass the gate unverified, and runs on the interpreter and the JIT
 // (two runtimes in lockstep) agree on results and on every map's contents.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Runtime, RuntimeError } from '../../runtime/runtime.js';
@@ -306,5 +306,27 @@ describe('ring buffers, bpf_loop and the current task', () => {
     expect([0, 1, 2].map((i) => ev.getUint32(32 + i * 4, true))).toEqual(args.map(fnv));
     const exit = new DataView(records[1]!.buffer, records[1]!.byteOffset);
     expect([exit.getUint32(8, true), exit.getUint32(12, true)]).toEqual([4321, 1]);
+  });
+});
+
+describe('every fixture, every program, on both engines', () => {
+  const objects = readdirSync(join(PROJECT_ROOT, 'tests', 'fixtures')).filter((f) => f.endsWith('.o') && f !== 'all_opcodes.o');
+  const packets = [buildPacket(), buildPacket({ proto: 'tcp', vlans: [3] }), buildPacket({ ipVersion: 6, proto: 'icmp' }), buildPacket({ ttl: 1, payload: 'x'.repeat(300) })];
+
+  test('there are at least 15 C fixtures', () => {
+    expect(objects.length).toBeGreaterThanOrEqual(15);
+  });
+
+  test.for(objects)('%s', async (name) => {
+    const d = await DifferentialObject.load(fixture(name));
+    expect(d.interp.programs.size).toBeGreaterThan(0);
+    for (const [program, p] of d.interp.programs) {
+      if (['xdp', 'sched_cls', 'socket_filter', 'cgroup_skb'].includes(p.type)) {
+        // Lockstep throws EngineMismatchError on any difference in results or map contents.
+        for (const dataIn of packets) d.testRun(program, { dataIn });
+      } else {
+        d.run(program, { ctx: new Uint8Array(256) });
+      }
+    }
   });
 });
