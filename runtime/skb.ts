@@ -30,20 +30,23 @@ export const BPF_F_TEST_SKB_CHECKSUM_COMPLETE = 1 << 2;
 /** Linux EBADMSG: a CHECKSUM_COMPLETE test run whose skb->csum no longer matches the packet. */
 const EBADMSG = 74;
 
-/** A network device a test run may name as ifindex; its address decides skb->pkt_type. */
+/** A network device a test run may name as ifindex; its addresses decide skb->pkt_type. */
 export interface SkbDevice {
   readonly ifindex: number;
-  /** 6-byte MAC address. */
-  readonly address: Uint8Array;
-  /** 6-byte broadcast address. */
-  readonly broadcast: Uint8Array;
+  /** 6-byte MAC address (default 00:00:00:00:00:00). */
+  readonly address?: Uint8Array;
+  /** 6-byte broadcast address (default ff:ff:ff:ff:ff:ff, as for any Ethernet device). */
+  readonly broadcast?: Uint8Array;
 }
+
+const ZERO_MAC = new Uint8Array(6);
+const BROADCAST_MAC = new Uint8Array(6).fill(0xff);
 
 /**
  * Linux's loopback device, what a test run uses unless ctx_in names ifindex > 1: its address and its
  * broadcast address are both all zero, so ff:ff:ff:ff:ff:ff is multicast to it (seen on Linux 6.18).
  */
-export const SKB_LOOPBACK: SkbDevice = { ifindex: 1, address: new Uint8Array(6), broadcast: new Uint8Array(6) };
+export const SKB_LOOPBACK: SkbDevice = { ifindex: 1, address: ZERO_MAC, broadcast: ZERO_MAC };
 
 /** A test run failed as the kernel's does, with its errno (refused input, or -EBADMSG for a stale checksum). */
 export class SkbTestRunError extends BpfError {
@@ -92,7 +95,7 @@ export interface SkbTestRunResult {
 export interface SkbRunnerOptions {
   /** Frame size (default 4096). */
   readonly frameSize?: number;
-  /** Devices test runs may name in ctx_in's ifindex (loopback is always there). */
+  /** Devices test runs may name in ctx_in's ifindex (loopback is always there; XdpDevice records fit too). */
   readonly devices?: readonly SkbDevice[];
 }
 
@@ -170,8 +173,8 @@ export function ethTypeTrans(packet: Uint8Array, device: SkbDevice): { protocol:
   const dest = packet.subarray(0, 6);
   const same = (a: Uint8Array, b: Uint8Array) => a.every((x, i) => x === b[i]);
   let pktType: number = PacketType.HOST;
-  if (!same(dest, device.address)) {
-    if (dest[0]! & 1) pktType = same(dest, device.broadcast) ? PacketType.BROADCAST : PacketType.MULTICAST;
+  if (!same(dest, device.address ?? ZERO_MAC)) {
+    if (dest[0]! & 1) pktType = same(dest, device.broadcast ?? BROADCAST_MAC) ? PacketType.BROADCAST : PacketType.MULTICAST;
     else pktType = PacketType.OTHERHOST;
   }
   let proto = (packet[12]! << 8) | packet[13]!;

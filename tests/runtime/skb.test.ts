@@ -548,7 +548,7 @@ describe.each(ENGINES)('skb test run on %s', (engine) => {
   test('a device named in ctx_in decides ifindex and pkt_type', async () => {
     const memory = new GuestMemory();
     const address = Uint8Array.from([2, 0, 0, 0, 0, 9]);
-    const runner = new SkbRunner(memory, { devices: [{ ifindex: 5, address, broadcast: new Uint8Array(6).fill(0xff) }] });
+    const runner = new SkbRunner(memory, { devices: [{ ifindex: 5, address }, { ifindex: 6 }] });
     const { exec } = await setup(program('ldxw %r0, [%r6+4]'), engine, runner);
     const dataIn = pattern(64);
     dataIn.set(address, 0);
@@ -557,6 +557,10 @@ describe.each(ENGINES)('skb test run on %s', (engine) => {
     expect(decodeSkBuff(r.ctxOut!).ifindex).toBe(5);
     dataIn.fill(0xff, 0, 6);
     expect(runner.testRun(exec, 'sched_cls', { dataIn, ctxIn: encodeSkBuff({ ifindex: 5 }) }).retval).toBe(1);
+    // A device given without addresses has 00:00:00:00:00:00 and the Ethernet broadcast address.
+    expect(runner.testRun(exec, 'sched_cls', { dataIn, ctxIn: encodeSkBuff({ ifindex: 6 }) }).retval).toBe(1);
+    dataIn.fill(0, 0, 6);
+    expect(runner.testRun(exec, 'sched_cls', { dataIn, ctxIn: encodeSkBuff({ ifindex: 6 }) }).retval).toBe(0);
     exec.dispose();
   });
 
