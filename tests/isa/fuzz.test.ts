@@ -6,17 +6,11 @@ import { describe, expect, test } from 'vitest';
 import { parseDataFile } from '../../conformance/data-file.js';
 import { BpfError, OPCODES, assemble, decode, disassemble, encode, formatInstruction, make, validate } from '../../isa/index.js';
 import { SUITE_DIR, suiteAvailable } from '../support/suite.js';
+import { prng as mulberry32 } from '../support/prng.js';
 
-/** mulberry32: a small seeded PRNG, so every run sees the same cases. */
+/** The shared seeded PRNG, with integer and pick helpers, so every run sees the same cases. */
 function prng(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (n: number) => Math.floor(next() * n);
   const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
   return { next, int, pick };

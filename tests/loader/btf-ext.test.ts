@@ -22,6 +22,7 @@ import {
   SymbolType,
 } from '../../loader/index.js';
 import { PROJECT_ROOT } from '../support/suite.js';
+import { prng } from '../support/prng.js';
 
 const FIXTURES = resolve(PROJECT_ROOT, 'tests', 'fixtures');
 const listings = readdirSync(join(FIXTURES, 'golden')).filter((f) => f.endsWith('.lines.btf')).sort();
@@ -204,17 +205,6 @@ describe('malformed input is a BtfError naming the file, the section and the off
   });
 });
 
-/** mulberry32: a small seeded PRNG, so that every failure is reproducible from its case number. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FUZZ_SEED = 0xe47_5eed;
 const FUZZ_CASES = 3000;

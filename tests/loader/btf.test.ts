@@ -18,6 +18,7 @@ import {
   sectionByName,
 } from '../../loader/index.js';
 import { PROJECT_ROOT } from '../support/suite.js';
+import { prng } from '../support/prng.js';
 
 const FIXTURES = resolve(PROJECT_ROOT, 'tests', 'fixtures');
 const goldens = readdirSync(join(FIXTURES, 'golden')).filter((f) => /^[^.]+(\.v\d)?\.btf$/.test(f)).sort();
@@ -376,17 +377,6 @@ function patchOffsetOfFunc(blob: Uint8Array): number {
   return btf.type(15).at + 8;
 }
 
-/** mulberry32: a small seeded PRNG, so that every failure is reproducible from its case number. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Everything a later stage may ask of a parsed blob; only BtfError may come out. */
 function exercise(btf: Btf): void {

@@ -7,22 +7,12 @@ import { expect, test } from 'vitest';
 import { BpfError, objdumpListing } from '../../isa/index.js';
 import { codeSections, type ElfFile, readElf, SectionType } from '../../loader/index.js';
 import { PROJECT_ROOT } from '../support/suite.js';
+import { prng } from '../support/prng.js';
 
 const FIXTURES = resolve(PROJECT_ROOT, 'tests', 'fixtures');
 const SEED = 0x5eed_b9f;
 const CASES = 4000;
 
-/** mulberry32: a small seeded PRNG, so that every failure is reproducible from its case number. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Target {
   readonly name: string;

@@ -7,22 +7,12 @@ import { expect, test } from 'vitest';
 import { BpfError } from '../../isa/errors.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { PROJECT_ROOT } from '../support/suite.js';
+import { prng } from '../support/prng.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'tests', 'fixtures');
 const OBJECTS = readdirSync(FIXTURES).filter((f) => f.endsWith('.o')).sort();
 const CASES_PER_OBJECT = 120;
 
-/** mulberry32, seeded per object so a failure is reproducible from its case number. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('there are fixture objects to fuzz', () => {
   expect(OBJECTS.length).toBeGreaterThanOrEqual(15);
