@@ -69,7 +69,7 @@ function readStdin(): string {
 
 export async function pluginCommand(memhex: string | undefined, options: { engine: string; elf?: boolean }): Promise<void> {
   const engine = parseEngine(options.engine);
-  if (options.elf) throw new UsageError('--elf: ELF input is not supported yet (the ELF loader is a later issue)');
+  if (options.elf) throw new UsageError('--elf: ELF input to the plugin is not supported (upstream uses it for its libbpf plugin only); run objects with ebpf-wasm test-run');
   const program = parseHexBytes(readStdin(), 'program on stdin');
   if (program.length === 0) throw new UsageError('program on stdin: empty');
   const mem = memhex === undefined ? new Uint8Array(0) : parseHexBytes(memhex, 'MEMHEX');

@@ -32,7 +32,7 @@ export function loadProgram(path: string): ProgramFile {
       return { insns: testProgram(test, path), mem: test.mem, ...(test.result !== undefined ? { expected: test.result } : {}) };
     }
     if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0x7f454c46) {
-      throw new UsageError(`${path}: ELF objects are not loaded yet (the ELF loader is a later issue); give raw bytes, .asm or .data`);
+      throw new UsageError(`${path}: is an ELF object; run its programs with ebpf-wasm test-run (this command takes bare programs: raw bytes, .asm or .data)`);
     }
     return { insns: decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)) };
   } catch (err) {

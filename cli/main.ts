@@ -93,7 +93,7 @@ program
   .description('bpf_conformance plugin protocol: program hex on stdin, r0 printed in hex')
   .argument('[memhex]', 'input memory as hex bytes')
   .addOption(engineOption())
-  .option('--elf', 'stdin carries an ELF object (not supported yet)')
+  .option('--elf', 'stdin carries an ELF object (not supported: use test-run for objects)')
   .addHelpText('after', '\nExample:\n  echo b7000000050000009500000000000000 | ebpf-wasm plugin')
   .action(action((memhex: string | undefined, opts) => pluginCommand(memhex, opts)));
 
