@@ -32,9 +32,15 @@ const OUTSIDE_FRAME = 254;
 
 /**
  * Thrown from a callback to end the whole program (a helper asked to stop, or a legacy packet load
- * ran out of the packet), with r0 already in the register file.
+ * ran out of the packet), with r0 already in the register file; the main program's helper call
+ * that led to the callback catches it and stops.
  */
 const PROGRAM_EXIT = Symbol('program exit');
+
+/** run()'s input when a callback runs the loop: the entry state is in the fields. */
+const CALLBACK_RUN: RunArgs = {};
+/** What run() returns when a callback's frame exits (nothing reads it). */
+const CALLBACK_DONE: RunResult & { instructions: number } = { r0: 0n, instructions: 0 };
 
 /** One traced step, reported before the instruction at `pc` runs. */
 export interface TraceEvent {
@@ -77,7 +83,13 @@ export class Interpreter {
   private helperDepth = 0;
   /** Whether the current run tracks register initialisation (callbacks follow their run). */
   private track = false;
-  /** Depth of the frame the innermost execute started in: its exit ends that execute. */
+  /**
+   * Where the loop starts: the first slot, the registers written there, and the depth of the frame
+   * whose exit ends it (0 for the program, deeper for a callback). Fields rather than parameters:
+   * the loop is run() itself, which V8 runs a few percent faster than a loop in a method of its own.
+   */
+  private entry = 0;
+  private entryInit = 0;
   private base = 0;
   /** The registers of each frame that called a helper which called back, restored when the callback returns. */
   private readonly savedRegisters = new Int32Array(MAX_FRAMES * 22);
@@ -220,9 +232,11 @@ export class Interpreter {
     try {
       helper.impl(call);
     } catch (err) {
+      // A callback ended the program (its r0 is in the register file): in the main program that is a stop.
+      if (err === PROGRAM_EXIT && call.callbackDepth === 0) call.stopRequested = true;
       // A trap inside a callback the helper ran is the callback's own, at its pc.
-      if (err === PROGRAM_EXIT || err instanceof ExecutionError) throw err;
-      throw new HelperFailedError(pc, helper.name, err);
+      else if (err === PROGRAM_EXIT || err instanceof ExecutionError) throw err;
+      else throw new HelperFailedError(pc, helper.name, err);
     }
     this.memory.refresh();
     this.forgetRegions();
@@ -256,8 +270,8 @@ export class Interpreter {
     return this.bySlot[pc];
   }
 
-  /** Runs the program from its first instruction. */
-  run(input: RunArgs = {}): RunResult & { instructions: number } {
+  /** Sets up a run: registers from the input, the main frame, the loop's entry state. */
+  private start(input: RunArgs): void {
     this.ensureRegions();
     this.memory.refresh();
     const call = this.call!;
@@ -294,25 +308,19 @@ export class Interpreter {
     this.track = track;
     this.remaining = this.budget;
     this.base = 0;
-    try {
-      this.execute(0, init, track);
-    } catch (err) {
-      if (err !== PROGRAM_EXIT) throw err;
-      // A callback ended the program; its r0 is in the register file.
-      const v = this.memory.view;
-      rl[0] = v.getInt32(this.registerFile!.start, true);
-      rh[0] = v.getInt32(this.registerFile!.start + 4, true);
-    }
-    return this.result();
+    this.entry = 0;
+    this.entryInit = init;
   }
 
   /**
-   * Runs from `entry`, in the frame at depth `this.base`, until that frame exits (or the program
-   * ends); a callback is a nested execute. r0 is left in the registers. The base lives in a field,
-   * not a parameter: one more live local in this loop costs the whole interpreter a few percent.
+   * Runs the program from its first instruction. A callback runs this same loop from the entry
+   * state it leaves in the fields (CALLBACK_RUN), and it returns when the callback's frame exits.
    */
-  private execute(entry: number, init: number, track: boolean): void {
+  run(input: RunArgs = {}): RunResult & { instructions: number } {
+    if (input !== CALLBACK_RUN) this.start(input);
     const { rl, rh } = this;
+    let init = this.entryInit;
+    const track = this.track;
     const p = this.program;
     const code = this.code;
     const { imm, immHi, reads, writes, helpers } = p;
@@ -322,7 +330,7 @@ export class Interpreter {
     let depth = this.base;
     // Per caller frame: return pc, register-written mask, r6..r9 (lo, hi).
     const frames = this.frames;
-    let pc = entry;
+    let pc = this.entry;
 
     for (;;) {
       if (--remaining < 0) throw new BudgetExhaustedError(pc, this.budget);
@@ -506,7 +514,7 @@ export class Interpreter {
         case Op.Exit:
           if (depth === this.base) {
             this.remaining = remaining;
-            return;
+            return this.result();
           }
           depth--;
           pc = frames[depth * FRAME_WORDS]!;
@@ -613,11 +621,11 @@ export class Interpreter {
 
   /**
    * The program ends early (a helper asked to stop, or a legacy packet load left the packet) with
-   * r0 set. In the main program's frames that is a return; inside a callback it unwinds to run(),
-   * except a tail call, which Linux's verifier refuses in callbacks.
+   * r0 set. In the main program's frames that is a return; inside a callback it unwinds to the
+   * main program's helper call, except a tail call, which Linux's verifier refuses in callbacks.
    */
-  private endProgram(pc: number, base: number): void {
-    if (base === 0) return;
+  private endProgram(pc: number, base: number): RunResult & { instructions: number } {
+    if (base === 0) return this.result();
     if (this.call!.pendingTailCall) throw new TailCallInCallbackError(pc);
     const v = this.memory.view;
     v.setInt32(this.registerFile!.start, this.rl[0]!, true);
@@ -655,7 +663,9 @@ export class Interpreter {
     rl[FRAME_POINTER] = this.enterFrame(depth);
     try {
       this.base = depth;
-      this.execute(slot, ARG_REGS_MASK | (1 << FRAME_POINTER), this.track);
+      this.entry = slot;
+      this.entryInit = ARG_REGS_MASK | (1 << FRAME_POINTER);
+      this.run(CALLBACK_RUN);
       const after = this.memory.view;
       after.setInt32(file, rl[0]!, true);
       after.setInt32(file + 4, rh[0]!, true);
@@ -672,6 +682,8 @@ export class Interpreter {
   }
 
   private result(): RunResult & { instructions: number } {
+    // A callback's run returns nothing anyone reads: its r0 goes back through the register file.
+    if (this.base !== 0) return CALLBACK_DONE;
     const r0 = (BigInt(this.rh[0]! >>> 0) << 32n) | BigInt(this.rl[0]! >>> 0);
     const tailCall = this.call!.pendingTailCall;
     return { r0, instructions: this.budget - this.remaining, ...(tailCall ? { tailCall } : {}) };

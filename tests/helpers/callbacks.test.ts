@@ -250,6 +250,11 @@ describe.for(ENGINES)('bpf_loop (%s)', (engine) => {
     const r = await new World().run(engine, 'mov %r6, 1\nmov %r1, 3\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 1\nexit\ncb:\ncall 5\nmov %r0, 0\nexit', { extra: [unwind] });
     expect(r.r0).toBe(100n);
   });
+
+  test('a legacy packet load out of the packet inside a callback ends the whole program with r0 = 0', async () => {
+    const r = await new World().run(engine, 'mov %r1, 3\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nmov %r0, 1\nexit\ncb:\nldabsb 4\nmov %r0, 0\nexit');
+    expect(r.r0).toBe(0n);
+  });
 });
 
 describe('budgets', () => {
