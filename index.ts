@@ -1,5 +1,6 @@
-// Public API of ebpf-wasm: the ISA, the checked interpreter and the JIT over guest memory, the
-// helper table, and the conformance runner. The CLI imports only from here.
+// Public API of ebpf-wasm: the Runtime (objects, programs, maps, test runs), the object loader,
+// the ISA, the checked interpreter and the JIT over guest memory, the helpers, the contexts, and
+// the conformance runner. The CLI imports only from here.
 export * from './isa/index.js';
 export * from './interpreter/index.js';
 export * from './runtime/memory.js';
@@ -28,3 +29,4 @@ export * from './runtime/skb.js';
 export * from './helpers/skb.js';
 export * from './helpers/checksum.js';
 export * from './runtime/typed-map.js';
+export * from './helpers/callbacks.js';
