@@ -3,7 +3,7 @@
 // on each engine, both through a whole BPF_PROG_TEST_RUN and for the program's run alone.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildPacket, loadObjectSpec, Runtime, type EngineKind, type LoadedObject } from '../index.js';
+import { buildPacket, loadObjectSpec, Runtime, setJitCacheLimit, type EngineKind, type LoadedObject } from '../index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../tests/fixtures/', import.meta.url));
 
@@ -27,9 +27,11 @@ export interface LoaderFigure {
   readonly parseMs: number;
   /** A whole Runtime load on the interpreter: description, maps, binding, gate, executors. */
   readonly loadMs: number;
+  /** The same on the JIT, compiling every program (the module cache off). */
+  readonly jitLoadMs: number;
 }
 
-/** Loader time for every fixture object that holds programs. */
+/** Loader time for every fixture object that holds programs, on each engine. */
 export async function loaderFigures(): Promise<LoaderFigure[]> {
   const rows: LoaderFigure[] = [];
   for (const name of readdirSync(FIXTURES).filter((f) => f.endsWith('.o')).sort()) {
@@ -42,14 +44,11 @@ export async function loaderFigures(): Promise<LoaderFigure[]> {
     }
     if (spec.programs.length === 0) continue;
     const parseMs = await medianMs(21, () => loadObjectSpec(bytes, name));
-    let loadMs: number;
-    try {
-      loadMs = await medianMs(11, () => new Runtime().loadObject(bytes, { fileName: name }));
-    } catch {
-      // An object the runtime cannot load yet (a program type or helper it lacks) is reported without it.
-      loadMs = Number.NaN;
-    }
-    rows.push({ object: name, bytes: bytes.length, instructions: spec.programs.reduce((n, p) => n + p.insns.length, 0), parseMs, loadMs });
+    const loadMs = await medianMs(11, () => new Runtime().loadObject(bytes, { fileName: name }));
+    setJitCacheLimit(0);
+    const jitLoadMs = await medianMs(5, () => new Runtime({ engine: 'jit' }).loadObject(bytes, { fileName: name }));
+    setJitCacheLimit(256);
+    rows.push({ object: name, bytes: bytes.length, instructions: spec.programs.reduce((n, p) => n + p.insns.length, 0), parseMs, loadMs, jitLoadMs });
   }
   return rows;
 }

@@ -99,9 +99,9 @@ if (json) {
 if (!json && objects) {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out('');
-  out(`${'object'.padEnd(20)} ${'bytes'.padStart(7)} ${'insns'.padStart(6)} | ${'parse ms'.padStart(8)} | ${'load ms'.padStart(8)}`);
+  out(`${'object'.padEnd(20)} ${'bytes'.padStart(7)} ${'insns'.padStart(6)} | ${'parse ms'.padStart(8)} | ${'load ms (interp)'.padStart(16)} | ${'load ms (jit)'.padStart(13)}`);
   for (const l of loader) {
-    out(`${l.object.padEnd(20)} ${String(l.bytes).padStart(7)} ${String(l.instructions).padStart(6)} | ${l.parseMs.toFixed(2).padStart(8)} | ${Number.isNaN(l.loadMs) ? '     n/a' : l.loadMs.toFixed(2).padStart(8)}`);
+    out(`${l.object.padEnd(20)} ${String(l.bytes).padStart(7)} ${String(l.instructions).padStart(6)} | ${l.parseMs.toFixed(2).padStart(8)} | ${l.loadMs.toFixed(2).padStart(16)} | ${l.jitLoadMs.toFixed(1).padStart(13)}`);
   }
   out('');
   for (const p of packets) {
