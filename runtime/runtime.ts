@@ -149,8 +149,22 @@ export class LoadedObject {
     return this.spec.license;
   }
 
+  private closed = false;
+
+  /** Unloads the object: its programs and maps leave the runtime and give back their guest memory. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.runtime.unload(this);
+  }
+
+  private open(): void {
+    if (this.closed) throw new RuntimeError(`${this.file}: the object was closed`);
+  }
+
   /** The program named `name`; throws a one-line error listing the names there are. */
   program(name: string): Program {
+    this.open();
     const p = this.programs.get(name);
     if (!p) throw new RuntimeError(`${this.file}: no program named '${name}' (there are: ${[...this.programs.keys()].join(', ') || 'none'})`);
     return p;
@@ -158,6 +172,7 @@ export class LoadedObject {
 
   /** The map named `name`; throws a one-line error listing the names there are. */
   map(name: string): BpfMap {
+    this.open();
     const m = this.maps.get(name);
     if (!m) throw new RuntimeError(`${this.file}: no map named '${name}' (there are: ${[...this.maps.keys()].join(', ') || 'none'})`);
     return m;
@@ -171,7 +186,7 @@ export class LoadedObject {
   }
 }
 
-/** A runtime-level misuse: an unknown name, a closed runtime. */
+/** A runtime-level misuse: an unknown name, a closed object, a map of another runtime, a bad option. */
 export class RuntimeError extends BpfError {
   constructor(detail: string) {
     super('runtime', detail);
@@ -355,6 +370,15 @@ export class Runtime {
       throw err;
     }
     return new LoadedObject(this, spec, programs, maps);
+  }
+
+  /** Takes a loaded object's programs and maps out of the runtime (LoadedObject.close). */
+  unload(obj: LoadedObject): void {
+    for (const p of obj.programs.values()) {
+      this.programsById.delete(p.id);
+      p.dispose();
+    }
+    for (const m of obj.maps.values()) this.releaseMap(m);
   }
 
   private releaseMap(map: BpfMap): void {

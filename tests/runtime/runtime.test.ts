@@ -53,6 +53,17 @@ describe('loading', () => {
     await expect(new Runtime().loadObject(named, { fileName: 'y.o' })).rejects.toThrow(/offset 0x8: program 'prog' calls bpf_get_stack \(helper 67\), which this runtime does not provide for xdp programs/);
   });
 
+  test('closing an object gives its guest memory back and ends its use', async () => {
+    const rt = new Runtime();
+    const before = rt.memory.regions().length;
+    const obj = await rt.loadObject(fixture('tail_calls.o'));
+    const id = obj.program('entry').id;
+    obj.close();
+    expect(rt.memory.regions().filter((r) => r.name !== 'map handles').length).toBe(before);
+    expect(rt.programById(id)).toBeUndefined();
+    expect(() => obj.program('entry')).toThrow(/tail_calls\.o: the object was closed/);
+  });
+
   test('engine both is refused with a pointer to two runtimes', () => {
     expect(() => new Runtime({ engine: 'both' as never })).toThrow(/two runtimes/);
   });
