@@ -4,16 +4,15 @@
 // removes both; updating by either changes the shared value (creating needs both keys: insert).
 // max_entries counts entries (pairs). An element in guest memory is key_a, key_b, then the value,
 // each at an 8-byte boundary; the value keeps its address while the entry lives.
-import type { GuestMemory, Region } from '../runtime/memory.js';
+import type { GuestMemory } from '../runtime/memory.js';
 import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, Errno, MapType, roundUp8 } from './constants.js';
-import { equalBytes, hashBytes } from './hash-bytes.js';
+import { equalBytes } from './hash-bytes.js';
 import { checkHashSpec } from './hash-table.js';
+import { KeyIndex } from './key-index.js';
 import type { MapCheckFailure, MapKind } from './kind.js';
 import { BaseMap, type MapOptions, type MapSpec } from './map.js';
-
-const NONE = -1;
-const CHUNK_SHIFT = 8;
-const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+import { SlotList } from './slot-list.js';
+import { NONE, SlotPool } from './slot-pool.js';
 
 /** One entry as JS iterates them. */
 export interface FlowPair {
@@ -22,68 +21,42 @@ export interface FlowPair {
   readonly value: Uint8Array;
 }
 
-/** A two-key hash map. Index refs are entry * 2 + side (0: key_a, 1: key_b). */
+/** A two-key hash map. An entry is a SlotPool slot; index refs are entry * 2 + side (0: key_a, 1: key_b). */
 export class FlowMap extends BaseMap {
-  private readonly keyStride: number;
-  private readonly slotSize: number;
-  private readonly chunkStarts: number[] = [];
-  private fresh = 0;
-  private freeHead = NONE;
-  private count = 0;
-  private buckets = new Int32Array(16).fill(NONE);
-  private bucketMask = 15;
-  /** Per ref. */
-  private hashes = new Uint32Array(0);
-  private chain = new Int32Array(0);
-  /** Per entry: insertion order, for get_next_key; `chain` of ref entry*2 doubles as the free list. */
-  private orderPrev = new Int32Array(0);
-  private orderNext = new Int32Array(0);
-  private orderHead = NONE;
-  private orderTail = NONE;
+  // Initializers rather than constructor stores: V8 keeps a field written once constant (lookups fold it).
+  private readonly keyStride = roundUp8(this.keySize);
+  private readonly pool = new SlotPool(
+    this.memory,
+    2 * this.keyStride + roundUp8(this.valueSize),
+    this.maxEntries,
+    `map ${this.name} elements`,
+    this.regions,
+    (capacity) => this.growSlots(capacity),
+  );
+  private readonly index = new KeyIndex(this.memory, this.pool, this.keySize, 1, this.keyStride);
+  /** Entries in insertion order, for get_next_key. */
+  private readonly order = new SlotList();
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
     super(memory, spec, options, false);
-    this.keyStride = roundUp8(this.keySize);
-    this.slotSize = 2 * this.keyStride + roundUp8(this.valueSize);
   }
 
   get size(): number {
-    return this.count;
-  }
-
-  private slotAddress(entry: number): number {
-    return this.chunkStarts[entry >>> CHUNK_SHIFT]! + (entry & CHUNK_MASK) * this.slotSize;
-  }
-
-  private keyAddress(ref: number): number {
-    return this.slotAddress(ref >>> 1) + (ref & 1) * this.keyStride;
+    return this.pool.live;
   }
 
   private valueAddress(entry: number): number {
-    return this.slotAddress(entry) + 2 * this.keyStride;
-  }
-
-  private hashKey(keyAddr: number): number {
-    return hashBytes(this.memory.view, keyAddr, this.keySize, 0);
-  }
-
-  /** The ref whose key is at keyAddr, or NONE. */
-  private find(keyAddr: number, hash = this.hashKey(keyAddr)): number {
-    const view = this.memory.view;
-    for (let r = this.buckets[hash & this.bucketMask]!; r !== NONE; r = this.chain[r]!) {
-      if (this.hashes[r] === hash && equalBytes(view, this.keyAddress(r), keyAddr, this.keySize)) return r;
-    }
-    return NONE;
+    return this.pool.address(entry) + 2 * this.keyStride;
   }
 
   lookupAddress(keyAddr: number): number {
-    const r = this.find(keyAddr);
+    const r = this.index.find(keyAddr, this.index.hash(keyAddr));
     return r === NONE ? 0 : this.valueAddress(r >>> 1);
   }
 
   /** bpf_flow_map_lookup: the value's address or 0; writes 0 (key_a) or 1 (key_b) as a u32 to dirAddr. */
   lookupFlowAt(keyAddr: number, dirAddr: number): number {
-    const r = this.find(keyAddr);
+    const r = this.index.find(keyAddr, this.index.hash(keyAddr));
     if (r === NONE) return 0;
     if (dirAddr !== 0) this.memory.view.setUint32(dirAddr, r & 1, true);
     return this.valueAddress(r >>> 1);
@@ -91,9 +64,9 @@ export class FlowMap extends BaseMap {
 
   /** bpf_flow_map_peer: copies the other side's key to outAddr; 0 or -ENOENT. */
   peerAt(keyAddr: number, outAddr: number): number {
-    const r = this.find(keyAddr);
+    const r = this.index.find(keyAddr, this.index.hash(keyAddr));
     if (r === NONE) return -Errno.ENOENT;
-    const other = this.keyAddress(r ^ 1);
+    const other = this.index.keyAddress(r ^ 1);
     this.memory.bytes.copyWithin(outAddr, other, other + this.keySize);
     return 0;
   }
@@ -106,10 +79,10 @@ export class FlowMap extends BaseMap {
   insertAt(keyA: number, keyB: number, valueAddr: number, flags: number): number {
     if (flags !== BPF_ANY && flags !== BPF_NOEXIST) return -Errno.EINVAL;
     if (equalBytes(this.memory.view, keyA, keyB, this.keySize)) return -Errno.EINVAL;
-    const hashA = this.hashKey(keyA);
-    const hashB = this.hashKey(keyB);
-    const ra = this.find(keyA, hashA);
-    const rb = this.find(keyB, hashB);
+    const hashA = this.index.hash(keyA);
+    const hashB = this.index.hash(keyB);
+    const ra = this.index.find(keyA, hashA);
+    const rb = this.index.find(keyB, hashB);
     if (ra !== NONE || rb !== NONE) {
       if (flags === BPF_ANY && ra !== NONE && rb === (ra ^ 1) && (ra & 1) === 0) {
         this.copyValue(this.valueAddress(ra >>> 1), valueAddr);
@@ -117,29 +90,24 @@ export class FlowMap extends BaseMap {
       }
       return -Errno.EEXIST;
     }
-    if (this.count >= this.maxEntries) return -Errno.E2BIG;
-    const entry = this.allocate();
-    const at = this.slotAddress(entry);
+    if (this.pool.live >= this.maxEntries) return -Errno.E2BIG;
+    const entry = this.pool.take();
+    const at = this.pool.address(entry);
     const bytes = this.memory.bytes;
     bytes.copyWithin(at, keyA, keyA + this.keySize);
     bytes.copyWithin(at + this.keyStride, keyB, keyB + this.keySize);
-    bytes.fill(0, at + 2 * this.keyStride, at + this.slotSize);
+    bytes.fill(0, at + 2 * this.keyStride, at + this.pool.slotSize);
     this.copyValue(this.valueAddress(entry), valueAddr);
-    this.link(entry * 2, hashA);
-    this.link(entry * 2 + 1, hashB);
-    this.orderPrev[entry] = this.orderTail;
-    this.orderNext[entry] = NONE;
-    if (this.orderTail === NONE) this.orderHead = entry;
-    else this.orderNext[this.orderTail] = entry;
-    this.orderTail = entry;
-    if (++this.count * 2 > this.buckets.length) this.rehash(this.buckets.length * 2);
+    this.index.link(entry * 2, hashA);
+    this.index.link(entry * 2 + 1, hashB);
+    this.order.append(entry);
     return 0;
   }
 
   /** bpf_map_update_elem by either key: changes the shared value; a missing key is -ENOENT (insert creates). */
   protected updateValue(keyAddr: number, valueAddr: number, flags: number): number {
     if (flags > BPF_EXIST) return -Errno.EINVAL;
-    const r = this.find(keyAddr);
+    const r = this.index.find(keyAddr, this.index.hash(keyAddr));
     if (r === NONE) return -Errno.ENOENT;
     if (flags === BPF_NOEXIST) return -Errno.EEXIST;
     this.copyValue(this.valueAddress(r >>> 1), valueAddr);
@@ -151,20 +119,13 @@ export class FlowMap extends BaseMap {
   }
 
   deleteAt(keyAddr: number): number {
-    const r = this.find(keyAddr);
+    const r = this.index.find(keyAddr, this.index.hash(keyAddr));
     if (r === NONE) return -Errno.ENOENT;
     const entry = r >>> 1;
-    this.unlink(entry * 2);
-    this.unlink(entry * 2 + 1);
-    const prev = this.orderPrev[entry]!;
-    const next = this.orderNext[entry]!;
-    if (prev === NONE) this.orderHead = next;
-    else this.orderNext[prev] = next;
-    if (next === NONE) this.orderTail = prev;
-    else this.orderPrev[next] = prev;
-    this.chain[entry * 2] = this.freeHead;
-    this.freeHead = entry;
-    this.count--;
+    this.index.unlink(entry * 2);
+    this.index.unlink(entry * 2 + 1);
+    this.order.unlink(entry);
+    this.pool.give(entry);
     return 0;
   }
 
@@ -177,13 +138,16 @@ export class FlowMap extends BaseMap {
 
   /** Every key, both sides: key_a then key_b of each entry, entries in insertion order. */
   nextKeyAt(keyAddr: number, outAddr: number): number {
-    let next = this.orderHead === NONE ? NONE : this.orderHead * 2;
+    let next = this.order.head === NONE ? NONE : this.order.head * 2;
     if (keyAddr !== 0) {
-      const r = this.find(keyAddr);
-      if (r !== NONE) next = (r & 1) === 0 ? r + 1 : this.orderNext[r >>> 1] === NONE ? NONE : this.orderNext[r >>> 1]! * 2;
+      const r = this.index.find(keyAddr, this.index.hash(keyAddr));
+      if (r !== NONE) {
+        const after = this.order.after(r >>> 1);
+        next = (r & 1) === 0 ? r + 1 : after === NONE ? NONE : after * 2;
+      }
     }
     if (next === NONE) return -Errno.ENOENT;
-    const at = this.keyAddress(next);
+    const at = this.index.keyAddress(next);
     this.memory.bytes.copyWithin(outAddr, at, at + this.keySize);
     return 0;
   }
@@ -210,75 +174,23 @@ export class FlowMap extends BaseMap {
   /** The value and which side `key` is (0: key_a, 1: key_b), or undefined. */
   lookupWithDirection(key: Uint8Array): { value: Uint8Array; dir: 0 | 1 } | undefined {
     this.checkAccess('lookup', false);
-    const r = this.find(this.keyIn(key));
+    const at = this.keyIn(key);
+    const r = this.index.find(at, this.index.hash(at));
     return r === NONE ? undefined : { value: this.copyOut(this.valueAddress(r >>> 1), this.valueSize), dir: (r & 1) as 0 | 1 };
   }
 
   /** Entries as pairs, in insertion order. */
   *pairs(): IterableIterator<FlowPair> {
-    for (let e = this.orderHead; e !== NONE; ) {
-      const next = this.orderNext[e]!;
-      yield { keyA: this.copyOut(this.keyAddress(e * 2), this.keySize), keyB: this.copyOut(this.keyAddress(e * 2 + 1), this.keySize), value: this.copyOut(this.valueAddress(e), this.valueSize) };
+    for (let e = this.order.head; e !== NONE; ) {
+      const next = this.order.after(e);
+      yield { keyA: this.copyOut(this.index.keyAddress(e * 2), this.keySize), keyB: this.copyOut(this.index.keyAddress(e * 2 + 1), this.keySize), value: this.copyOut(this.valueAddress(e), this.valueSize) };
       e = next;
     }
   }
 
-  // ---- slots and index ----
-
-  private allocate(): number {
-    let e = this.freeHead;
-    if (e !== NONE) {
-      this.freeHead = this.chain[e * 2]!;
-      return e;
-    }
-    e = this.fresh++;
-    if (e * 2 + 2 > this.chain.length) this.grow(Math.min(this.maxEntries, Math.max(16, e * 2)));
-    if (e >>> CHUNK_SHIFT >= this.chunkStarts.length) {
-      const slots = Math.min(1 << CHUNK_SHIFT, this.maxEntries - (this.chunkStarts.length << CHUNK_SHIFT));
-      const region: Region = this.memory.allocate(slots * this.slotSize, `map ${this.name} elements`);
-      this.regions.push(region);
-      this.chunkStarts.push(region.start);
-    }
-    return e;
-  }
-
-  private grow(entries: number): void {
-    const refs = entries * 2;
-    const copy = <T extends Int32Array | Uint32Array>(old: T, made: T): T => {
-      made.set(old);
-      return made;
-    };
-    this.hashes = copy(this.hashes, new Uint32Array(refs));
-    this.chain = copy(this.chain, new Int32Array(refs));
-    this.orderPrev = copy(this.orderPrev, new Int32Array(entries));
-    this.orderNext = copy(this.orderNext, new Int32Array(entries));
-  }
-
-  private link(ref: number, hash: number): void {
-    this.hashes[ref] = hash;
-    const b = hash & this.bucketMask;
-    this.chain[ref] = this.buckets[b]!;
-    this.buckets[b] = ref;
-  }
-
-  private unlink(ref: number): void {
-    const b = this.hashes[ref]! & this.bucketMask;
-    if (this.buckets[b] === ref) {
-      this.buckets[b] = this.chain[ref]!;
-      return;
-    }
-    let p = this.buckets[b]!;
-    while (this.chain[p] !== ref) p = this.chain[p]!;
-    this.chain[p] = this.chain[ref]!;
-  }
-
-  private rehash(size: number): void {
-    this.buckets = new Int32Array(size).fill(NONE);
-    this.bucketMask = size - 1;
-    for (let e = this.orderHead; e !== NONE; e = this.orderNext[e]!) {
-      this.link(e * 2, this.hashes[e * 2]!);
-      this.link(e * 2 + 1, this.hashes[e * 2 + 1]!);
-    }
+  private growSlots(capacity: number): void {
+    this.index.grow(capacity * 2);
+    this.order.grow(capacity);
   }
 }
 

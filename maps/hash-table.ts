@@ -1,144 +1,111 @@
 // The hash table behind HASH, PERCPU_HASH, LRU_HASH and LRU_PERCPU_HASH (kernel/bpf/hashtab.c).
 // Elements live in guest memory as in `struct htab_elem`: the key, then at round_up(key_size, 8)
 // the value (per-CPU maps: one round_up(value_size, 8) copy per CPU). An element keeps its address
-// while it lives (programs hold pointers to values); a deleted element's slot goes to a free list.
-// The index is JS typed arrays (bucket heads, collision chains, stored hashes), so a lookup hashes
-// the key bytes where they lie in guest memory and allocates nothing.
+// while it lives (programs hold pointers to values): elements are SlotPool slots, found through a
+// KeyIndex (a lookup allocates nothing), kept in insertion order and LRU recency by SlotLists.
 // Deviations from Linux: an update of an existing key writes the value in place (Linux swaps in a
 // new element); iteration follows insertion order (Linux: bucket order under a random seed); LRU
 // eviction is exact least-recently-used over one list (Linux: approximate, per-CPU free lists).
 import type { GuestMemory } from '../runtime/memory.js';
 import { ACCESS_MASK, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, Errno, HTAB_ELEM_SIZE, KMALLOC_MAX_SIZE, MapFlag, PCPU_MIN_UNIT_SIZE, roundUp8 } from './constants.js';
-import { equalBytes, hashBytes } from './hash-bytes.js';
+import { KeyIndex } from './key-index.js';
 import { checkFlags, invalid, roundUpPow2, tooBig, type MapCheckFailure } from './kind.js';
 import { ALL_CPUS, BaseMap, type MapOptions, type MapSpec } from './map.js';
+import { SlotList } from './slot-list.js';
+import { NONE, SlotPool } from './slot-pool.js';
 
-/** Elements per guest-memory chunk is 1 << CHUNK_SHIFT. */
-const CHUNK_SHIFT = 8;
-const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
-const NONE = -1;
-const HASH_SEED = 0;
-
-/** A hash map of any of the four hash kinds. */
+/** A hash map of any of the four hash kinds. Index refs are slot numbers. */
 export class HashTableMap extends BaseMap {
-  private readonly valueOffset: number;
-  private readonly slotSize: number;
-  private readonly chunkStarts: number[] = [];
-  private capacity = 0;
-  /** Slots handed out so far, free or not; slots below it have memory. */
-  private fresh = 0;
-  private freeHead = NONE;
-  private count = 0;
-  private buckets = new Int32Array(16).fill(NONE);
-  private bucketMask = 15;
-  /** Per slot: its key's hash, the next slot in its bucket (or in the free list). */
-  private hashes = new Uint32Array(0);
-  private chain = new Int32Array(0);
-  /** Per slot: insertion-order list, for get_next_key. */
-  private orderPrev = new Int32Array(0);
-  private orderNext = new Int32Array(0);
-  private orderHead = NONE;
-  private orderTail = NONE;
-  /** Per slot, LRU maps only: recency list, least recent at the head. */
-  private lruPrev = new Int32Array(0);
-  private lruNext = new Int32Array(0);
-  private lruHead = NONE;
-  private lruTail = NONE;
+  // Initializers, or a declared field with one constructor store, rather than a defined field that
+  // the constructor stores again: V8 keeps a field written once constant, and lookups fold it.
+  declare readonly lru: boolean;
+  private readonly valueOffset = roundUp8(this.keySize);
+  private readonly pool = new SlotPool(
+    this.memory,
+    this.valueOffset + (this.perCpu ? this.jsValueSize : roundUp8(this.valueSize)),
+    this.maxEntries,
+    `map ${this.name} elements`,
+    this.regions,
+    (capacity) => this.growSlots(capacity),
+  );
+  private readonly index = new KeyIndex(this.memory, this.pool, this.keySize);
+  /** Insertion order, for get_next_key. */
+  private readonly order = new SlotList();
+  /** LRU maps only: recency, least recent at the head. */
+  private readonly recency = new SlotList();
 
-  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions, perCpu: boolean, readonly lru: boolean) {
+  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions, perCpu: boolean, lru: boolean) {
     super(memory, spec, options, perCpu);
-    this.valueOffset = roundUp8(this.keySize);
-    this.slotSize = this.valueOffset + (perCpu ? this.jsValueSize : roundUp8(this.valueSize));
+    this.lru = lru;
     // Linux preallocates every element unless BPF_F_NO_PREALLOC (LRU maps always do).
-    if (lru || !(this.flags & MapFlag.NO_PREALLOC)) {
-      this.growTo(this.maxEntries);
-      for (let s = 0; s < this.maxEntries; s += 1 << CHUNK_SHIFT) this.addChunk();
-    }
+    if (lru || !(this.flags & MapFlag.NO_PREALLOC)) this.pool.preallocate();
   }
 
   get size(): number {
-    return this.count;
-  }
-
-  private slotAddress(slot: number): number {
-    return this.chunkStarts[slot >>> CHUNK_SHIFT]! + (slot & CHUNK_MASK) * this.slotSize;
-  }
-
-  /** The slot holding the key at keyAddr, whose hash is `hash`, or NONE. */
-  private find(keyAddr: number, hash: number): number {
-    const view = this.memory.view;
-    const keySize = this.keySize;
-    for (let s = this.buckets[hash & this.bucketMask]!; s !== NONE; s = this.chain[s]!) {
-      if (this.hashes[s] === hash && equalBytes(view, this.slotAddress(s), keyAddr, keySize)) return s;
-    }
-    return NONE;
-  }
-
-  private hashKey(keyAddr: number): number {
-    return hashBytes(this.memory.view, keyAddr, this.keySize, HASH_SEED);
+    return this.pool.live;
   }
 
   lookupAddress(keyAddr: number, cpu = 0): number {
-    const s = this.find(keyAddr, this.hashKey(keyAddr));
+    const s = this.index.find(keyAddr, this.index.hash(keyAddr));
     if (s === NONE) return 0;
-    if (this.lru) this.touch(s);
-    return this.slotAddress(s) + this.valueOffset + (this.perCpu ? cpu * this.cpuStride : 0);
+    if (this.lru) this.recency.moveToTail(s);
+    return this.pool.address(s) + this.valueOffset + (this.perCpu ? cpu * this.cpuStride : 0);
   }
 
   protected findValue(keyAddr: number): number {
     // User-space lookups leave LRU recency alone (htab_lru_map_lookup_elem_sys).
-    const s = this.find(keyAddr, this.hashKey(keyAddr));
-    return s === NONE ? 0 : this.slotAddress(s) + this.valueOffset;
+    const s = this.index.find(keyAddr, this.index.hash(keyAddr));
+    return s === NONE ? 0 : this.pool.address(s) + this.valueOffset;
   }
 
   protected updateValue(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
     const elemFlags = flags & ~BPF_F_LOCK;
     if (elemFlags > BPF_EXIST || this.lockFlagInvalid(flags)) return -Errno.EINVAL;
-    const hash = this.hashKey(keyAddr);
-    let s = this.find(keyAddr, hash);
+    const hash = this.index.hash(keyAddr);
+    let s = this.index.find(keyAddr, hash);
     if (s !== NONE) {
       if (elemFlags === BPF_NOEXIST) return -Errno.EEXIST;
-      this.writeValue(this.slotAddress(s) + this.valueOffset, valueAddr, cpu, false);
-      if (this.lru) this.touch(s);
+      this.writeValue(this.pool.address(s) + this.valueOffset, valueAddr, cpu, false);
+      if (this.lru) this.recency.moveToTail(s);
       return 0;
     }
     if (elemFlags === BPF_EXIST) return -Errno.ENOENT;
-    if (this.count >= this.maxEntries) {
+    if (this.pool.live >= this.maxEntries) {
       if (!this.lru) return -Errno.E2BIG;
-      this.remove(this.lruHead);
+      this.remove(this.recency.head);
     }
     s = this.insert(keyAddr, hash);
-    const value = this.slotAddress(s) + this.valueOffset;
-    if (cpu !== ALL_CPUS || !this.perCpu) this.memory.bytes.fill(0, value, value + this.slotSize - this.valueOffset);
+    const value = this.pool.address(s) + this.valueOffset;
+    if (cpu !== ALL_CPUS || !this.perCpu) this.memory.bytes.fill(0, value, value + this.pool.slotSize - this.valueOffset);
     this.writeValue(value, valueAddr, cpu, true);
     return 0;
   }
 
   deleteAt(keyAddr: number): number {
-    const s = this.find(keyAddr, this.hashKey(keyAddr));
+    const s = this.index.find(keyAddr, this.index.hash(keyAddr));
     if (s === NONE) return -Errno.ENOENT;
     this.remove(s);
     return 0;
   }
 
   protected override lookupAndDeleteAt(keyAddr: number, outAddr: number): number {
-    const s = this.find(keyAddr, this.hashKey(keyAddr));
+    const s = this.index.find(keyAddr, this.index.hash(keyAddr));
     if (s === NONE) return -Errno.ENOENT;
-    const value = this.slotAddress(s) + this.valueOffset;
+    const value = this.pool.address(s) + this.valueOffset;
     this.memory.bytes.copyWithin(outAddr, value, value + this.jsValueSize);
     this.remove(s);
     return 0;
   }
 
   nextKeyAt(keyAddr: number, outAddr: number): number {
-    let next = this.orderHead;
+    let next = this.order.head;
     if (keyAddr !== 0) {
-      const s = this.find(keyAddr, this.hashKey(keyAddr));
+      const s = this.index.find(keyAddr, this.index.hash(keyAddr));
       // A key that is not in the map restarts the walk from the first key, as in Linux.
-      if (s !== NONE) next = this.orderNext[s]!;
+      if (s !== NONE) next = this.order.after(s);
     }
     if (next === NONE) return -Errno.ENOENT;
-    const at = this.slotAddress(next);
+    const at = this.pool.address(next);
     this.memory.bytes.copyWithin(outAddr, at, at + this.keySize);
     return 0;
   }
@@ -149,128 +116,45 @@ export class HashTableMap extends BaseMap {
    * not be seen). LRU recency is left alone, as in Linux. The kinds Linux walks expose it as forEachAt.
    */
   protected walkElements(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number {
-    const slots = new Int32Array(this.count);
+    const slots = new Int32Array(this.pool.live);
     let n = 0;
-    for (let s = this.orderHead; s !== NONE; s = this.orderNext[s]!) slots[n++] = s;
+    for (let s = this.order.head; s !== NONE; s = this.order.after(s)) slots[n++] = s;
     const cpuOffset = this.valueOffset + (this.perCpu ? cpu * this.cpuStride : 0);
     let visited = 0;
     for (let i = 0; i < n; i++) {
       const s = slots[i]!;
-      const at = this.slotAddress(s);
+      const at = this.pool.address(s);
       // Still live: its key still leads to its slot.
-      if (this.find(at, this.hashes[s]!) !== s) continue;
+      if (this.index.find(at, this.index.hashOf(s)) !== s) continue;
       visited++;
       if (visit(at, at + cpuOffset)) break;
     }
     return visited;
   }
 
-  // ---- slots and index ----
+  // ---- elements ----
 
   private insert(keyAddr: number, hash: number): number {
-    let s = this.freeHead;
-    if (s !== NONE) {
-      this.freeHead = this.chain[s]!;
-    } else {
-      s = this.fresh++;
-      if (s >= this.capacity) this.growTo(Math.min(this.maxEntries, Math.max(16, this.capacity * 2)));
-      if (s >>> CHUNK_SHIFT >= this.chunkStarts.length) this.addChunk();
-    }
-    const at = this.slotAddress(s);
+    const s = this.pool.take();
+    const at = this.pool.address(s);
     this.memory.bytes.copyWithin(at, keyAddr, keyAddr + this.keySize);
-    this.hashes[s] = hash;
-    const b = hash & this.bucketMask;
-    this.chain[s] = this.buckets[b]!;
-    this.buckets[b] = s;
-    this.orderPrev[s] = this.orderTail;
-    this.orderNext[s] = NONE;
-    if (this.orderTail === NONE) this.orderHead = s;
-    else this.orderNext[this.orderTail] = s;
-    this.orderTail = s;
-    if (this.lru) this.lruAppend(s);
-    if (++this.count > this.buckets.length) this.rehash(this.buckets.length * 2);
+    this.index.link(s, hash);
+    this.order.append(s);
+    if (this.lru) this.recency.append(s);
     return s;
   }
 
   private remove(s: number): void {
-    const b = this.hashes[s]! & this.bucketMask;
-    if (this.buckets[b] === s) {
-      this.buckets[b] = this.chain[s]!;
-    } else {
-      let p = this.buckets[b]!;
-      while (this.chain[p] !== s) p = this.chain[p]!;
-      this.chain[p] = this.chain[s]!;
-    }
-    const prev = this.orderPrev[s]!;
-    const next = this.orderNext[s]!;
-    if (prev === NONE) this.orderHead = next;
-    else this.orderNext[prev] = next;
-    if (next === NONE) this.orderTail = prev;
-    else this.orderPrev[next] = prev;
-    if (this.lru) this.lruUnlink(s);
-    this.chain[s] = this.freeHead;
-    this.freeHead = s;
-    this.count--;
+    this.index.unlink(s);
+    this.order.unlink(s);
+    if (this.lru) this.recency.unlink(s);
+    this.pool.give(s);
   }
 
-  /** Marks a slot most recently used. */
-  private touch(s: number): void {
-    if (this.lruTail === s) return;
-    this.lruUnlink(s);
-    this.lruAppend(s);
-  }
-
-  private lruAppend(s: number): void {
-    this.lruPrev[s] = this.lruTail;
-    this.lruNext[s] = NONE;
-    if (this.lruTail === NONE) this.lruHead = s;
-    else this.lruNext[this.lruTail] = s;
-    this.lruTail = s;
-  }
-
-  private lruUnlink(s: number): void {
-    const prev = this.lruPrev[s]!;
-    const next = this.lruNext[s]!;
-    if (prev === NONE) this.lruHead = next;
-    else this.lruNext[prev] = next;
-    if (next === NONE) this.lruTail = prev;
-    else this.lruPrev[next] = prev;
-  }
-
-  private addChunk(): void {
-    const first = this.chunkStarts.length << CHUNK_SHIFT;
-    const slots = Math.min(1 << CHUNK_SHIFT, this.maxEntries - first);
-    const region = this.memory.allocate(slots * this.slotSize, `map ${this.name} elements`);
-    this.regions.push(region);
-    this.chunkStarts.push(region.start);
-  }
-
-  private growTo(capacity: number): void {
-    if (capacity <= this.capacity) return;
-    const grow = <T extends Int32Array | Uint32Array>(old: T, make: (n: number) => T): T => {
-      const a = make(capacity);
-      a.set(old);
-      return a;
-    };
-    this.hashes = grow(this.hashes, (n) => new Uint32Array(n));
-    this.chain = grow(this.chain, (n) => new Int32Array(n));
-    this.orderPrev = grow(this.orderPrev, (n) => new Int32Array(n));
-    this.orderNext = grow(this.orderNext, (n) => new Int32Array(n));
-    if (this.lru) {
-      this.lruPrev = grow(this.lruPrev, (n) => new Int32Array(n));
-      this.lruNext = grow(this.lruNext, (n) => new Int32Array(n));
-    }
-    this.capacity = capacity;
-  }
-
-  private rehash(size: number): void {
-    this.buckets = new Int32Array(size).fill(NONE);
-    this.bucketMask = size - 1;
-    for (let s = this.orderHead; s !== NONE; s = this.orderNext[s]!) {
-      const b = this.hashes[s]! & this.bucketMask;
-      this.chain[s] = this.buckets[b]!;
-      this.buckets[b] = s;
-    }
+  private growSlots(capacity: number): void {
+    this.index.grow(capacity);
+    this.order.grow(capacity);
+    if (this.lru) this.recency.grow(capacity);
   }
 }
 
