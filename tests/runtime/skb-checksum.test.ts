@@ -7,6 +7,7 @@ import { helperTable } from '../../helpers/table.js';
 import { GuestMemory } from '../../runtime/memory.js';
 import { csumAdd, csumDiff, csumFold, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, from32to16 } from '../../helpers/checksum.js';
 import { SkbRunner } from '../../runtime/skb.js';
+import { BODIES } from '../../scripts/kernel-oracle/skb-programs.mjs';
 
 describe('checksum arithmetic', () => {
   test('csum_add carries around; csum_fold complements the 16-bit fold', () => {
@@ -64,30 +65,8 @@ describe('checksum arithmetic', () => {
 // The stack buffers of the kernel-checked program: 32 bytes of `from`, then 32 bytes of `to`.
 const FROM = Uint8Array.from(Buffer.from('efcdab89674523011032547698badcfeffffffffffffffff0000000000000000', 'hex'));
 const TO = Uint8Array.from(Buffer.from('8877665544332211' + '00ffeeddccbbaa99' + '0000000000000000' + '01000000ffffffff', 'hex'));
-const csumDiffProgram = (fromSize: number, toSize: number, seed: number) => `
-  lddw %r1, 0x0123456789abcdef
-  stxdw [%r10-64], %r1
-  lddw %r1, 0xfedcba9876543210
-  stxdw [%r10-56], %r1
-  lddw %r1, 0xffffffffffffffff
-  stxdw [%r10-48], %r1
-  stdw [%r10-40], 0
-  lddw %r1, 0x1122334455667788
-  stxdw [%r10-32], %r1
-  lddw %r1, 0x99aabbccddeeff00
-  stxdw [%r10-24], %r1
-  stdw [%r10-16], 0
-  lddw %r1, 0xffffffff00000001
-  stxdw [%r10-8], %r1
-  mov %r1, %r10
-  add %r1, -64
-  mov %r2, ${fromSize}
-  mov %r3, %r10
-  add %r3, -32
-  mov %r4, ${toSize}
-  lddw %r5, ${seed}
-  call 28
-  exit`;
+/** The oracle's csum_diff program: two 32-byte stack buffers, FROM at -64 and TO at -32. */
+const csumDiffProgram = (fromSize: number, toSize: number, seed: number): string => `${BODIES.csumDiff(fromSize, toSize, seed)}\n  exit`;
 
 // Linux 6.18: since 6.13 bpf_csum_diff folds to 16 bits and takes any size the verifier allows.
 const CSUM_DIFF = [

@@ -11,6 +11,7 @@ import { GuestMemory } from '../../runtime/memory.js';
 import { Errno } from '../../maps/constants.js';
 import { SK_BUFF_SIZE, SkBuffOffset, SkbFrame, decodeSkBuff, encodeSkBuff, flowHash } from '../../runtime/sk-buff.js';
 import { SKB_LOOPBACK, SkbRunner, SkbTestRunError, ethTypeTrans, type SkbProgramType, type SkbTestRunOptions } from '../../runtime/skb.js';
+import { BODIES } from '../../scripts/kernel-oracle/skb-programs.mjs';
 
 const ENGINES: readonly EngineName[] = ['interp', 'jit'];
 const TYPES: readonly SkbProgramType[] = ['socket_filter', 'sched_cls', 'cgroup_skb'];
@@ -191,19 +192,7 @@ describe.each(ENGINES)('skb test run on %s', (engine) => {
     expect((await testRun(program(direct(n)), engine, type, { dataIn: pattern(60) })).retval).toBe(retval);
   });
 
-  const loadBytes = (off: number, len: number) => `
-    stdw [%r10-16], 0x5a5a5a5a
-    stdw [%r10-8], 0x5a5a5a5a
-    mov %r1, %r6
-    lddw %r2, ${off}
-    mov %r3, %r10
-    add %r3, -16
-    mov %r4, ${len}
-    call 26
-    ldxw %r2, [%r10-16]
-    stxw [%r6+52], %r2
-    ldxw %r2, [%r10-12]
-    stxw [%r6+56], %r2`;
+  const loadBytes = (off: number, len: number): string => BODIES.loadBytes(off, len);
   // Linux: offsets count from skb->data; on failure the buffer is zeroed.
   test.for([
     { type: 'sched_cls', off: 0, len: 8, ret: 0, bytes: pattern(64).subarray(0, 8) },
