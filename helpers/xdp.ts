@@ -3,7 +3,9 @@
 // behind the context pointer in r1 through a lookup the runtime provides, and return 0 or Linux's
 // negative errno, as net/core/filter.c does.
 import type { HelperCall, HelperSpec } from './table.js';
-import { Errno } from '../maps/constants.js';
+import { Errno, MapType } from '../maps/constants.js';
+import type { BpfMap } from '../maps/map.js';
+import type { RedirectTarget } from '../maps/redirect-target.js';
 
 /** Linux errno values the XDP helpers and test runs return (negated). */
 
@@ -19,6 +21,16 @@ export interface XdpFrameAccess {
   loadBytes(offset: number, to: number, length: number): number;
   /** Copies `length` bytes from the guest address `from` to the packet at `offset`. */
   storeBytes(offset: number, from: number, length: number): number;
+}
+
+/** Where a program asked its frame to go (Linux keeps it in the per-CPU bpf_redirect_info). */
+export interface XdpRedirect {
+  /** bpf_redirect's ifindex, or bpf_redirect_map's key. */
+  readonly target: number;
+  /** The map bpf_redirect_map named (its name), or undefined for bpf_redirect. */
+  readonly map?: string;
+  /** bpf_redirect_map's flags (BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS). */
+  readonly flags: number;
 }
 
 /** Finds the frame whose `struct xdp_md` is at a guest address. */
@@ -66,6 +78,71 @@ export function xdpHelpers(lookup: XdpFrameLookup): HelperSpec[] {
       name: 'bpf_xdp_store_bytes',
       proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'ptr_to_mem', 'const_size'] },
       impl: (call) => withFrame(call, (f) => f.storeBytes(call.argU32(2), call.argU32(3), call.argU32(4))),
+    },
+  ];
+}
+
+/** BPF_F_BROADCAST and BPF_F_EXCLUDE_INGRESS (linux/bpf.h), for bpf_redirect_map on devmaps. */
+export const BPF_F_BROADCAST = 1 << 3;
+export const BPF_F_EXCLUDE_INGRESS = 1 << 4;
+
+/** XDP verdicts the redirect helpers return. */
+const XDP_ABORTED = 0;
+const XDP_REDIRECT = 4;
+/** The verdicts bpf_redirect_map may take from its flags as the fallback of a failed lookup. */
+const FALLBACK_ACTIONS = 3;
+
+/** What the redirect helpers need: the map behind a map pointer, and where the current run's frame records its target. */
+export interface XdpRedirectEnvironment {
+  mapAt(address: number): BpfMap | undefined;
+  /** Records (or clears) the redirect of the frame the current run is on. */
+  setRedirect(redirect: XdpRedirect | undefined): void;
+}
+
+/** A map kind bpf_redirect_map can use, with the flags it takes beyond the fallback action. */
+function redirectMap(map: BpfMap | undefined): { targetAt(key: number): RedirectTarget | undefined; flags: number } | undefined {
+  if (!map || !('targetAt' in map)) return undefined;
+  const flags = map.type === MapType.DEVMAP || map.type === MapType.DEVMAP_HASH ? BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS : 0;
+  return { targetAt: (key) => (map as unknown as { targetAt(k: number): RedirectTarget | undefined }).targetAt(key), flags };
+}
+
+/**
+ * XDP's bpf_redirect (23) and bpf_redirect_map (51), as net/core/filter.c has them: they record the
+ * target and return XDP_REDIRECT; the redirect itself happens after the program (in a test run, not
+ * at all). bpf_redirect takes no flags (XDP_ABORTED otherwise). bpf_redirect_map returns the action
+ * in the low flag bits when the key has no target, unless broadcasting; other flags the map kind
+ * does not take give XDP_ABORTED. Deviation: a map that is no redirect map gives XDP_ABORTED (Linux's
+ * verifier refuses the program).
+ */
+export function xdpRedirectHelpers(env: XdpRedirectEnvironment): HelperSpec[] {
+  return [
+    {
+      id: 23,
+      name: 'bpf_redirect',
+      proto: { ret: 'integer', args: ['anything', 'anything'] },
+      impl: (call) => {
+        if (call.argU32(2) !== 0 || call.argHighU32(2) !== 0) return call.returnNumber(XDP_ABORTED);
+        env.setRedirect({ target: call.argU32(1), flags: 0 });
+        call.returnNumber(XDP_REDIRECT);
+      },
+    },
+    {
+      id: 51,
+      name: 'bpf_redirect_map',
+      proto: { ret: 'integer', args: ['const_map_ptr', 'anything', 'anything'] },
+      impl: (call) => {
+        const map = env.mapAt(call.argU32(1));
+        const kind = redirectMap(map);
+        const key = call.argU32(2);
+        const flags = call.argU32(3);
+        if (!kind || call.argHighU32(3) !== 0 || (flags & ~(FALLBACK_ACTIONS | kind.flags)) !== 0) return call.returnNumber(XDP_ABORTED);
+        if (!kind.targetAt(key) && !(flags & BPF_F_BROADCAST)) {
+          env.setRedirect(undefined);
+          return call.returnNumber(flags & FALLBACK_ACTIONS);
+        }
+        env.setRedirect({ target: key, map: map!.name, flags: flags & kind.flags });
+        call.returnNumber(XDP_REDIRECT);
+      },
     },
   ];
 }

@@ -33,7 +33,7 @@ export class DifferentialObject {
 
   /** BPF_PROG_TEST_RUN on both; throws EngineMismatchError unless results and maps agree. */
   testRun(program: string, options: TestRunOptions): TestRunResult {
-    return this.lockstep(program, (o) => o.program(program).testRun(options), (r) => [r.errno, r.retval, hex(r.dataOut), r.dataSizeOut, r.ctxOut ? hex(r.ctxOut) : '-', r.redirect ? `${r.redirect.ifindex}/${r.redirect.flags}` : '-'].join(' '));
+    return this.lockstep(program, (o) => o.program(program).testRun(options), (r) => [r.errno, r.retval, hex(r.dataOut), r.dataSizeOut, r.ctxOut ? hex(r.ctxOut) : '-', r.redirect ? JSON.stringify(r.redirect, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) : '-'].join(' '));
   }
 
   /** A plain run on both; throws EngineMismatchError unless results and maps agree. */

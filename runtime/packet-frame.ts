@@ -3,7 +3,7 @@
 // and tailroom short of the skb_shared_info reservation. The frame's pointers live in its
 // `struct xdp_md` in guest memory (the context a program gets in r1), so a program reads them with
 // plain loads and the helpers that move them rewrite that struct.
-import type { XdpFrameAccess } from '../helpers/xdp.js';
+import type { XdpFrameAccess, XdpRedirect } from '../helpers/xdp.js';
 import { Errno } from '../maps/constants.js';
 import type { GuestMemory, Region } from './memory.js';
 
@@ -60,6 +60,8 @@ export class PacketFrame implements XdpFrameAccess {
   /** The `struct xdp_md` a program gets as its context (read-only to programs, as in Linux). */
   readonly ctxRegion: Region;
   readonly frameSize: number;
+  /** Where bpf_redirect or bpf_redirect_map sent the frame in the current run, if anywhere. */
+  redirect: XdpRedirect | undefined;
 
   private constructor(private readonly memory: GuestMemory, frameSize: number) {
     this.frameSize = frameSize;

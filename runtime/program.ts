@@ -19,8 +19,8 @@ export interface TestRunOptions extends Omit<XdpTestRunOptions, 'ctxIn'>, Omit<S
   readonly cpu?: number;
 }
 
-/** BPF_PROG_TEST_RUN's output (`redirect` for skb programs that called bpf_redirect). */
-export type TestRunResult = XdpTestRunResult & Partial<Pick<SkbTestRunResult, 'redirect'>>;
+/** BPF_PROG_TEST_RUN's output; `redirect` is where a redirecting program sent the packet (not carried out). */
+export type TestRunResult = Omit<XdpTestRunResult, 'redirect'> & { readonly redirect?: XdpTestRunResult['redirect'] | SkbTestRunResult['redirect'] };
 
 /** Input of a plain run. */
 export interface ProgramRunInput {

@@ -25,6 +25,7 @@ import { isTracingProgramType, type ProgramType } from '../loader/program-types.
 import { parseBtf } from '../loader/btf.js';
 import { corePoisonHelper, tracingHelpers } from '../helpers/tracing.js';
 import { csumDiffHelper } from '../helpers/checksum.js';
+import { xdpRedirectHelpers } from '../helpers/xdp.js';
 import { kernelBtf } from './kernel-btf.js';
 import { SKB_PROGRAM_TYPES, SkbRunner, type SkbProgramType } from './skb.js';
 import { TaskTable } from './task.js';
@@ -285,7 +286,18 @@ export class Runtime {
     let table = this.tables.get(type);
     if (!table) {
       let specific: readonly HelperSpec[] = [];
-      if (type === 'xdp') specific = [...this.xdp.helpers, csumDiffHelper];
+      if (type === 'xdp') {
+        specific = [
+          ...this.xdp.helpers,
+          ...xdpRedirectHelpers({
+            mapAt: (a) => this.mapsByHandle.get(a),
+            setRedirect: (r) => {
+              if (this.xdp.current) this.xdp.current.redirect = r;
+            },
+          }),
+          csumDiffHelper,
+        ];
+      }
       else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) specific = this.skb.helpers;
       else if (isTracingProgramType(type)) specific = tracingHelpers({ currentTask: () => this.tasks.currentTask() });
       table = helperTable([...this.baseHelpers(), ...specific, corePoisonHelper]);

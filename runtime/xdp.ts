@@ -3,7 +3,7 @@
 // (bpf_prog_test_run_xdp, bpf_test_finish, bpf_ctx_init/finish), for a linear frame.
 import { BpfError } from '../isa/errors.js';
 import type { HelperSpec } from '../helpers/table.js';
-import { xdpHelpers } from '../helpers/xdp.js';
+import { xdpHelpers, type XdpRedirect } from '../helpers/xdp.js';
 import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
 import type { GuestMemory } from './memory.js';
@@ -65,6 +65,8 @@ export interface XdpTestRunResult {
   readonly ctxOut?: Uint8Array;
   /** Average run time in ns (u32). */
   readonly durationNs: number;
+  /** Where an XDP_REDIRECT of the last run was going (not carried out, as in Linux). */
+  readonly redirect?: XdpRedirect;
 }
 
 /** Options of a runner. */
@@ -115,9 +117,19 @@ export class XdpRunner {
     else frame.free();
   }
 
+  /** The frame the current run is on (the redirect helpers record their target there). */
+  current: PacketFrame | undefined;
+
   /** Runs a program once on a frame (r1 = its context) and returns r0 as a u32 verdict. */
   run(executor: Executor, frame: PacketFrame): number {
-    return Number(executor.run({ args: [frame.ctx] }).r0 & 0xffffffffn);
+    const outer = this.current;
+    this.current = frame;
+    frame.redirect = undefined;
+    try {
+      return Number(executor.run({ args: [frame.ctx] }).r0 & 0xffffffffn);
+    } finally {
+      this.current = outer;
+    }
   }
 
   /** BPF_PROG_TEST_RUN for XDP. */
@@ -228,7 +240,8 @@ export function xdpTestRun(runner: XdpRunner, executor: Executor, options: XdpTe
       ctxOut = full.slice(0, Math.min(room, XDP_MD_SIZE));
       if (room < XDP_MD_SIZE && errno === 0) errno = -Errno.ENOSPC;
     }
-    return { errno, retval, dataOut, dataSizeOut: output.length, durationNs, ...(ctxOut ? { ctxOut } : {}) };
+    const redirect = retval === XdpAction.REDIRECT ? frame.redirect : undefined;
+    return { errno, retval, dataOut, dataSizeOut: output.length, durationNs, ...(ctxOut ? { ctxOut } : {}), ...(redirect ? { redirect } : {}) };
   } finally {
     runner.release(frame);
   }

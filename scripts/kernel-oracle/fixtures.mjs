@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Kernel oracle for the C fixtures (opt-in; needs root, bpffs, bpftool and a built dist/): every
 // XDP, tc and socket-filter (and cgroup_skb) fixture is loaded into the running kernel with
-// `bpftool prog loadall`, its maps are set up, and a set of packets goes through `bpftool prog
-// run` in order. The same object, set-up and packets go through our Runtime on the interpreter and
+// `bpftool prog loadall`, its maps are set up, and a set of packets (the common 18, or the
+// scenario's own) goes through `bpftool prog run` in order. The same object, set-up and packets go through our Runtime on the interpreter and
 // the JIT (two runtimes in lockstep). retval and data_out must agree run by run, and so must the
 // final contents of the hash, array and LPM maps.
 //
@@ -61,6 +61,17 @@ const SCENARIOS = [
     ],
   },
   { object: 'tail_calls.o', program: 'entry', setup: [] },
+  {
+    // Case by the last destination MAC byte (0..7), key by the UDP port: 0 has targets, 5 has none.
+    // (Key 0 of the CPUMAP is CPU 0, which every machine and runtime has.)
+    object: 'xdp_redirect.o', program: 'xdp_redirect',
+    setup: [
+      { map: 'ports', key: le32(0), value: `${le32(1)}${le32(0)}` },
+      { map: 'by_ifindex', key: le32(0), value: le32(1) },
+      { map: 'cpus', key: le32(0), value: `${le32(192)}${le32(0)}` },
+    ],
+    packets: [0, 1, 2, 3, 4, 5, 6, 7].flatMap((c) => [0, 5].map((port) => [`case ${c} key ${port}`, buildPacket({ dstMac: `02:00:00:00:00:0${c}`, dstPort: port })])),
+  },
   { object: '../../examples/xdp_ttl.o', program: 'xdp_ttl', setup: [] },
   { object: 'map_in_map.o', program: 'map_in_map', setup: [] },
   { object: 'proto_parser.o', program: 'proto_parser', setup: [] },
@@ -173,7 +184,7 @@ const chosen = SCENARIOS.filter((s) => !only || s.object === only);
 for (const scenario of chosen) {
   let kernel;
   try {
-    kernel = kernelRuns(scenario, PACKETS);
+    kernel = kernelRuns(scenario, scenario.packets ?? PACKETS);
   } catch (err) {
     console.log(`${scenario.object}: the kernel refused it: ${(err.stderr || err.message).trim().split('\n').pop()}`);
     mismatches++;

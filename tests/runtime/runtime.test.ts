@@ -341,3 +341,19 @@ describe('every fixture, every program, on both engines', () => {
     }
   });
 });
+
+describe('XDP redirects', () => {
+  test('a test run reports where XDP_REDIRECT was going, without carrying it out', async () => {
+    const d = await DifferentialObject.load(fixture('xdp_redirect.o'));
+    for (const obj of [d.interp, d.jit]) obj.typedMap('ports').update(0, { ifindex: 1 });
+    const run = (c: number, port: number) => d.testRun('xdp_redirect', { dataIn: buildPacket({ dstMac: `02:00:00:00:00:0${c}`, dstPort: port }) });
+    expect(run(0, 7)).toMatchObject({ retval: 4, redirect: { target: 7, flags: 0 } });
+    expect(run(2, 0)).toMatchObject({ retval: 4, redirect: { target: 0, map: 'ports', flags: 0 } });
+    expect(run(3, 5)).toMatchObject({ retval: 4, redirect: { target: 5, map: 'ports', flags: 8 | 16 } });
+    // A key with no target falls back to the action in the flags, and reports no redirect.
+    const fallback = run(2, 5);
+    expect(fallback.retval).toBe(2);
+    expect(fallback.redirect).toBeUndefined();
+  });
+});
+
