@@ -19,10 +19,17 @@ export interface MapHelperEnvironment {
   cpu(): number;
   /** Every ring buffer, to find the one a sample belongs to (bpf_ringbuf_submit has no map argument). */
   ringbufs(): Iterable<RingbufMap>;
+  /**
+   * The packet behind a context (from data, as bpf_xdp_copy and bpf_skb_copy read it), for program
+   * types whose bpf_perf_event_output may append packet bytes (BPF_F_CTXLEN_MASK); absent for others.
+   */
+  packetOf?(ctx: number): Uint8Array | undefined;
 }
 
 /** BPF_F_INDEX_MASK: the perf event index in bpf_perf_event_output's flags. */
 const BPF_F_INDEX_MASK = 0xffffffffn;
+/** BPF_F_CTXLEN_MASK: how many packet bytes XDP and skb programs append to a perf event. */
+const BPF_F_CTXLEN_MASK = 0xfffff00000000n;
 
 /** A program took a spin lock it already holds, or released one it does not: Linux's verifier refuses both. */
 export class SpinLockError extends BpfError {
@@ -95,11 +102,20 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
       id: 25, name: 'bpf_perf_event_output',
       proto: { ret: 'integer', args: ['ptr_to_ctx', 'const_map_ptr', 'anything', 'ptr_to_mem', 'const_size'] },
       impl: (call) => {
+        // XDP and skb programs may ask for the first (flags >> 32) packet bytes after the sample
+        // (bpf_xdp_event_output, bpf_skb_event_output); other types take index bits only.
         const map = env.mapAt(call.argU32(2));
         const f = BigInt.asUintN(64, call.arg(3));
-        // Deviation from Linux: BPF_F_CTXLEN_MASK (appending packet bytes) is not supported yet.
-        if (!(map instanceof PerfEventArrayMap) || (f & ~BPF_F_INDEX_MASK) !== 0n) return call.returnNumber(-Errno.EINVAL);
-        call.returnNumber(map.outputAt(Number(f), env.cpu(), call.argU32(4), call.argU32(5)));
+        const allowed = env.packetOf ? BPF_F_INDEX_MASK | BPF_F_CTXLEN_MASK : BPF_F_INDEX_MASK;
+        if (!(map instanceof PerfEventArrayMap) || (f & ~allowed) !== 0n) return call.returnNumber(-Errno.EINVAL);
+        const ctxLength = Number(f >> 32n);
+        let extra: Uint8Array | undefined;
+        if (env.packetOf) {
+          const packet = env.packetOf(call.argU32(1));
+          if (!packet || ctxLength > packet.length) return call.returnNumber(-Errno.EFAULT);
+          if (ctxLength > 0) extra = packet.subarray(0, ctxLength);
+        }
+        call.returnNumber(map.outputAt(Number(f & BPF_F_INDEX_MASK), env.cpu(), call.argU32(4), call.argU32(5), extra));
       },
     },
     {

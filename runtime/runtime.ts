@@ -261,9 +261,9 @@ export class Runtime {
 
   // ---- helpers ----
 
-  /** Helpers every program type may call. */
-  private baseHelpers(): HelperSpec[] {
-    const maps = { mapAt: (a: number) => this.mapsByHandle.get(a), cpu: () => this.currentCpu, ringbufs: () => this.ringbufs };
+  /** Helpers every program type may call; `packetOf` finds the packet behind a context, for types that have one. */
+  private baseHelpers(packetOf?: (ctx: number) => Uint8Array | undefined): HelperSpec[] {
+    const maps = { mapAt: (a: number) => this.mapsByHandle.get(a), cpu: () => this.currentCpu, ringbufs: () => this.ringbufs, ...(packetOf ? { packetOf } : {}) };
     return [
       ...mapHelpers(maps),
       ...callbackHelpers(maps),
@@ -286,7 +286,9 @@ export class Runtime {
     let table = this.tables.get(type);
     if (!table) {
       let specific: readonly HelperSpec[] = [];
+      let packetOf: ((ctx: number) => Uint8Array | undefined) | undefined;
       if (type === 'xdp') {
+        packetOf = (ctx) => this.xdp.frameAt(ctx)?.packet();
         specific = [
           ...this.xdp.helpers,
           ...xdpRedirectHelpers({
@@ -298,9 +300,12 @@ export class Runtime {
           csumDiffHelper,
         ];
       }
-      else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) specific = this.skb.helpers;
+      else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) {
+        specific = this.skb.helpers;
+        packetOf = (ctx) => this.skb.frameAt(ctx)?.packet();
+      }
       else if (isTracingProgramType(type)) specific = tracingHelpers({ currentTask: () => this.tasks.currentTask() });
-      table = helperTable([...this.baseHelpers(), ...specific, corePoisonHelper]);
+      table = helperTable([...this.baseHelpers(packetOf), ...specific, corePoisonHelper]);
       this.tables.set(type, table);
     }
     return table;

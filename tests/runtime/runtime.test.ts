@@ -357,3 +357,32 @@ describe('XDP redirects', () => {
   });
 });
 
+
+describe('bpf_perf_event_output with packet bytes', () => {
+  const program = (handle: number, ctxLength: number) => `
+    mov %r6, %r1
+    stdw [%r10-8], 287454020
+    mov %r1, %r6
+    lddw %r2, ${handle}
+    lddw %r3, ${(BigInt(ctxLength) << 32n) | 0xffffffffn}
+    mov %r4, %r10
+    add %r4, -8
+    mov %r5, 8
+    call 25
+    exit`;
+
+  test.for(['interp', 'jit'] as const)('XDP on %s: the first (flags >> 32) packet bytes follow the sample; more than the packet is -EFAULT', async (engine) => {
+    const rt = new Runtime({ engine });
+    const events = rt.createMap({ type: 4, name: 'events', keySize: 4, valueSize: 4, maxEntries: 1 }) as unknown as { open(i: number): void; drain(f: (e: { data?: Uint8Array }) => void): number };
+    events.open(0);
+    const handle = rt.mapHandle(events as never);
+    const packet = buildPacket();
+    const ok = await rt.loadObject(objectOf(program(handle, 16)));
+    expect(ok.program('prog').testRun({ dataIn: packet }).retval).toBe(0);
+    const tooLong = await rt.loadObject(objectOf(program(handle, packet.length + 1)));
+    expect(tooLong.program('prog').testRun({ dataIn: packet }).retval).toBe(-14 >>> 0);
+    const seen: Uint8Array[] = [];
+    events.drain((e) => e.data && seen.push(e.data));
+    expect(seen).toEqual([Uint8Array.from([0x44, 0x33, 0x22, 0x11, 0, 0, 0, 0, ...packet.subarray(0, 16)])]);
+  });
+});
