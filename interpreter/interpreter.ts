@@ -99,11 +99,16 @@ export class Interpreter {
   private readonly tracking = new Map<number, boolean>();
   private packetStart = 0;
   private packetEnd = 0;
-  // Last region hit by a read and by a write: most accesses repeat it.
+  // Last region hit by a read and by a write: most accesses repeat it. The ones before them get a
+  // second chance, since programs alternate between two regions (packet and stack, map value and context).
   private readStart = 0;
   private readEnd = 0;
   private writeStart = 0;
   private writeEnd = 0;
+  private readStart2 = 0;
+  private readEnd2 = 0;
+  private writeStart2 = 0;
+  private writeEnd2 = 0;
 
   constructor(program: PreparedProgram | readonly Instruction[], options: InterpreterOptions) {
     this.program = 'ops' in program ? program : prepare(program, options.helpers);
@@ -148,6 +153,7 @@ export class Interpreter {
 
   private forgetRegions(): void {
     this.readStart = this.readEnd = this.writeStart = this.writeEnd = 0;
+    this.readStart2 = this.readEnd2 = this.writeStart2 = this.writeEnd2 = 0;
   }
 
   /**
@@ -188,12 +194,25 @@ export class Interpreter {
   }
 
   private slowAddress(pc: number, reg: number, off: number, size: number, write: boolean): number {
-    const full = ((BigInt(this.rh[reg]!) << 32n) | BigInt(this.rl[reg]! >>> 0)) + BigInt(off);
     const access = write ? 'write' : 'read';
-    if (this.rh[reg] !== 0 || full < 0n) {
+    if (this.rh[reg] !== 0 || (this.rl[reg]! >>> 0) + off < 0) {
+      const full = ((BigInt(this.rh[reg]!) << 32n) | BigInt(this.rl[reg]! >>> 0)) + BigInt(off);
       throw new MemoryFaultError(pc, BigInt.asUintN(64, full), size, access, 'is outside guest memory');
     }
-    const a = Number(full);
+    const a = (this.rl[reg]! >>> 0) + off;
+    // The region before the last one: swap the two.
+    if (write ? a >= this.writeStart2 && a + size <= this.writeEnd2 : a >= this.readStart2 && a + size <= this.readEnd2) {
+      let t: number;
+      if (write) {
+        t = this.writeStart; this.writeStart = this.writeStart2; this.writeStart2 = t;
+        t = this.writeEnd; this.writeEnd = this.writeEnd2; this.writeEnd2 = t;
+      } else {
+        t = this.readStart; this.readStart = this.readStart2; this.readStart2 = t;
+        t = this.readEnd; this.readEnd = this.readEnd2; this.readEnd2 = t;
+      }
+      return a;
+    }
+    const full = BigInt(a);
     const region = this.memory.find(a, size);
     if (!region) {
       const near = this.memory.near(a);
@@ -201,9 +220,13 @@ export class Interpreter {
     }
     if (write) {
       if (!region.writable) throw new MemoryFaultError(pc, full, size, access, `is in read-only region '${region.name}'`);
+      this.writeStart2 = this.writeStart;
+      this.writeEnd2 = this.writeEnd;
       this.writeStart = region.start;
       this.writeEnd = region.end;
     } else {
+      this.readStart2 = this.readStart;
+      this.readEnd2 = this.readEnd;
       this.readStart = region.start;
       this.readEnd = region.end;
     }
@@ -229,6 +252,7 @@ export class Interpreter {
     const call = this.call!;
     call.stopRequested = false;
     this.helperPc = pc;
+    const generation = this.memory.generation;
     try {
       helper.impl(call);
     } catch (err) {
@@ -239,7 +263,8 @@ export class Interpreter {
       else throw new HelperFailedError(pc, helper.name, err);
     }
     this.memory.refresh();
-    this.forgetRegions();
+    // The cached regions stay valid unless the helper changed the region table (allocation, frames).
+    if (this.memory.generation !== generation) this.forgetRegions();
     const after = this.memory.view;
     this.rl[0] = after.getInt32(base, true);
     this.rh[0] = after.getInt32(base + 4, true);
