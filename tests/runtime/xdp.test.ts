@@ -9,6 +9,7 @@ import { GuestMemory } from '../../runtime/memory.js';
 import { Errno } from '../../maps/constants.js';
 import { PacketFrame, XDP_FRAME_RESERVED, XDP_MD_SIZE, XdpMdOffset } from '../../runtime/packet-frame.js';
 import { XdpRunner, XdpTestRunError, encodeXdpMd, type XdpTestRunOptions } from '../../runtime/xdp.js';
+import { PROGRAMS } from '../../scripts/kernel-oracle/xdp-programs.mjs';
 
 const ENGINES: readonly EngineKind[] = ['interp', 'jit'];
 const EINVAL = -Errno.EINVAL;
@@ -131,22 +132,7 @@ describe.each(ENGINES)('XDP helpers on %s', (engine) => {
     { m: -32, h: -184, ret: 0 },
     { m: -32, h: -185, ret: EINVAL },
   ])('metadata moves with adjust_head: meta $m then head $h -> $ret', async ({ m, h, ret }) => {
-    const asm = `
-      mov %r6, %r1
-      mov %r2, ${m}
-      call 54
-      jne %r0, 0, out
-      ldxw %r2, [%r6+8]
-      ldxw %r3, [%r6+0]
-      mov %r4, %r2
-      add %r4, 4
-      jgt %r4, %r3, out
-      stw [%r2+0], 287454020
-      mov %r1, %r6
-      mov %r2, ${h}
-      call 44
-    out:
-      exit`;
+    const asm = PROGRAMS.metaHead(m, h);
     const r = await testRun(asm, engine, { dataIn: packet(64) });
     expect(r.retval).toBe(u32(ret));
     // data_out starts at data_meta: the metadata word, the rest of the metadata, then the packet.
@@ -157,22 +143,7 @@ describe.each(ENGINES)('XDP helpers on %s', (engine) => {
     if (moved >= 0) expect(r.dataOut.subarray(meta)).toEqual(packet(64).subarray(moved));
   });
 
-  const loadStore = (off: number, len: number) => `
-    mov %r6, %r1
-    mov %r2, ${off}
-    mov %r3, %r10
-    add %r3, -16
-    mov %r4, ${len}
-    call 189
-    jne %r0, 0, out
-    mov %r1, %r6
-    mov %r2, 0
-    mov %r3, %r10
-    add %r3, -16
-    mov %r4, ${len}
-    call 190
-  out:
-    exit`;
+  const loadStore = (off: number, len: number): string => PROGRAMS.loadStore(off, len);
 
   test.for([
     { off: 0, len: 16, ret: 0 },
@@ -201,17 +172,7 @@ describe.each(ENGINES)('XDP helpers on %s', (engine) => {
 
   test('programs read the context with plain loads', async () => {
     // ingress_ifindex | rx_queue_index << 8 | (data - data_meta) << 16
-    const asm = `
-      ldxw %r0, [%r1+12]
-      ldxw %r2, [%r1+16]
-      lsh %r2, 8
-      or %r0, %r2
-      ldxw %r2, [%r1+0]
-      ldxw %r3, [%r1+8]
-      sub %r2, %r3
-      lsh %r2, 16
-      or %r0, %r2
-      exit`;
+    const asm: string = PROGRAMS.fields();
     expect((await testRun(asm, engine, { dataIn: packet(64) })).retval).toBe(1);
     const memory = new GuestMemory();
     const runner = new XdpRunner(memory, { devices: [{ ifindex: 1, rxQueues: 1 }, { ifindex: 7, rxQueues: 4 }] });
@@ -224,7 +185,7 @@ describe.each(ENGINES)('XDP helpers on %s', (engine) => {
 });
 
 describe.each(ENGINES)('XDP test run on %s', (engine) => {
-  const pass = 'mov %r0, 2\n exit';
+  const pass: string = PROGRAMS.pass();
 
   test('data_out is data_meta..data_end, retval the last r0, duration averaged', async () => {
     const r = await testRun(pass, engine, { dataIn: packet(100), repeat: 3 });
