@@ -7,10 +7,11 @@ import type { GuestMemory, Region } from '../runtime/memory.js';
 import { ACCESS_MASK, BPF_ANY, Errno, KMALLOC_MAX_SIZE, MapFlag, MapType } from './constants.js';
 import { hashBytes } from './hash-bytes.js';
 import { checkFlags, invalid, roundUpPow2, tooBig, type MapCheckFailure, type MapKind } from './kind.js';
-import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import { KeylessMap } from './keyless-map.js';
+import type { MapOptions, MapSpec } from './map.js';
 
 /** A bloom filter over values of valueSize bytes. */
-export class BloomFilterMap extends BaseMap {
+export class BloomFilterMap extends KeylessMap {
   readonly hashCount: number;
   /** Bits in the array (a power of two, at least 64). */
   readonly bitCount: number;
@@ -19,7 +20,7 @@ export class BloomFilterMap extends BaseMap {
   private pushed = 0;
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
-    super(memory, spec, options, false);
+    super(memory, spec, options, { update: Errno.EINVAL, keyed: Errno.EOPNOTSUPP });
     this.hashCount = this.mapExtra & 0xf || 5;
     // n * k / ln 2 bits, with 7/5 for 1/ln 2, rounded up to a power of two (bloom_map_alloc).
     const bits = Math.floor((this.maxEntries * this.hashCount) / 5) * 7;
@@ -58,30 +59,6 @@ export class BloomFilterMap extends BaseMap {
 
   override popAt(): number {
     return -Errno.EOPNOTSUPP;
-  }
-
-  lookupAddress(): number {
-    return 0;
-  }
-
-  protected findValue(): number {
-    return 0;
-  }
-
-  protected updateValue(): number {
-    return -Errno.EINVAL;
-  }
-
-  deleteAt(): number {
-    return -Errno.EOPNOTSUPP;
-  }
-
-  nextKeyAt(): number {
-    return -Errno.EOPNOTSUPP;
-  }
-
-  protected override get hasBatchOps(): boolean {
-    return false;
   }
 
   // ---- JS API: bpf(2) maps update to push and lookup (with the value as input) to peek ----

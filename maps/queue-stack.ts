@@ -5,17 +5,18 @@
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import { ACCESS_MASK, BPF_EXIST, BPF_NOEXIST, Errno, KMALLOC_MAX_SIZE, MapFlag } from './constants.js';
 import { checkFlags, invalid, tooBig, type MapCheckFailure } from './kind.js';
-import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import { KeylessMap } from './keyless-map.js';
+import type { MapOptions, MapSpec } from './map.js';
 
 /** A queue (FIFO) or stack (LIFO) of values. */
-export class QueueStackMap extends BaseMap {
+export class QueueStackMap extends KeylessMap {
   private readonly ring: Region;
   private readonly slots: number;
   private head = 0;
   private tail = 0;
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions, readonly lifo: boolean) {
-    super(memory, spec, options, false);
+    super(memory, spec, options, { update: Errno.EINVAL, keyed: Errno.EINVAL });
     this.slots = this.maxEntries + 1;
     this.ring = memory.allocate(this.slots * this.valueSize, `map ${this.name} elements`);
     this.regions.push(this.ring);
@@ -60,30 +61,6 @@ export class QueueStackMap extends BaseMap {
       else this.tail = (this.tail + 1) % this.slots;
     }
     return 0;
-  }
-
-  lookupAddress(): number {
-    return 0;
-  }
-
-  protected findValue(): number {
-    return 0;
-  }
-
-  protected updateValue(): number {
-    return -Errno.EINVAL;
-  }
-
-  deleteAt(): number {
-    return -Errno.EINVAL;
-  }
-
-  nextKeyAt(): number {
-    return -Errno.EINVAL;
-  }
-
-  protected override get hasBatchOps(): boolean {
-    return false;
   }
 
   // ---- JS API: bpf(2) maps lookup to peek, update to push and lookup-and-delete to pop ----

@@ -6,7 +6,8 @@
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import { Errno, MapFlag, MapType, roundUp8 } from './constants.js';
 import { invalid, type MapCheckFailure, type MapKind } from './kind.js';
-import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import { KeylessMap } from './keyless-map.js';
+import type { MapOptions, MapSpec } from './map.js';
 import { EventStream } from './event-stream.js';
 
 const BUSY_BIT = 0x80000000;
@@ -22,7 +23,7 @@ export const RingbufQuery = { AVAIL_DATA: 0, RING_SIZE: 1, CONS_POS: 2, PROD_POS
 const MAX_RECORD_SIZE = Math.floor(0xffffffff / 4);
 
 /** A ring buffer of variable-size records. */
-export class RingbufMap extends BaseMap {
+export class RingbufMap extends KeylessMap {
   private readonly data: Region;
   private readonly mask: number;
   private producer = 0;
@@ -30,7 +31,7 @@ export class RingbufMap extends BaseMap {
   private readonly stream = new EventStream<Uint8Array>((deliver) => this.drain(deliver));
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
-    super(memory, spec, options, false);
+    super(memory, spec, options, { update: Errno.ENOTSUPP, keyed: Errno.ENOTSUPP });
     this.mask = this.maxEntries - 1;
     this.data = memory.allocate(2 * this.maxEntries, `map ${this.name} ring`);
     this.regions.push(this.data);
@@ -127,33 +128,8 @@ export class RingbufMap extends BaseMap {
     this.stream.close();
   }
 
-  // Keyed operations do not exist for ring buffers (-ENOTSUPP in Linux).
-  lookupAddress(): number {
-    return 0;
-  }
-
-  protected findValue(): number {
-    return 0;
-  }
-
-  protected updateValue(): number {
-    return -Errno.ENOTSUPP;
-  }
-
-  deleteAt(): number {
-    return -Errno.ENOTSUPP;
-  }
-
-  nextKeyAt(): number {
-    return -Errno.ENOTSUPP;
-  }
-
   override lookup(): Uint8Array | undefined {
     this.fail('lookup', Errno.ENOTSUPP);
-  }
-
-  protected override get hasBatchOps(): boolean {
-    return false;
   }
 }
 
