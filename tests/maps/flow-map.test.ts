@@ -1,20 +1,12 @@
 // FLOW (0x1000, this runtime's extension): two keys, one shared value; lookup by either with its
 // direction, peer keys, delete by either removes both, update by either, insert's errnos.
 import { describe, expect, test } from 'vitest';
-import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, Errno, FlowMap, MapOpError, MapType } from '../../maps/index.js';
-import { readU32, setup, u32, u64 } from './support.js';
+import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, Errno, FlowMap, MapType } from '../../maps/index.js';
+import { readU32, setup, u32, u64, errnoOf } from './support.js';
 
 const make = (maxEntries = 8) => {
   const s = setup({ type: MapType.FLOW, name: 'flows', keySize: 4, valueSize: 8, maxEntries });
   return { ...s, flows: s.map as FlowMap };
-};
-const errnoOf = (run: () => void) => {
-  try {
-    run();
-    return 0;
-  } catch (e) {
-    return (e as MapOpError).errno;
-  }
 };
 
 describe('flow map', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { GuestMemory } from '../../runtime/memory.js';
 import { ArrayOfMapsMap, BPF_ANY, BPF_NOEXIST, createMap, Errno, HashOfMapsMap, MapFlag, MapOpError, MapType, type BpfMap, type MapSpec } from '../../maps/index.js';
-import { readU32, u32 } from './support.js';
+import { readU32, u32, errnoOf } from './support.js';
 
 const innerSpec: MapSpec = { type: MapType.ARRAY, name: 'inner', keySize: 4, valueSize: 8, maxEntries: 4 };
 
@@ -23,14 +23,6 @@ function world(type: number, template: MapSpec = innerSpec) {
   const stack = memory.allocate(64, 'stack').start;
   return { memory, outer, add, stack };
 }
-const errnoOf = (run: () => void) => {
-  try {
-    run();
-    return 0;
-  } catch (e) {
-    return (e as MapOpError).errno;
-  }
-};
 
 describe.for([
   { kind: 'array_of_maps', type: MapType.ARRAY_OF_MAPS },

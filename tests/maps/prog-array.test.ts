@@ -2,8 +2,8 @@
 // flags, indexes, empty slots and unknown programs.
 import { describe, expect, test } from 'vitest';
 import { GuestMemory } from '../../runtime/memory.js';
-import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, createMap, Errno, MapOpError, MapType, ProgArrayMap } from '../../maps/index.js';
-import { readU32, u32 } from './support.js';
+import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, createMap, Errno, MapType, ProgArrayMap } from '../../maps/index.js';
+import { readU32, u32, errnoOf } from './support.js';
 
 const programs = new Map<number, { name: string }>([[7, { name: 'seven' }], [8, { name: 'eight' }]]);
 const make = () => {
@@ -11,14 +11,6 @@ const make = () => {
   const map = createMap(memory, { type: MapType.PROG_ARRAY, name: 'jmp', keySize: 4, valueSize: 4, maxEntries: 4 }, { resolveProgram: (id) => programs.get(id) }) as ProgArrayMap;
   const stack = memory.allocate(64, 'stack').start;
   return { memory, map, stack };
-};
-const errnoOf = (run: () => void) => {
-  try {
-    run();
-    return 0;
-  } catch (e) {
-    return (e as MapOpError).errno;
-  }
 };
 
 describe('prog_array', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { GuestMemory } from '../../runtime/memory.js';
 import { BPF_ANY, BPF_EXIST, BPF_NOEXIST, CpumapMap, createMap, DevmapHashMap, DevmapMap, Errno, MapOpError, MapType, type MapSpec } from '../../maps/index.js';
-import { readU32, u32 } from './support.js';
+import { readU32, u32, errnoOf } from './support.js';
 
 const egress = { name: 'egress prog' };
 const options = { cpus: 4, netdevExists: (i: number) => i === 1 || i === 2, resolveProgram: (id: number) => (id === 5 ? egress : undefined) };
@@ -20,14 +20,6 @@ const make = (type: number, valueSize = 8, extra: Partial<MapSpec> = {}) => {
   const map = createMap(memory, { type, name: 'tx', keySize: 4, valueSize, maxEntries: 4, ...extra }, options);
   const stack = memory.allocate(64, 'stack').start;
   return { memory, map, stack };
-};
-const errnoOf = (run: () => void) => {
-  try {
-    run();
-    return 0;
-  } catch (e) {
-    return (e as MapOpError).errno;
-  }
 };
 
 describe('devmap', () => {

@@ -1,6 +1,6 @@
 // Small builders for map tests: little-endian keys and values, and a guest block for the helper path.
 import { GuestMemory } from '../../runtime/memory.js';
-import { createMap, type BpfMap, type MapOptions, type MapSpec } from '../../maps/index.js';
+import { createMap, type BpfMap, type MapOpError, type MapOptions, type MapSpec } from '../../maps/index.js';
 
 /** A u32 in little-endian bytes. */
 export function u32(n: number): Uint8Array {
@@ -31,4 +31,14 @@ export function setup(spec: MapSpec, options: MapOptions = {}): { memory: GuestM
     return stack + offset;
   };
   return { memory, map, stack, put };
+}
+
+/** The errno of the MapOpError `run` throws, or 0 when it succeeds. */
+export function errnoOf(run: () => void): number {
+  try {
+    run();
+    return 0;
+  } catch (e) {
+    return (e as MapOpError).errno;
+  }
 }
