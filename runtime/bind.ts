@@ -5,25 +5,16 @@ import { Op, specOf } from '../isa/opcodes.js';
 import { make, type Instruction } from '../isa/instruction.js';
 import type { MapReference } from '../loader/object.js';
 
-/** Where a referenced map lives: its handle, and the address of its single value (global data). */
-export interface BoundMap {
-  readonly handle: number;
-  /** Guest address of element 0's value, for 'value' references. */
-  readonly valueAddress: number;
-}
-
 const LDDW = specOf(Op.Lddw);
 
-/** The program's instructions with every reference replaced by the address it denotes. */
-export function bindReferences(insns: readonly Instruction[], references: readonly MapReference[], mapNamed: (name: string) => BoundMap): Instruction[] {
+/** The program's instructions with every reference replaced by the guest address `addressOf` gives it. */
+export function bindReferences(insns: readonly Instruction[], references: readonly MapReference[], addressOf: (ref: MapReference) => number): Instruction[] {
   const out = insns.slice();
   const index = new Map(insns.map((insn, i) => [insn.pc, i]));
   for (const ref of references) {
     const i = index.get(ref.pc)!;
     const insn = out[i]!;
-    const map = mapNamed(ref.map);
-    const address = ref.kind === 'map' ? map.handle : map.valueAddress + ref.offset;
-    out[i] = make(LDDW, { pc: insn.pc, dst: insn.dst, imm: address | 0, immHi: 0 });
+    out[i] = make(LDDW, { pc: insn.pc, dst: insn.dst, imm: addressOf(ref) | 0, immHi: 0 });
   }
   return out;
 }

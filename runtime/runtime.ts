@@ -231,6 +231,8 @@ export class Runtime {
   private nextMapId = 1;
   private nextProgramId = 1;
   private readonly tables = new Map<string, HelperTable>();
+  /** Value addresses of global-data maps, by map. */
+  private readonly dataValues = new Map<BpfMap, number>();
   private readonly strictCore: boolean;
 
   constructor(options: RuntimeOptions = {}) {
@@ -406,6 +408,7 @@ export class Runtime {
       this.liveByMap.delete(map);
     }
     if (map instanceof RingbufMap) this.ringbufs.delete(map);
+    this.dataValues.delete(map);
     map.free();
   }
 
@@ -431,7 +434,6 @@ export class Runtime {
   }
 
   private async loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, engine: EngineKind): Promise<Program> {
-    const valueAddress = (map: BpfMap) => this.valueAddressOf(map);
     let relocated: readonly Instruction[];
     try {
       relocated = applyCoreRelocations(p, spec, this.btf, { poison: !this.strictCore }).insns;
@@ -439,10 +441,10 @@ export class Runtime {
       if (err instanceof BpfError && !err.message.startsWith(spec.file)) throw new LoaderError(spec.file, p.section, 0, `program '${p.name}': ${err.message}`);
       throw err;
     }
-    const insns = bindReferences(relocated, p.references, (name) => {
-      const map = maps.get(name);
-      if (!map) throw new LoaderError(spec.file, p.section, 0, `program '${p.name}' refers to map '${name}', which the object does not define`);
-      return { handle: this.mapHandle(map), get valueAddress() { return valueAddress(map); } };
+    const insns = bindReferences(relocated, p.references, (ref) => {
+      const map = maps.get(ref.map);
+      if (!map) throw new LoaderError(spec.file, p.section, ref.pc * 8, `program '${p.name}' refers to map '${ref.map}', which the object does not define`);
+      return ref.kind === 'map' ? this.mapHandle(map) : this.valueAddressOf(map) + ref.offset;
     });
     const helpers = this.helpersFor(p.type);
     try {
@@ -468,14 +470,19 @@ export class Runtime {
     return program;
   }
 
-  /** Address of element 0's value of a single-value array map (global data). */
+  /** Address of element 0's value of a single-value array map (global data); stable while the map lives. */
   private valueAddressOf(map: BpfMap): number {
-    const key = this.memory.allocate(4, 'key');
-    try {
-      return map.lookupAddress(key.start);
-    } finally {
-      this.memory.free(key);
+    let address = this.dataValues.get(map);
+    if (address === undefined) {
+      const key = this.memory.allocate(4, 'key');
+      try {
+        address = map.lookupAddress(key.start);
+      } finally {
+        this.memory.free(key);
+      }
+      this.dataValues.set(map, address);
     }
+    return address;
   }
 
   /** Prog arrays and map-in-maps declared with initial values get their entries once every program exists. */
