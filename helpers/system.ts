@@ -28,6 +28,11 @@ export function readGuestString(call: HelperCall, address: number, max: number):
   return latin1.decode(nul < 0 ? bytes : bytes.subarray(0, nul));
 }
 
+/** Reads `length` bytes of guest memory inside one region, or undefined. */
+export function readGuestBytes(call: HelperCall, address: number, length: number): Uint8Array | undefined {
+  return call.memory.find(address, length) ? call.memory.bytes.slice(address, address + length) : undefined;
+}
+
 /** The helpers, bound to a runtime's machine. */
 export function systemHelpers(env: SystemHelperEnvironment): HelperSpec[] {
   const clock = (id: number, name: string): HelperSpec => ({
@@ -64,7 +69,7 @@ export function systemHelpers(env: SystemHelperEnvironment): HelperSpec[] {
         if (!bytes || bytes[size - 1] !== 0) return call.returnNumber(-Errno.EINVAL);
         const format = latin1.decode(bytes.subarray(0, bytes.indexOf(0)));
         try {
-          const line = formatPrintk(format, [call.arg(3), call.arg(4), call.arg(5)], (a, max) => readGuestString(call, a, max));
+          const line = formatPrintk(format, [call.arg(3), call.arg(4), call.arg(5)], (a, max) => readGuestString(call, a, max), 3, (a, n) => readGuestBytes(call, a, n));
           env.print(line);
           call.returnNumber(line.length);
         } catch (err) {

@@ -29,6 +29,8 @@ export interface XdpRedirect {
   readonly target: number;
   /** The map bpf_redirect_map named (its name), or undefined for bpf_redirect. */
   readonly map?: string;
+  /** That map's id in the runtime (what the datapath carries the redirect out through). */
+  readonly mapId?: number;
   /** bpf_redirect_map's flags (BPF_F_BROADCAST, BPF_F_EXCLUDE_INGRESS). */
   readonly flags: number;
 }
@@ -95,6 +97,8 @@ const FALLBACK_ACTIONS = 3;
 /** What the redirect helpers need: the map behind a map pointer, and where the current run's frame records its target. */
 export interface XdpRedirectEnvironment {
   mapAt(address: number): BpfMap | undefined;
+  /** The runtime's id of a map. */
+  mapId(map: BpfMap): number;
   /** Records (or clears) the redirect of the frame the current run is on. */
   setRedirect(redirect: XdpRedirect | undefined): void;
 }
@@ -140,7 +144,7 @@ export function xdpRedirectHelpers(env: XdpRedirectEnvironment): HelperSpec[] {
           env.setRedirect(undefined);
           return call.returnNumber(flags & FALLBACK_ACTIONS);
         }
-        env.setRedirect({ target: key, map: map!.name, flags: flags & kind.flags });
+        env.setRedirect({ target: key, map: map!.name, mapId: env.mapId(map!), flags: flags & kind.flags });
         call.returnNumber(XDP_REDIRECT);
       },
     },

@@ -9,6 +9,9 @@
 // - Signed bitfields are sign-extended (bpftool prints every bitfield as unsigned).
 // - `__be16`, `__be32` and `__be64` typedefs are read and written in network byte order, so
 //   `{ port: 80 }` means port 80 (bpftool prints the little-endian reading); `networkByteOrder: false` turns this off.
+// - Beyond bpftool, for hand-written values (topology files): a `__be32` also takes an IPv4 address
+//   string ("10.0.0.1"), and a 4- or 16-byte array of unsigned bytes an IPv4 or IPv6 address string,
+//   in network byte order. They decode as numbers, as bpftool prints them.
 // - A char array is a string when its bytes up to a NUL within the array are printable, as bpftool
 //   decides; non-ASCII UTF-8 counts as printable here (bpftool prints such arrays as numbers).
 //   Bytes after the NUL are not part of the value. A lone `char` is a number.
@@ -279,6 +282,12 @@ class Codec {
     return found ? found.name : this.js(value);
   }
 
+  /** Whether array elements are one unsigned byte (__u8, unsigned char), what address arrays are made of. */
+  private isByteArray(elem: number): boolean {
+    const t = this.btf.typeById(this.btf.resolve(elem));
+    return t?.kind === BtfKind.INT && t.size === 1 && (t.encoding & BtfIntEncoding.SIGNED) === 0;
+  }
+
   /** bpftool's rule: elements (modifiers skipped, typedefs not) are 1-byte ints named `char` or CHAR-encoded. */
   private isCharArray(elem: number): boolean {
     let t = this.btf.typeById(elem);
@@ -302,6 +311,7 @@ class Codec {
     switch (t.kind) {
       case BtfKind.INT: {
         const start = bit + t.bitOffset;
+        if (be && t.size === 4 && typeof value === 'string' && IPV4_TEXT.test(value)) value = ipv4Number(value, path, name);
         const raw = this.intValue(t, t.bits, value, path, name);
         target.putBits(start, t.bits, be && isWholeBytes(start, t.bits) ? byteSwap(raw, t.bits / 8) : raw, path, name);
         return;
@@ -345,6 +355,12 @@ class Codec {
   }
 
   private encodeArray(elem: number, length: number, value: unknown, target: Target, bit: number, path: string, name: string, be: boolean): void {
+    if (typeof value === 'string' && (length === 4 || length === 16) && this.isByteArray(elem) && (IPV4_TEXT.test(value) || value.includes(':'))) {
+      const bytes = ipAddressBytes(value);
+      if (!bytes || bytes.length !== length) throw new BtfValueError('wrong-type', path, name, `'${value}' is not an ${length === 4 ? 'IPv4' : 'IPv6'} address for ${name}`);
+      target.putBytes(bit / 8, bytes, path, name);
+      return;
+    }
     if (typeof value === 'string') {
       if (!this.isCharArray(elem)) throw wrongType(path, name, 'an array', value);
       if (/[\x00-\x1f\x7f]/.test(value)) {
@@ -475,6 +491,44 @@ function describe(value: unknown): string {
 
 function wrongType(path: string, name: string, expected: string, value: unknown): BtfValueError {
   return new BtfValueError('wrong-type', path, name, `${name} takes ${expected}, not ${describe(value)}`);
+}
+
+const IPV4_TEXT = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** An IPv4 address string as the number whose big-endian bytes it is. */
+function ipv4Number(text: string, path: string, name: string): number {
+  const bytes = ipAddressBytes(text);
+  if (!bytes) throw new BtfValueError('wrong-type', path, name, `'${text}' is not an IPv4 address`);
+  return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+}
+
+/** The bytes of an IPv4 ("10.0.0.1") or IPv6 ("2001:db8::1", "::ffff:1.2.3.4") address, or undefined. */
+export function ipAddressBytes(text: string): Uint8Array | undefined {
+  if (IPV4_TEXT.test(text)) {
+    const parts = text.split('.').map(Number);
+    return parts.every((p) => p <= 255) ? Uint8Array.from(parts) : undefined;
+  }
+  let body = text;
+  let tail: number[] = [];
+  const v4 = /:(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const b = ipAddressBytes(v4[1]!);
+    if (!b) return undefined;
+    tail = [(b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!];
+    // "64:ff9b::1.2.3.4" leaves "64:ff9b:", whose "::" the colon before the IPv4 part completes.
+    body = text.slice(0, v4.index);
+    if (body.endsWith(':')) body += ':';
+  }
+  const halves = body.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (s: string) => (s === '' ? [] : s.split(':'));
+  const head = groups(halves[0]!);
+  const rest = halves.length === 2 ? groups(halves[1]!) : [];
+  if ([...head, ...rest].some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
+  const fill = 8 - tail.length - head.length - rest.length;
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
+  const words = [...head.map((g) => parseInt(g, 16)), ...new Array<number>(halves.length === 2 ? fill : 0).fill(0), ...rest.map((g) => parseInt(g, 16)), ...tail];
+  return Uint8Array.from(words.flatMap((w) => [w >> 8, w & 0xff]));
 }
 
 /** A number (a safe integer), a bigint, or an integer string (decimal, 0x, 0o, 0b; what `bigint: 'string'` gives). */

@@ -15,7 +15,7 @@ export function acceptDevmapValue(options: MapOptions, ifindex: number, programI
   if (ifindex === 0) return programId !== undefined ? { errno: Errno.EINVAL } : { clear: true };
   if (options.netdevExists && !options.netdevExists(ifindex)) return { errno: Errno.EINVAL };
   if (programId === undefined) return { program: undefined };
-  const program = options.resolveProgram?.(programId);
+  const program = options.resolveProgram?.(programId, 'devmap');
   return program === undefined ? { errno: Errno.EINVAL } : { program };
 }
 

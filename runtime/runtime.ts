@@ -5,6 +5,7 @@
 // engine chosen at load.
 import { readFileSync } from 'node:fs';
 import { BpfError } from '../isa/errors.js';
+import { RuntimeError } from './errors.js';
 import { helperTable, resolveHelperCalls, UnknownHelperError, type HelperSpec, type HelperTable } from '../helpers/table.js';
 import { mapHelpers } from '../helpers/maps.js';
 import { callbackHelpers } from '../helpers/callbacks.js';
@@ -35,7 +36,8 @@ import type { EngineKind } from './engine.js';
 import { GuestMemory, type Region } from './memory.js';
 import { DEFAULT_BUDGET } from './run.js';
 import { Program } from './program.js';
-import { XdpRunner, type XdpDevice } from './xdp.js';
+import { XdpRunner } from './xdp.js';
+import { Network } from './network.js';
 import { TypedMap, type TypedMapOptions } from './typed-map.js';
 
 /** How a runtime is set up. */
@@ -63,8 +65,6 @@ export interface RuntimeOptions {
   readonly budget?: number;
   /** Guest memory limit in 64 KiB pages (default 16384, 1 GiB). */
   readonly maximumPages?: number;
-  /** Devices XDP test runs may name as ingress_ifindex (default: loopback only). */
-  readonly devices?: readonly XdpDevice[];
   /** JIT optimisation level 0..4 (default 1). */
   readonly optimize?: number;
   /**
@@ -187,12 +187,7 @@ export class LoadedObject {
   }
 }
 
-/** A runtime-level misuse: an unknown name, a closed object, a map of another runtime, a bad option. */
-export class RuntimeError extends BpfError {
-  constructor(detail: string) {
-    super('runtime', detail);
-  }
-}
+export { RuntimeError };
 
 /** Handles are 8 bytes apart in blocks of this many. */
 const HANDLES_PER_BLOCK = 512;
@@ -211,6 +206,8 @@ export class Runtime {
   readonly xdp: XdpRunner;
   /** The skb frames (socket_filter, sched_cls, cgroup_skb) and their helpers. */
   readonly skb: SkbRunner;
+  /** The simulated interfaces: `lo` (ifindex 1) and what is added; test runs and devmaps name them by ifindex. */
+  readonly network: Network;
   /** The target BTF of CO-RE relocations and the layout of simulated kernel structs. */
   readonly btf: Btf;
   private taskTable: TaskTable | undefined;
@@ -246,8 +243,9 @@ export class Runtime {
     this.onTrace = options.onTrace;
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.optimize = options.optimize;
-    this.xdp = new XdpRunner(this.memory, options.devices ? { devices: options.devices } : {});
-    this.skb = new SkbRunner(this.memory);
+    this.network = new Network();
+    this.xdp = new XdpRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex) });
+    this.skb = new SkbRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex) });
     this.btf = options.btf === undefined ? kernelBtf() : options.btf instanceof Uint8Array ? parseBtf(options.btf, { file: '<runtime btf>' }) : options.btf;
     this.strictCore = options.strictCore ?? false;
   }
@@ -279,8 +277,20 @@ export class Runtime {
   }
 
   private trace(line: string): void {
-    if (this.onTrace) this.onTrace(line, this.currentProgram);
+    if (this.traceListeners.size) for (const listener of this.traceListeners) listener(line, this.currentProgram);
+    else if (this.onTrace) this.onTrace(line, this.currentProgram);
     else this.traceLines.push(line);
+  }
+
+  private readonly traceListeners = new Set<(line: string, program: Program | undefined) => void>();
+
+  /**
+   * Sends bpf_trace_printk lines to `listener` instead of onTrace or traceLines until the returned
+   * function is called (a replay collects a run's lines this way).
+   */
+  listenToTrace(listener: (line: string, program: Program | undefined) => void): () => void {
+    this.traceListeners.add(listener);
+    return () => this.traceListeners.delete(listener);
   }
 
   /** The helper table of a program type (built once per type). */
@@ -295,6 +305,7 @@ export class Runtime {
           ...this.xdp.helpers,
           ...xdpRedirectHelpers({
             mapAt: (a) => this.mapsByHandle.get(a),
+            mapId: (m) => this.mapId(m),
             setRedirect: (r) => {
               if (this.xdp.current) this.xdp.current.redirect = r;
             },
@@ -328,9 +339,15 @@ export class Runtime {
   private mapOptions(): MapOptions {
     return {
       cpus: this.cpus,
-      resolveProgram: (id) => this.programsById.get(id),
+      resolveProgram: (id, use) => {
+        const program = this.programsById.get(id);
+        // Linux's devmap and cpumap refuse programs not loaded for them (expected_attach_type).
+        if (use && (program?.type !== 'xdp' || program.attach !== use)) return undefined;
+        return program;
+      },
       resolveMap: (id) => this.mapsById.get(id)?.map,
       mapHandle: (map) => this.liveByMap.get(map)?.handle ?? 0,
+      netdevExists: (ifindex) => this.network.find(ifindex) !== undefined,
     };
   }
 
@@ -351,6 +368,11 @@ export class Runtime {
     const live = this.liveByMap.get(map);
     if (!live) throw new RuntimeError(`map '${map.name}' does not belong to this runtime`);
     return live.id;
+  }
+
+  /** The map with a given id, if it is still loaded. */
+  mapById(id: number): BpfMap | undefined {
+    return this.mapsById.get(id)?.map;
   }
 
   /** The guest address programs use as the pointer to `map`. */

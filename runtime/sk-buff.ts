@@ -193,6 +193,8 @@ export interface SkbFrameOptions {
   readonly fields?: Partial<SkBuff>;
   /** The socket the skb belongs to. */
   readonly socket?: SkbSocket;
+  /** XDP metadata carried over from an XDP_PASS (skb_metadata_set): placed before the MAC header, where data_meta points. */
+  readonly metadata?: Uint8Array;
 }
 
 /** One linear skb and its `struct __sk_buff`, both in guest memory. */
@@ -212,6 +214,8 @@ export class SkbFrame implements SkbFrameAccess {
   socket: SkbSocket | undefined;
   /** The redirect bpf_redirect last recorded on this frame. */
   redirect: SkbRedirect | undefined;
+  /** Bytes of XDP metadata before the MAC header (skb_metadata_len). */
+  readonly metaLength: number;
 
   private constructor(private readonly memory: GuestMemory, frameSize: number, headroom: number, packetLength: number, options: SkbFrameOptions) {
     this.frameSize = frameSize;
@@ -223,6 +227,7 @@ export class SkbFrame implements SkbFrameAccess {
     this.dataAddress = pulled ? this.networkHeader : this.macHeader;
     this.dataLength = pulled ? packetLength - ETH_HLEN : packetLength;
     this.socket = options.socket;
+    this.metaLength = options.metadata?.length ?? 0;
   }
 
   /**
@@ -231,13 +236,16 @@ export class SkbFrame implements SkbFrameAccess {
    */
   static create(memory: GuestMemory, packet: Uint8Array, options: SkbFrameOptions = {}): SkbFrame {
     const frameSize = options.frameSize ?? SKB_FRAME_SIZE;
-    const headroom = options.headroom ?? SKB_HEADROOM;
+    const metaLength = options.metadata?.length ?? 0;
+    const headroom = options.headroom ?? SKB_HEADROOM + metaLength;
+    if (metaLength > headroom) throw new RangeError(`${metaLength} bytes of metadata do not fit ${headroom} bytes of headroom`);
     if (packet.length < ETH_HLEN) throw new RangeError(`a packet of ${packet.length} bytes has no Ethernet header`);
     if (headroom + packet.length > frameSize - SKB_SHARED_INFO_TAILROOM) {
       throw new RangeError(`a packet of ${packet.length} bytes does not fit a ${frameSize}-byte skb with ${headroom} bytes of headroom`);
     }
     const frame = new SkbFrame(memory, frameSize, headroom, packet.length, options);
     memory.bytes.set(packet, frame.macHeader);
+    if (options.metadata) memory.bytes.set(options.metadata, frame.macHeader - metaLength);
     frame.write({ ...options.fields, sk: BigInt(options.socket?.address ?? 0) });
     frame.hashValid = (options.fields?.hash ?? 0) !== 0;
     frame.syncPointers();
@@ -293,9 +301,9 @@ export class SkbFrame implements SkbFrameAccess {
     this.syncPointers();
   }
 
-  /** Writes skb->len and the packet pointers into the context (Linux bpf_compute_data_pointers; no metadata). */
+  /** Writes skb->len and the packet pointers into the context (Linux bpf_compute_data_pointers: data_meta is data less the metadata). */
   private syncPointers(): void {
-    this.write({ len: this.dataLength, data: this.dataAddress, dataEnd: this.dataAddress + this.dataLength, dataMeta: this.dataAddress });
+    this.write({ len: this.dataLength, data: this.dataAddress, dataEnd: this.dataAddress + this.dataLength, dataMeta: this.dataAddress - this.metaLength });
   }
 
   /**

@@ -95,8 +95,8 @@ export interface SkbTestRunResult {
 export interface SkbRunnerOptions {
   /** Frame size (default 4096). */
   readonly frameSize?: number;
-  /** Devices test runs may name in ctx_in's ifindex (loopback is always there; XdpDevice records fit too). */
-  readonly devices?: readonly SkbDevice[];
+  /** Devices test runs may name in ctx_in's ifindex, as a list (loopback is always there) or a lookup. */
+  readonly devices?: readonly SkbDevice[] | ((ifindex: number) => SkbDevice | undefined);
 }
 
 /** Owns live skb frames, the helpers that reach them through the context address, and test runs. */
@@ -107,13 +107,18 @@ export class SkbRunner {
   /** The skb helpers (and bpf_csum_diff) bound to this runner's frames; put them in the executor's helper table. */
   readonly helpers: readonly HelperSpec[];
   readonly frameSize: number;
-  private readonly devices: ReadonlyMap<number, SkbDevice>;
+  private readonly findDevice: (ifindex: number) => SkbDevice | undefined;
   /** The last socket cookie handed out: Linux's cookies are a global counter, never 0. */
   private lastCookie = 0n;
 
   constructor(readonly memory: GuestMemory, options: SkbRunnerOptions = {}) {
     this.frameSize = options.frameSize ?? SKB_FRAME_SIZE;
-    this.devices = new Map([SKB_LOOPBACK, ...(options.devices ?? [])].map((d) => [d.ifindex, d]));
+    const devices = options.devices ?? [];
+    if (typeof devices === 'function') this.findDevice = devices;
+    else {
+      const byIndex = new Map([SKB_LOOPBACK, ...devices].map((d) => [d.ifindex, d]));
+      this.findDevice = (ifindex) => byIndex.get(ifindex);
+    }
     this.helpers = [...skbHelpers({ lookup: (ctx) => this.frames.get(ctx), current: () => this.current }), csumDiffHelper];
   }
 
@@ -131,7 +136,7 @@ export class SkbRunner {
 
   /** A device test runs may name as ifindex. */
   device(ifindex: number): SkbDevice | undefined {
-    return this.devices.get(ifindex);
+    return this.findDevice(ifindex);
   }
 
   /** A fresh socket cookie. */

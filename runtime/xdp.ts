@@ -73,8 +73,8 @@ export interface XdpTestRunResult {
 export interface XdpRunnerOptions {
   /** Frame size (default 4096). */
   readonly frameSize?: number;
-  /** Devices test runs may name in ctx_in (default: loopback only). */
-  readonly devices?: readonly XdpDevice[];
+  /** Devices test runs may name in ctx_in, as a list or a lookup (default: loopback only). */
+  readonly devices?: readonly XdpDevice[] | ((ifindex: number) => XdpDevice | undefined);
 }
 
 /** Owns live XDP frames, the helpers that reach them through the context address, and test runs. */
@@ -85,11 +85,16 @@ export class XdpRunner {
   /** The XDP helpers bound to this runner's frames; put them in the executor's helper table. */
   readonly helpers: readonly HelperSpec[];
   readonly frameSize: number;
-  private readonly devices: ReadonlyMap<number, XdpDevice>;
+  private readonly findDevice: (ifindex: number) => XdpDevice | undefined;
 
   constructor(readonly memory: GuestMemory, options: XdpRunnerOptions = {}) {
     this.frameSize = options.frameSize ?? XDP_FRAME_SIZE;
-    this.devices = new Map((options.devices ?? [LOOPBACK]).map((d) => [d.ifindex, d]));
+    const devices = options.devices ?? [LOOPBACK];
+    if (typeof devices === 'function') this.findDevice = devices;
+    else {
+      const byIndex = new Map(devices.map((d) => [d.ifindex, d]));
+      this.findDevice = (ifindex) => byIndex.get(ifindex);
+    }
     this.helpers = xdpHelpers((ctx) => this.frames.get(ctx));
   }
 
@@ -107,7 +112,7 @@ export class XdpRunner {
 
   /** A device test runs may name as ingress_ifindex. */
   device(ifindex: number): XdpDevice | undefined {
-    return this.devices.get(ifindex);
+    return this.findDevice(ifindex);
   }
 
   /** Unregisters a frame and keeps it for the next createFrame (frames are costly to allocate; a few are kept). */

@@ -159,6 +159,19 @@ describe('fixture types encode to the bytes the C program uses and decode as bpf
     expect(hex(encodeBtfValue(btf, id, unhex('2000000001020304')))).toBe('2000000001020304');
     expect(hex(encodeBtfValue(btf, id, { prefixlen: 8, addr: Uint8Array.of(10, 0, 0, 0) }))).toBe('080000000a000000');
   });
+
+  test('addresses may be written as text: an IPv4 string for a __be32, an IPv4 or IPv6 string for a byte array of 4 or 16', () => {
+    const v4 = typeIn('xdp_firewall.o', 'lpm_v4_key');
+    expect(hex(encodeBtfValue(v4.btf, v4.id, { prefixlen: 24, addr: '10.1.2.0' }))).toBe('180000000a010200');
+    const v6 = typeIn('xdp_firewall.o', 'lpm_v6_key');
+    expect(hex(encodeBtfValue(v6.btf, v6.id, { prefixlen: 128, addr: '2001:db8::ff:1.2.3.4' }))).toBe('8000000020010db800000000000000ff01020304');
+    expect(() => encodeBtfValue(v6.btf, v6.id, { prefixlen: 128, addr: '10.0.0.1' })).toThrow("value.addr: '10.0.0.1' is not an IPv6 address for __u8[16]");
+    expect(() => encodeBtfValue(v4.btf, v4.id, { prefixlen: 8, addr: '1::2::3' })).toThrow(/is not an IPv4 address/);
+    const nat = typeIn('tc_nat.o', 'nat_table:key');
+    expect(hex(encodeBtfValue(nat.btf, nat.id, { addr: '192.168.1.2', port: 53, proto: 17 }))).toBe('c0a801020035' + '1100');
+    // They decode as bpftool prints them: numbers.
+    expect(decodeBtfValue(v4.btf, v4.id, unhex('180000000a010200'))).toEqual({ prefixlen: 24, addr: [10, 1, 2, 0] });
+  });
 });
 
 /** BTF for the kinds and layouts the fixtures do not have. */
@@ -310,7 +323,7 @@ describe('encoding errors name the path, the type and the problem', () => {
     { name: 'an unsafe number', at: { btf, id: ids.u64 }, value: 2 ** 60, problem: 'wrong-type', message: /key: 1152921504606847000 is beyond 2\^53 .* give unsigned long long a bigint/ },
     { name: 'a struct given a number', at: firewall, value: 5, problem: 'wrong-type', message: 'key: struct port_key takes an object, not number 5' },
     { name: 'an array given an object', at: task, value: { comm: { a: 1 } }, problem: 'wrong-type', message: 'key.comm: char[16] takes a string or an array, not an object' },
-    { name: 'a string for a non-char array', at: typeIn('xdp_firewall.o', 'lpm_v4_key'), value: { addr: '10.0.0.1' }, problem: 'wrong-type', message: "key.addr: __u8[4] takes an array, not the string '10.0.0.1'" },
+    { name: 'a string for a non-char array', at: typeIn('xdp_firewall.o', 'lpm_v4_key'), value: { addr: 'ten' }, problem: 'wrong-type', message: "key.addr: __u8[4] takes an array, not the string 'ten'" },
     { name: 'too-long string', at: task, value: { comm: 'a-very-long-name!' }, problem: 'too-long', message: 'key.comm: the string is 17 bytes, but char[16] holds at most 15 and its NUL' },
     { name: 'a string with a NUL', at: task, value: { comm: 'a\0b' }, problem: 'wrong-type', message: /key\.comm: a string for char\[16\] must not hold NUL/ },
     { name: 'too many elements', at: task, value: { comm: new Array(17).fill(1) }, problem: 'too-long', message: 'key.comm: 17 elements do not fit char[16]' },

@@ -1,0 +1,112 @@
+// What the datapath counts beyond the interfaces' own counters: the verdicts of each program on each
+// hook, where redirects went, why frames were aborted or dropped, and the ingress XDP verdicts of
+// received frames (the replay summary's `verdicts`).
+import type { Netdev } from '../runtime/netdev.js';
+
+/** The hooks a program runs on in the datapath (an interface's, or a devmap/cpumap entry's). */
+export type DatapathHook = 'xdp' | 'xdp_egress' | 'devmap' | 'cpumap' | 'tc_ingress' | 'tc_egress' | 'socket_filter';
+
+/** XDP verdict names by action number (linux/bpf.h enum xdp_action). */
+export const XDP_VERDICT_NAMES = ['aborted', 'drop', 'pass', 'tx', 'redirect'] as const;
+export type XdpVerdictName = (typeof XDP_VERDICT_NAMES)[number];
+
+/** tc verdict names by action number + 1 (linux/pkt_cls.h TC_ACT_*, from TC_ACT_UNSPEC = -1). */
+const TC_VERDICT_NAMES = ['unspec', 'ok', 'reclassify', 'shot', 'pipe', 'stolen', 'queued', 'repeat', 'redirect', 'trap'];
+
+/** The name a verdict is tallied under on a hook. */
+export function verdictName(hook: DatapathHook, verdict: number): string {
+  if (hook === 'tc_ingress' || hook === 'tc_egress') return TC_VERDICT_NAMES[(verdict | 0) + 1] ?? `action ${verdict | 0}`;
+  if (hook === 'socket_filter') return verdict === 0 ? 'drop' : 'accept';
+  return XDP_VERDICT_NAMES[verdict] ?? `invalid ${verdict}`;
+}
+
+/** The verdicts of one program on one hook of one interface. */
+export interface HookTally {
+  readonly interface: string;
+  readonly hook: DatapathHook;
+  readonly program: string;
+  readonly verdicts: Record<string, number>;
+}
+
+/** Frames sent one way: from an interface, through a map key or bpf_redirect, to a target. */
+export interface RedirectTally {
+  readonly from: string;
+  /** The map's name, or 'bpf_redirect'. */
+  readonly via: string;
+  /** The map key or bpf_redirect's ifindex. */
+  readonly key: number;
+  /** An interface name, 'cpu N', or 'broadcast' — or what was missing when it failed. */
+  readonly to: string;
+  frames: number;
+}
+
+/** Frames that ended one way for one reason, at one place. */
+export interface CauseTally {
+  readonly interface: string;
+  readonly hook: string;
+  readonly program?: string;
+  /** The pc of the faulting instruction, when a program faulted. */
+  readonly pc?: number;
+  readonly cause: string;
+  frames: number;
+}
+
+/** The datapath's tallies. */
+export class DatapathStats {
+  /** Ingress XDP verdicts of received frames (frames on an interface without XDP count as pass). */
+  readonly verdicts: Record<XdpVerdictName, number> = { aborted: 0, drop: 0, pass: 0, tx: 0, redirect: 0 };
+  private readonly hooks = new Map<string, HookTally>();
+  private readonly redirectTallies = new Map<string, RedirectTally>();
+  private readonly abortTallies = new Map<string, CauseTally>();
+  private readonly dropTallies = new Map<string, CauseTally>();
+
+  /** Counts a program's verdict on a hook. */
+  verdict(dev: Netdev, hook: DatapathHook, program: string, name: string): void {
+    const key = `${dev.ifindex}\0${hook}\0${program}`;
+    let tally = this.hooks.get(key);
+    if (!tally) this.hooks.set(key, (tally = { interface: dev.name, hook, program, verdicts: {} }));
+    tally.verdicts[name] = (tally.verdicts[name] ?? 0) + 1;
+  }
+
+  /** Counts a frame redirected from an interface. */
+  redirect(from: Netdev, via: string, key: number, to: string): void {
+    const id = `${from.ifindex}\0${via}\0${key}\0${to}`;
+    const tally = this.redirectTallies.get(id);
+    if (tally) tally.frames++;
+    else this.redirectTallies.set(id, { from: from.name, via, key, to, frames: 1 });
+  }
+
+  /** Counts an aborted frame and why. */
+  aborted(dev: Netdev, hook: string, cause: string, program?: string, pc?: number): void {
+    count(this.abortTallies, { interface: dev.name, hook, cause, frames: 0, ...(program ? { program } : {}), ...(pc !== undefined ? { pc } : {}) });
+  }
+
+  /** Counts a dropped frame and why. */
+  dropped(dev: Netdev, hook: string, cause: string, program?: string): void {
+    count(this.dropTallies, { interface: dev.name, hook, cause, frames: 0, ...(program ? { program } : {}) });
+  }
+
+  /** Per hook, in the order first seen. */
+  hookTallies(): HookTally[] {
+    return [...this.hooks.values()];
+  }
+
+  redirects(): RedirectTally[] {
+    return [...this.redirectTallies.values()];
+  }
+
+  abortCauses(): CauseTally[] {
+    return [...this.abortTallies.values()];
+  }
+
+  dropCauses(): CauseTally[] {
+    return [...this.dropTallies.values()];
+  }
+}
+
+function count(tallies: Map<string, CauseTally>, tally: CauseTally): void {
+  const key = `${tally.interface}\0${tally.hook}\0${tally.program ?? ''}\0${tally.pc ?? ''}\0${tally.cause}`;
+  const known = tallies.get(key);
+  if (known) known.frames++;
+  else tallies.set(key, { ...tally, frames: 1 });
+}

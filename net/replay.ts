@@ -1,0 +1,225 @@
+// Replaying traffic through a runtime's network: each record arrives on (or is sent from) an
+// interface and goes through the datapath; the runtime's manual clock follows the capture's
+// timestamps so that programs see the capture's time; the result is a summary with the keys
+// DESIGN.md's replay section fixes (verdicts, interfaces, redirects, trace, timing, errors).
+import { BpfError } from '../isa/errors.js';
+import type { Netdev } from '../runtime/netdev.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { Datapath, type FrameEvent, type FrameFate, type PacketInfo } from './datapath.js';
+import type { CauseTally, HookTally, RedirectTally, XdpVerdictName } from './datapath-stats.js';
+
+/** One frame to replay. */
+export interface ReplayRecord {
+  /** The interface (name or ifindex) it arrives on, or whose stack sends it. */
+  readonly interface: string | number;
+  readonly data: Uint8Array;
+  /** Capture time in ns since the epoch. */
+  readonly timestampNs: bigint;
+  /** 'in' (received from the wire; the default) or 'out' (sent by the interface's stack). */
+  readonly direction?: 'in' | 'out';
+  /** Its number in its capture (default: its position in the replay, from 1). */
+  readonly number?: number;
+}
+
+/** Records one by one, or (faster for big captures) in batches from an async source. */
+export type ReplaySource = Iterable<ReplayRecord> | AsyncIterable<readonly ReplayRecord[]>;
+
+/** What happened to one replayed record, for per-packet output. */
+export interface PacketReport {
+  readonly number: number;
+  readonly interface: string;
+  readonly direction: 'in' | 'out';
+  readonly length: number;
+  /** Every frame that left the datapath because of it (a broadcast gives several). */
+  readonly fates: readonly { fate: FrameFate; interface: string; hook: string; program?: string; cause?: string; length: number }[];
+  /** bpf_trace_printk lines printed while it was processed. */
+  readonly trace: readonly string[];
+}
+
+/** How to replay. */
+export interface ReplayOptions {
+  /** Stop after this many records. */
+  readonly limit?: number;
+  /** Times a frame may come back into the datapath (loopback, tc redirects to an ingress); default 8. */
+  readonly maxHops?: number;
+  /** Every frame that leaves the datapath (to write captures). Its bytes are valid only during the call. */
+  readonly onFrame?: (event: FrameEvent, packet: PacketInfo) => void;
+  /** A report per record (costs an allocation or two per record). */
+  readonly onPacket?: (report: PacketReport) => void;
+  /** Called about every `progressEvery` records with the count so far (default every 65,536). */
+  readonly onProgress?: (records: number) => void;
+  readonly progressEvery?: number;
+  /** Distinct trace lines kept in the summary, after folding repeats (default 1,000). */
+  readonly traceLimit?: number;
+}
+
+/** One interface's figures in a summary. */
+export interface InterfaceSummary {
+  readonly ifindex: number;
+  readonly rx: number;
+  readonly rx_bytes: number;
+  readonly tx: number;
+  readonly tx_bytes: number;
+  /** Delivered to its stack. */
+  readonly pass: number;
+  readonly drop: number;
+  readonly aborted: number;
+  /** Redirected away by its ingress XDP program. */
+  readonly redirected: number;
+}
+
+/** The result of a replay (JSON-ready: DESIGN.md's keys, snake_case). */
+export interface ReplaySummary {
+  /** Records replayed. */
+  packets: number;
+  /** Ingress XDP verdicts of received frames (no XDP program counts as pass). */
+  verdicts: Record<XdpVerdictName, number>;
+  interfaces: Record<string, InterfaceSummary>;
+  /** Each program's verdicts on each hook. */
+  hooks: HookTally[];
+  redirects: RedirectTally[];
+  /** Why frames were aborted: XDP_ABORTED, invalid verdicts, faults with their pc. */
+  aborted: CauseTally[];
+  /** Why frames were dropped. */
+  drops: CauseTally[];
+  /** bpf_trace_printk lines, consecutive repeats folded into a count. */
+  trace: { line: string; count: number }[];
+  /** Trace lines printed in all (the summary keeps traceLimit distinct runs). */
+  trace_lines: number;
+  /** Time in the datapath per record. */
+  ns_per_packet: number;
+  /** Records per second over the whole replay, reading and writing included. */
+  packets_per_second: number;
+  duration_ms: number;
+  /** What stopped the replay early (a corrupt capture, a record for an unknown interface). */
+  errors: string[];
+}
+
+function isAsync(source: ReplaySource): source is AsyncIterable<readonly ReplayRecord[]> {
+  return typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * Replays records through `runtime`'s network. A source that fails part-way (a corrupt capture)
+ * ends the replay: everything before the failure is in the summary, and the failure in `errors`.
+ */
+export async function replay(runtime: Runtime, source: ReplaySource, options: ReplayOptions = {}): Promise<ReplaySummary> {
+  const limit = options.limit ?? Infinity;
+  const traceLimit = options.traceLimit ?? 1000;
+  const progressEvery = options.progressEvery ?? 65536;
+  const trace: { line: string; count: number }[] = [];
+  let traceLines = 0;
+  let report: { fates: PacketReport['fates'][number][]; trace: string[] } | undefined;
+  const onPacket = options.onPacket;
+  const datapath = new Datapath(runtime, {
+    ...(options.maxHops !== undefined ? { maxHops: options.maxHops } : {}),
+    onFrame: (event, packet) => {
+      options.onFrame?.(event, packet);
+      report?.fates.push({
+        fate: event.fate, interface: event.dev.name, hook: event.hook, length: event.bytes.length,
+        ...(event.program ? { program: event.program } : {}), ...(event.cause ? { cause: event.cause } : {}),
+      });
+    },
+  });
+  const stopListening = runtime.listenToTrace((line) => {
+    traceLines++;
+    const text = line.replace(/\n$/, '');
+    report?.trace.push(text);
+    const last = trace[trace.length - 1];
+    if (last?.line === text) last.count++;
+    else if (trace.length < traceLimit) trace.push({ line: text, count: 1 });
+  });
+  const before = snapshot(runtime);
+  const devices = new Map<string | number, Netdev>();
+  const clock = runtime.clock.mode === 'manual' ? runtime.clock : undefined;
+  const clockBase = clock?.now() ?? 0n;
+  let firstTimestamp: bigint | undefined;
+  let lastClock = clockBase;
+  let packets = 0;
+  let busyNs = 0;
+  const errors: string[] = [];
+  const started = performance.now();
+
+  const one = (record: ReplayRecord): void => {
+    let dev = devices.get(record.interface);
+    if (!dev) devices.set(record.interface, (dev = runtime.network.get(record.interface)));
+    if (clock) {
+      firstTimestamp ??= record.timestampNs;
+      const at = clockBase + record.timestampNs - firstTimestamp;
+      // A capture's clock may step back; a kernel's monotonic clock does not.
+      if (at > lastClock) clock.set((lastClock = at));
+    }
+    packets++;
+    const info: PacketInfo = { number: record.number ?? packets, timestampNs: record.timestampNs };
+    if (onPacket) report = { fates: [], trace: [] };
+    if (record.direction === 'out') datapath.send(dev, record.data, info);
+    else datapath.receive(dev, record.data, info);
+    if (onPacket) {
+      onPacket({ number: info.number, interface: dev.name, direction: record.direction ?? 'in', length: record.data.length, fates: report!.fates, trace: report!.trace });
+      report = undefined;
+    }
+    if (options.onProgress && packets % progressEvery === 0) options.onProgress(packets);
+  };
+
+  const batch = (records: Iterable<ReplayRecord>): boolean => {
+    const t0 = performance.now();
+    try {
+      for (const record of records) {
+        if (packets >= limit) return false;
+        one(record);
+      }
+      return packets < limit;
+    } finally {
+      busyNs += (performance.now() - t0) * 1e6;
+    }
+  };
+
+  try {
+    if (isAsync(source)) {
+      for await (const records of source) if (!batch(records)) break;
+    } else {
+      batch(source);
+    }
+  } catch (err) {
+    if (!(err instanceof BpfError)) throw err;
+    errors.push(err.message);
+  } finally {
+    stopListening();
+  }
+  const durationMs = performance.now() - started;
+  return {
+    packets,
+    verdicts: { ...datapath.stats.verdicts },
+    interfaces: interfaceSummaries(runtime, before),
+    hooks: datapath.stats.hookTallies(),
+    redirects: datapath.stats.redirects(),
+    aborted: datapath.stats.abortCauses(),
+    drops: datapath.stats.dropCauses(),
+    trace,
+    trace_lines: traceLines,
+    ns_per_packet: packets ? Math.round(busyNs / packets) : 0,
+    packets_per_second: durationMs > 0 ? Math.round(packets / (durationMs / 1000)) : 0,
+    duration_ms: Math.round(durationMs * 1000) / 1000,
+    errors,
+  };
+}
+
+/** Every interface's counters now (they count from the interface's creation, as Linux's do). */
+function snapshot(runtime: Runtime): Map<Netdev, Omit<InterfaceSummary, 'ifindex'>> {
+  return new Map(runtime.network.list().map((dev) => {
+    const c = dev.counters;
+    return [dev, { rx: c.rxPackets, rx_bytes: c.rxBytes, tx: c.txPackets, tx_bytes: c.txBytes, pass: c.pass, drop: c.drop, aborted: c.aborted, redirected: c.redirected }];
+  }));
+}
+
+/** What each interface counted during the replay (lo only when something happened on it). */
+function interfaceSummaries(runtime: Runtime, before: Map<Netdev, Omit<InterfaceSummary, 'ifindex'>>): Record<string, InterfaceSummary> {
+  const out: Record<string, InterfaceSummary> = {};
+  for (const [dev, now] of snapshot(runtime)) {
+    const then = before.get(dev);
+    const delta = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (then?.[k as keyof typeof now] ?? 0)])) as Omit<InterfaceSummary, 'ifindex'>;
+    if (dev === runtime.network.lo && delta.rx === 0 && delta.tx === 0) continue;
+    out[dev.name] = { ifindex: dev.ifindex, ...delta };
+  }
+  return out;
+}

@@ -1,0 +1,223 @@
+// The skb side of the datapath (net/core/dev.c): a frame that XDP passed (or that no XDP program
+// saw) becomes an skb on its interface's stack: the outer 802.1Q tag moves into skb metadata
+// (skb_vlan_untag), packet sockets see it (their filters decide how much), then tc ingress (its
+// verdicts as sch_handle_ingress and tcx carry them out: SHOT drops, REDIRECT goes to another
+// interface's egress or ingress), then the stack. What a stack sends goes through tc egress, packet
+// sockets, the egress XDP hook and out.
+import { BpfError } from '../isa/errors.js';
+import { TcAction } from '../helpers/skb.js';
+import type { Netdev } from '../runtime/netdev.js';
+import type { Program } from '../runtime/program.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { SKB_HEADROOM, type SkBuff, type SkbFrame } from '../runtime/sk-buff.js';
+import { ethTypeTrans } from '../runtime/skb.js';
+import { ETH_HLEN, SKB_SHARED_INFO_TAILROOM, XDP_PACKET_HEADROOM } from '../runtime/packet-frame.js';
+import { BPF_F_INGRESS } from '../helpers/skb.js';
+import type { Datapath } from './datapath.js';
+import { verdictName, type DatapathHook } from './datapath-stats.js';
+
+/** 802.1Q and 802.1ad: the tags skb_vlan_untag takes off. */
+const ETH_P_8021Q = 0x8100;
+const ETH_P_8021AD = 0x88a8;
+const VLAN_HLEN = 4;
+/** skb->pkt_type of what the stack sends, as its packet sockets see it. */
+const PACKET_OUTGOING = 4;
+/** What a tc program's run gives when it faulted. */
+const FAULT = Symbol('fault');
+
+/** An outer VLAN tag taken off a frame. */
+interface VlanTag {
+  /** The tag's EtherType (0x8100 or 0x88a8), in host order. */
+  readonly proto: number;
+  readonly tci: number;
+}
+
+/** The frame without its outer VLAN tag, and the tag; or the frame as it is. */
+function untag(bytes: Uint8Array): { frame: Uint8Array; tag?: VlanTag } {
+  if (bytes.length < ETH_HLEN + VLAN_HLEN) return { frame: bytes };
+  const proto = (bytes[12]! << 8) | bytes[13]!;
+  if (proto !== ETH_P_8021Q && proto !== ETH_P_8021AD) return { frame: bytes };
+  const frame = new Uint8Array(bytes.length - VLAN_HLEN);
+  frame.set(bytes.subarray(0, 12));
+  frame.set(bytes.subarray(16), 12);
+  return { frame, tag: { proto, tci: (bytes[14]! << 8) | bytes[15]! } };
+}
+
+/** The frame with a VLAN tag put back after the MAC addresses (what a capture on the interface shows). */
+function retag(bytes: Uint8Array, tag: VlanTag): Uint8Array {
+  const out = new Uint8Array(bytes.length + VLAN_HLEN);
+  out.set(bytes.subarray(0, 12));
+  out[12] = tag.proto >> 8;
+  out[13] = tag.proto & 0xff;
+  out[14] = tag.tci >> 8;
+  out[15] = tag.tci & 0xff;
+  out.set(bytes.subarray(12), 16);
+  return out;
+}
+
+/** A u16 in network order as a program reads it from a u32 field of the context on a little-endian host. */
+const be16AsLe = (v: number) => ((v & 0xff) << 8) | (v >>> 8);
+
+/** Packet sockets, tc and the stack of every interface. */
+export class SkbPath {
+  constructor(private readonly datapath: Datapath, private readonly runtime: Runtime) {}
+
+  /**
+   * A frame reaches an interface's stack: after XDP_PASS (with its metadata), from a cpumap, from a
+   * tc redirect to ingress, or with no XDP program attached.
+   */
+  receive(dev: Netdev, bytes: Uint8Array, metadata: Uint8Array | undefined, cpu: number, hops: number): void {
+    // Untagging copies; otherwise copy a view into guest memory before allocating moves it.
+    const { frame: packet, tag } = untag(bytes);
+    const own = packet === bytes && bytes.buffer === this.runtime.memory.memory.buffer ? bytes.slice() : packet;
+    if (own.length < ETH_HLEN) {
+      this.datapath.drop(dev, own, 'stack', `a frame of ${own.length} bytes has no Ethernet header`);
+      return;
+    }
+    const { protocol, pktType } = ethTypeTrans(own, dev);
+    const queue = this.datapath.cpuOf(dev, own).queue;
+    const frame = this.createFrame(own, metadata, {
+      pktType, protocol, ifindex: dev.ifindex, ingressIfindex: dev.ifindex,
+      // skb_record_rx_queue stores the queue plus one.
+      queueMapping: queue + 1,
+      ...(tag ? { vlanPresent: 1, vlanTci: tag.tci, vlanProto: be16AsLe(tag.proto) } : {}),
+    });
+    try {
+      this.packetSocket(dev, frame, cpu, tag);
+      const program = dev.program('tc_ingress');
+      if (program) {
+        const verdict = this.runTc(program, frame, cpu, dev, 'tc_ingress');
+        if (!this.continues(dev, frame, verdict, program, 'tc_ingress', cpu, hops, tag)) return;
+      }
+      dev.counters.pass++;
+      this.datapath.emit('pass', dev, this.withTag(frame, tag), 'stack');
+    } finally {
+      this.runtime.skb.release(frame);
+    }
+  }
+
+  /** The stack of an interface sends a frame (or a tc program redirected one to its egress): tc egress, packet sockets, then out. */
+  transmit(dev: Netdev, bytes: Uint8Array, ingressIfindex: number, hops: number, cpu: number): void {
+    const own = bytes.buffer === this.runtime.memory.memory.buffer ? bytes.slice() : bytes;
+    if (own.length < ETH_HLEN) {
+      this.datapath.drop(dev, own, 'stack', `a frame of ${own.length} bytes has no Ethernet header`, undefined, true);
+      return;
+    }
+    const protocol = be16AsLe((own[12]! << 8) | own[13]!);
+    const frame = this.createFrame(own, undefined, { protocol, ifindex: dev.ifindex, ingressIfindex });
+    try {
+      const program = dev.program('tc_egress');
+      if (program) {
+        const verdict = this.runTc(program, frame, cpu, dev, 'tc_egress');
+        if (!this.continues(dev, frame, verdict, program, 'tc_egress', cpu, hops, undefined)) return;
+      }
+      this.packetSocket(dev, frame, cpu, undefined, true);
+      this.datapath.transmitBytes(dev, frame.packet(), undefined, cpu, hops);
+    } finally {
+      this.runtime.skb.release(frame);
+    }
+  }
+
+  private createFrame(packet: Uint8Array, metadata: Uint8Array | undefined, fields: Partial<SkBuff>): SkbFrame {
+    const headroom = metadata ? XDP_PACKET_HEADROOM : SKB_HEADROOM;
+    const needed = headroom + packet.length + SKB_SHARED_INFO_TAILROOM;
+    const frameSize = Math.max(this.runtime.skb.frameSize, Math.ceil(needed / 4096) * 4096);
+    return this.runtime.skb.createFrame(packet, { frameSize, headroom, fields, ...(metadata ? { metadata } : {}) });
+  }
+
+  /** The skb's packet, with its VLAN tag put back (as a capture on the interface shows it). */
+  private withTag(frame: SkbFrame, tag: VlanTag | undefined): Uint8Array {
+    return tag ? retag(frame.packet(), tag) : frame.packet();
+  }
+
+  /**
+   * A packet socket on the interface (AF_PACKET, as tcpdump opens) with the program as its filter:
+   * it sees the frame from the MAC header and keeps as many bytes as the filter returns (0: none).
+   * The frame goes on either way.
+   */
+  private packetSocket(dev: Netdev, frame: SkbFrame, cpu: number, tag: VlanTag | undefined, outgoing = false): void {
+    const program = dev.program('socket_filter');
+    if (!program) return;
+    if (outgoing) frame.write({ pktType: PACKET_OUTGOING });
+    let keep: number;
+    try {
+      keep = this.runtime.enter(program, cpu, () => this.runtime.skb.run(program.executor, frame));
+    } catch (err) {
+      if (!(err instanceof BpfError)) throw err;
+      this.datapath.stats.verdict(dev, 'socket_filter', program.name, 'fault');
+      this.datapath.stats.aborted(dev, 'socket_filter', err.message, program.name, (err as { pc?: number }).pc);
+      return;
+    } finally {
+      if (outgoing) frame.write({ pktType: 0 });
+    }
+    const bytes = this.withTag(frame, tag);
+    const name = keep === 0 ? 'drop' : keep < bytes.length ? 'truncate' : 'accept';
+    this.datapath.stats.verdict(dev, 'socket_filter', program.name, name);
+    if (keep !== 0) this.datapath.emit('socket', dev, bytes.subarray(0, Math.min(keep, bytes.length)), 'socket_filter', program.name);
+  }
+
+  /** Runs a tc program; a fault is tallied as an abort and gives FAULT. The verdict is signed (TC_ACT_UNSPEC is -1). */
+  private runTc(program: Program, frame: SkbFrame, cpu: number, dev: Netdev, hook: DatapathHook): number | typeof FAULT {
+    frame.redirect = undefined;
+    try {
+      const verdict = this.runtime.enter(program, cpu, () => this.runtime.skb.run(program.executor, frame)) | 0;
+      this.datapath.stats.verdict(dev, hook, program.name, verdictName(hook, verdict));
+      return verdict;
+    } catch (err) {
+      if (!(err instanceof BpfError)) throw err;
+      this.datapath.stats.verdict(dev, hook, program.name, 'fault');
+      this.datapath.abort(dev, frame.packet(), hook, err.message, program.name, (err as { pc?: number }).pc);
+      return FAULT;
+    }
+  }
+
+  /**
+   * Carries out a tc verdict; true when the frame goes on (to the stack, or out). tcx programs
+   * (tcx/ sections) have tcx's codes: only PASS, DROP and REDIRECT mean anything, the rest go on to
+   * the next program (none here). Classic clsact programs also consume the frame with STOLEN,
+   * QUEUED and TRAP.
+   */
+  private continues(dev: Netdev, frame: SkbFrame, verdict: number | typeof FAULT, program: Program, hook: 'tc_ingress' | 'tc_egress', cpu: number, hops: number, tag: VlanTag | undefined): boolean {
+    if (verdict === FAULT) return false;
+    const egress = hook === 'tc_egress';
+    const tcx = program.section.startsWith('tcx');
+    switch (verdict) {
+      case TcAction.SHOT:
+        this.datapath.drop(dev, this.withTag(frame, tag), hook, 'TC_ACT_SHOT', program.name, egress);
+        return false;
+      case TcAction.REDIRECT:
+        this.redirect(dev, frame, program, hook, cpu, hops, tag);
+        return false;
+      case TcAction.STOLEN:
+      case TcAction.QUEUED:
+      case 8: // TC_ACT_TRAP
+        if (tcx) return true;
+        this.datapath.drop(dev, this.withTag(frame, tag), hook, `${verdictName(hook, verdict).toUpperCase()}: consumed by the program`, program.name, egress);
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  /** skb_do_redirect: to another interface's egress, or its ingress with BPF_F_INGRESS. */
+  private redirect(dev: Netdev, frame: SkbFrame, program: Program, hook: 'tc_ingress' | 'tc_egress', cpu: number, hops: number, tag: VlanTag | undefined): void {
+    const target = frame.redirect;
+    const egress = hook === 'tc_egress';
+    const bytes = this.withTag(frame, tag);
+    const to = target && this.runtime.network.find(target.ifindex);
+    if (!target || !to) {
+      this.datapath.stats.redirect(dev, 'bpf_redirect', target?.ifindex ?? 0, 'failed: -EINVAL');
+      const cause = target ? `redirect failed (-EINVAL): no interface with ifindex ${target.ifindex}` : `'${program.name}' returned TC_ACT_REDIRECT without calling bpf_redirect`;
+      this.datapath.drop(dev, bytes, hook, cause, program.name, egress);
+      return;
+    }
+    if (hops + 1 > this.datapath.maxHops) {
+      this.datapath.drop(dev, bytes, hook, `hop limit of ${this.datapath.maxHops} reached`, program.name, egress);
+      return;
+    }
+    const ingress = (target.flags & BPF_F_INGRESS) !== 0n;
+    this.datapath.stats.redirect(dev, 'bpf_redirect', target.ifindex, `${to.name}${ingress ? ' (ingress)' : ''}`);
+    if (ingress) this.receive(to, bytes, undefined, cpu, hops + 1);
+    else this.transmit(to, bytes, egress ? 0 : dev.ifindex, hops + 1, cpu);
+  }
+}

@@ -1,0 +1,254 @@
+// Topology files (DESIGN.md "Replay"): the objects to load, the interfaces with the programs on their
+// hooks and the captures they receive or send, and map contents as JSON decoded through the maps'
+// BTF, where devmap, cpumap and prog_array values may name programs ("object/program") and
+// interfaces (by name). Applying one to a runtime is all or nothing: a mistake is one TopologyError
+// naming the file and the JSON path (`maps["lb/backends"][0].value.ifindex: no interface 'be9'`).
+import { BpfError } from '../isa/errors.js';
+import { MapType } from '../maps/constants.js';
+import type { LoadedObject, Runtime } from '../runtime/runtime.js';
+import type { Netdev, NetdevHook } from '../runtime/netdev.js';
+import type { Program } from '../runtime/program.js';
+
+/** A topology that cannot be applied: the file, the JSON path, and what is wrong. */
+export class TopologyError extends BpfError {
+  constructor(readonly file: string, readonly path: string, detail: string, options?: { cause?: unknown }) {
+    super('topology', `${file}: ${path ? `${path}: ` : ''}${detail}`, options);
+  }
+}
+
+/** A capture the topology names, with the interface it feeds. */
+export interface TopologyCapture {
+  /** As written in the file, resolved against the file's folder by the caller's `resolvePath`. */
+  readonly path: string;
+  /** The interface it feeds; undefined for a pcapng whose interface names pick the interfaces. */
+  readonly interface: Netdev | undefined;
+  /** 'in': frames arrive on the interface; 'out': its stack sends them. */
+  readonly direction: 'in' | 'out';
+  /** Where in the file it was named (for errors about the capture). */
+  readonly jsonPath: string;
+}
+
+/** What applying a topology made. */
+export interface AppliedTopology {
+  readonly objects: ReadonlyMap<string, LoadedObject>;
+  readonly interfaces: readonly Netdev[];
+  readonly captures: readonly TopologyCapture[];
+}
+
+/** How to reach the files a topology names. */
+export interface TopologyEnvironment {
+  /** The topology's name in errors (its path). */
+  readonly file: string;
+  /** The bytes of an object named in `objects` (a path relative to the topology). */
+  readonly readObject: (path: string) => Uint8Array;
+  /** What a capture path becomes (resolved against the topology's folder). */
+  readonly resolvePath: (path: string) => string;
+}
+
+const TOP_KEYS = ['objects', 'interfaces', 'maps', 'sockets', 'pcap', 'hop_limit'] as const;
+const INTERFACE_KEYS = ['name', 'ifindex', 'mac', 'mtu', 'rx_queues', 'tx_queues', 'loopback', 'xdp', 'xdp_egress', 'tc_ingress', 'tc_egress', 'socket_filter', 'pcap', 'pcap_out'] as const;
+const HOOKS: readonly NetdevHook[] = ['xdp', 'xdp_egress', 'tc_ingress', 'tc_egress', 'socket_filter'];
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** `maps["lb/backends"][0]`: a JSON path as JavaScript would write it. */
+function at(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? (path ? `${path}.${key}` : key) : `${path}[${JSON.stringify(key)}]`;
+}
+
+/** Parses a topology file's text; a syntax error names the line and column. */
+export function parseTopology(text: string, file: string): JsonObject {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    const message = (err as Error).message;
+    const position = /position (\d+)/.exec(message);
+    let where = '';
+    if (position) {
+      const before = text.slice(0, Number(position[1]));
+      const line = before.split('\n').length;
+      where = ` at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+    }
+    throw new TopologyError(file, '', `not valid JSON${where}: ${message.replace(/ in JSON at position \d+.*$/, '')}`);
+  }
+  if (!isObject(doc)) throw new TopologyError(file, '', 'a topology is a JSON object with "objects", "interfaces" and optionally "maps"');
+  return doc;
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Applies a parsed topology to a runtime: loads objects, creates interfaces, attaches programs, fills maps. */
+export async function applyTopology(runtime: Runtime, doc: JsonObject, env: TopologyEnvironment): Promise<AppliedTopology> {
+  const fail = (path: string, detail: string, cause?: unknown): never => {
+    throw new TopologyError(env.file, path, detail, cause === undefined ? undefined : { cause });
+  };
+  checkKeys(doc, TOP_KEYS, '', fail);
+  if (doc.sockets !== undefined) fail('sockets', 'sockets are not supported yet: this build has no socket table');
+
+  // Objects.
+  const objects = new Map<string, LoadedObject>();
+  const objectSpecs = doc.objects ?? {};
+  if (!isObject(objectSpecs)) fail('objects', 'must map names to object files, e.g. { "lb": "lb.o" }');
+  try {
+    for (const [name, file] of Object.entries(objectSpecs as JsonObject)) {
+      const path = at('objects', name);
+      if (name.includes('/') || !name) fail(path, 'an object name may not be empty or contain "/"');
+      if (typeof file !== 'string') fail(path, 'must be the path of an object file');
+      let bytes: Uint8Array;
+      try {
+        bytes = env.readObject(file as string);
+      } catch (err) {
+        fail(path, `cannot read ${file}: ${(err as Error).message}`, err);
+      }
+      try {
+        objects.set(name, await runtime.loadObject(bytes!, { fileName: file as string }));
+      } catch (err) {
+        if (err instanceof BpfError) fail(path, err.message, err);
+        throw err;
+      }
+    }
+
+    // Interfaces and their hooks.
+    const programOf = (ref: Json | undefined, path: string): Program => {
+      if (typeof ref !== 'string' || !ref.includes('/')) return fail(path, `a program is "object/program", not ${JSON.stringify(ref)}`);
+      const slash = ref.indexOf('/');
+      const [objectName, programName] = [ref.slice(0, slash), ref.slice(slash + 1)];
+      const obj = objects.get(objectName);
+      if (!obj) return fail(path, `no object '${objectName}' (there are: ${[...objects.keys()].join(', ') || 'none'})`);
+      const program = obj.programs.get(programName);
+      if (!program) return fail(path, `object '${objectName}' has no program '${programName}' (it has: ${[...obj.programs.keys()].join(', ')})`);
+      return program;
+    };
+    const interfaceSpecs = doc.interfaces ?? [];
+    if (!Array.isArray(interfaceSpecs) || interfaceSpecs.length === 0) fail('interfaces', 'must be a non-empty array of interfaces');
+    const interfaces: Netdev[] = [];
+    const captures: TopologyCapture[] = [];
+    (interfaceSpecs as Json[]).forEach((spec, i) => {
+      const path = at('interfaces', i);
+      if (!isObject(spec)) return fail(path, 'an interface is an object with at least a "name"');
+      checkKeys(spec, INTERFACE_KEYS, path, fail);
+      const field = <T extends Json>(key: string, type: string, check: (v: Json) => boolean): T | undefined => {
+        const v = spec[key];
+        if (v === undefined) return undefined;
+        if (!check(v)) fail(at(path, key), `must be ${type}`);
+        return v as T;
+      };
+      const integer = (v: Json) => typeof v === 'number' && Number.isInteger(v);
+      const name = field<string>('name', 'a string', (v) => typeof v === 'string');
+      if (name === undefined) return fail(path, 'needs a "name"');
+      let dev: Netdev;
+      try {
+        const ifindex = field<number>('ifindex', 'an integer', integer);
+        const mac = field<string>('mac', 'a MAC address string', (v) => typeof v === 'string');
+        const mtu = field<number>('mtu', 'an integer', integer);
+        const rxQueues = field<number>('rx_queues', 'an integer', integer);
+        const txQueues = field<number>('tx_queues', 'an integer', integer);
+        const loopback = field<boolean>('loopback', 'true or false', (v) => typeof v === 'boolean');
+        dev = runtime.network.addInterface({
+          name, ifindex: ifindex ?? i + 2,
+          ...(mac !== undefined ? { mac } : {}), ...(mtu !== undefined ? { mtu } : {}),
+          ...(rxQueues !== undefined ? { rxQueues } : {}), ...(txQueues !== undefined ? { txQueues } : {}),
+          ...(loopback !== undefined ? { loopback } : {}),
+        });
+      } catch (err) {
+        if (err instanceof TopologyError || !(err instanceof BpfError)) throw err;
+        return fail(path, err.message, err);
+      }
+      interfaces.push(dev);
+      for (const hook of HOOKS) {
+        if (spec[hook] === undefined) continue;
+        const program = programOf(spec[hook], at(path, hook));
+        try {
+          dev.attach(hook, program);
+        } catch (err) {
+          if (!(err instanceof BpfError)) throw err;
+          fail(at(path, hook), err.message, err);
+        }
+      }
+      for (const [key, direction] of [['pcap', 'in'], ['pcap_out', 'out']] as const) {
+        const file = field<string>(key, 'the path of a capture', (v) => typeof v === 'string');
+        if (file !== undefined) captures.push({ path: env.resolvePath(file), interface: dev, direction, jsonPath: at(path, key) });
+      }
+    });
+    if (doc.pcap !== undefined) {
+      if (typeof doc.pcap !== 'string') fail('pcap', 'must be the path of a pcapng capture whose interface names pick the interfaces');
+      captures.push({ path: env.resolvePath(doc.pcap as string), interface: undefined, direction: 'in', jsonPath: 'pcap' });
+    }
+
+    // Map contents.
+    const mapSpecs = doc.maps ?? {};
+    if (!isObject(mapSpecs)) fail('maps', 'must map "object/map" to an array of { "key": ..., "value": ... }');
+    for (const [ref, entries] of Object.entries(mapSpecs as JsonObject)) {
+      fillMap(runtime, objects, ref, entries, at('maps', ref), programOf, fail);
+    }
+    return { objects, interfaces, captures };
+  } catch (err) {
+    // All or nothing: what this topology loaded leaves the runtime.
+    for (const obj of objects.values()) obj.close();
+    throw err;
+  }
+}
+
+function checkKeys(spec: JsonObject, known: readonly string[], path: string, fail: (path: string, detail: string) => never): void {
+  for (const key of Object.keys(spec)) {
+    if (!known.includes(key)) fail(at(path, key), `unknown key (known: ${known.join(', ')})`);
+  }
+}
+
+/** Writes a map's entries, with program and interface references resolved for the kinds that hold them. */
+function fillMap(
+  runtime: Runtime, objects: ReadonlyMap<string, LoadedObject>, ref: string, entries: Json, path: string,
+  programOf: (ref: Json | undefined, path: string) => Program, fail: (path: string, detail: string, cause?: unknown) => never,
+): void {
+  const slash = ref.indexOf('/');
+  const obj = slash > 0 ? objects.get(ref.slice(0, slash)) : undefined;
+  if (!obj) fail(path, `a map is "object/map", and there is no object '${ref.slice(0, Math.max(slash, 0))}' (there are: ${[...objects.keys()].join(', ')})`);
+  const mapName = ref.slice(slash + 1);
+  if (!obj!.maps.has(mapName)) fail(path, `object '${ref.slice(0, slash)}' has no map '${mapName}' (it has: ${[...obj!.maps.keys()].join(', ')})`);
+  if (!Array.isArray(entries)) fail(path, 'must be an array of { "key": ..., "value": ... }');
+  const typed = obj!.typedMap(mapName);
+  const type = typed.map.type;
+  const interfaceOf = (v: Json, p: string): number => {
+    if (typeof v === 'number') return v;
+    if (typeof v !== 'string') return fail(p, `an interface is its name or ifindex, not ${JSON.stringify(v)}`);
+    const dev = runtime.network.find(v);
+    if (!dev) return fail(p, `no interface '${v}' (there are: ${runtime.network.list().map((d) => d.name).join(', ')})`);
+    return dev.ifindex;
+  };
+  const programId = (v: Json, p: string): Json => (typeof v === 'string' ? programOf(v, p).id : v);
+  (entries as Json[]).forEach((entry, i) => {
+    const p = at(path, i);
+    if (!isObject(entry) || !('key' in entry) || !('value' in entry)) return fail(p, 'an entry is { "key": ..., "value": ... }');
+    let key = entry.key as Json;
+    let value = entry.value as Json;
+    if (type === MapType.DEVMAP || type === MapType.DEVMAP_HASH) {
+      if (type === MapType.DEVMAP_HASH && typeof key === 'string' && !/^\d/.test(key)) key = interfaceOf(key, at(p, 'key'));
+      if (!isObject(value)) value = interfaceOf(value, at(p, 'value'));
+      else value = resolveMembers(value, { ifindex: (v) => interfaceOf(v, at(at(p, 'value'), 'ifindex')), bpf_prog: (v) => (typeof v === 'string' ? { id: programId(v, at(at(p, 'value'), 'bpf_prog')) } : v) });
+    } else if (type === MapType.CPUMAP) {
+      if (isObject(value)) value = resolveMembers(value, { bpf_prog: (v) => (typeof v === 'string' ? { id: programId(v, at(at(p, 'value'), 'bpf_prog')) } : v) });
+    } else if (type === MapType.PROG_ARRAY) {
+      value = programId(value, at(p, 'value'));
+    }
+    try {
+      typed.update(key, value);
+    } catch (err) {
+      if (!(err instanceof BpfError)) throw err;
+      // BTF errors name where in the key or value; map errors are about the whole entry.
+      const where = /^(key|value)\b/.test(err.message) ? `${p}.` : `${p}: `;
+      fail('', `${where}${err.message}`, err);
+    }
+  });
+}
+
+/** A copy of an object with the named members passed through their resolvers. */
+function resolveMembers(value: JsonObject, resolvers: Record<string, (v: Json) => Json>): JsonObject {
+  const out: JsonObject = { ...value };
+  for (const [member, resolve] of Object.entries(resolvers)) if (out[member] !== undefined) out[member] = resolve(out[member]!);
+  return out;
+}

@@ -1,0 +1,9 @@
+// The runtime's own misuse error, apart from runtime.ts so that the modules runtime.ts imports can throw it too.
+import { BpfError } from '../isa/errors.js';
+
+/** A runtime-level misuse: an unknown name, a closed object, a map of another runtime, a bad option. */
+export class RuntimeError extends BpfError {
+  constructor(detail: string) {
+    super('runtime', detail);
+  }
+}
