@@ -1,5 +1,5 @@
 // XDP packet helpers with Linux's ids and prototypes (linux/bpf.h): adjust_head (44), adjust_meta
-// (54), adjust_tail (65), xdp_load_bytes (189) and xdp_store_bytes (190). They find the packet frame
+// (54), adjust_tail (65), xdp_get_buff_len (188), xdp_load_bytes (189) and xdp_store_bytes (190). They find the packet frame
 // behind the context pointer in r1 through a lookup the runtime provides, and return 0 or Linux's
 // negative errno, as net/core/filter.c does.
 import type { HelperCall, HelperSpec } from './table.js';
@@ -21,6 +21,8 @@ export interface XdpFrameAccess {
   loadBytes(offset: number, to: number, length: number): number;
   /** Copies `length` bytes from the guest address `from` to the packet at `offset`. */
   storeBytes(offset: number, from: number, length: number): number;
+  /** The packet's length, fragments of a multi-buffer frame included. */
+  readonly buffLength: number;
 }
 
 /** Where a program asked its frame to go (Linux keeps it in the per-CPU bpf_redirect_info). */
@@ -39,7 +41,7 @@ export interface XdpRedirect {
 export type XdpFrameLookup = (ctx: number) => XdpFrameAccess | undefined;
 
 /** Linux helper ids of the XDP helpers. */
-export const XdpHelperId = { adjustHead: 44, adjustMeta: 54, adjustTail: 65, loadBytes: 189, storeBytes: 190 } as const;
+export const XdpHelperId = { adjustHead: 44, adjustMeta: 54, adjustTail: 65, getBuffLen: 188, loadBytes: 189, storeBytes: 190 } as const;
 
 /** The XDP helpers, bound to a frame lookup (one per runtime or runner). */
 export function xdpHelpers(lookup: XdpFrameLookup): HelperSpec[] {
@@ -68,6 +70,12 @@ export function xdpHelpers(lookup: XdpFrameLookup): HelperSpec[] {
       name: 'bpf_xdp_adjust_tail',
       proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
       impl: (call) => withFrame(call, (f) => f.adjustTail(s32(call, 2))),
+    },
+    {
+      id: XdpHelperId.getBuffLen,
+      name: 'bpf_xdp_get_buff_len',
+      proto: { ret: 'integer', args: ['ptr_to_ctx'] },
+      impl: (call) => withFrame(call, (f) => f.buffLength),
     },
     {
       id: XdpHelperId.loadBytes,

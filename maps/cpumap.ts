@@ -26,7 +26,7 @@ export class CpumapMap extends RedirectTargetArray {
     if (index >= this.cpus_) return { errno: Errno.ENODEV };
     if (qsize === 0) return { clear: true };
     if (programId === undefined) return { program: undefined };
-    const program = this.options.resolveProgram?.(programId, 'cpumap');
+    const program = this.options.resolveProgram?.(programId, 'cpumap', this);
     // The kernel reports any failure to set up the entry, a bad program included, as -ENOMEM.
     return program === undefined ? { errno: Errno.ENOMEM } : { program };
   }

@@ -33,7 +33,7 @@ export class DevmapHashMap extends HashTableMap {
     const ifindex = view.getUint32(valueAddr, true);
     if (ifindex === 0) return -Errno.EINVAL;
     const programId = this.valueSize >= 8 ? view.getInt32(valueAddr + 4, true) : 0;
-    const verdict = acceptDevmapValue(this.options, ifindex, programId > 0 ? programId : undefined);
+    const verdict = acceptDevmapValue(this.options, this, ifindex, programId > 0 ? programId : undefined);
     if ('errno' in verdict) return -verdict.errno;
     const err = super.updateValue(keyAddr, valueAddr, flags === BPF_EXIST ? BPF_ANY : flags, cpu);
     if (err) return err;

@@ -4,18 +4,18 @@
 import type { GuestMemory } from '../runtime/memory.js';
 import { Errno, MapFlag, MapType } from './constants.js';
 import { checkFlags, invalid, type MapCheckFailure, type MapKind } from './kind.js';
-import type { MapOptions, MapSpec } from './map.js';
+import type { BpfMap, MapOptions, MapSpec } from './map.js';
 import { RedirectTargetArray, type TargetVerdict } from './redirect-target.js';
 
 /** DEV_CREATE_FLAG_MASK. */
 const DEV_CREATE_FLAG_MASK = MapFlag.NUMA_NODE | MapFlag.RDONLY | MapFlag.WRONLY;
 
 /** The value rules DEVMAP and DEVMAP_HASH share (__dev_map_alloc_node). */
-export function acceptDevmapValue(options: MapOptions, ifindex: number, programId: number | undefined): TargetVerdict {
+export function acceptDevmapValue(options: MapOptions, map: BpfMap, ifindex: number, programId: number | undefined): TargetVerdict {
   if (ifindex === 0) return programId !== undefined ? { errno: Errno.EINVAL } : { clear: true };
   if (options.netdevExists && !options.netdevExists(ifindex)) return { errno: Errno.EINVAL };
   if (programId === undefined) return { program: undefined };
-  const program = options.resolveProgram?.(programId, 'devmap');
+  const program = options.resolveProgram?.(programId, 'devmap', map);
   return program === undefined ? { errno: Errno.EINVAL } : { program };
 }
 
@@ -32,7 +32,7 @@ export class DevmapMap extends RedirectTargetArray {
   }
 
   protected accept(_index: number, ifindex: number, programId: number | undefined): TargetVerdict {
-    return acceptDevmapValue(this.options, ifindex, programId);
+    return acceptDevmapValue(this.options, this, ifindex, programId);
   }
 }
 

@@ -30,8 +30,10 @@ export interface MapOptions {
    * Resolves a program id written into a PROG_ARRAY from JS (where Linux takes a program fd) to the
    * runtime's program object, or undefined when there is no such program (-EBADF). `use` says what
    * will run it: a devmap or cpumap entry takes only programs loaded for that (expected_attach_type).
+   * `map` is the map that will hold it: maps that hold programs take only programs compatible with
+   * the ones they already have (bpf_prog_map_compatible).
    */
-  readonly resolveProgram?: (id: number, use?: 'devmap' | 'cpumap') => unknown;
+  readonly resolveProgram?: (id: number, use: 'devmap' | 'cpumap' | 'prog_array', map: BpfMap) => unknown;
   /** Resolves a map id written into a map-in-map from JS (Linux: a map fd), or undefined (-EBADF). */
   readonly resolveMap?: (id: number) => BpfMap | undefined;
   /** What a program's lookup in a map-in-map returns for an inner map: the runtime's map handle. */

@@ -11,7 +11,7 @@ import type { MapOptions, MapSpec } from './map.js';
 
 /** A program array: what bpf_tail_call(ctx, map, index) jumps through. */
 export class ProgArrayMap extends FdArrayMap<unknown> {
-  private readonly resolve: ((id: number) => unknown) | undefined;
+  private readonly resolve: MapOptions['resolveProgram'];
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
     super(memory, spec, options);
@@ -19,7 +19,7 @@ export class ProgArrayMap extends FdArrayMap<unknown> {
   }
 
   protected resolveId(id: number): unknown {
-    return this.resolve?.(id);
+    return this.resolve?.(id, 'prog_array', this);
   }
 
   /** The program at an index, for bpf_tail_call; undefined for an empty slot or an index past the end. */

@@ -12,7 +12,7 @@ import type { BpfMap } from '../maps/map.js';
 import type { RedirectTarget } from '../maps/redirect-target.js';
 import type { Netdev } from '../runtime/netdev.js';
 import type { PacketFrame } from '../runtime/packet-frame.js';
-import { SKB_SHARED_INFO_TAILROOM, XDP_PACKET_HEADROOM } from '../runtime/packet-frame.js';
+import { MAX_SKB_FRAGS, SKB_SHARED_INFO_TAILROOM, XDP_PACKET_HEADROOM } from '../runtime/packet-frame.js';
 import type { Program } from '../runtime/program.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { flowHash } from '../runtime/sk-buff.js';
@@ -133,16 +133,12 @@ export class Datapath {
       this.skb.receive(dev, bytes, undefined, cpu, hops);
       return;
     }
-    const xdp = this.runtime.xdp;
-    const linear = xdp.frameSize - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_TAILROOM;
-    if (bytes.length > linear) {
-      // Linux gives a frame bigger than a buffer to XDP only as a multi-buffer frame, which a
-      // program not loaded as xdp.frags cannot take (a driver refuses such a program at that MTU).
+    const frame = this.frameFor(dev, program, bytes, 'xdp', dev.ifindex, queue, false);
+    if (!frame) {
       this.stats.verdicts.drop++;
-      this.drop(dev, bytes, 'xdp', `frame of ${bytes.length} bytes is larger than one ${xdp.frameSize}-byte buffer (${linear} bytes of packet); '${program.name}' is not an xdp.frags program`, program.name);
       return;
     }
-    const frame = xdp.createFrame(bytes, { ingressIfindex: dev.ifindex, rxQueueIndex: queue });
+    const xdp = this.runtime.xdp;
     try {
       const action = this.runXdp(program, frame, cpu, dev, 'xdp');
       const name = action === FAULT ? 'aborted' : XDP_VERDICT_NAMES[action];
@@ -151,6 +147,28 @@ export class Datapath {
       this.afterIngressXdp(dev, frame, action, program, cpu, hops);
     } finally {
       xdp.release(frame);
+    }
+  }
+
+  /**
+   * An XDP frame holding `bytes` for a program: linear, or (for an xdp.frags program) multi-buffer
+   * when the bytes do not fit one buffer. A frame too big for the program is dropped, as Linux gives
+   * such frames to XDP only as multi-buffer frames (a driver refuses other programs at such an MTU).
+   */
+  private frameFor(dev: Netdev, program: Program, bytes: Uint8Array, hook: DatapathHook, ingressIfindex: number, queue: number, transmit: boolean): PacketFrame | undefined {
+    const xdp = this.runtime.xdp;
+    const linear = xdp.frameSize - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_TAILROOM;
+    if (bytes.length <= linear) return xdp.createFrame(bytes, { ingressIfindex, rxQueueIndex: queue });
+    if (!program.section.startsWith('xdp.frags')) {
+      this.drop(dev, bytes, hook, `frame of ${bytes.length} bytes is larger than one ${xdp.frameSize}-byte buffer (${linear} bytes of packet); '${program.name}' is not an xdp.frags program`, program.name, transmit);
+      return undefined;
+    }
+    try {
+      return xdp.createFrame(bytes, { ingressIfindex, rxQueueIndex: queue, linearLength: linear });
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      this.drop(dev, bytes, hook, `frame of ${bytes.length} bytes needs more than ${MAX_SKB_FRAGS} fragments`, program.name, transmit);
+      return undefined;
     }
   }
 
@@ -172,8 +190,9 @@ export class Datapath {
     return action;
   }
 
-  /** The bytes of a frame's packet (data..data_end), as a view valid until guest memory changes. */
+  /** The bytes of a frame's packet (data..data_end, then any fragments): a view valid until guest memory changes, or a copy for a multi-buffer frame. */
   bytesOf(frame: PacketFrame): Uint8Array {
+    if (frame.hasFragments) return frame.packet();
     const memory = this.runtime.memory;
     memory.refresh();
     return memory.bytes.subarray(frame.data, frame.dataEnd);
@@ -228,17 +247,12 @@ export class Datapath {
       this.wire(dev, bytes, hops);
       return;
     }
-    const xdp = this.runtime.xdp;
-    const linear = xdp.frameSize - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_TAILROOM;
-    if (bytes.length > linear) {
-      this.drop(dev, bytes, 'xdp_egress', `frame of ${bytes.length} bytes is larger than one ${xdp.frameSize}-byte buffer; '${program.name}' is not an xdp.frags program`, program.name, true);
-      return;
-    }
-    const frame = xdp.createFrame(bytes, { ingressIfindex: from?.ifindex ?? 0 });
+    const frame = this.frameFor(dev, program, bytes, 'xdp_egress', from?.ifindex ?? 0, 0, true);
+    if (!frame) return;
     try {
       this.transmit(dev, frame, from, cpu, hops);
     } finally {
-      xdp.release(frame);
+      this.runtime.xdp.release(frame);
     }
   }
 
@@ -300,8 +314,8 @@ export class Datapath {
       this.redirectFailed(from, frame, via, key, REDIRECT_ERRORS.EOPNOTSUPP, `${dev.name} does not take XDP frames (no ndo_xdp_xmit)`);
       return;
     }
-    if (!dev.fits(frame.length)) {
-      this.redirectFailed(from, frame, via, key, REDIRECT_ERRORS.EMSGSIZE, `a frame of ${frame.length} bytes exceeds ${dev.name}'s MTU of ${dev.mtu}`);
+    if (!dev.fits(frame.buffLength)) {
+      this.redirectFailed(from, frame, via, key, REDIRECT_ERRORS.EMSGSIZE, `a frame of ${frame.buffLength} bytes exceeds ${dev.name}'s MTU of ${dev.mtu}`);
       return;
     }
     this.stats.redirect(from, via, key, dev.name);
@@ -328,7 +342,7 @@ export class Datapath {
       const key = new DataView(keyBytes.buffer, keyBytes.byteOffset).getUint32(0, true);
       const entry = targetOf(map, key);
       const dev = entry && this.runtime.network.find(entry.first);
-      if (!dev || !dev.xdpXmit || !dev.fits(frame.length) || (excludeIngress && dev === from)) continue;
+      if (!dev || !dev.xdpXmit || !dev.fits(frame.buffLength) || (excludeIngress && dev === from)) continue;
       destinations.push({ dev, key, program: entry!.program as Program | undefined });
     }
     if (destinations.length === 0) {
@@ -338,12 +352,13 @@ export class Datapath {
     }
     const xdp = this.runtime.xdp;
     const last = destinations.pop()!;
-    const copy = frame.metadata();
-    const bytes = new Uint8Array(copy.length + frame.length);
-    bytes.set(copy);
-    bytes.set(this.bytesOf(frame), copy.length);
+    const meta = frame.metadata();
+    const packet = this.bytesOf(frame);
+    const bytes = new Uint8Array(meta.length + packet.length);
+    bytes.set(meta);
+    bytes.set(packet, meta.length);
     for (const d of destinations) {
-      const clone = xdp.createFrame(bytes, { metaLength: copy.length, ingressIfindex: from.ifindex });
+      const clone = xdp.createFrame(bytes, { metaLength: meta.length, ingressIfindex: from.ifindex, linearLength: frame.length });
       try {
         this.forward(from, d.dev, clone, d.program, map.name, d.key, cpu, hops);
       } finally {

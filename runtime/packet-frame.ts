@@ -2,7 +2,9 @@
 // (include/net/xdp.h, net/core/filter.c): headroom, metadata growing down from data, the packet,
 // and tailroom short of the skb_shared_info reservation. The frame's pointers live in its
 // `struct xdp_md` in guest memory (the context a program gets in r1), so a program reads them with
-// plain loads and the helpers that move them rewrite that struct.
+// plain loads and the helpers that move them rewrite that struct. A multi-buffer frame (xdp.frags)
+// keeps what does not fit the linear part in fragments of one page each, as Linux's test run and
+// drivers do; data..data_end covers the linear part only, and the byte helpers reach every fragment.
 import type { XdpFrameAccess, XdpRedirect } from '../helpers/xdp.js';
 import { Errno } from '../maps/constants.js';
 import type { GuestMemory, Region } from './memory.js';
@@ -19,6 +21,10 @@ export const SKB_SHARED_INFO_TAILROOM = 320;
 export const ETH_HLEN = 14;
 /** Largest metadata area (Linux: the u8 skb_shared_info.meta_len, 4-byte aligned: 252). */
 export const XDP_META_MAX = 255;
+/** Size of one fragment of a multi-buffer frame (a page; the test run's rxq frag_size). */
+export const XDP_FRAGMENT_SIZE = 4096;
+/** Most fragments a frame can have (Linux MAX_SKB_FRAGS). */
+export const MAX_SKB_FRAGS = 17;
 
 /** Byte offsets of the u32 fields of `struct xdp_md` (linux/bpf.h). */
 export const XdpMdOffset = { data: 0, dataEnd: 4, dataMeta: 8, ingressIfindex: 12, rxQueueIndex: 16, egressIfindex: 20 } as const;
@@ -46,6 +52,17 @@ export interface PacketFrameOptions {
   ingressIfindex?: number;
   rxQueueIndex?: number;
   egressIfindex?: number;
+  /**
+   * Packet bytes in the linear part (default: all of them); the rest go into fragments of
+   * XDP_FRAGMENT_SIZE bytes, making a multi-buffer frame.
+   */
+  linearLength?: number;
+}
+
+/** One fragment of a multi-buffer frame: a page of guest memory, of which `length` bytes from its start are packet. */
+interface Fragment {
+  readonly region: Region;
+  length: number;
 }
 
 /** Linux's check of a metadata length: 4-byte aligned and at most XDP_META_MAX. */
@@ -62,6 +79,8 @@ export class PacketFrame implements XdpFrameAccess {
   readonly frameSize: number;
   /** Where bpf_redirect or bpf_redirect_map sent the frame in the current run, if anywhere. */
   redirect: XdpRedirect | undefined;
+  /** The fragments of a multi-buffer frame (skb_shared_info.frags), in order; empty for a linear frame. */
+  private readonly fragments: Fragment[] = [];
 
   private constructor(private readonly memory: GuestMemory, frameSize: number) {
     this.frameSize = frameSize;
@@ -79,23 +98,34 @@ export class PacketFrame implements XdpFrameAccess {
     const headroom = options.headroom ?? XDP_PACKET_HEADROOM;
     const metaLength = options.metaLength ?? 0;
     if (metaLength > bytes.length || metaLength > headroom - XDP_FRAME_RESERVED) throw new RangeError(`metadata of ${metaLength} bytes does not fit`);
-    if (headroom + bytes.length - metaLength > frameSize - SKB_SHARED_INFO_TAILROOM) {
-      throw new RangeError(`a packet of ${bytes.length - metaLength} bytes does not fit a ${frameSize}-byte frame with ${headroom} bytes of headroom`);
+    const packetLength = bytes.length - metaLength;
+    const linear = Math.min(options.linearLength ?? packetLength, packetLength);
+    if (headroom + linear > frameSize - SKB_SHARED_INFO_TAILROOM) {
+      throw new RangeError(`a packet of ${linear} bytes does not fit a ${frameSize}-byte frame with ${headroom} bytes of headroom`);
     }
+    const fragmentCount = Math.ceil((packetLength - linear) / XDP_FRAGMENT_SIZE);
+    if (fragmentCount > MAX_SKB_FRAGS) throw new RangeError(`a packet of ${packetLength} bytes needs ${fragmentCount} fragments; a frame has at most ${MAX_SKB_FRAGS}`);
     let frame: PacketFrame;
     if (reuse && reuse.frameSize === frameSize) {
       // A recycled frame starts as zeroed as a new one.
       frame = reuse;
+      frame.dropFragments(0);
       memory.bytes.fill(0, frame.region.start, frame.region.end);
     } else {
       frame = new PacketFrame(memory, frameSize);
     }
+    for (let at = metaLength + linear; at < bytes.length; at += XDP_FRAGMENT_SIZE) {
+      const region = memory.allocate(XDP_FRAGMENT_SIZE, 'packet fragment');
+      const piece = bytes.subarray(at, at + XDP_FRAGMENT_SIZE);
+      memory.bytes.set(piece, region.start);
+      frame.fragments.push({ region, length: piece.length });
+    }
     const hard = frame.hardStart;
     const dataMeta = hard + headroom - metaLength;
-    memory.bytes.set(bytes, dataMeta);
+    memory.bytes.set(bytes.subarray(0, metaLength + linear), dataMeta);
     frame.write({
       data: hard + headroom,
-      dataEnd: dataMeta + bytes.length,
+      dataEnd: dataMeta + metaLength + linear,
       dataMeta,
       ingressIfindex: options.ingressIfindex ?? 0,
       rxQueueIndex: options.rxQueueIndex ?? 0,
@@ -136,9 +166,21 @@ export class PacketFrame implements XdpFrameAccess {
     return this.field(XdpMdOffset.dataMeta);
   }
 
-  /** Packet length (data_end - data). */
+  /** Length of the linear part (data_end - data). */
   get length(): number {
     return this.dataEnd - this.data;
+  }
+
+  /** Whether the frame has fragments (xdp_buff_has_frags). */
+  get hasFragments(): boolean {
+    return this.fragments.length > 0;
+  }
+
+  /** Packet length with the fragments (bpf_xdp_get_buff_len). */
+  get buffLength(): number {
+    let length = this.length;
+    for (const f of this.fragments) length += f.length;
+    return length;
   }
 
   /** Metadata length (data - data_meta). */
@@ -171,10 +213,19 @@ export class PacketFrame implements XdpFrameAccess {
     if (fields.egressIfindex !== undefined) v.setUint32(at + XdpMdOffset.egressIfindex, fields.egressIfindex, true);
   }
 
-  /** A copy of the packet (data..data_end). */
+  /** A copy of the packet: data..data_end, then the fragments' bytes. */
   packet(): Uint8Array {
     this.memory.refresh();
-    return this.memory.bytes.slice(this.data, this.dataEnd);
+    const bytes = this.memory.bytes;
+    if (!this.fragments.length) return bytes.slice(this.data, this.dataEnd);
+    const out = new Uint8Array(this.buffLength);
+    out.set(bytes.subarray(this.data, this.dataEnd));
+    let at = this.length;
+    for (const f of this.fragments) {
+      out.set(bytes.subarray(f.region.start, f.region.start + f.length), at);
+      at += f.length;
+    }
+    return out;
   }
 
   /** A copy of the metadata (data_meta..data). */
@@ -203,8 +254,13 @@ export class PacketFrame implements XdpFrameAccess {
     return 0;
   }
 
-  /** bpf_xdp_adjust_tail: data_end moves by delta up to hardEnd, leaving at least ETH_HLEN bytes; growth is zeroed. */
+  /**
+   * bpf_xdp_adjust_tail: data_end moves by delta up to hardEnd, leaving at least ETH_HLEN bytes; growth
+   * is zeroed. A multi-buffer frame grows its last fragment within its page, and shrinks from the last
+   * fragment back, freeing emptied fragments and then the linear part (bpf_xdp_frags_*_tail).
+   */
   adjustTail(delta: number): number {
+    if (this.fragments.length) return delta < 0 ? this.shrinkFragments(-delta) : this.growLastFragment(delta);
     const { data, dataEnd } = this;
     const next = dataEnd + delta;
     if (next > this.hardEnd || next < data + ETH_HLEN) return -Errno.EINVAL;
@@ -213,33 +269,75 @@ export class PacketFrame implements XdpFrameAccess {
     return 0;
   }
 
-  /** bpf_xdp_load_bytes. */
+  /** bpf_xdp_load_bytes: `length` bytes from `offset` of the whole packet (fragments included) to `to`. */
   loadBytes(offset: number, to: number, length: number): number {
-    const error = this.checkRange(offset, length);
-    if (error) return error;
-    this.memory.bytes.copyWithin(to, this.data + offset, this.data + offset + length);
-    return 0;
+    return this.copy(offset, to, length, false);
   }
 
-  /** bpf_xdp_store_bytes. */
+  /** bpf_xdp_store_bytes: `length` bytes from `from` into the packet at `offset` (fragments included). */
   storeBytes(offset: number, from: number, length: number): number {
-    const error = this.checkRange(offset, length);
-    if (error) return error;
-    this.memory.bytes.copyWithin(this.data + offset, from, from + length);
-    return 0;
+    return this.copy(offset, from, length, true);
   }
 
-  /** Returns the frame and its context to the allocator. */
+  /** Returns the frame, its fragments and its context to the allocator. */
   free(): void {
+    this.dropFragments(0);
     this.memory.free(this.region);
     this.memory.free(this.ctxRegion);
   }
 
-  /** Linux bpf_xdp_pointer's checks for a linear frame: -EFAULT past 0xffff, -EINVAL past the packet. */
-  private checkRange(offset: number, length: number): number {
+  /** Copies between the packet and guest memory, across fragments (bpf_xdp_copy_buf), after bpf_xdp_pointer's checks. */
+  private copy(offset: number, address: number, length: number, toPacket: boolean): number {
+    // -EFAULT past 0xffff, -EINVAL past the packet.
     if (offset > 0xffff || length > 0xffff) return -Errno.EFAULT;
-    if (offset + length > this.length) return -Errno.EINVAL;
+    if (offset + length > this.buffLength) return -Errno.EINVAL;
+    const bytes = this.memory.bytes;
+    const pieces = [{ start: this.data, length: this.length }, ...this.fragments.map((f) => ({ start: f.region.start, length: f.length }))];
+    for (const piece of pieces) {
+      if (length === 0) break;
+      if (offset >= piece.length) {
+        offset -= piece.length;
+        continue;
+      }
+      const n = Math.min(length, piece.length - offset);
+      if (toPacket) bytes.copyWithin(piece.start + offset, address, address + n);
+      else bytes.copyWithin(address, piece.start + offset, piece.start + offset + n);
+      address += n;
+      length -= n;
+      offset = 0;
+    }
     return 0;
+  }
+
+  /** Grows the last fragment by `delta` zeroed bytes, within its page. */
+  private growLastFragment(delta: number): number {
+    const last = this.fragments[this.fragments.length - 1]!;
+    if (delta > XDP_FRAGMENT_SIZE - last.length) return -Errno.EINVAL;
+    this.memory.bytes.fill(0, last.region.start + last.length, last.region.start + last.length + delta);
+    last.length += delta;
+    return 0;
+  }
+
+  /** Takes `shrink` bytes off the end: from the fragments, last first, then (once none is left) the linear part. */
+  private shrinkFragments(shrink: number): number {
+    if (shrink > this.buffLength - ETH_HLEN) return -Errno.EINVAL;
+    while (shrink > 0 && this.fragments.length) {
+      const last = this.fragments[this.fragments.length - 1]!;
+      const cut = Math.min(shrink, last.length);
+      shrink -= cut;
+      if (cut === last.length) this.dropFragments(this.fragments.length - 1);
+      else {
+        last.length -= cut;
+        return 0;
+      }
+    }
+    if (shrink > 0) this.write({ dataEnd: this.dataEnd - shrink });
+    return 0;
+  }
+
+  /** Frees the fragments from index `from` on. */
+  private dropFragments(from: number): void {
+    for (const f of this.fragments.splice(from)) this.memory.free(f.region);
   }
 
   private field(offset: number): number {

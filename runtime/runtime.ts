@@ -189,6 +189,9 @@ export class LoadedObject {
 
 export { RuntimeError };
 
+/** Map types that hold programs (Linux map_type_contains_progs). */
+const PROGRAM_HOLDING_MAPS = new Set<number>([MapType.PROG_ARRAY, MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP]);
+
 /** Handles are 8 bytes apart in blocks of this many. */
 const HANDLES_PER_BLOCK = 512;
 
@@ -231,6 +234,8 @@ export class Runtime {
   /** Value addresses of global-data maps, by map. */
   private readonly dataValues = new Map<BpfMap, number>();
   private readonly strictCore: boolean;
+  /** The first program each program-holding map was used with (Linux map->owner). */
+  private readonly mapOwners = new WeakMap<BpfMap, { type: string; frags: boolean; attach: string | undefined }>();
 
   constructor(options: RuntimeOptions = {}) {
     const engine = options.engine ?? 'interp';
@@ -339,11 +344,12 @@ export class Runtime {
   private mapOptions(): MapOptions {
     return {
       cpus: this.cpus,
-      resolveProgram: (id, use) => {
+      resolveProgram: (id, use, map) => {
         const program = this.programsById.get(id);
+        if (!program) return undefined;
         // Linux's devmap and cpumap refuse programs not loaded for them (expected_attach_type).
-        if (use && (program?.type !== 'xdp' || program.attach !== use)) return undefined;
-        return program;
+        if (use !== 'prog_array' && (program.type !== 'xdp' || program.attach !== use)) return undefined;
+        return this.incompatibility(map, program) ? undefined : program;
       },
       resolveMap: (id) => this.mapsById.get(id)?.map,
       mapHandle: (map) => this.liveByMap.get(map)?.handle ?? 0,
@@ -373,6 +379,24 @@ export class Runtime {
   /** The map with a given id, if it is still loaded. */
   mapById(id: number): BpfMap | undefined {
     return this.mapsById.get(id)?.map;
+  }
+
+  /**
+   * Why `program` may not use, or be put into, a map that holds programs (bpf_prog_map_compatible):
+   * the first program to do either makes the map's owner, and later ones must have its program type
+   * and xdp.frags flag (and, for a prog array, its attach type). Undefined when it may.
+   */
+  private incompatibility(map: BpfMap, program: Program): string | undefined {
+    const frags = program.section.startsWith('xdp.frags');
+    const owner = this.mapOwners.get(map);
+    if (!owner) {
+      this.mapOwners.set(map, { type: program.type, frags, attach: program.attach });
+      return undefined;
+    }
+    if (owner.type !== program.type) return `it holds ${owner.type} programs, and '${program.name}' is a ${program.type} program`;
+    if (owner.frags !== frags) return `programs ${owner.frags ? 'with' : 'without'} xdp.frags use it, and '${program.name}' is ${frags ? '' : 'not '}an xdp.frags program`;
+    if (map.type === MapType.PROG_ARRAY && owner.attach !== program.attach) return `it holds programs attached at ${owner.attach ?? 'the default hook'}, and '${program.name}' attaches at ${program.attach ?? 'the default hook'}`;
+    return undefined;
   }
 
   /** The guest address programs use as the pointer to `map`. */
@@ -487,6 +511,16 @@ export class Runtime {
       if (!(err instanceof BpfError)) throw err;
       const pc = (err as { pc?: number }).pc ?? 0;
       throw new LoaderError(spec.file, p.section, pc * 8, `program '${p.name}': ${err.message}`);
+    }
+    // Maps that hold programs take only programs compatible with the first that used them (bpf_check_tail_call).
+    for (const ref of p.references) {
+      const map = maps.get(ref.map)!;
+      if (ref.kind !== 'map' || !PROGRAM_HOLDING_MAPS.has(map.type)) continue;
+      const why = this.incompatibility(map, program);
+      if (why) {
+        program.dispose();
+        throw new LoaderError(spec.file, p.section, ref.pc * 8, `program '${p.name}' cannot use map '${map.name}': ${why} (-EINVAL, as on Linux)`);
+      }
     }
     this.programsById.set(id, program);
     return program;

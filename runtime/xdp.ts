@@ -1,6 +1,6 @@
 // Running XDP programs over packet frames: a registry from context address to live frame (what the
 // XDP helpers look frames up in), and BPF_PROG_TEST_RUN for XDP as net/bpf/test_run.c does it
-// (bpf_prog_test_run_xdp, bpf_test_finish, bpf_ctx_init/finish), for a linear frame.
+// (bpf_prog_test_run_xdp, bpf_test_finish, bpf_ctx_init/finish), multi-buffer frames included.
 import { BpfError } from '../isa/errors.js';
 import type { HelperSpec } from '../helpers/table.js';
 import { xdpHelpers, type XdpRedirect } from '../helpers/xdp.js';
@@ -8,7 +8,7 @@ import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
 import type { GuestMemory } from './memory.js';
 import {
-  ETH_HLEN, PacketFrame, SKB_SHARED_INFO_TAILROOM, XDP_FRAME_RESERVED, XDP_FRAME_SIZE, XDP_MD_SIZE, XDP_PACKET_HEADROOM, XdpMdOffset,
+  ETH_HLEN, MAX_SKB_FRAGS, PacketFrame, SKB_SHARED_INFO_TAILROOM, XDP_FRAME_RESERVED, XDP_FRAME_SIZE, XDP_MD_SIZE, XDP_PACKET_HEADROOM, XdpMdOffset,
   metaLengthInvalid, type PacketFrameOptions, type XdpMd,
 } from './packet-frame.js';
 
@@ -28,10 +28,10 @@ const SPARE_FRAMES = 16;
 /** Linux's loopback device: what a test run without ctx_in runs on. */
 export const LOOPBACK: XdpDevice = { ifindex: 1, rxQueues: 1 };
 
-/** A test run refused its input before running, as the kernel does with an errno; or (unsupported) input Linux takes and we do not. */
+/** A test run refused its input before running, as the kernel does, with its errno. */
 export class XdpTestRunError extends BpfError {
-  constructor(readonly errno: number, detail: string, readonly unsupported = false) {
-    super(unsupported ? 'xdp-multi-buffer' : 'xdp-test-run', unsupported ? `not supported: ${detail}` : `test run refused (${errno}): ${detail}`);
+  constructor(readonly errno: number, detail: string) {
+    super('xdp-test-run', `test run refused (${errno}): ${detail}`);
   }
 }
 
@@ -170,6 +170,13 @@ function contextIn(ctxIn: XdpTestRunOptions['ctxIn'], wanted: boolean): XdpMd | 
   };
 }
 
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
 /** Encodes `struct xdp_md` fields. */
 export function encodeXdpMd(md: XdpMd): Uint8Array {
   const bytes = new Uint8Array(XDP_MD_SIZE);
@@ -181,9 +188,9 @@ export function encodeXdpMd(md: XdpMd): Uint8Array {
 /**
  * BPF_PROG_TEST_RUN for an XDP program on any engine: the executor must have been built with
  * `runner.helpers` in its table. Input the kernel refuses throws XdpTestRunError with its errno.
- * XDP_TX and XDP_REDIRECT are reported in retval and not carried out. Deviation from Linux: input
- * that Linux splits into a multi-buffer frame (data_in longer than the linear part, which is
- * ctx_in's data_end or what fits one frame) throws XdpTestRunError with `unsupported` set.
+ * XDP_TX and XDP_REDIRECT are reported in retval and not carried out. data_in past the linear part
+ * (ctx_in's data_end, or what fits one page) goes into page-sized fragments, as Linux does: at most
+ * MAX_SKB_FRAGS of them (-ENOMEM beyond), whatever the program's xdp.frags flag.
  */
 export function xdpTestRun(runner: XdpRunner, executor: Executor, options: XdpTestRunOptions): XdpTestRunResult {
   const size = options.dataIn.length;
@@ -219,17 +226,21 @@ export function xdpTestRun(runner: XdpRunner, executor: Executor, options: XdpTe
       rxQueueIndex = ctx.rxQueueIndex;
     }
   }
-  if (size > linear) {
-    throw new XdpTestRunError(-Errno.EINVAL, `data_in of ${size} bytes needs a multi-buffer frame (linear part ${linear} bytes), which is not supported`, true);
+  let frame: PacketFrame;
+  try {
+    // What does not fit the linear part goes into page-sized fragments.
+    frame = runner.createFrame(options.dataIn, { headroom: XDP_PACKET_HEADROOM, metaLength, ingressIfindex, rxQueueIndex, linearLength: linear - metaLength });
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    throw new XdpTestRunError(-Errno.ENOMEM, `data_in of ${size} bytes needs more than ${MAX_SKB_FRAGS} fragments`);
   }
-  const frame = runner.createFrame(options.dataIn, { headroom: XDP_PACKET_HEADROOM, metaLength, ingressIfindex, rxQueueIndex });
   try {
     const repeat = Math.max(1, options.repeat ?? 1);
     let retval = 0;
     const start = process.hrtime.bigint();
     for (let i = 0; i < repeat; i++) retval = runner.run(executor, frame);
     const durationNs = Number(((process.hrtime.bigint() - start) / BigInt(repeat)) & 0xffffffffn);
-    const output = runner.memory.bytes.slice(frame.dataMeta, frame.dataEnd);
+    const output = frame.hasFragments ? concat(frame.metadata(), frame.packet()) : runner.memory.bytes.slice(frame.dataMeta, frame.dataEnd);
     let errno = 0;
     let dataOut = output;
     if (options.dataSizeOut && output.length > options.dataSizeOut) {

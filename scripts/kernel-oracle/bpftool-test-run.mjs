@@ -11,7 +11,7 @@ import { writeElf } from './elf.mjs';
 /** errno values by the strerror text bpftool prints. */
 const ERRNO = {
   'Invalid argument': -22, 'No space left on device': -28, 'Argument list too long': -7, 'No such device': -19,
-  'Bad address': -14, 'Permission denied': -13, 'Message too long': -90, 'Bad message': -74,
+  'Bad address': -14, 'Permission denied': -13, 'Message too long': -90, 'Bad message': -74, 'Cannot allocate memory': -12,
 };
 
 /**

@@ -53,6 +53,26 @@ export const PROGRAMS = {
     mov %r4, ${len}
     call 190
     exit`,
+  // bpf_xdp_get_buff_len, and the linear length (data_end - data) in the high half.
+  buffLen: () => `
+    mov %r6, %r1
+    call 188
+    ldxw %r2, [%r6+4]
+    ldxw %r3, [%r6+0]
+    sub %r2, %r3
+    lsh %r2, 16
+    or %r0, %r2
+    exit`,
+  // Adjust the tail by `d`, then report bpf_xdp_get_buff_len (or the helper's errno).
+  tailLen: (d) => `
+    mov %r6, %r1
+    mov %r2, ${d}
+    call 65
+    jne %r0, 0, out
+    mov %r1, %r6
+    call 188
+  out:
+    exit`,
   // The context fields a program sees: ingress_ifindex | rx_queue_index << 8 | metadata length << 16.
   fields: () => `
     ldxw %r0, [%r1+12]

@@ -16,7 +16,7 @@ const fixture = (name: string) => join(PROJECT_ROOT, 'tests', 'fixtures', name);
 const ENGINES = ['interp', 'jit'] as const;
 
 /** The slots of `seen` (datapath.c enum slot). */
-const Slot = { XDP_INGRESS: 0, XDP_EGRESS: 1, DEVMAP_IN: 2, DEVMAP_OUT: 3, DEVMAP_META: 4, CPUMAP_IN: 5, CPUMAP_CPU: 6, EGRESS_IN: 7, EGRESS_OUT: 8, TC_META: 9, TC_VLAN: 10, TC_IFINDEX: 11, TC_OUT_IFINDEX: 12 } as const;
+const Slot = { XDP_INGRESS: 0, XDP_EGRESS: 1, DEVMAP_IN: 2, DEVMAP_OUT: 3, DEVMAP_META: 4, CPUMAP_IN: 5, CPUMAP_CPU: 6, EGRESS_IN: 7, EGRESS_OUT: 8, TC_META: 9, TC_VLAN: 10, TC_IFINDEX: 11, TC_OUT_IFINDEX: 12, BUFF_LEN: 13 } as const;
 const META_TAG = 0xfeedf00d;
 
 interface Seen {
@@ -185,6 +185,22 @@ describe.each(ENGINES)('the datapath on %s', (engine) => {
     expect(loop.counters.rxPackets).toBe(4);
   });
 
+  test('an xdp.frags program takes a jumbo frame whole; a redirect checks the target\'s MTU against all of it', async () => {
+    const n = await network(engine, { egressHook: false, mtu: 9000 });
+    n.eth0.attach('xdp', n.obj.program('xdp_frags'));
+    n.obj.typedMap('jumbo_ports').update(0, { ifindex: 3, bpf_prog: { fd: 0 } });
+    const jumbo = n.udp(3, { payload: new Uint8Array(8958) });
+    n.dp.receive(n.eth0, jumbo);
+    expect(n.seen(Slot.BUFF_LEN)).toBe(9000);
+    const expected = jumbo.slice();
+    expected[8999] = 0xee;
+    expect(n.frames[0]!.bytes).toEqual(expected);
+    n.dp.receive(n.eth0, n.udp(10, { payload: new Uint8Array(8958) }));
+    n.eth1.mtu = 1500;
+    n.dp.receive(n.eth0, n.udp(10, { payload: new Uint8Array(8958) }));
+    expect(n.fates()).toEqual(['tx eth0', 'tx eth1', "drop eth0: redirect failed (-EMSGSIZE): a frame of 9000 bytes exceeds eth1's MTU of 1500"]);
+  });
+
   test('a frame larger than one buffer is dropped for a program that does not take multi-buffer frames', async () => {
     const n = await network(engine);
     n.dp.receive(n.eth0, n.udp(2, { payload: new Uint8Array(4000) }));
@@ -213,6 +229,10 @@ test('hooks take only the programs Linux would attach there', async () => {
   expect(() => eth0.attach('tc_ingress', obj.program('xdp_ingress'))).toThrow(/takes a tc \(sched_cls\) program/);
   // Devmap entries take devmap programs only (expected_attach_type).
   expect(() => obj.typedMap('ports').update(0, { ifindex: 2, bpf_prog: { fd: obj.program('xdp_ingress').id } })).toThrow(/EINVAL/);
+  // Maps that hold programs take only programs like the ones they hold (bpf_prog_map_compatible).
+  const tails = await rt.loadObject(fixture('tail_calls.o'));
+  expect(() => tails.map('stages').update(new Uint8Array(4), Uint8Array.of(obj.program('tc_ingress').id, 0, 0, 0))).toThrow(/stages/);
+  expect(() => obj.typedMap('jumbo_ports').update(0, { ifindex: 2, bpf_prog: { fd: obj.program('devmap_prog').id } })).toThrow(/EINVAL/);
   expect(() => rt.network.addInterface({ name: 'eth0' })).toThrow("there is already an interface named 'eth0'");
   expect(() => rt.network.addInterface({ name: 'x', ifindex: 1 })).toThrow('x: ifindex 1 is taken by lo');
 });
