@@ -10,8 +10,9 @@
 // - `__be16`, `__be32` and `__be64` typedefs are read and written in network byte order, so
 //   `{ port: 80 }` means port 80 (bpftool prints the little-endian reading); `networkByteOrder: false` turns this off.
 // - Beyond bpftool, for hand-written values (topology files): a `__be32` also takes an IPv4 address
-//   string ("10.0.0.1"), and a 4- or 16-byte array of unsigned bytes an IPv4 or IPv6 address string,
-//   in network byte order. They decode as numbers, as bpftool prints them.
+//   string ("10.0.0.1"), a 4- or 16-byte array of unsigned bytes an IPv4 or IPv6 address string,
+//   in network byte order, and a 6-byte one a MAC address ("02:00:00:00:00:01"). They decode as
+//   numbers, as bpftool prints them.
 // - A char array is a string when its bytes up to a NUL within the array are printable, as bpftool
 //   decides; non-ASCII UTF-8 counts as printable here (bpftool prints such arrays as numbers).
 //   Bytes after the NUL are not part of the value. A lone `char` is a number.
@@ -361,6 +362,10 @@ class Codec {
       target.putBytes(bit / 8, bytes, path, name);
       return;
     }
+    if (typeof value === 'string' && length === 6 && this.isByteArray(elem) && MAC_TEXT.test(value)) {
+      target.putBytes(bit / 8, Uint8Array.from(value.split(':').map((b) => parseInt(b, 16))), path, name);
+      return;
+    }
     if (typeof value === 'string') {
       if (!this.isCharArray(elem)) throw wrongType(path, name, 'an array', value);
       if (/[\x00-\x1f\x7f]/.test(value)) {
@@ -494,6 +499,7 @@ function wrongType(path: string, name: string, expected: string, value: unknown)
 }
 
 const IPV4_TEXT = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+const MAC_TEXT = /^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}$/;
 
 /** An IPv4 address string as the number whose big-endian bytes it is. */
 function ipv4Number(text: string, path: string, name: string): number {

@@ -43,8 +43,10 @@ export interface FrameEvent {
 export interface PacketInfo {
   /** 1-based number of the record in its capture (0 when not from a capture). */
   readonly number: number;
-  /** Capture time in ns since the epoch. */
-  readonly timestampNs: bigint;
+  /** Capture time: whole seconds since the epoch. */
+  readonly seconds: number;
+  /** Capture time: nanoseconds within the second. */
+  readonly nanoseconds: number;
 }
 
 /** How a datapath behaves. */
@@ -55,7 +57,7 @@ export interface DatapathOptions {
   readonly onFrame?: (event: FrameEvent, packet: PacketInfo) => void;
 }
 
-const NO_PACKET: PacketInfo = { number: 0, timestampNs: 0n };
+const NO_PACKET: PacketInfo = { number: 0, seconds: 0, nanoseconds: 0 };
 /** A program run that faulted (an abort with a cause), as opposed to an action it returned. */
 const FAULT = -1;
 

@@ -13,8 +13,10 @@ export interface ReplayRecord {
   /** The interface (name or ifindex) it arrives on, or whose stack sends it. */
   readonly interface: string | number;
   readonly data: Uint8Array;
-  /** Capture time in ns since the epoch. */
-  readonly timestampNs: bigint;
+  /** Capture time: whole seconds since the epoch (default 0). */
+  readonly seconds?: number;
+  /** Capture time: nanoseconds within the second (default 0). */
+  readonly nanoseconds?: number;
   /** 'in' (received from the wire; the default) or 'out' (sent by the interface's stack). */
   readonly direction?: 'in' | 'out';
   /** Its number in its capture (default: its position in the replay, from 1). */
@@ -133,8 +135,9 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
   const devices = new Map<string | number, Netdev>();
   const clock = runtime.clock.mode === 'manual' ? runtime.clock : undefined;
   const clockBase = clock?.now() ?? 0n;
-  let firstTimestamp: bigint | undefined;
-  let lastClock = clockBase;
+  let firstSeconds: number | undefined;
+  let firstNanoseconds = 0;
+  let lastOffset = 0;
   let packets = 0;
   let busyNs = 0;
   const errors: string[] = [];
@@ -143,14 +146,20 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
   const one = (record: ReplayRecord): void => {
     let dev = devices.get(record.interface);
     if (!dev) devices.set(record.interface, (dev = runtime.network.get(record.interface)));
+    const seconds = record.seconds ?? 0;
+    const nanoseconds = record.nanoseconds ?? 0;
     if (clock) {
-      firstTimestamp ??= record.timestampNs;
-      const at = clockBase + record.timestampNs - firstTimestamp;
+      // The clock starts where it was, at the first record, and follows the capture from there.
+      if (firstSeconds === undefined) {
+        firstSeconds = seconds;
+        firstNanoseconds = nanoseconds;
+      }
+      const offset = (seconds - firstSeconds) * 1e9 + (nanoseconds - firstNanoseconds);
       // A capture's clock may step back; a kernel's monotonic clock does not.
-      if (at > lastClock) clock.set((lastClock = at));
+      if (offset > lastOffset) clock.setSince(clockBase, (lastOffset = offset));
     }
     packets++;
-    const info: PacketInfo = { number: record.number ?? packets, timestampNs: record.timestampNs };
+    const info: PacketInfo = { number: record.number ?? packets, seconds, nanoseconds };
     if (onPacket) report = { fates: [], trace: [] };
     if (record.direction === 'out') datapath.send(dev, record.data, info);
     else datapath.receive(dev, record.data, info);

@@ -33,6 +33,8 @@ export interface AppliedTopology {
   readonly objects: ReadonlyMap<string, LoadedObject>;
   readonly interfaces: readonly Netdev[];
   readonly captures: readonly TopologyCapture[];
+  /** `hop_limit`: times a frame may come back into the datapath (loopback, tc redirects to an ingress). */
+  readonly hopLimit?: number;
 }
 
 /** How to reach the files a topology names. */
@@ -65,9 +67,10 @@ export function parseTopology(text: string, file: string): JsonObject {
     doc = JSON.parse(text);
   } catch (err) {
     const message = (err as Error).message;
+    // V8 names the position for some mistakes only; the message then quotes the text around it.
     const position = /position (\d+)/.exec(message);
     let where = '';
-    if (position) {
+    if (position && !/\(line \d+ column \d+\)/.test(message)) {
       const before = text.slice(0, Number(position[1]));
       const line = before.split('\n').length;
       where = ` at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
@@ -186,7 +189,9 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
     for (const [ref, entries] of Object.entries(mapSpecs as JsonObject)) {
       fillMap(runtime, objects, ref, entries, at('maps', ref), programOf, fail);
     }
-    return { objects, interfaces, captures };
+    const hopLimit = doc.hop_limit;
+    if (hopLimit !== undefined && !(typeof hopLimit === 'number' && Number.isInteger(hopLimit) && hopLimit >= 0 && hopLimit <= 64)) fail('hop_limit', 'must be an integer from 0 to 64');
+    return { objects, interfaces, captures, ...(hopLimit !== undefined ? { hopLimit: hopLimit as number } : {}) };
   } catch (err) {
     // All or nothing: what this topology loaded leaves the runtime.
     for (const obj of objects.values()) obj.close();

@@ -91,7 +91,9 @@ export interface LoadOptions {
 
 /** The runtime's clock. */
 export class RuntimeClock {
+  /** The manual clock reads manualNs + offsetNs: a replay moves the number part per packet, without a BigInt. */
   private manualNs: bigint;
+  private offsetNs = 0;
 
   constructor(readonly mode: 'manual' | 'monotonic', start: bigint) {
     this.manualNs = start;
@@ -99,13 +101,22 @@ export class RuntimeClock {
 
   /** Nanoseconds now. */
   now(): bigint {
-    return this.mode === 'manual' ? this.manualNs : process.hrtime.bigint();
+    if (this.mode !== 'manual') return process.hrtime.bigint();
+    return this.offsetNs === 0 ? this.manualNs : BigInt.asUintN(64, this.manualNs + BigInt(this.offsetNs));
   }
 
   /** Sets the manual clock. */
   set(ns: bigint): void {
     if (this.mode !== 'manual') throw new RangeError('the monotonic clock cannot be set');
     this.manualNs = BigInt.asUintN(64, ns);
+    this.offsetNs = 0;
+  }
+
+  /** Sets the manual clock to `base` plus `offsetNs` (a non-negative safe integer), cheaply enough to do per packet. */
+  setSince(base: bigint, offsetNs: number): void {
+    if (this.mode !== 'manual') throw new RangeError('the monotonic clock cannot be set');
+    this.manualNs = base;
+    this.offsetNs = offsetNs;
   }
 
   /** Moves the manual clock forward. */

@@ -170,6 +170,8 @@ describe('fixture types encode to the bytes the C program uses and decode as bpf
     const nat = typeIn('tc_nat.o', 'nat_table:key');
     expect(hex(encodeBtfValue(nat.btf, nat.id, { addr: '192.168.1.2', port: 53, proto: 17 }))).toBe('c0a801020035' + '1100');
     // They decode as bpftool prints them: numbers.
+    const nat2 = typeIn('tc_nat.o', 'nat_table:value');
+    expect(hex(encodeBtfValue(nat2.btf, nat2.id, { addr: '10.0.0.2', port: 80, mac: '02:aa:bb:cc:dd:0e', ifindex: 3 }))).toBe('0a000002005002aabbccdd0e03000000');
     expect(decodeBtfValue(v4.btf, v4.id, unhex('180000000a010200'))).toEqual({ prefixlen: 24, addr: [10, 1, 2, 0] });
   });
 });

@@ -1,0 +1,74 @@
+// Topology files: applied to a runtime, they load objects, create interfaces with their programs and
+// fill maps through BTF with program and interface references resolved; every mistake is one error
+// naming the file and the JSON path, and leaves nothing loaded behind.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { Runtime } from '../../runtime/runtime.js';
+import { loadTopologyFile } from '../../net/topology-file.js';
+import { TopologyError } from '../../net/topology.js';
+import { PROJECT_ROOT } from '../support/suite.js';
+
+const examples = join(PROJECT_ROOT, 'examples');
+const lbTopology = () => JSON.parse(readFileSync(join(examples, 'lb', 'topology.json'), 'utf8')) as Record<string, unknown>;
+
+/** Writes a topology beside the lb example's object (so "lb.o" resolves) and applies it. */
+async function apply(doc: unknown, runtime = new Runtime()) {
+  const dir = mkdtempSync(join(tmpdir(), 'topology-'));
+  writeFileSync(join(dir, 'lb.o'), readFileSync(join(examples, 'lb', 'lb.o')));
+  const path = join(dir, 'topo.json');
+  writeFileSync(path, typeof doc === 'string' ? doc : JSON.stringify(doc));
+  return { runtime, path, applied: await loadTopologyFile(runtime, path) };
+}
+
+describe('a topology applied', () => {
+  test('the load balancer example: interfaces by position, programs on hooks, devmap entries naming programs and interfaces', async () => {
+    const runtime = new Runtime();
+    const applied = await loadTopologyFile(runtime, join(examples, 'lb', 'topology.json'));
+    expect(runtime.network.list().map((d) => `${d.name}:${d.ifindex}`)).toEqual(['lo:1', 'wan0:2', 'be1:3', 'be2:4', 'be3:5']);
+    const lb = applied.objects.get('lb')!;
+    expect(runtime.network.get('wan0').program('xdp')).toBe(lb.program('xdp_lb'));
+    expect(runtime.network.get('be2').program('xdp_egress')).toBe(lb.program('count_tx'));
+    expect(lb.typedMap('tx_ports').lookup(1)).toEqual({ ifindex: 4, bpf_prog: { fd: lb.program('rewrite_mac').id, id: lb.program('rewrite_mac').id } });
+    expect(lb.typedMap('config').lookup(0)).toEqual({ vip: 0x0a000064, port: 80, backends: 3 });
+    expect(lb.typedMap('backends').lookup(2)).toEqual({ mac: [2, 0, 0, 0, 2, 3], src_mac: [2, 0, 0, 0, 1, 3] });
+    expect(applied.captures).toEqual([{ path: join(examples, 'lb', 'traffic.pcap'), interface: runtime.network.get('wan0'), direction: 'in', jsonPath: 'interfaces[0].pcap' }]);
+  });
+
+  const broken = (edit: (doc: Record<string, any>) => void) => {
+    const doc = lbTopology();
+    edit(doc);
+    return doc;
+  };
+
+  test.for([
+    { name: 'an unknown interface in a devmap value', doc: broken((d) => (d.maps['lb/tx_ports'][0].value.ifindex = 'be9')), message: /: maps\["lb\/tx_ports"\]\[0\]\.value\.ifindex: no interface 'be9' \(there are: lo, wan0, be1, be2, be3\)$/ },
+    { name: 'an unknown program', doc: broken((d) => (d.interfaces[0].xdp = 'lb/nope')), message: /: interfaces\[0\]\.xdp: object 'lb' has no program 'nope' \(it has: xdp_lb, rewrite_mac, count_tx\)$/ },
+    { name: 'an unknown object', doc: broken((d) => (d.interfaces[0].xdp = 'fw/xdp')), message: /: interfaces\[0\]\.xdp: no object 'fw' \(there are: lb\)$/ },
+    { name: 'a program on the wrong hook', doc: broken((d) => (d.interfaces[0].xdp = 'lb/rewrite_mac')), message: /interfaces\[0\]\.xdp: wan0: 'rewrite_mac' is an xdp\/devmap program, which runs only from a devmap entry/ },
+    { name: 'an unknown map', doc: broken((d) => (d.maps['lb/nope'] = [])), message: /: maps\["lb\/nope"\]: object 'lb' has no map 'nope'/ },
+    { name: 'a value that does not fit the BTF', doc: broken((d) => (d.maps['lb/config'][0].value.port = 70000)), message: /: maps\["lb\/config"\]\[0\]\.value\.port: 70000 is out of range for __be16/ },
+    { name: 'a member the value lacks', doc: broken((d) => (d.maps['lb/config'][0].value.vport = 1)), message: /: maps\["lb\/config"\]\[0\]\.value\.vport: struct lb_config has no member 'vport'/ },
+    { name: 'a key past the end', doc: broken((d) => d.maps['lb/config'].push({ key: 1, value: {} })), message: /: maps\["lb\/config"\]\[1\]: .*E2BIG/ },
+    { name: 'a typo in an interface key', doc: broken((d) => (d.interfaces[1].xpd = 'lb/xdp_lb')), message: /: interfaces\[1\]\.xpd: unknown key \(known: name, ifindex/ },
+    { name: 'ifindex 1, which is lo\'s', doc: broken((d) => (d.interfaces[0].ifindex = 1)), message: /: interfaces\[0\]: wan0: ifindex 1 is taken by lo$/ },
+    { name: 'a bad MAC', doc: broken((d) => (d.interfaces[2].mac = '02:00')), message: /: interfaces\[2\]: '02:00' is not a MAC address/ },
+    { name: 'an object that is not there', doc: broken((d) => (d.objects.lb = 'missing.o')), message: /: objects\.lb: cannot read missing\.o: ENOENT/ },
+    { name: 'invalid JSON', doc: '{ "objects": { "lb": "lb.o" },\n  "interfaces": [ }', message: /: not valid JSON: .*"faces": \[ }/ },
+  ])('$name is one error naming the file and the JSON path', async ({ doc, message }) => {
+    const runtime = new Runtime();
+    const error = await apply(doc, runtime).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TopologyError);
+    expect((error as Error).message).toMatch(/^\/.*topo\.json: /);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  test('a failed topology leaves no object loaded', async () => {
+    const runtime = new Runtime();
+    const regions = runtime.memory.regions().length;
+    await expect(apply(broken((d) => (d.maps['lb/backends'][0].value.mac = 'zz')), runtime)).rejects.toThrow(TopologyError);
+    expect(runtime.memory.regions().filter((r) => r.name !== 'map handles').length).toBe(regions);
+  });
+});
