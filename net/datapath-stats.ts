@@ -5,6 +5,7 @@ import type { Netdev } from '../runtime/netdev.js';
 
 /** The hooks a program runs on in the datapath (an interface's, or a devmap/cpumap entry's). */
 export type DatapathHook = 'xdp' | 'xdp_egress' | 'devmap' | 'cpumap' | 'tc_ingress' | 'tc_egress' | 'socket_filter';
+const HOOK_NUMBERS: Readonly<Record<DatapathHook, number>> = { xdp: 0, xdp_egress: 1, devmap: 2, cpumap: 3, tc_ingress: 4, tc_egress: 5, socket_filter: 6 };
 
 /** XDP verdict names by action number (linux/bpf.h enum xdp_action). */
 export const XDP_VERDICT_NAMES = ['aborted', 'drop', 'pass', 'tx', 'redirect'] as const;
@@ -55,16 +56,17 @@ export interface CauseTally {
 export class DatapathStats {
   /** Ingress XDP verdicts of received frames (frames on an interface without XDP count as pass). */
   readonly verdicts: Record<XdpVerdictName, number> = { aborted: 0, drop: 0, pass: 0, tx: 0, redirect: 0 };
-  private readonly hooks = new Map<string, HookTally>();
+  /** By a number made of the ifindex, the program's id and the hook: no string is built per packet. */
+  private readonly hooks = new Map<number, HookTally>();
   private readonly redirectTallies = new Map<string, RedirectTally>();
   private readonly abortTallies = new Map<string, CauseTally>();
   private readonly dropTallies = new Map<string, CauseTally>();
 
   /** Counts a program's verdict on a hook. */
-  verdict(dev: Netdev, hook: DatapathHook, program: string, name: string): void {
-    const key = `${dev.ifindex}\0${hook}\0${program}`;
+  verdict(dev: Netdev, hook: DatapathHook, program: { readonly id: number; readonly name: string }, name: string): void {
+    const key = (dev.ifindex * 0x100000 + program.id) * 8 + HOOK_NUMBERS[hook];
     let tally = this.hooks.get(key);
-    if (!tally) this.hooks.set(key, (tally = { interface: dev.name, hook, program, verdicts: {} }));
+    if (!tally) this.hooks.set(key, (tally = { interface: dev.name, hook, program: program.name, verdicts: {} }));
     tally.verdicts[name] = (tally.verdicts[name] ?? 0) + 1;
   }
 

@@ -160,13 +160,13 @@ export class Datapath {
   private frameFor(dev: Netdev, program: Program, bytes: Uint8Array, hook: DatapathHook, ingressIfindex: number, queue: number, transmit: boolean): PacketFrame | undefined {
     const xdp = this.runtime.xdp;
     const linear = xdp.frameSize - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_TAILROOM;
-    if (bytes.length <= linear) return xdp.createFrame(bytes, { ingressIfindex, rxQueueIndex: queue });
+    if (bytes.length <= linear) return xdp.receiveFrame(bytes, ingressIfindex, queue);
     if (!program.section.startsWith('xdp.frags')) {
       this.drop(dev, bytes, hook, `frame of ${bytes.length} bytes is larger than one ${xdp.frameSize}-byte buffer (${linear} bytes of packet); '${program.name}' is not an xdp.frags program`, program.name, transmit);
       return undefined;
     }
     try {
-      return xdp.createFrame(bytes, { ingressIfindex, rxQueueIndex: queue, linearLength: linear });
+      return xdp.receiveFrame(bytes, ingressIfindex, queue, linear);
     } catch (err) {
       if (!(err instanceof RangeError)) throw err;
       this.drop(dev, bytes, hook, `frame of ${bytes.length} bytes needs more than ${MAX_SKB_FRAGS} fragments`, program.name, transmit);
@@ -181,14 +181,14 @@ export class Datapath {
       action = this.runtime.enter(program, cpu, () => this.runtime.xdp.run(program.executor, frame));
     } catch (err) {
       if (!(err instanceof BpfError)) throw err;
-      this.stats.verdict(dev, hook, program.name, 'fault');
+      this.stats.verdict(dev, hook, program, 'fault');
       dev.counters.aborted++;
       const pc = (err as { pc?: number }).pc;
       this.stats.aborted(dev, hook, err.message, program.name, pc);
       this.emit('aborted', dev, this.bytesOf(frame), hook, program.name, err.message);
       return FAULT;
     }
-    this.stats.verdict(dev, hook, program.name, verdictName(hook, action));
+    this.stats.verdict(dev, hook, program, verdictName(hook, action));
     return action;
   }
 

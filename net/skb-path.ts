@@ -67,6 +67,16 @@ export class SkbPath {
    * tc redirect to ingress, or with no XDP program attached.
    */
   receive(dev: Netdev, bytes: Uint8Array, metadata: Uint8Array | undefined, cpu: number, hops: number): void {
+    if (!dev.program('tc_ingress') && !dev.program('socket_filter')) {
+      // No program to see an skb: the frame reaches the stack as it is.
+      if (bytes.length < ETH_HLEN) {
+        this.datapath.drop(dev, bytes, 'stack', `a frame of ${bytes.length} bytes has no Ethernet header`);
+        return;
+      }
+      dev.counters.pass++;
+      this.datapath.emit('pass', dev, bytes, 'stack');
+      return;
+    }
     // Untagging copies; otherwise copy a view into guest memory before allocating moves it.
     const { frame: packet, tag } = untag(bytes);
     const own = packet === bytes && bytes.buffer === this.runtime.memory.memory.buffer ? bytes.slice() : packet;
@@ -98,6 +108,10 @@ export class SkbPath {
 
   /** The stack of an interface sends a frame (or a tc program redirected one to its egress): tc egress, packet sockets, then out. */
   transmit(dev: Netdev, bytes: Uint8Array, ingressIfindex: number, hops: number, cpu: number): void {
+    if (!dev.program('tc_egress') && !dev.program('socket_filter') && bytes.length >= ETH_HLEN) {
+      this.datapath.transmitBytes(dev, bytes, this.runtime.network.find(ingressIfindex), cpu, hops);
+      return;
+    }
     const own = bytes.buffer === this.runtime.memory.memory.buffer ? bytes.slice() : bytes;
     if (own.length < ETH_HLEN) {
       this.datapath.drop(dev, own, 'stack', `a frame of ${own.length} bytes has no Ethernet header`, undefined, true);
@@ -112,7 +126,7 @@ export class SkbPath {
         if (!this.continues(dev, frame, verdict, program, 'tc_egress', cpu, hops, undefined)) return;
       }
       this.packetSocket(dev, frame, cpu, undefined, true);
-      this.datapath.transmitBytes(dev, frame.packet(), undefined, cpu, hops);
+      this.datapath.transmitBytes(dev, frame.packet(), this.runtime.network.find(ingressIfindex), cpu, hops);
     } finally {
       this.runtime.skb.release(frame);
     }
@@ -144,7 +158,7 @@ export class SkbPath {
       keep = this.runtime.enter(program, cpu, () => this.runtime.skb.run(program.executor, frame));
     } catch (err) {
       if (!(err instanceof BpfError)) throw err;
-      this.datapath.stats.verdict(dev, 'socket_filter', program.name, 'fault');
+      this.datapath.stats.verdict(dev, 'socket_filter', program, 'fault');
       this.datapath.stats.aborted(dev, 'socket_filter', err.message, program.name, (err as { pc?: number }).pc);
       return;
     } finally {
@@ -152,7 +166,7 @@ export class SkbPath {
     }
     const bytes = this.withTag(frame, tag);
     const name = keep === 0 ? 'drop' : keep < bytes.length ? 'truncate' : 'accept';
-    this.datapath.stats.verdict(dev, 'socket_filter', program.name, name);
+    this.datapath.stats.verdict(dev, 'socket_filter', program, name);
     if (keep !== 0) this.datapath.emit('socket', dev, bytes.subarray(0, Math.min(keep, bytes.length)), 'socket_filter', program.name);
   }
 
@@ -161,11 +175,11 @@ export class SkbPath {
     frame.redirect = undefined;
     try {
       const verdict = this.runtime.enter(program, cpu, () => this.runtime.skb.run(program.executor, frame)) | 0;
-      this.datapath.stats.verdict(dev, hook, program.name, verdictName(hook, verdict));
+      this.datapath.stats.verdict(dev, hook, program, verdictName(hook, verdict));
       return verdict;
     } catch (err) {
       if (!(err instanceof BpfError)) throw err;
-      this.datapath.stats.verdict(dev, hook, program.name, 'fault');
+      this.datapath.stats.verdict(dev, hook, program, 'fault');
       this.datapath.abort(dev, frame.packet(), hook, err.message, program.name, (err as { pc?: number }).pc);
       return FAULT;
     }

@@ -79,6 +79,8 @@ export class PacketFrame implements XdpFrameAccess {
   readonly frameSize: number;
   /** Where bpf_redirect or bpf_redirect_map sent the frame in the current run, if anywhere. */
   redirect: XdpRedirect | undefined;
+  /** Whether a runner has the frame in use (a released frame is not found by its context address). */
+  inUse = false;
   /** The fragments of a multi-buffer frame (skb_shared_info.frags), in order; empty for a linear frame. */
   private readonly fragments: Fragment[] = [];
 
@@ -94,12 +96,24 @@ export class PacketFrame implements XdpFrameAccess {
    * `reuse` is a released frame to fill instead of allocating a new one.
    */
   static create(memory: GuestMemory, bytes: Uint8Array, options: PacketFrameOptions = {}, reuse?: PacketFrame): PacketFrame {
-    const frameSize = options.frameSize ?? XDP_FRAME_SIZE;
-    const headroom = options.headroom ?? XDP_PACKET_HEADROOM;
-    const metaLength = options.metaLength ?? 0;
+    return PacketFrame.build(
+      memory, bytes, options.frameSize ?? XDP_FRAME_SIZE, options.headroom ?? XDP_PACKET_HEADROOM, options.metaLength ?? 0,
+      options.linearLength, options.ingressIfindex ?? 0, options.rxQueueIndex ?? 0, options.egressIfindex ?? 0, reuse,
+    );
+  }
+
+  /**
+   * create's work with every option spelled out: what runners call once per packet. (An options
+   * object of a different shape at each call site made the property reads megamorphic; that cost
+   * more than the copy.)
+   */
+  static build(
+    memory: GuestMemory, bytes: Uint8Array, frameSize: number, headroom: number, metaLength: number, linearLength: number | undefined,
+    ingressIfindex: number, rxQueueIndex: number, egressIfindex: number, reuse?: PacketFrame,
+  ): PacketFrame {
     if (metaLength > bytes.length || metaLength > headroom - XDP_FRAME_RESERVED) throw new RangeError(`metadata of ${metaLength} bytes does not fit`);
     const packetLength = bytes.length - metaLength;
-    const linear = Math.min(options.linearLength ?? packetLength, packetLength);
+    const linear = Math.min(linearLength ?? packetLength, packetLength);
     if (headroom + linear > frameSize - SKB_SHARED_INFO_TAILROOM) {
       throw new RangeError(`a packet of ${linear} bytes does not fit a ${frameSize}-byte frame with ${headroom} bytes of headroom`);
     }
@@ -109,7 +123,7 @@ export class PacketFrame implements XdpFrameAccess {
     if (reuse && reuse.frameSize === frameSize) {
       // A recycled frame starts as zeroed as a new one.
       frame = reuse;
-      frame.dropFragments(0);
+      if (frame.fragments.length) frame.dropFragments(0);
       memory.bytes.fill(0, frame.region.start, frame.region.end);
     } else {
       frame = new PacketFrame(memory, frameSize);
@@ -120,17 +134,17 @@ export class PacketFrame implements XdpFrameAccess {
       memory.bytes.set(piece, region.start);
       frame.fragments.push({ region, length: piece.length });
     }
-    const hard = frame.hardStart;
+    const hard = frame.region.start;
     const dataMeta = hard + headroom - metaLength;
-    memory.bytes.set(bytes.subarray(0, metaLength + linear), dataMeta);
-    frame.write({
-      data: hard + headroom,
-      dataEnd: dataMeta + metaLength + linear,
-      dataMeta,
-      ingressIfindex: options.ingressIfindex ?? 0,
-      rxQueueIndex: options.rxQueueIndex ?? 0,
-      egressIfindex: options.egressIfindex ?? 0,
-    });
+    memory.bytes.set(linear === packetLength ? bytes : bytes.subarray(0, metaLength + linear), dataMeta);
+    const v = memory.view;
+    const ctx = frame.ctxRegion.start;
+    v.setUint32(ctx + XdpMdOffset.data, hard + headroom, true);
+    v.setUint32(ctx + XdpMdOffset.dataEnd, dataMeta + metaLength + linear, true);
+    v.setUint32(ctx + XdpMdOffset.dataMeta, dataMeta, true);
+    v.setUint32(ctx + XdpMdOffset.ingressIfindex, ingressIfindex, true);
+    v.setUint32(ctx + XdpMdOffset.rxQueueIndex, rxQueueIndex, true);
+    v.setUint32(ctx + XdpMdOffset.egressIfindex, egressIfindex, true);
     return frame;
   }
 

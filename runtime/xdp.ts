@@ -79,6 +79,7 @@ export interface XdpRunnerOptions {
 
 /** Owns live XDP frames, the helpers that reach them through the context address, and test runs. */
 export class XdpRunner {
+  /** Frames by context address: those in use and the spare ones. */
   private readonly frames = new Map<number, PacketFrame>();
   /** Released frames, recycled by createFrame. */
   private readonly spare: PacketFrame[] = [];
@@ -95,19 +96,30 @@ export class XdpRunner {
       const byIndex = new Map(devices.map((d) => [d.ifindex, d]));
       this.findDevice = (ifindex) => byIndex.get(ifindex);
     }
-    this.helpers = xdpHelpers((ctx) => this.frames.get(ctx));
+    this.helpers = xdpHelpers((ctx) => this.frameAt(ctx));
   }
 
   /** Allocates (or recycles) and registers a frame holding `bytes` (metadata first, if options.metaLength). */
   createFrame(bytes: Uint8Array, options: PacketFrameOptions = {}): PacketFrame {
-    const frame = PacketFrame.create(this.memory, bytes, { frameSize: this.frameSize, ...options }, this.spare.pop());
-    this.frames.set(frame.ctx, frame);
+    const frame = PacketFrame.build(
+      this.memory, bytes, options.frameSize ?? this.frameSize, options.headroom ?? XDP_PACKET_HEADROOM, options.metaLength ?? 0,
+      options.linearLength, options.ingressIfindex ?? 0, options.rxQueueIndex ?? 0, options.egressIfindex ?? 0, this.spare.pop(),
+    );
+    this.register(frame);
+    return frame;
+  }
+
+  /** A frame holding a received packet (no metadata): createFrame without an options object, for the datapath's per-packet path. */
+  receiveFrame(bytes: Uint8Array, ingressIfindex: number, rxQueueIndex: number, linearLength?: number): PacketFrame {
+    const frame = PacketFrame.build(this.memory, bytes, this.frameSize, XDP_PACKET_HEADROOM, 0, linearLength, ingressIfindex, rxQueueIndex, 0, this.spare.pop());
+    this.register(frame);
     return frame;
   }
 
   /** The live frame whose context is at `ctx`. */
   frameAt(ctx: number): PacketFrame | undefined {
-    return this.frames.get(ctx);
+    const frame = this.frames.get(ctx);
+    return frame?.inUse ? frame : undefined;
   }
 
   /** A device test runs may name as ingress_ifindex. */
@@ -117,9 +129,23 @@ export class XdpRunner {
 
   /** Unregisters a frame and keeps it for the next createFrame (frames are costly to allocate; a few are kept). */
   release(frame: PacketFrame): void {
-    this.frames.delete(frame.ctx);
-    if (this.spare.length < SPARE_FRAMES && frame.frameSize === this.frameSize) this.spare.push(frame);
-    else frame.free();
+    frame.inUse = false;
+    if (this.spare.length < SPARE_FRAMES && frame.frameSize === this.frameSize) {
+      this.spare.push(frame);
+    } else {
+      this.frames.delete(frame.ctx);
+      frame.free();
+    }
+  }
+
+  /**
+   * Makes a frame findable by its context address. A recycled frame stays in `frames` while it is
+   * spare and only its `inUse` flag changes: deleting and re-adding map entries once per packet cost
+   * about a microsecond (the map's table was rebuilt every few packets).
+   */
+  private register(frame: PacketFrame): void {
+    if (this.frames.get(frame.ctx) !== frame) this.frames.set(frame.ctx, frame);
+    frame.inUse = true;
   }
 
   /** The frame the current run is on (the redirect helpers record their target there). */
