@@ -30,3 +30,4 @@ export * from './helpers/skb.js';
 export * from './helpers/checksum.js';
 export * from './runtime/typed-map.js';
 export * from './helpers/callbacks.js';
+export * from './net/index.js';

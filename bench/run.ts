@@ -3,6 +3,7 @@
 // load time apart, and the cost of entering a compiled program from JS. Each figure is the median
 // of several timed batches after a warm-up; a batch runs enough times to last at least 20 ms.
 import { assemble, binaryenLoadMs, compileToWasm, CONFORMANCE_HELPERS, createExecutor, GuestMemory, type EngineKind } from '../index.js';
+import { captureFigures } from './capture.js';
 import { largeProgram } from './large-program.js';
 import { firewallFigures, loaderFigures } from './objects.js';
 import { WORKLOADS, type Workload } from './workloads.js';
@@ -78,9 +79,10 @@ for (const w of WORKLOADS.filter((x) => !only || x.name === only)) {
 const objects = !only || only === 'objects';
 const loader = objects ? await loaderFigures() : [];
 const packets = objects ? await firewallFigures() : [];
+const capture = !only || only === 'capture' ? captureFigures() : undefined;
 
 if (json) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets, capture }, null, 2)}\n`);
 } else {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`node ${process.version}; medians of ${BATCHES} batches of >= ${BATCH_MS} ms`);
@@ -107,4 +109,12 @@ if (!json && objects) {
   for (const p of packets) {
     out(`xdp_firewall.o on ${p.engine.padEnd(6)}: ${p.testRunNs.toFixed(0)} ns per packet through testRun, ${p.runNs.toFixed(0)} ns per run of the program`);
   }
+}
+if (!json && capture) {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out('');
+  for (const f of capture.formats) {
+    out(`${f.format.padEnd(6)} (${f.bytesPerRecord.toFixed(0)} bytes a record): read ${f.readNs.toFixed(0)} ns per record (${f.readNsWithData.toFixed(0)} with its data view), write ${f.writeNs.toFixed(0)} ns per record`);
+  }
+  out(`traffic generator: ${capture.generateNs.toFixed(0)} ns per frame`);
 }

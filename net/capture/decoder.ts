@@ -1,0 +1,34 @@
+// The contract between the streaming reader and one capture format: the format cuts the byte
+// stream into units (file header, records, blocks), says how long each is from its first bytes,
+// and decodes a complete one. The reader owns buffering, so formats never see a partial unit.
+import type { CaptureError } from './errors.js';
+import type { CaptureInterface, CaptureRecord } from './record.js';
+
+/** Options every reader takes. */
+export interface CaptureReadOptions {
+  /** The name errors give the input (a file name); default `capture`. */
+  readonly name?: string;
+  /** Drop the frame check sequence from frames of interfaces that declare one (`if_fcslen`, pcap FCS bits). */
+  readonly stripFcs?: boolean;
+}
+
+/** One capture format's decoding, driven by `CaptureReader`. */
+export interface CaptureDecoder {
+  /** 'pcap' or 'pcapng'. */
+  readonly format: 'pcap' | 'pcapng';
+  /**
+   * Decodes the unit (file header, record, block) at `pos` of which `avail` bytes are present: its
+   * packet record, or null for a unit without one (headers, skipped blocks); undefined when those
+   * bytes do not hold the whole unit. Either way `needed` is then the unit's length, or, when the
+   * bytes present do not tell it yet, the bytes needed to tell. Throws a `CaptureError` for a
+   * length that cannot be right or a unit that is corrupt. `offset` is `pos`'s offset in the file.
+   * One call per unit (rather than a length call and a decode call) keeps reading cheap.
+   */
+  decode(buf: Uint8Array, pos: number, avail: number, offset: number): CaptureRecord | null | undefined;
+  /** See `decode`. */
+  readonly needed: number;
+  /** The error for input that ends after `avail` bytes of the unit at `pos`. */
+  truncated(buf: Uint8Array, pos: number, avail: number, offset: number): CaptureError;
+  /** The interfaces of the current section, in id order. */
+  readonly interfaces: readonly CaptureInterface[];
+}
