@@ -30,4 +30,6 @@ export * from './helpers/skb.js';
 export * from './helpers/checksum.js';
 export * from './runtime/typed-map.js';
 export * from './helpers/callbacks.js';
+export * from './runtime/netdev.js';
+export * from './runtime/network.js';
 export * from './net/index.js';

@@ -7,6 +7,7 @@ import { conformanceCommand, pluginCommand } from './conformance.js';
 import { report } from './errors.js';
 import { runCommand } from './run.js';
 import { testRunCommand } from './test-run.js';
+import { replayCommand } from './replay.js';
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -45,6 +46,26 @@ program
   .addOption(engineOption())
   .addHelpText('after', '\nExample:\n  ebpf-wasm run examples/checksum.asm --mem-file examples/ipv4-header.bin --engine jit')
   .action(action((file: string, opts) => runCommand(file, opts)));
+
+program
+  .command('replay')
+  .description('replay a capture through interfaces and their programs, carrying out every verdict as Linux would')
+  .argument('[object]', 'a BPF ELF object: its program runs on one interface, eth0 (or use --topology)')
+  .option('--pcap <file>', 'the capture (pcap or pcapng); with --topology, a pcapng whose interface names pick the interfaces')
+  .option('--program <name>', 'the program to run (needed when the object has several)')
+  .option('--topology <file>', 'a topology file: objects, interfaces, their programs and captures, map contents')
+  .option('--interface <name>', 'with --topology and --pcap: the interface a pcap (or unnamed pcapng) feeds')
+  .option('--out <dir>', 'write <ifname>-tx, <ifname>-pass, drop and aborted captures here')
+  .option('--pcapng', 'write pcapng (interface names, and the cause of each drop as a comment) instead of pcap')
+  .option('--limit <n>', 'stop after this many packets')
+  .option('--cpus <n>', 'simulated CPUs (receive queues spread over them; per-CPU maps keep one value each)', '1')
+  .option('--verbose', 'print a line per packet: where each frame ended, and its trace lines')
+  .option('--dump-maps', 'after the replay, print every map as JSON (typed by BTF, globals included)')
+  .option('--no-progress', 'no progress bar on a terminal')
+  .option('--json', 'print the summary as JSON')
+  .addOption(engineOption())
+  .addHelpText('after', '\nExamples:\n  ebpf-wasm replay --topology examples/lb/topology.json --out /tmp/lb\n  ebpf-wasm replay examples/firewall/firewall.o --pcap examples/firewall/traffic.pcap --json')
+  .action(action((file: string | undefined, opts) => replayCommand(file, opts)));
 
 program
   .command('test-run')

@@ -6,6 +6,7 @@ import { DifferentialObject, Runtime, type LoadedObject, type TestRunOptions, ty
 import { parseEngine } from './conformance.js';
 import { readInput } from './input.js';
 import { aboutFile, UsageError } from './errors.js';
+import { dumpMaps } from './maps.js';
 
 export interface TestRunCliOptions {
   program?: string;
@@ -21,20 +22,6 @@ export interface TestRunCliOptions {
   cpus?: string;
   json?: boolean;
   maps?: boolean;
-}
-
-/** Every map of the object after the run, as bpftool map dump shows it (BTF-typed where the object says). */
-function dumpMaps(obj: LoadedObject): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const name of obj.maps.keys()) {
-    try {
-      out[name] = obj.typedMap(name, { bigint: 'string' }).dump();
-    } catch {
-      // Kinds without keys (ring buffers, queues, perf event arrays) have no dump; report their size.
-      out[name] = { entries: obj.map(name).size };
-    }
-  }
-  return out;
 }
 
 function count(text: string | undefined, what: string, min: number): number | undefined {

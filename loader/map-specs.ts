@@ -31,6 +31,8 @@ export interface MapDefinition {
   readonly innerMap?: MapDefinition;
   /** Initial contents of a global-data map. */
   readonly data?: Uint8Array;
+  /** A global-data map's variables, where its symbols put them (clang leaves DATASEC offsets 0; libbpf fixes them from the symbols). */
+  readonly variables?: readonly { readonly name: string; readonly offset: number; readonly size: number }[];
   /** Initial entries by index: program names for a prog array, map names for map-in-map and devmaps. */
   readonly initialValues?: readonly (string | undefined)[];
   /** Where it was defined: 'maps', '.maps' or the data section's name. */
@@ -46,6 +48,9 @@ export function isDataSection(section: ElfSection): boolean {
 
 /** Global data sections as single-entry array maps, named after their sections. */
 export function dataMaps(elf: ElfFile): MapDefinition[] {
+  const variables = (s: ElfSection) => elf.symbols
+    .filter((sym) => sym.sectionIndex === s.index && sym.type === SymbolType.OBJECT && sym.name !== '')
+    .map((sym) => ({ name: sym.name, offset: sym.value, size: sym.size }));
   return elf.sections.filter(isDataSection).map((s) => ({
     name: s.name,
     type: MAP_TYPE_ARRAY,
@@ -56,6 +61,7 @@ export function dataMaps(elf: ElfFile): MapDefinition[] {
     mapExtra: 0n,
     pinning: 0,
     data: s.type === SectionType.NOBITS ? new Uint8Array(s.size) : s.data.slice(),
+    variables: variables(s),
     section: s.name,
     offset: 0,
   }));

@@ -362,12 +362,12 @@ export class Datapath {
     for (const d of destinations) {
       const clone = xdp.createFrame(bytes, { metaLength: meta.length, ingressIfindex: from.ifindex, linearLength: frame.length });
       try {
-        this.forward(from, d.dev, clone, d.program, map.name, d.key, cpu, hops);
+        this.forward(from, d.dev, clone, d.program, `${map.name} (broadcast)`, d.key, cpu, hops);
       } finally {
         xdp.release(clone);
       }
     }
-    this.forward(from, last.dev, frame, last.program, map.name, last.key, cpu, hops);
+    this.forward(from, last.dev, frame, last.program, `${map.name} (broadcast)`, last.key, cpu, hops);
   }
 
   /**

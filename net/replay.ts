@@ -10,8 +10,8 @@ import type { CauseTally, HookTally, RedirectTally, XdpVerdictName } from './dat
 
 /** One frame to replay. */
 export interface ReplayRecord {
-  /** The interface (name or ifindex) it arrives on, or whose stack sends it. */
-  readonly interface: string | number;
+  /** The interface (name, ifindex, or the interface itself) it arrives on, or whose stack sends it. */
+  readonly interface: string | number | Netdev;
   readonly data: Uint8Array;
   /** Capture time: whole seconds since the epoch (default 0). */
   readonly seconds?: number;
@@ -144,8 +144,9 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
   const started = performance.now();
 
   const one = (record: ReplayRecord): void => {
-    let dev = devices.get(record.interface);
-    if (!dev) devices.set(record.interface, (dev = runtime.network.get(record.interface)));
+    const which = record.interface;
+    let dev = typeof which === 'object' ? which : devices.get(which);
+    if (!dev) devices.set(which as string | number, (dev = runtime.network.get(which as string | number)));
     const seconds = record.seconds ?? 0;
     const nanoseconds = record.nanoseconds ?? 0;
     if (clock) {

@@ -63,7 +63,7 @@ export class NetdevCounters {
 }
 
 /** Parses "aa:bb:cc:dd:ee:ff" (or takes 6 bytes); throws RuntimeError naming the text. */
-export function parseMac(mac: string | Uint8Array): Uint8Array {
+export function parseMacAddress(mac: string | Uint8Array): Uint8Array {
   if (mac instanceof Uint8Array) {
     if (mac.length !== 6) throw new RuntimeError(`a MAC address has 6 bytes, not ${mac.length}`);
     return Uint8Array.from(mac);
@@ -74,7 +74,7 @@ export function parseMac(mac: string | Uint8Array): Uint8Array {
 }
 
 /** Formats 6 bytes as "aa:bb:cc:dd:ee:ff". */
-export function formatMac(mac: Uint8Array): string {
+export function formatMacAddress(mac: Uint8Array): string {
   return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
@@ -107,13 +107,13 @@ export class Netdev {
     if (!/^[^\s/:]{1,15}$/.test(config.name)) throw new RuntimeError(`'${config.name}' is not an interface name (1 to 15 characters, no spaces, '/' or ':')`);
     this.name = config.name;
     this.ifindex = ifindex;
-    this.mac = config.mac === undefined ? Uint8Array.of(0x02, 0, 0, 0, (ifindex >> 8) & 0xff, ifindex & 0xff) : parseMac(config.mac);
+    this.mac = config.mac === undefined ? Uint8Array.of(0x02, 0, 0, 0, (ifindex >> 8) & 0xff, ifindex & 0xff) : parseMacAddress(config.mac);
     this.mtu = positive(config.mtu ?? 1500, 'mtu', config.name, 68, 65536 + 1);
     this.rxQueues = positive(config.rxQueues ?? 1, 'rx queues', config.name, 1, 4096);
     this.txQueues = positive(config.txQueues ?? 1, 'tx queues', config.name, 1, 4096);
     this.loopback = config.loopback ?? false;
     this.xdpXmit = config.xdpXmit ?? true;
-    this.broadcast = config.broadcast === undefined ? new Uint8Array(6).fill(0xff) : parseMac(config.broadcast);
+    this.broadcast = config.broadcast === undefined ? new Uint8Array(6).fill(0xff) : parseMacAddress(config.broadcast);
   }
 
   /** The MAC address, under the name skb test runs look for. */

@@ -194,7 +194,7 @@ export class LoadedObject {
   typedMap(name: string, options?: TypedMapOptions): TypedMap {
     const map = this.map(name);
     const def = this.spec.maps.find((d) => d.name === name);
-    return new TypedMap(map, this.spec.btf, def?.keyType, def?.valueType, options);
+    return new TypedMap(map, this.spec.btf, def?.keyType, def?.valueType, options, def?.data ? { section: def.section, variables: def.variables ?? [] } : undefined);
   }
 }
 

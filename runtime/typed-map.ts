@@ -4,11 +4,18 @@
 // "0xNN" strings, one per byte; that side takes such an array, an array of byte numbers, or a Uint8Array.
 import { btfTypeName, decodeBtfValue, encodeBtfValue, BtfValueError, type BtfJsValue, type BtfValueOptions } from '../loader/btf-value.js';
 import type { Btf } from '../loader/btf.js';
+import { BtfKind, type BtfDatasec, type BtfVar } from '../loader/btf-types.js';
 import { MapType, roundUp8 } from '../maps/constants.js';
 import type { BpfMap } from '../maps/map.js';
 
 /** Options of a TypedMap: how values decode (see BtfValueOptions). */
 export type TypedMapOptions = Pick<BtfValueOptions, 'bigint' | 'networkByteOrder'>;
+
+/** A global-data map's section and where its symbols put its variables. */
+export interface GlobalData {
+  readonly section: string;
+  readonly variables: readonly { readonly name: string; readonly offset: number }[];
+}
 
 /** One CPU's copy of a per-CPU value, as bpftool prints it. */
 export interface PerCpuValue {
@@ -43,10 +50,13 @@ export class TypedMap {
     readonly keyType: number | undefined,
     readonly valueType: number | undefined,
     options: TypedMapOptions = {},
+    /** For a global-data map: its section, whose DATASEC types the value as `{ variable: value }`, and where its symbols put each variable. */
+    data?: GlobalData,
   ) {
     this.perCpu = PER_CPU_TYPES.has(map.type);
     this.key = sideCodec(map, btf, keyType, map.keySize, 'key', options);
-    this.value = sideCodec(map, btf, valueType, map.valueSize, 'value', options);
+    const datasec = valueType === undefined && data ? btf?.byName(data.section, BtfKind.DATASEC)[0] : undefined;
+    this.value = datasec?.kind === BtfKind.DATASEC ? datasecCodec(map, btf!, datasec, data!, options) : sideCodec(map, btf, valueType, map.valueSize, 'value', options);
   }
 
   get name(): string {
@@ -153,6 +163,38 @@ function sideCodec(map: BpfMap, btf: Btf | undefined, type: number | undefined, 
   return {
     encode: (value) => encodeBtfValue(btf, type, value, codecOptions),
     decode: (bytes) => decodeBtfValue(btf, type, bytes, codecOptions),
+  };
+}
+
+/**
+ * A global-data map's value through its section's DATASEC: an object with one member per variable.
+ * Encoding starts from the map's current value, so a value naming some variables leaves the others
+ * as they are (a topology sets one global without restating the rest).
+ */
+function datasecCodec(map: BpfMap, btf: Btf, datasec: BtfDatasec, data: GlobalData, options: TypedMapOptions): SideCodec {
+  const vars = datasec.vars.map((v) => {
+    const name = btf.type(v.type).name;
+    const type = (btf.type(v.type) as BtfVar).type;
+    // Offsets from the symbols, as libbpf's btf_fixup_datasec takes them (clang writes 0 in objects).
+    const symbol = data.variables.find((s) => s.name === name);
+    return { name, type, offset: symbol?.offset ?? v.offset, size: btf.sizeOf(type) };
+  });
+  const codecOptions = (name: string): BtfValueOptions => ({ ...options, path: `value.${name}` });
+  return {
+    decode: (bytes) => Object.fromEntries(vars.map((v) => [v.name, decodeBtfValue(btf, v.type, bytes.subarray(v.offset, v.offset + v.size), codecOptions(v.name))])),
+    encode: (value) => {
+      if (value instanceof Uint8Array) return value;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        throw new BtfValueError('wrong-type', 'value', datasec.name, `the value of ${datasec.name} is an object of its variables (${vars.map((v) => v.name).join(', ')})`);
+      }
+      const bytes = map.lookup(new Uint8Array(map.keySize)) ?? new Uint8Array(map.valueSize);
+      for (const [name, v] of Object.entries(value)) {
+        const found = vars.find((x) => x.name === name);
+        if (!found) throw new BtfValueError('unknown-member', `value.${name}`, datasec.name, `${datasec.name} has no variable '${name}' (it has ${vars.map((x) => x.name).join(', ')})`);
+        bytes.set(encodeBtfValue(btf, found.type, v, codecOptions(name)), found.offset);
+      }
+      return bytes;
+    },
   };
 }
 

@@ -93,6 +93,7 @@ describe.each(ENGINES)('the datapath on %s', (engine) => {
     for (const [key, ifindex] of [[0, 2], [1, 3], [2, 4]] as const) n.obj.typedMap('ports').update(key, { ifindex, bpf_prog: { fd: id } });
     n.dp.receive(n.eth0, n.udp(30));
     expect(n.fates()).toEqual(['tx eth1', 'tx eth2']);
+    expect(n.dp.stats.redirects().map((r) => `${r.via} ${r.key} ${r.to}`)).toEqual(['ports (broadcast) 1 eth1', 'ports (broadcast) 2 eth2']);
     expect(n.frames.map((f) => f.bytes[11])).toEqual([3, 4]);
   });
 

@@ -59,18 +59,19 @@ describe('xdp_firewall.o through typed maps', () => {
     expect(ports.lookup({ proto: 6, port: 22 })).toBeUndefined();
   });
 
-  test('a global-data map has no BTF key or value here: both sides are bpftool-style hex', async () => {
-    const obj = await firewall();
+  test('a global-data map\'s value is its variables, typed by the section\'s DATASEC at the offsets of their symbols; the key is hex', async () => {
+    const obj = await new Runtime().loadObject(fixture('global_data.o'));
     const rodata = obj.typedMap('.rodata');
-    const dump = rodata.dump();
-    expect(dump).toHaveLength(1);
-    expect(dump[0]).toMatchObject({ key: ['0x00', '0x00', '0x00', '0x00'] });
-    const value = (dump[0] as { value: string[] }).value;
-    expect(value).toHaveLength(obj.map('.rodata').valueSize);
-    expect(value.every((b) => /^0x[0-9a-f]{2}$/.test(b))).toBe(true);
-    // Hex arrays, byte arrays and Uint8Arrays are accepted back.
-    expect(rodata.lookup(['0x00', 0, '0x0', 0])).toEqual(value);
-    expect(rodata.lookup(new Uint8Array(4))).toEqual(value);
+    expect(rodata.dump()).toEqual([{ key: ['0x00', '0x00', '0x00', '0x00'], value: { max_len: 1500, verbose: 0, iface_prefix: 'eth', 'global_data.____fmt': 'len %u (max %u), tag %s' } }]);
+    expect(obj.typedMap('.bss').lookup(new Uint8Array(4))).toEqual({ histogram: [0, 0, 0, 0, 0, 0, 0, 0], dropped: 0 });
+    // Setting some variables leaves the others as they were.
+    const data = obj.typedMap('.data');
+    data.update(['0x00', 0, '0x0', 0], { last_len: 77 });
+    expect(data.lookup(new Uint8Array(4))).toEqual({ packets: 1, last_len: 77, round_robin: 3 });
+    expect(() => data.update(new Uint8Array(4), { nope: 1 })).toThrow("value.nope: .data has no variable 'nope' (it has packets, last_len, round_robin)");
+    // A global-data section without BTF (the xdp_firewall fixture has only .rodata strings) stays hex.
+    const firewallRodata = (await firewall()).typedMap('.rodata').dump()[0] as { value: unknown };
+    expect(typeof firewallRodata.value).toBe('object');
   });
 
   test('errors: unknown map names, values that do not fit', async () => {

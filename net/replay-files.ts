@@ -1,0 +1,229 @@
+// The Node edge of replay: captures read from files as batches of replay records (several files
+// merged in time order, frames of any supported link type turned into Ethernet frames for their
+// interface), and the frames that leave the datapath written to capture files per interface and
+// fate (DESIGN.md "Replay", output): DIR/<ifname>-tx, DIR/<ifname>-pass, DIR/drop, DIR/aborted,
+// and DIR/<ifname>-socket for packet sockets.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Netdev } from '../runtime/netdev.js';
+import type { Network } from '../runtime/network.js';
+import { BpfError } from '../isa/errors.js';
+import { createCaptureFileWriter, linkTypeName, readCaptureFile, type CaptureRecord, type CaptureWriter } from './capture/index.js';
+import type { FrameEvent, FrameFate, PacketInfo } from './datapath.js';
+import type { ReplayRecord } from './replay.js';
+import { toEthernet } from './link-layer.js';
+
+/** A capture to replay. */
+export interface CaptureInput {
+  readonly path: string;
+  /** The interface it feeds; undefined: each frame's pcapng interface name picks one. */
+  readonly interface: Netdev | undefined;
+  /** 'in' (received) or 'out' (sent by the interface's stack), unless the frame says (SLL, pcapng flags). */
+  readonly direction: 'in' | 'out';
+}
+
+/** A capture that names an interface the network does not have, or has frames of a link type we cannot replay. */
+export class ReplayInputError extends BpfError {
+  constructor(file: string, detail: string) {
+    super('replay-input', `${file}: ${detail}`);
+  }
+}
+
+/** Where the replay is in its captures, for a progress display. */
+export interface CaptureProgress {
+  /** Bytes read so far, over every capture. */
+  readonly bytesRead: number;
+  /** The captures' total size. */
+  readonly totalBytes: number;
+}
+
+/** One capture being read: its current batch and where in it the next record is. */
+class Cursor {
+  batch: CaptureRecord[] = [];
+  index = 0;
+  offset = 0;
+  done = false;
+  private readonly devices = new Map<string, Netdev>();
+  private readonly batches: AsyncGenerator<CaptureRecord[], void, undefined>;
+
+  constructor(readonly input: CaptureInput, private readonly network: Network) {
+    this.batches = readCaptureFile(input.path);
+  }
+
+  /** Reads the next batch; false at the end of the capture. */
+  async fill(): Promise<boolean> {
+    const next = await this.batches.next();
+    if (next.done) {
+      this.done = true;
+      return false;
+    }
+    this.batch = next.value;
+    this.index = 0;
+    return true;
+  }
+
+  get head(): CaptureRecord {
+    return this.batch[this.index]!;
+  }
+
+  /** The replay record for a capture record. */
+  record(r: CaptureRecord): ReplayRecord {
+    this.offset = r.offset;
+    const dev = this.input.interface ?? this.deviceNamed(r);
+    const frame = toEthernet(r.data, r.interface.linkType, dev);
+    if (!frame) throw new ReplayInputError(this.input.path, `record ${r.number}: link type ${linkTypeName(r.interface.linkType)} cannot be replayed (Ethernet, raw IP and Linux cooked captures can)`);
+    return {
+      interface: dev, data: frame.data, seconds: r.seconds, nanoseconds: r.nanoseconds, number: r.number,
+      direction: frame.direction ?? this.input.direction,
+    };
+  }
+
+  private deviceNamed(r: CaptureRecord): Netdev {
+    const name = r.interface.name;
+    if (name === undefined) throw new ReplayInputError(this.input.path, `record ${r.number}: its capture interface ${r.interface.id} has no name, so it feeds no interface (name one with --interface)`);
+    let dev = this.devices.get(name);
+    if (!dev) {
+      dev = this.network.find(name);
+      if (!dev) throw new ReplayInputError(this.input.path, `record ${r.number}: captured on '${name}', which is not an interface of the topology (there are: ${this.network.list().map((d) => d.name).join(', ')})`);
+      this.devices.set(name, dev);
+    }
+    return dev;
+  }
+}
+
+/**
+ * The records of capture files as batches for `replay`, merged in time order across files (a frame
+ * at the same time goes in the order the captures were given). Memory stays flat: each file is read
+ * in chunks, and a batch is handed on before any file reads its next chunk (records point into them).
+ */
+export async function* readCaptures(network: Network, inputs: readonly CaptureInput[], onProgress?: (p: CaptureProgress) => void): AsyncGenerator<ReplayRecord[], void, undefined> {
+  const totalBytes = inputs.reduce((n, i) => n + fileSize(i.path), 0);
+  const cursors = inputs.map((i) => new Cursor(i, network));
+  const progress = () => onProgress?.({ bytesRead: cursors.reduce((n, c) => n + (c.done ? fileSize(c.input.path) : c.offset), 0), totalBytes });
+  try {
+    for (const c of cursors) await c.fill();
+    if (cursors.length === 1) {
+      // One capture: its batches as they come.
+      const c = cursors[0]!;
+      while (!c.done) {
+        yield c.batch.map((r) => c.record(r));
+        progress();
+        await c.fill();
+      }
+      return;
+    }
+    for (;;) {
+      const out: ReplayRecord[] = [];
+      let emptied: Cursor | undefined;
+      while (!emptied) {
+        let first: Cursor | undefined;
+        for (const c of cursors) {
+          if (c.done) continue;
+          if (!first || earlier(c.head, first.head)) first = c;
+        }
+        if (!first) break;
+        out.push(first.record(first.head));
+        if (++first.index === first.batch.length) emptied = first;
+      }
+      if (out.length) yield out;
+      progress();
+      if (!emptied) return;
+      await emptied.fill();
+    }
+  } finally {
+    // Close the files of captures not read to the end (a limit, an error).
+    for (const c of cursors) await (c as unknown as { batches: AsyncGenerator<unknown> }).batches.return(undefined);
+  }
+}
+
+function earlier(a: CaptureRecord, b: CaptureRecord): boolean {
+  return a.seconds < b.seconds || (a.seconds === b.seconds && a.nanoseconds < b.nanoseconds);
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The capture files a replay writes, by interface and fate. */
+export class ReplayOutput {
+  private readonly writers = new Map<string, { path: string; writer: CaptureWriter; interfaces: Map<Netdev, number> }>();
+  private readonly extension: string;
+
+  constructor(readonly dir: string, network: Network, private readonly format: 'pcap' | 'pcapng' = 'pcap') {
+    this.extension = format;
+    // Every interface's tx and pass files, and drop and aborted, exist even when empty: "nothing left be3" is an answer too.
+    for (const dev of network.list()) {
+      if (dev === network.lo) continue;
+      this.writer(`${dev.name}-tx`, dev);
+      this.writer(`${dev.name}-pass`, dev);
+      if (dev.program('socket_filter')) this.writer(`${dev.name}-socket`, dev);
+    }
+    this.writer('drop');
+    this.writer('aborted');
+  }
+
+  /** Writes a frame that left the datapath to its file. */
+  frame(event: FrameEvent, packet: PacketInfo): void {
+    const name = fileOf(event.fate, event.dev);
+    const file = this.writer(name, event.dev);
+    const comments = event.cause ? [`${event.dev.name} ${event.hook}${event.program ? ` ${event.program}` : ''}: ${event.cause}`] : undefined;
+    file.writer.write({
+      data: event.bytes, seconds: packet.seconds, nanoseconds: packet.nanoseconds,
+      interfaceId: this.interfaceId(file, event.dev),
+      ...(comments ? { comments } : {}),
+    });
+  }
+
+  /** Completes every file; returns them with their frame counts. */
+  close(): { path: string; frames: number }[] {
+    const out: { path: string; frames: number }[] = [];
+    for (const f of this.writers.values()) {
+      f.writer.close();
+      out.push({ path: f.path, frames: f.writer.packets });
+    }
+    return out;
+  }
+
+  /** Removes every file (a replay that failed part-way through writing). */
+  abort(): void {
+    for (const f of this.writers.values()) f.writer.abort();
+  }
+
+  private writer(name: string, dev?: Netdev) {
+    let file = this.writers.get(name);
+    if (!file) {
+      const path = join(this.dir, `${name}.${this.extension}`);
+      // pcapng files describe the interfaces their frames were on: one for per-interface files, one per interface seen for drop and aborted.
+      const writer = this.format === 'pcapng'
+        ? createCaptureFileWriter(path, 'pcapng', { interfaces: dev && name !== 'drop' && name !== 'aborted' ? [{ name: dev.name }] : [] })
+        : createCaptureFileWriter(path, 'pcap', { precision: 'nanoseconds' });
+      file = { path, writer, interfaces: new Map(dev && name !== 'drop' && name !== 'aborted' ? [[dev, 0]] : []) };
+      this.writers.set(name, file);
+    }
+    return file;
+  }
+
+  private interfaceId(file: { writer: CaptureWriter; interfaces: Map<Netdev, number> }, dev: Netdev): number {
+    if (this.format !== 'pcapng') return 0;
+    let id = file.interfaces.get(dev);
+    if (id === undefined) {
+      id = (file.writer as unknown as { addInterface(spec: { name: string }): number }).addInterface({ name: dev.name });
+      file.interfaces.set(dev, id);
+    }
+    return id;
+  }
+}
+
+/** The file a frame goes to (without the extension). */
+function fileOf(fate: FrameFate, dev: Netdev): string {
+  switch (fate) {
+    case 'tx': return `${dev.name}-tx`;
+    case 'pass': return `${dev.name}-pass`;
+    case 'socket': return `${dev.name}-socket`;
+    default: return fate;
+  }
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Writes the examples' captures (examples/*/traffic.pcap) from the seeded traffic generator: the same
+// build writes the same bytes. Each example gets the traffic its program is about, the frames its
+// interface would see in the direction the topology feeds them. Uses the built library; run by
+// `npm run fixtures` (tests/fixtures/build.sh), or `npm run build && node scripts/gen-examples.mjs`.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCaptureFileWriter, trafficFrames, parseMac } from '../dist/index.js';
+
+const examples = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'examples');
+const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Writes the frames of `flows` that pass `keep` to examples/<name>/traffic.pcap. */
+function write(name, flows, keep, extra = []) {
+  const writer = createCaptureFileWriter(join(examples, name, 'traffic.pcap'), 'pcap', { precision: 'nanoseconds' });
+  const frames = [...trafficFrames(flows, { seed: 2026 })].filter((f) => keep(f.data));
+  // Extra frames (ARP) go in at their times.
+  const all = [...frames.map((f) => ({ data: f.data.slice(), seconds: f.seconds, nanoseconds: f.nanoseconds })), ...extra]
+    .sort((a, b) => a.seconds - b.seconds || a.nanoseconds - b.nanoseconds);
+  for (const f of all) writer.write(f);
+  writer.close();
+  console.log(`wrote examples/${name}/traffic.pcap: ${all.length} frames`);
+}
+
+const at = (ms) => ({ seconds: 1_700_000_000 + Math.floor(ms / 1000), nanoseconds: Math.round((ms % 1000) * 1e6) });
+
+/** An ARP request (who has `target`?) from `mac`/`ip`, broadcast. */
+function arpRequest(mac, ip, target, ms) {
+  const f = new Uint8Array(42);
+  f.fill(0xff, 0, 6);
+  f.set(parseMac(mac), 6);
+  f.set([0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1], 12);
+  f.set(parseMac(mac), 22);
+  f.set(ip.split('.').map(Number), 28);
+  f.set(target.split('.').map(Number), 38);
+  return { data: f, ...at(ms) };
+}
+
+// ---- The firewall: what reaches a server's uplink (inbound frames only). ----
+{
+  const host = '02:00:00:00:00:10';
+  const gateway = '02:00:00:00:00:fe';
+  const v4 = (client, extra) => ({ ipVersion: 4, client, server: '10.0.0.10', clientMac: gateway, serverMac: host, ...extra });
+  const flows = [];
+  for (let i = 0; i < 24; i++) flows.push({ kind: 'tcp', ...v4(`203.0.113.${10 + i}`, { serverPort: 443, exchanges: 1 + (i % 3), startNs: i * 40e6, close: i % 7 === 0 ? 'rst' : 'fin' }) });
+  for (let i = 0; i < 3; i++) flows.push({ kind: 'tcp', ...v4(`198.51.100.${7 + i}`, { serverPort: 443, startNs: 100e6 + i * 50e6 }) });
+  flows.push({ kind: 'tcp', ...v4('203.0.113.50', { serverPort: 23, startNs: 300e6 }) });
+  for (let i = 0; i < 6; i++) flows.push({ kind: 'udp', ...v4(`203.0.113.${60 + i}`, { serverPort: 53, exchanges: 2, startNs: 50e6 + i * 90e6 }) });
+  flows.push({ kind: 'udp', ...v4('203.0.113.70', { serverPort: 161, startNs: 400e6 }) });
+  flows.push({ kind: 'icmp', ...v4('203.0.113.9', { echoes: 3, startNs: 20e6 }) });
+  // A SYN flood: 30 connections from one client within 300 ms; the limit is 20 SYNs a second.
+  for (let i = 0; i < 30; i++) flows.push({ kind: 'tcp', ...v4('203.0.113.66', { serverPort: 443, exchanges: 0, close: 'rst', startNs: 500e6 + i * 10e6 }) });
+  const v6 = (client, extra) => ({ ipVersion: 6, client, server: 'fd00::10', clientMac: gateway, serverMac: host, ...extra });
+  for (let i = 0; i < 4; i++) flows.push({ kind: 'tcp', ...v6(`2001:db8:1::${5 + i}`, { serverPort: 443, startNs: 200e6 + i * 60e6 }) });
+  flows.push({ kind: 'tcp', ...v6('2001:db8:bad::1', { serverPort: 443, startNs: 250e6 }) });
+  flows.push({ kind: 'icmp', ...v6('2001:db8:1::9', { echoes: 2, startNs: 600e6 }) });
+  for (let i = 0; i < 3; i++) flows.push({ kind: 'tcp', ...v4(`203.0.113.${80 + i}`, { serverPort: 443, vlans: [100], startNs: 700e6 + i * 30e6 }) });
+  for (const variant of ['truncated-ip', 'bad-ihl', 'bogus-total-length', 'runt']) flows.push({ kind: 'malformed', variant, ...v4('203.0.113.99', { startNs: 800e6 }) });
+  write('firewall', flows, (data) => data.length < 6 || sameBytes(data.subarray(0, 6), parseMac(host)));
+}
+
+// ---- The load balancer: what clients send to the VIP on wan0 (replies go back from the backends). ----
+{
+  const wan = '02:00:00:00:00:01';
+  const router = '02:00:00:00:00:fe';
+  const vip = (client, extra) => ({ ipVersion: 4, client, server: '10.0.0.100', clientMac: router, serverMac: wan, ...extra });
+  const flows = [];
+  for (let i = 0; i < 30; i++) flows.push({ kind: 'tcp', ...vip(`198.18.${i >> 4}.${1 + (i & 15)}`, { serverPort: 80, exchanges: 1 + (i % 2), startNs: i * 25e6 }) });
+  for (let i = 0; i < 6; i++) flows.push({ kind: 'udp', ...vip(`198.18.9.${1 + i}`, { serverPort: 80, exchanges: 1, startNs: 100e6 + i * 70e6 }) });
+  for (let i = 0; i < 3; i++) flows.push({ kind: 'icmp', ...vip(`198.18.8.${1 + i}`, { echoes: 2, startNs: 150e6 + i * 120e6 }) });
+  flows.push({ kind: 'tcp', ...vip('198.18.7.1', { serverPort: 22, startNs: 300e6 }) });
+  flows.push({ kind: 'tcp', ipVersion: 6, client: '2001:db8:2::1', server: '2001:db8:100::100', clientMac: router, serverMac: wan, serverPort: 80, startNs: 350e6 });
+  flows.push({ kind: 'tcp', ...vip('198.18.6.1', { serverPort: 80, vlans: [42], startNs: 400e6 }) });
+  flows.push({ kind: 'malformed', variant: 'runt', ...vip('198.18.5.1', { startNs: 450e6 }) });
+  flows.push({ kind: 'malformed', variant: 'truncated-ip', ...vip('198.18.5.2', { startNs: 460e6 }) });
+  const arp = [arpRequest(router, '10.0.0.1', '10.0.0.100', 5), arpRequest(router, '10.0.0.1', '10.0.0.100', 500)];
+  write('lb', flows, (data) => data.length < 6 || sameBytes(data.subarray(0, 6), parseMac(wan)), arp);
+}
+
+// ---- The tc egress rate counter: what a host sends (outbound frames only). ----
+{
+  const host = '02:00:00:00:00:20';
+  const router = '02:00:00:00:00:fe';
+  const out = (server, extra) => ({ ipVersion: 4, client: '10.0.0.20', server, clientMac: host, serverMac: router, ...extra });
+  const flows = [];
+  for (let i = 0; i < 8; i++) flows.push({ kind: 'tcp', ...out(`192.0.2.${10 + i}`, { serverPort: 443, exchanges: 2, requestBytes: 200 + 100 * i, responseBytes: 100, startNs: i * 100e6 }) });
+  // One destination gets far more than 20,000 bytes in a second: big uploads in quick succession.
+  for (let i = 0; i < 4; i++) flows.push({ kind: 'tcp', ...out('192.0.2.99', { serverPort: 443, exchanges: 3, requestBytes: 8000, responseBytes: 50, startNs: 200e6 + i * 50e6, rttNs: 2e6 }) });
+  for (let i = 0; i < 5; i++) flows.push({ kind: 'udp', ...out('192.0.2.53', { serverPort: 53, exchanges: 2, requestBytes: 40, responseBytes: 200, startNs: 50e6 + i * 200e6 }) });
+  flows.push({ kind: 'tcp', ipVersion: 6, client: 'fd00::20', server: '2001:db8:3::1', clientMac: host, serverMac: router, serverPort: 443, exchanges: 2, startNs: 300e6 });
+  flows.push({ kind: 'icmp', ...out('192.0.2.1', { echoes: 3, startNs: 10e6 }) });
+  write('tc-counter', flows, (data) => data.length >= 12 && sameBytes(data.subarray(6, 12), parseMac(host)));
+}

@@ -1,0 +1,105 @@
+// The shipped examples replayed from their captures through the JS API, on both engines: the
+// verdicts and per-interface outputs each example's design implies, and the bytes of selected
+// frames (a load-balanced frame's rewritten MACs, a ping answered by XDP_TX, a runt dropped).
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { Runtime } from '../../runtime/runtime.js';
+import { loadTopologyFile } from '../../net/topology-file.js';
+import { readCaptures } from '../../net/replay-files.js';
+import { replay } from '../../net/replay.js';
+import type { FrameEvent } from '../../net/datapath.js';
+import { internetChecksum } from '../../net/packets.js';
+import { PROJECT_ROOT } from '../support/suite.js';
+
+const example = (...parts: string[]) => join(PROJECT_ROOT, 'examples', ...parts);
+const mac = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
+const ENGINES = ['interp', 'jit'] as const;
+
+/** Replays an example's topology and keeps every frame that left the datapath. */
+async function replayExample(name: string, engine: 'interp' | 'jit') {
+  const runtime = new Runtime({ engine });
+  const applied = await loadTopologyFile(runtime, example(name, 'topology.json'));
+  const frames: { fate: FrameEvent['fate']; dev: string; bytes: Uint8Array; cause?: string }[] = [];
+  const inputs = applied.captures.map((c) => ({ path: c.path, interface: c.interface, direction: c.direction }));
+  const summary = await replay(runtime, readCaptures(runtime.network, inputs), {
+    onFrame: (e) => frames.push({ fate: e.fate, dev: e.dev.name, bytes: e.bytes.slice(), ...(e.cause ? { cause: e.cause } : {}) }),
+  });
+  const out = (fate: string, dev: string) => frames.filter((f) => f.fate === fate && f.dev === dev);
+  return { runtime, applied, summary, frames, out };
+}
+
+describe.each(ENGINES)('the examples on %s', (engine) => {
+  test('the load balancer spreads flows to the VIP over three backends, answers pings with XDP_TX and floods ARP', async () => {
+    const { summary, out, applied } = await replayExample('lb', engine);
+    expect(summary.errors).toEqual([]);
+    expect(summary.packets).toBe(244);
+    // 216 frames of 36 flows to 10.0.0.100:80, 2 ARP broadcasts, 6 pings; the rest (port 22, IPv6, VLAN, a truncated IPv4 header) pass; a runt drops.
+    expect(summary.verdicts).toEqual({ redirect: 218, tx: 6, pass: 19, drop: 1, aborted: 0 });
+    const backends = ['be1', 'be2', 'be3'].map((be) => out('tx', be));
+    expect(backends.map((b) => b.length).reduce((a, b) => a + b)).toBe(216 + 2 * 3);
+    for (const [i, frames] of backends.entries()) {
+      expect(frames.length).toBeGreaterThan(40);
+      for (const f of frames) {
+        if (f.bytes[12] === 0x08 && f.bytes[13] === 0x06) {
+          // Broadcast ARP goes out as it came.
+          expect(mac(f.bytes.subarray(0, 6))).toBe('ff:ff:ff:ff:ff:ff');
+          continue;
+        }
+        // rewrite_mac: the backend's MAC, and the backend interface's own as the source.
+        expect(mac(f.bytes.subarray(0, 6))).toBe(`02:00:00:00:02:0${i + 1}`);
+        expect(mac(f.bytes.subarray(6, 12))).toBe(`02:00:00:00:01:0${i + 1}`);
+        expect([...f.bytes.subarray(30, 34)]).toEqual([10, 0, 0, 100]);
+      }
+    }
+    // Every packet of a flow goes to one backend: no client port shows up behind two of them.
+    const owner = new Map<string, number>();
+    backends.forEach((frames, i) => frames.filter((f) => f.bytes[23] === 6).forEach((f) => {
+      const flow = `${[...f.bytes.subarray(26, 30)].join('.')}:${(f.bytes[34]! << 8) | f.bytes[35]!}`;
+      expect(owner.get(flow) ?? i).toBe(i);
+      owner.set(flow, i);
+    }));
+    // Pings come back out of wan0 as echo replies, addresses swapped, checksums still valid.
+    const replies = out('tx', 'wan0');
+    expect(replies.length).toBe(6);
+    for (const r of replies) {
+      expect(r.bytes[34]).toBe(0);
+      expect([...r.bytes.subarray(26, 30)]).toEqual([10, 0, 0, 100]);
+      expect(mac(r.bytes.subarray(6, 12))).toBe('02:00:00:00:00:01');
+      expect(internetChecksum(r.bytes.subarray(34))).toBe(0);
+    }
+    expect(out('drop', 'wan0').map((f) => f.bytes.length)).toEqual([10]);
+    expect(out('pass', 'wan0').length).toBe(19);
+    // The egress hook counted what each interface sent.
+    const counters = applied.objects.get('lb')!.typedMap('tx_counters');
+    expect([2, 3, 4, 5].map((ifindex) => (counters.lookup(ifindex) as { packets: number }).packets)).toEqual([6, ...backends.map((b) => b.length)]);
+  });
+
+  test('the firewall drops blocked prefixes, denied ports, a SYN flood and malformed frames, and passes the rest', async () => {
+    const { summary, applied, out } = await replayExample('firewall', engine);
+    expect(summary.packets).toBe(358);
+    expect(summary.verdicts).toEqual({ pass: 313, drop: 45, tx: 0, redirect: 0, aborted: 0 });
+    const stats = applied.objects.get('fw')!.typedMap('stats');
+    const packets = (reason: number) => (stats.lookup(reason) as { packets: number }[])[0]!.packets;
+    // PASS, BLOCKED_PREFIX (3 IPv4 and 1 IPv6 connection, 6 inbound frames each), DENIED_PORT (telnet, SNMP),
+    // SYN_FLOOD (30 SYNs from one source in 300 ms, 20 allowed a second), MALFORMED (4 variants).
+    expect([0, 1, 2, 3, 4].map(packets)).toEqual([313, 24, 7, 10, 4]);
+    expect(summary.trace).toEqual([
+      { line: 'blocked 198.51.100.7', count: 6 }, { line: 'blocked 198.51.100.8', count: 6 }, { line: 'blocked 198.51.100.9', count: 6 },
+      { line: 'blocked 2001:0db8:0bad:0000:0000:0000:0000:0001', count: 6 },
+      { line: 'syn flood from 203.0.113.66: over 20 SYNs in a second', count: 1 },
+    ]);
+    expect(out('drop', 'eth0').length).toBe(45);
+    expect(out('pass', 'eth0').length).toBe(313);
+  });
+
+  test('the tc egress rate counter counts each destination and shoots what goes over the limit', async () => {
+    const { summary, applied, out } = await replayExample('tc-counter', engine);
+    expect(summary.packets).toBe(185);
+    expect(summary.hooks).toEqual([{ interface: 'eth0', hook: 'tc_egress', program: 'tc_rate', verdicts: { ok: 105, shot: 80 } }]);
+    expect(out('tx', 'eth0').length).toBe(105);
+    const destinations = applied.objects.get('rate')!.typedMap('destinations');
+    const heavy = destinations.lookup({ family: 4, addr: [192, 0, 2, 99] }) as { bytes: number; dropped: number; peak_bytes_per_sec: number };
+    expect(heavy).toMatchObject({ bytes: 20000, dropped: 80, peak_bytes_per_sec: 20000 });
+    expect([...destinations.keys()].length).toBe(12);
+  });
+});
