@@ -4,6 +4,7 @@
 // of several timed batches after a warm-up; a batch runs enough times to last at least 20 ms.
 import { assemble, binaryenLoadMs, compileToWasm, CONFORMANCE_HELPERS, createExecutor, GuestMemory, type EngineKind } from '../index.js';
 import { captureFigures } from './capture.js';
+import { replayFigures } from './replay.js';
 import { largeProgram } from './large-program.js';
 import { firewallFigures, loaderFigures } from './objects.js';
 import { WORKLOADS, type Workload } from './workloads.js';
@@ -80,9 +81,10 @@ const objects = !only || only === 'objects';
 const loader = objects ? await loaderFigures() : [];
 const packets = objects ? await firewallFigures() : [];
 const capture = !only || only === 'capture' ? captureFigures() : undefined;
+const replays = !only || only === 'replay' ? replayFigures(!process.argv.includes('--quick')) : [];
 
 if (json) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets, capture }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets, capture, replays }, null, 2)}\n`);
 } else {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`node ${process.version}; medians of ${BATCHES} batches of >= ${BATCH_MS} ms`);
@@ -117,4 +119,12 @@ if (!json && capture) {
     out(`${f.format.padEnd(6)} (${f.bytesPerRecord.toFixed(0)} bytes a record): read ${f.readNs.toFixed(0)} ns per record (${f.readNsWithData.toFixed(0)} with its data view), write ${f.writeNs.toFixed(0)} ns per record`);
   }
   out(`traffic generator: ${capture.generateNs.toFixed(0)} ns per frame`);
+}
+if (!json && replays.length) {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out('');
+  out('replay of the firewall example (ebpf-wasm replay --json, one process each; reading the capture included):');
+  for (const r of replays) {
+    out(`  ${r.packets.toLocaleString('en-US').padStart(10)} frames (${r.captureMb.toFixed(0)} MB) on ${r.engine.padEnd(6)}: ${r.packetsPerSecond.toLocaleString('en-US').padStart(9)} packets/s, ${String(r.nsPerPacket).padStart(5)} ns per packet in the datapath, peak RSS ${r.peakRssMb} MB`);
+  }
 }

@@ -117,6 +117,8 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
       captures: inputs.map((i) => i.path),
       ...summary,
       ...(output ? { outputs: files } : {}),
+      // The process's peak resident memory: what a capture's size must not drive up.
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       ...(options.dumpMaps ? { maps: mapsOf(objects) } : {}),
     }, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
   } else {

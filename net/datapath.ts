@@ -53,7 +53,7 @@ export interface PacketInfo {
 export interface DatapathOptions {
   /** Times a frame may come back into the datapath (loopback interfaces, tc redirects to an ingress); default 8. */
   readonly maxHops?: number;
-  /** Called for every frame that leaves the datapath. */
+  /** Called for every frame that leaves the datapath. The event and the packet info are valid during the call only. */
   readonly onFrame?: (event: FrameEvent, packet: PacketInfo) => void;
 }
 
@@ -96,11 +96,20 @@ export class Datapath {
     this.skb.transmit(dev, bytes, 0, 0, this.cpuOf(dev, bytes).cpu);
   }
 
-  /** Hands a frame that leaves the datapath to the listener. */
+  /** Hands a frame that leaves the datapath to the listener (one event object, refilled: valid during the call). */
   emit(fate: FrameFate, dev: Netdev, bytes: Uint8Array, hook: string, program?: string, cause?: string): void {
     if (!this.onFrame) return;
-    this.onFrame({ fate, dev, bytes, hook, ...(program ? { program } : {}), ...(cause ? { cause } : {}) }, this.packet);
+    const e = this.event;
+    e.fate = fate;
+    e.dev = dev;
+    e.bytes = bytes;
+    e.hook = hook;
+    e.program = program;
+    e.cause = cause;
+    this.onFrame(e, this.packet);
   }
+
+  private readonly event: { -readonly [K in keyof FrameEvent]: FrameEvent[K] } = { fate: 'pass', dev: undefined as unknown as Netdev, bytes: new Uint8Array(0), hook: '', program: undefined, cause: undefined };
 
   /** Counts and reports a frame dropped on an interface. */
   drop(dev: Netdev, bytes: Uint8Array, hook: string, cause: string, program?: string, transmit = false): void {
@@ -177,8 +186,14 @@ export class Datapath {
   /** Runs an XDP program on a frame; a fault is an abort, tallied with its pc and cause, and returns FAULT. */
   runXdp(program: Program, frame: PacketFrame, cpu: number, dev: Netdev, hook: DatapathHook): number {
     let action: number;
+    // Runtime.enter's work, without a closure per run: the CPU (valid: cpuOf chose it) and the program the helpers see.
+    const rt = this.runtime;
+    const savedCpu = rt.currentCpu;
+    const savedProgram = rt.currentProgram;
+    rt.currentCpu = cpu;
+    rt.currentProgram = program;
     try {
-      action = this.runtime.enter(program, cpu, () => this.runtime.xdp.run(program.executor, frame));
+      action = rt.xdp.run(program.executor, frame);
     } catch (err) {
       if (!(err instanceof BpfError)) throw err;
       this.stats.verdict(dev, hook, program, 'fault');
@@ -187,6 +202,9 @@ export class Datapath {
       this.stats.aborted(dev, hook, err.message, program.name, pc);
       this.emit('aborted', dev, this.bytesOf(frame), hook, program.name, err.message);
       return FAULT;
+    } finally {
+      rt.currentCpu = savedCpu;
+      rt.currentProgram = savedProgram;
     }
     this.stats.verdict(dev, hook, program, verdictName(hook, action));
     return action;

@@ -34,6 +34,11 @@ function ethernet(dst: Uint8Array, src: Uint8Array, etherType: number, payload: 
 const ZERO_MAC = new Uint8Array(6);
 const BROADCAST_MAC = new Uint8Array(6).fill(0xff);
 
+/** Whether frames of a link type are Ethernet frames already (no conversion, no allocation). */
+export function isEthernet(linkType: number): boolean {
+  return linkType === LINKTYPE_ETHERNET;
+}
+
 /** A frame of `linkType` as an Ethernet frame on `dev`; undefined for link types that have no such reading. */
 export function toEthernet(data: Uint8Array, linkType: number, dev: Netdev): EthernetFrame | undefined {
   switch (linkType) {

@@ -11,7 +11,7 @@ import { BpfError } from '../isa/errors.js';
 import { createCaptureFileWriter, linkTypeName, readCaptureFile, type CaptureRecord, type CaptureWriter } from './capture/index.js';
 import type { FrameEvent, FrameFate, PacketInfo } from './datapath.js';
 import type { ReplayRecord } from './replay.js';
-import { toEthernet } from './link-layer.js';
+import { isEthernet, toEthernet } from './link-layer.js';
 
 /** A capture to replay. */
 export interface CaptureInput {
@@ -26,6 +26,34 @@ export interface CaptureInput {
 export class ReplayInputError extends BpfError {
   constructor(file: string, detail: string) {
     super('replay-input', `${file}: ${detail}`);
+  }
+}
+
+/** A replay record the reader fills in place. */
+type MutableRecord = { -readonly [K in keyof ReplayRecord]-?: NonNullable<ReplayRecord[K]> };
+
+function newRecord(): MutableRecord {
+  return { interface: 0, data: new Uint8Array(0), seconds: 0, nanoseconds: 0, number: 0, direction: 'in' };
+}
+
+/**
+ * One capture's batch as replay records, without an object per record: iterating fills one
+ * record in place, which is valid until the next step (replay reads each record before the next).
+ */
+class BatchView implements Iterable<ReplayRecord>, Iterator<ReplayRecord> {
+  private index = 0;
+  private readonly result: IteratorResult<ReplayRecord> = { done: false, value: newRecord() };
+
+  constructor(private readonly cursor: Cursor, private readonly records: readonly CaptureRecord[]) {}
+
+  [Symbol.iterator](): Iterator<ReplayRecord> {
+    return this;
+  }
+
+  next(): IteratorResult<ReplayRecord> {
+    if (this.index === this.records.length) return { done: true, value: undefined };
+    this.cursor.record(this.records[this.index++]!, this.result.value as MutableRecord);
+    return this.result;
   }
 }
 
@@ -66,16 +94,24 @@ class Cursor {
     return this.batch[this.index]!;
   }
 
-  /** The replay record for a capture record. */
-  record(r: CaptureRecord): ReplayRecord {
+  /** The replay record for a capture record: `into` filled in (a reused record), or a new one. */
+  record(r: CaptureRecord, into: MutableRecord = newRecord()): MutableRecord {
     this.offset = r.offset;
     const dev = this.input.interface ?? this.deviceNamed(r);
+    into.interface = dev;
+    into.seconds = r.seconds;
+    into.nanoseconds = r.nanoseconds;
+    into.number = r.number;
+    if (isEthernet(r.interface.linkType)) {
+      into.data = r.data;
+      into.direction = this.input.direction;
+      return into;
+    }
     const frame = toEthernet(r.data, r.interface.linkType, dev);
     if (!frame) throw new ReplayInputError(this.input.path, `record ${r.number}: link type ${linkTypeName(r.interface.linkType)} cannot be replayed (Ethernet, raw IP and Linux cooked captures can)`);
-    return {
-      interface: dev, data: frame.data, seconds: r.seconds, nanoseconds: r.nanoseconds, number: r.number,
-      direction: frame.direction ?? this.input.direction,
-    };
+    into.data = frame.data;
+    into.direction = frame.direction ?? this.input.direction;
+    return into;
   }
 
   private deviceNamed(r: CaptureRecord): Netdev {
@@ -96,7 +132,7 @@ class Cursor {
  * at the same time goes in the order the captures were given). Memory stays flat: each file is read
  * in chunks, and a batch is handed on before any file reads its next chunk (records point into them).
  */
-export async function* readCaptures(network: Network, inputs: readonly CaptureInput[], onProgress?: (p: CaptureProgress) => void): AsyncGenerator<ReplayRecord[], void, undefined> {
+export async function* readCaptures(network: Network, inputs: readonly CaptureInput[], onProgress?: (p: CaptureProgress) => void): AsyncGenerator<Iterable<ReplayRecord>, void, undefined> {
   const totalBytes = inputs.reduce((n, i) => n + fileSize(i.path), 0);
   const cursors = inputs.map((i) => new Cursor(i, network));
   const progress = () => onProgress?.({ bytesRead: cursors.reduce((n, c) => n + (c.done ? fileSize(c.input.path) : c.offset), 0), totalBytes });
@@ -106,7 +142,7 @@ export async function* readCaptures(network: Network, inputs: readonly CaptureIn
       // One capture: its batches as they come.
       const c = cursors[0]!;
       while (!c.done) {
-        yield c.batch.map((r) => c.record(r));
+        yield new BatchView(c, c.batch);
         progress();
         await c.fill();
       }

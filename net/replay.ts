@@ -23,8 +23,11 @@ export interface ReplayRecord {
   readonly number?: number;
 }
 
-/** Records one by one, or (faster for big captures) in batches from an async source. */
-export type ReplaySource = Iterable<ReplayRecord> | AsyncIterable<readonly ReplayRecord[]>;
+/**
+ * Records one by one, or (faster for big captures) in batches from an async source. A record is
+ * read before the next is asked for, so a source may hand out one record object, refilled.
+ */
+export type ReplaySource = Iterable<ReplayRecord> | AsyncIterable<Iterable<ReplayRecord>>;
 
 /** What happened to one replayed record, for per-packet output. */
 export interface PacketReport {
@@ -97,7 +100,7 @@ export interface ReplaySummary {
   errors: string[];
 }
 
-function isAsync(source: ReplaySource): source is AsyncIterable<readonly ReplayRecord[]> {
+function isAsync(source: ReplaySource): source is AsyncIterable<Iterable<ReplayRecord>> {
   return typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
 
@@ -143,6 +146,7 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
   const errors: string[] = [];
   const started = performance.now();
 
+  const info: { -readonly [K in keyof PacketInfo]: PacketInfo[K] } = { number: 0, seconds: 0, nanoseconds: 0 };
   const one = (record: ReplayRecord): void => {
     const which = record.interface;
     let dev = typeof which === 'object' ? which : devices.get(which);
@@ -160,7 +164,10 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
       if (offset > lastOffset) clock.setSince(clockBase, (lastOffset = offset));
     }
     packets++;
-    const info: PacketInfo = { number: record.number ?? packets, seconds, nanoseconds };
+    // One PacketInfo, refilled: listeners get it for the duration of their call.
+    info.number = record.number ?? packets;
+    info.seconds = seconds;
+    info.nanoseconds = nanoseconds;
     if (onPacket) report = { fates: [], trace: [] };
     if (record.direction === 'out') datapath.send(dev, record.data, info);
     else datapath.receive(dev, record.data, info);

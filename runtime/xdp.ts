@@ -150,14 +150,18 @@ export class XdpRunner {
 
   /** The frame the current run is on (the redirect helpers record their target there). */
   current: PacketFrame | undefined;
+  private readonly context: number[] = [0];
+  private readonly runArgs = { args: this.context };
 
   /** Runs a program once on a frame (r1 = its context) and returns r0 as a u32 verdict. */
   run(executor: Executor, frame: PacketFrame): number {
     const outer = this.current;
     this.current = frame;
     frame.redirect = undefined;
+    // One argument list, refilled: executors read it before they return.
+    this.context[0] = frame.ctx;
     try {
-      return Number(executor.run({ args: [frame.ctx] }).r0 & 0xffffffffn);
+      return Number(executor.run(this.runArgs).r0 & 0xffffffffn);
     } finally {
       this.current = outer;
     }
