@@ -55,6 +55,24 @@ export interface DatapathOptions {
   readonly maxHops?: number;
   /** Called for every frame that leaves the datapath. The event and the packet info are valid during the call only. */
   readonly onFrame?: (event: FrameEvent, packet: PacketInfo) => void;
+  /**
+   * Called after every program run with its verdict (signed for tc) and the frame as the program
+   * left it: metadata and packet for XDP, the skb's data for tc (what BPF_PROG_TEST_RUN's data_out
+   * would hold). For comparing runs with a kernel; costs a copy per run when set.
+   */
+  readonly onProgram?: (run: ProgramRun) => void;
+}
+
+/** One program's run in the datapath, as onProgram sees it. */
+export interface ProgramRun {
+  readonly hook: DatapathHook;
+  readonly dev: Netdev;
+  readonly program: Program;
+  /** The action returned (XDP: u32; tc: signed), or undefined when the program faulted. */
+  readonly verdict: number | undefined;
+  /** data_meta..data_end (XDP, fragments appended) or skb->data..end (tc, socket filters), after the run. */
+  readonly data: Uint8Array;
+  readonly packet: PacketInfo;
 }
 
 const NO_PACKET: PacketInfo = { number: 0, seconds: 0, nanoseconds: 0 };
@@ -70,12 +88,15 @@ export class Datapath {
   readonly maxHops: number;
   private packet: PacketInfo = NO_PACKET;
   private readonly onFrame: DatapathOptions['onFrame'];
+  /** See DatapathOptions.onProgram. */
+  readonly onProgram: DatapathOptions['onProgram'];
   /** The skb side: packet sockets, tc ingress and egress, the stack. */
   readonly skb: SkbPath;
 
   constructor(readonly runtime: Runtime, options: DatapathOptions = {}) {
     this.maxHops = options.maxHops ?? 8;
     this.onFrame = options.onFrame;
+    this.onProgram = options.onProgram;
     this.skb = new SkbPath(this, runtime);
   }
 
@@ -201,13 +222,25 @@ export class Datapath {
       const pc = (err as { pc?: number }).pc;
       this.stats.aborted(dev, hook, err.message, program.name, pc);
       this.emit('aborted', dev, this.bytesOf(frame), hook, program.name, err.message);
+      this.onProgram?.({ hook, dev, program, verdict: undefined, data: this.frameData(frame), packet: this.packet });
       return FAULT;
     } finally {
       rt.currentCpu = savedCpu;
       rt.currentProgram = savedProgram;
     }
     this.stats.verdict(dev, hook, program, verdictName(hook, action));
+    this.onProgram?.({ hook, dev, program, verdict: action, data: this.frameData(frame), packet: this.packet });
     return action;
+  }
+
+  /** A copy of a frame's metadata and packet (data_meta..data_end, then any fragments): what a test run's data_out holds. */
+  private frameData(frame: PacketFrame): Uint8Array {
+    const meta = frame.metadata();
+    const packet = frame.packet();
+    const out = new Uint8Array(meta.length + packet.length);
+    out.set(meta);
+    out.set(packet, meta.length);
+    return out;
   }
 
   /** The bytes of a frame's packet (data..data_end, then any fragments): a view valid until guest memory changes, or a copy for a multi-buffer frame. */

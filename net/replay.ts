@@ -5,7 +5,7 @@
 import { BpfError } from '../isa/errors.js';
 import type { Netdev } from '../runtime/netdev.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { Datapath, type FrameEvent, type FrameFate, type PacketInfo } from './datapath.js';
+import { Datapath, type DatapathOptions, type FrameEvent, type FrameFate, type PacketInfo } from './datapath.js';
 import type { CauseTally, HookTally, RedirectTally, XdpVerdictName } from './datapath-stats.js';
 
 /** One frame to replay. */
@@ -49,6 +49,8 @@ export interface ReplayOptions {
   readonly maxHops?: number;
   /** Every frame that leaves the datapath (to write captures). Its bytes are valid only during the call. */
   readonly onFrame?: (event: FrameEvent, packet: PacketInfo) => void;
+  /** Every program run with its verdict and the frame it left (see DatapathOptions.onProgram). */
+  readonly onProgram?: DatapathOptions['onProgram'];
   /** A report per record (costs an allocation or two per record). */
   readonly onPacket?: (report: PacketReport) => void;
   /** Called about every `progressEvery` records with the count so far (default every 65,536). */
@@ -118,6 +120,7 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
   const onPacket = options.onPacket;
   const datapath = new Datapath(runtime, {
     ...(options.maxHops !== undefined ? { maxHops: options.maxHops } : {}),
+    ...(options.onProgram ? { onProgram: options.onProgram } : {}),
     onFrame: (event, packet) => {
       options.onFrame?.(event, packet);
       report?.fates.push({

@@ -176,9 +176,11 @@ export class SkbPath {
     try {
       const verdict = this.runtime.enter(program, cpu, () => this.runtime.skb.run(program.executor, frame)) | 0;
       this.datapath.stats.verdict(dev, hook, program, verdictName(hook, verdict));
+      this.datapath.onProgram?.({ hook, dev, program, verdict, data: frame.packet(), packet: this.datapath.current });
       return verdict;
     } catch (err) {
       if (!(err instanceof BpfError)) throw err;
+      this.datapath.onProgram?.({ hook, dev, program, verdict: undefined, data: frame.packet(), packet: this.datapath.current });
       this.datapath.stats.verdict(dev, hook, program, 'fault');
       this.datapath.abort(dev, frame.packet(), hook, err.message, program.name, (err as { pc?: number }).pc);
       return FAULT;
