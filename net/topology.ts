@@ -95,6 +95,7 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
 
   // Objects.
   const objects = new Map<string, LoadedObject>();
+  const interfaces: Netdev[] = [];
   const objectSpecs = doc.objects ?? {};
   if (!isObject(objectSpecs)) fail('objects', 'must map names to object files, e.g. { "lb": "lb.o" }');
   try {
@@ -129,7 +130,6 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
     };
     const interfaceSpecs = doc.interfaces ?? [];
     if (!Array.isArray(interfaceSpecs) || interfaceSpecs.length === 0) fail('interfaces', 'must be a non-empty array of interfaces');
-    const interfaces: Netdev[] = [];
     const captures: TopologyCapture[] = [];
     (interfaceSpecs as Json[]).forEach((spec, i) => {
       const path = at('interfaces', i);
@@ -193,8 +193,9 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
     if (hopLimit !== undefined && !(typeof hopLimit === 'number' && Number.isInteger(hopLimit) && hopLimit >= 0 && hopLimit <= 64)) fail('hop_limit', 'must be an integer from 0 to 64');
     return { objects, interfaces, captures, ...(hopLimit !== undefined ? { hopLimit: hopLimit as number } : {}) };
   } catch (err) {
-    // All or nothing: what this topology loaded leaves the runtime.
+    // All or nothing: what this topology loaded and made leaves the runtime.
     for (const obj of objects.values()) obj.close();
+    for (const dev of interfaces) runtime.network.removeInterface(dev);
     throw err;
   }
 }

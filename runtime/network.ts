@@ -36,6 +36,14 @@ export class Network {
     return dev;
   }
 
+  /** Takes an interface out of the network (not lo). */
+  removeInterface(dev: Netdev): void {
+    if (dev === this.lo) throw new RuntimeError('lo cannot be removed');
+    if (this.byIndex.get(dev.ifindex) !== dev) return;
+    this.byIndex.delete(dev.ifindex);
+    this.byName.delete(dev.name);
+  }
+
   /** The interface with this ifindex or name, if any. */
   find(which: number | string): Netdev | undefined {
     return typeof which === 'number' ? this.byIndex.get(which) : this.byName.get(which);

@@ -72,3 +72,45 @@ describe('a topology applied', () => {
     expect(runtime.memory.regions().filter((r) => r.name !== 'map handles').length).toBe(regions);
   });
 });
+
+describe('fuzzed topologies', () => {
+  test('mutated topologies give a TopologyError or apply; nothing else escapes and a failed one leaves nothing loaded', async () => {
+    const { prng } = await import('../support/prng.js');
+    const random = prng(0x70b0);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const junk = () => pick<unknown>([null, true, -1, 0, 1.5, 2 ** 40, '', 'be9', 'lb/nope', 'x/y/z', '02:00', '10.0.0.300', [], [1, 2], {}, { a: 1 }, 'lb/xdp_lb', 'lb/rewrite_mac', 'wan0']);
+    /** Every object or array in a JSON value, with a way to change one of its slots. */
+    const slots = (v: unknown, out: [Record<string, unknown> | unknown[], string | number][] = []) => {
+      if (Array.isArray(v)) v.forEach((x, i) => { out.push([v, i]); slots(x, out); });
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) { out.push([v as Record<string, unknown>, k]); slots(x, out); }
+      return out;
+    };
+    let applied = 0;
+    let refused = 0;
+    for (let round = 0; round < 150; round++) {
+      const doc = lbTopology();
+      for (let m = 0; m < 1 + Math.floor(random() * 3); m++) {
+        const all = slots(doc);
+        const [holder, key] = pick(all);
+        const what = random();
+        if (what < 0.5) (holder as Record<string | number, unknown>)[key] = junk();
+        else if (what < 0.8 && !Array.isArray(holder)) delete (holder as Record<string, unknown>)[key as string];
+        else (holder as Record<string | number, unknown>)[`${key}x`] = junk();
+      }
+      const runtime = new Runtime();
+      const before = runtime.memory.regions().length;
+      try {
+        await apply(doc, runtime);
+        applied++;
+      } catch (err) {
+        expect(err, JSON.stringify(doc)).toBeInstanceOf(TopologyError);
+        expect((err as Error).message).not.toContain('\n');
+        expect(runtime.memory.regions().filter((r) => r.name !== 'map handles').length).toBe(before);
+        expect(runtime.network.list().map((d) => d.name)).toEqual(['lo']);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(50);
+    expect(applied).toBeGreaterThan(5);
+  });
+});
