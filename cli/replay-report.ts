@@ -26,7 +26,7 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 /** Prints the summary of a replay. */
 export function printSummary(out: NodeJS.WritableStream, s: ReplaySummary, ctx: SummaryContext): void {
   const w = (text = '') => out.write(`${text}\n`);
-  w(`replayed ${n(s.packets)} packet${s.packets === 1 ? '' : 's'} from ${ctx.captures.map((c) => relative(process.cwd(), c) || c).join(', ')} on the ${ctx.engine === 'jit' ? 'JIT' : 'interpreter'}${ctx.verified ? '' : ' (programs not verified)'}`);
+  w(`replayed ${n(s.packets)} packet${s.packets === 1 ? '' : 's'} from ${ctx.captures.map(shortPath).join(', ')} on the ${ctx.engine === 'jit' ? 'JIT' : 'interpreter'}${ctx.verified ? '' : ' (programs not verified)'}`);
   w();
   const v = s.verdicts;
   if (ctx.interfaces.some((d) => d.program('xdp'))) {
@@ -62,7 +62,7 @@ export function printSummary(out: NodeJS.WritableStream, s: ReplaySummary, ctx: 
   w(`${n(s.ns_per_packet)} ns per packet in the datapath, ${n(s.packets_per_second)} packets per second overall (${n(Math.round(s.duration_ms))} ms)`);
   if (ctx.files.length) {
     w();
-    w(`wrote ${ctx.files.length} captures to ${relative(process.cwd(), commonFolder(ctx.files.map((f) => f.path))) || '.'}:`);
+    w(`wrote ${ctx.files.length} captures to ${shortPath(commonFolder(ctx.files.map((f) => f.path)))}:`);
     w(`  ${ctx.files.map((f) => `${f.path.split('/').pop()} (${n(f.frames)})`).join(', ')}`);
   }
 }
@@ -79,6 +79,12 @@ export function printMaps(out: NodeJS.WritableStream, maps: Record<string, unkno
     out.write(`  ${name} (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'})\n`);
     for (const e of entries) out.write(`    ${json(e)}\n`);
   }
+}
+
+/** A path relative to the working folder when it lies inside it, as given otherwise. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : rel;
 }
 
 function commonFolder(paths: readonly string[]): string {
