@@ -103,3 +103,21 @@ describe.each(ENGINES)('the examples on %s', (engine) => {
     expect([...destinations.keys()].length).toBe(12);
   });
 });
+
+test('the README\'s network-and-replay example does what it says', async () => {
+  const { TcpFlag, buildPacket } = await import('../../net/packets.js');
+  const runtime = new Runtime({ engine: 'jit' });
+  const lb = await runtime.loadObject(example('lb', 'lb.o'));
+  const wan0 = runtime.network.addInterface({ name: 'wan0', mac: '02:00:00:00:00:01' });
+  const be1 = runtime.network.addInterface({ name: 'be1', mac: '02:00:00:00:01:01' });
+  wan0.attach('xdp', lb.program('xdp_lb'));
+  lb.typedMap('config').update(0, { vip: '10.0.0.100', port: 80, backends: 1 });
+  lb.typedMap('backends').update(0, { mac: '02:00:00:00:02:01', src_mac: '02:00:00:00:01:01' });
+  lb.typedMap('tx_ports').update(0, { ifindex: be1.ifindex, bpf_prog: { id: lb.program('rewrite_mac').id } });
+  const syn = buildPacket({ dst: '10.0.0.100', proto: 'tcp', dstPort: 80, tcpFlags: TcpFlag.SYN });
+  const seen: string[] = [];
+  const summary = await replay(runtime, [{ interface: 'wan0', data: syn }], { onFrame: (e) => seen.push(`${e.fate} ${e.dev.name} ${[...e.bytes.subarray(0, 6)]}`) });
+  expect(seen).toEqual(['tx be1 2,0,0,0,2,1']);
+  expect(summary.verdicts.redirect).toBe(1);
+  expect(summary.interfaces.be1!.tx).toBe(1);
+});
