@@ -202,6 +202,20 @@ describe.each(ENGINES)('the datapath on %s', (engine) => {
     expect(n.fates()).toEqual(['tx eth0', 'tx eth1', "drop eth0: redirect failed (-EMSGSIZE): a frame of 9000 bytes exceeds eth1's MTU of 1500"]);
   });
 
+  test('tail calls run through the datapath as in a test run: entry, a stage per protocol, a final stage', async () => {
+    const rt = new Runtime({ engine });
+    const obj = await rt.loadObject(fixture('tail_calls.o'));
+    const eth0 = rt.network.addInterface({ name: 'eth0' }).attach('xdp', obj.program('entry'));
+    const verdicts: number[] = [];
+    const dp = new Datapath(rt, { onProgram: (r) => verdicts.push(r.verdict!) });
+    const packets = [buildPacket({ ttl: 0 }), buildPacket({ ipVersion: 6 }), buildPacket({ payload: new Uint8Array(1500) }), buildPacket()];
+    for (const p of packets) dp.receive(eth0, p);
+    // The chain's last program decides: XDP_DROP for TTL 0 (stage_ipv4), PASS, DROP for over 1,500 bytes (stage_final), PASS.
+    expect(verdicts).toEqual(packets.map((p) => obj.program('entry').testRun({ dataIn: p }).retval));
+    expect(verdicts).toEqual([1, 2, 1, 2]);
+    expect(dp.stats.verdicts).toMatchObject({ drop: 2, pass: 2 });
+  });
+
   test('a frame larger than one buffer is dropped for a program that does not take multi-buffer frames', async () => {
     const n = await network(engine);
     n.dp.receive(n.eth0, n.udp(2, { payload: new Uint8Array(4000) }));
