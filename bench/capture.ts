@@ -4,7 +4,7 @@
 // per generated frame. Captures are of generated traffic with small payloads (60-100-byte frames).
 import { CaptureReader, PcapngWriter, PcapWriter, randomTraffic, type CaptureRecord, type CaptureSink, type CaptureWriter, type TrafficFrame } from '../index.js';
 
-const RECORDS = 200_000;
+const RECORDS = 100_000;
 const CHUNK = 1 << 20;
 const ROUNDS = 5;
 
@@ -101,7 +101,7 @@ export function captureFigures(): { formats: CaptureFigure[]; generateNs: number
   }
   const generateNs = nsPerRecord(() => {
     let n = 0;
-    for (const f of randomTraffic({ seed: 2, packets: 50_000, mix: { maxPayload: 40 } })) n += f.data.length > 0 ? 1 : 0;
+    for (const f of randomTraffic({ seed: 2, packets: 25_000, mix: { maxPayload: 40 } })) n += f.data.length > 0 ? 1 : 0;
     return n;
   });
   return { formats, generateNs };

@@ -8,6 +8,9 @@ import { createCaptureFileWriter, randomTraffic } from '../dist/index.js';
 const USAGE = `usage: gen-traffic.mjs -o FILE [--seed N] [--packets N] [--mix tcp=60,udp=25,icmp=10,malformed=5]
                        [--ipv6 SHARE] [--vlan SHARE] [--max-payload BYTES] [--concurrency FLOWS]
                        [--format pcap|pcapng] [--nanoseconds]
+Flow kinds left out of --mix get weight 0; without --mix the default is the one shown.
+--ipv6 and --vlan are shares of flows (0 to 1; defaults 0.2 and 0.1); --max-payload bounds TCP and
+UDP payloads (default 1000; 40 gives 60-100-byte frames, as benchmarks want).
 The format defaults to the file's extension (.pcapng for pcapng, pcap otherwise).`;
 
 function fail(message) {

@@ -1,6 +1,6 @@
 // The contract between the streaming reader and one capture format: the format cuts the byte
 // stream into units (file header, records, blocks), says how long each is from its first bytes,
-// and decodes a complete one. The reader owns buffering, so formats never see a partial unit.
+// and decodes a complete one; the reader owns buffering. Also the length limits both formats apply.
 import type { CaptureError } from './errors.js';
 import type { CaptureInterface, CaptureRecord } from './record.js';
 
@@ -31,4 +31,16 @@ export interface CaptureDecoder {
   truncated(buf: Uint8Array, pos: number, avail: number, offset: number): CaptureError;
   /** The interfaces of the current section, in id order. */
   readonly interfaces: readonly CaptureInterface[];
+}
+
+/** The largest captured length a record may have (libpcap's MAXIMUM_SNAPLEN). */
+export const MAX_CAPTURED_LENGTH = 262144;
+
+/**
+ * Whether a captured length is too far over the snapshot length to be anything but corruption.
+ * libpcap reads such records and cuts them; writers that exceed the snapshot length do so by a few
+ * bytes (a VLAN tag, a trailer), so half again is the bound.
+ */
+export function exceedsSnapLength(capturedLength: number, snapLength: number): boolean {
+  return snapLength > 0 && capturedLength > snapLength + (snapLength >>> 1) + 64;
 }

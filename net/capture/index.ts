@@ -1,10 +1,9 @@
 // Public surface of capture I/O: pcap and pcapng readers (a push parser over chunks, an in-memory
 // iterator, batches from a file) and writers (to any sink, or atomically to a file).
 export { CaptureError, CaptureFileError, CaptureUsageError, type CaptureLocation } from './errors.js';
-export { CaptureRecord, LinkType, linkTypeName, NO_COMMENTS, timestampNs, type CaptureInterface, type OutputPacket } from './record.js';
-export type { CaptureReadOptions } from './decoder.js';
+export { CaptureRecord, LinkType, linkTypeName, timestampNs, type CaptureInterface, type OutputPacket } from './record.js';
+export { MAX_CAPTURED_LENGTH, type CaptureReadOptions } from './decoder.js';
 export { CaptureReader, captureRecords } from './reader.js';
-export { MAX_CAPTURED_LENGTH } from './pcap-reader.js';
 export { MemorySink, type CaptureSink } from './sink.js';
 export type { CaptureWriter, CaptureWriterOptions } from './writer.js';
 export { PcapWriter, type PcapWriterOptions } from './pcap-writer.js';

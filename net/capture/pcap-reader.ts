@@ -2,7 +2,7 @@
 // a 24-byte file header whose magic gives the byte order and the timestamp precision, then records
 // of a 16-byte header and the captured bytes.
 import { u16, u32 } from './bytes.js';
-import type { CaptureDecoder, CaptureReadOptions } from './decoder.js';
+import { exceedsSnapLength, MAX_CAPTURED_LENGTH, type CaptureDecoder, type CaptureReadOptions } from './decoder.js';
 import { CaptureError } from './errors.js';
 import { type CaptureInterface, CaptureRecord, NO_COMMENTS } from './record.js';
 
@@ -14,20 +14,8 @@ export const PCAP_MAGIC_NANOSECONDS = 0xa1b23c4d;
 export const PCAP_FILE_HEADER_LENGTH = 24;
 /** Length of a pcap record header. */
 export const PCAP_RECORD_HEADER_LENGTH = 16;
-/** The largest captured length a record may have (libpcap's MAXIMUM_SNAPLEN). */
-export const MAX_CAPTURED_LENGTH = 262144;
-
 /** Modified pcap (Alexey Kuznetzov's patches): a longer record header nobody writes any more. */
 const PCAP_MAGIC_KUZNETZOV = 0xa1b2cd34;
-
-/**
- * Whether a captured length is too far over the snapshot length to be anything but corruption.
- * libpcap reads such records and cuts them; writers that exceed the snapshot length do so by a few
- * bytes (a VLAN tag, a trailer), so half again is the bound.
- */
-export function exceedsSnapLength(capturedLength: number, snapLength: number): boolean {
-  return snapLength > 0 && capturedLength > snapLength + (snapLength >>> 1) + 64;
-}
 
 /** Decodes pcap; `le` and the timestamp scale come from the magic. */
 export class PcapDecoder implements CaptureDecoder {

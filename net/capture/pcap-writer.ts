@@ -1,6 +1,7 @@
 // Writing the classic pcap format: the 24-byte file header, then a 16-byte header and the bytes of
 // each packet, with microsecond or nanosecond timestamps.
-import { PCAP_FILE_HEADER_LENGTH, PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAP_RECORD_HEADER_LENGTH, MAX_CAPTURED_LENGTH } from './pcap-reader.js';
+import { MAX_CAPTURED_LENGTH } from './decoder.js';
+import { PCAP_FILE_HEADER_LENGTH, PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS, PCAP_RECORD_HEADER_LENGTH } from './pcap-reader.js';
 import { LinkType, type OutputPacket } from './record.js';
 import type { CaptureSink } from './sink.js';
 import { BufferedCaptureWriter, checkTimestamp, type CaptureWriterOptions } from './writer.js';
@@ -52,7 +53,7 @@ export class PcapWriter extends BufferedCaptureWriter {
     v.setUint32(at + 4, Math.floor(packet.nanoseconds / this.nanosecondsPerUnit), le);
     v.setUint32(at + 8, captured, le);
     v.setUint32(at + 12, original, le);
-    out.bytes.set(captured === data.length ? data : data.subarray(0, captured), at + PCAP_RECORD_HEADER_LENGTH);
+    out.copy(data, captured, at + PCAP_RECORD_HEADER_LENGTH);
     out.pos = at + PCAP_RECORD_HEADER_LENGTH + captured;
     this.packets++;
   }

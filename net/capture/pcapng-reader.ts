@@ -2,9 +2,8 @@
 // each opened by a section header block that sets the byte order, interface description blocks
 // numbered per section, and enhanced, simple and obsolete packet blocks. Other blocks are skipped.
 import { hex32, pad4, u16, u32 } from './bytes.js';
-import type { CaptureDecoder, CaptureReadOptions } from './decoder.js';
+import { exceedsSnapLength, MAX_CAPTURED_LENGTH, type CaptureDecoder, type CaptureReadOptions } from './decoder.js';
 import { CaptureError } from './errors.js';
-import { exceedsSnapLength, MAX_CAPTURED_LENGTH } from './pcap-reader.js';
 import { BlockType, BYTE_ORDER_MAGIC, MAX_BLOCK_LENGTH, minimumBlockLength, OptionCode } from './pcapng-format.js';
 import { type CaptureInterface, CaptureRecord, NO_COMMENTS } from './record.js';
 import { type TimeParts, tsresolUnits, unitsToTime } from './timestamp.js';

@@ -3,7 +3,7 @@
 // block per packet with its comments as `opt_comment` options.
 import { pad4 } from './bytes.js';
 import { CaptureUsageError } from './errors.js';
-import { MAX_CAPTURED_LENGTH } from './pcap-reader.js';
+import { MAX_CAPTURED_LENGTH } from './decoder.js';
 import { BlockType, BYTE_ORDER_MAGIC, OptionCode } from './pcapng-format.js';
 import { LinkType, type OutputPacket } from './record.js';
 import type { CaptureSink } from './sink.js';
@@ -108,9 +108,8 @@ export class PcapngWriter extends BufferedCaptureWriter {
     v.setUint32(at + 16, time[1], le);
     v.setUint32(at + 20, captured, le);
     v.setUint32(at + 24, original, le);
-    out.bytes.set(captured === data.length ? data : data.subarray(0, captured), at + 28);
     const padded = pad4(captured);
-    if (padded !== captured) out.bytes.fill(0, at + 28 + captured, at + 28 + padded);
+    out.copy(data, captured, at + 28, padded);
     out.pos = at + 28 + padded;
     if (comments !== undefined && comments.length > 0) {
       for (const comment of comments) this.stringOption(OptionCode.COMMENT, comment);

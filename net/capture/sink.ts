@@ -77,6 +77,14 @@ export class ChunkedOutput {
     }
   }
 
+  /** Copies `length` bytes of `data` to `at` and zeroes the bytes up to `paddedLength`. */
+  copy(data: Uint8Array, length: number, at: number, paddedLength = length): void {
+    const bytes = this.bytes;
+    bytes.set(length === data.length ? data : data.subarray(0, length), at);
+    // At most 3 bytes of padding: a loop costs less than a call to fill().
+    for (let i = length; i < paddedLength; i++) bytes[at + i] = 0;
+  }
+
   /** Hands the filled bytes to the sink. */
   flush(): void {
     if (this.pos === 0) return;

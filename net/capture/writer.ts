@@ -27,13 +27,11 @@ export interface CaptureWriterOptions {
   readonly chunkSize?: number;
 }
 
-/** Largest seconds value both formats can hold (pcap's is a 32-bit field). */
-const MAX_SECONDS = 0xffffffff;
-
 /** Throws unless a packet's timestamp fits the formats: whole seconds in 32 bits, nanoseconds below 1e9. */
 export function checkTimestamp(packet: OutputPacket): void {
   const { seconds, nanoseconds } = packet;
-  if (!(seconds >= 0 && seconds <= MAX_SECONDS && Number.isInteger(seconds) && nanoseconds >= 0 && nanoseconds < 1e9 && Number.isInteger(nanoseconds))) {
+  // x >>> 0 === x holds exactly for the integers in [0, 2^32): one cheap test per field.
+  if ((seconds >>> 0) !== seconds || (nanoseconds >>> 0) !== nanoseconds || nanoseconds >= 1e9) {
     throw new CaptureUsageError(`timestamp ${seconds} s + ${nanoseconds} ns is not whole seconds in [0, 2^32) and nanoseconds in [0, 1e9)`);
   }
 }

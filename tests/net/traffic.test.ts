@@ -2,10 +2,16 @@
 // forward, and speaks the protocols correctly, as decoded by an independent decoder: checksums
 // verify, TCP sequence and acknowledgement numbers follow each other through handshake, data and
 // teardown, echoes answer their requests, malformed frames are broken in the stated way.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { MemorySink, PcapngWriter } from '../../net/capture/index.js';
 import { MALFORMED_VARIANTS, randomTraffic, trafficFrames, type FlowSpec, type TrafficFrame } from '../../net/traffic/index.js';
 import { TcpFlag } from '../../net/packets.js';
+import { PROJECT_ROOT } from '../support/suite.js';
 import { decodeFrame, type DecodedFrame } from './support/frames.js';
 
 function digest(frames: Iterable<TrafficFrame>): string {
@@ -161,5 +167,32 @@ describe('randomTraffic', () => {
   test('maxPayload bounds the frame size', () => {
     const frames = [...randomTraffic({ seed: 1, packets: 2000, mix: { maxPayload: 20 } })];
     expect(Math.max(...frames.map((f) => f.data.length))).toBeLessThanOrEqual(14 + 8 + 40 + 20 + 56);
+  });
+});
+
+describe('scripts/gen-traffic.mjs', () => {
+  const script = join(PROJECT_ROOT, 'scripts', 'gen-traffic.mjs');
+
+  test('writes the capture randomTraffic gives for its seed, count and mix', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gen-traffic-'));
+    try {
+      const out = join(dir, 'mix.pcapng');
+      const run = spawnSync(process.execPath, [script, '--seed', '3', '--packets', '400', '--mix', 'tcp=2,icmp=1', '--vlan', '0.5', '-o', out], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const sink = new MemorySink();
+      const writer = new PcapngWriter(sink, { interfaces: [{ name: 'eth0' }] });
+      for (const frame of randomTraffic({ seed: 3, packets: 400, mix: { tcp: 2, udp: 0, icmp: 1, malformed: 0, vlan: 0.5 } })) writer.write(frame);
+      writer.close();
+      expect(new Uint8Array(readFileSync(out))).toEqual(sink.bytes());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a bad argument is one line and exit code 1', () => {
+    const run = spawnSync(process.execPath, [script, '--packets', 'many', '-o', join(tmpdir(), 'never.pcap')], { encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr.split('\n')[0]).toBe('gen-traffic: --packets many: not a whole number in [0, Infinity]');
   });
 });
