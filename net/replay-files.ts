@@ -18,7 +18,7 @@ export interface CaptureInput {
   readonly path: string;
   /** The interface it feeds; undefined: each frame's pcapng interface name picks one. */
   readonly interface: Netdev | undefined;
-  /** 'in' (received) or 'out' (sent by the interface's stack), unless the frame says (SLL, pcapng flags). */
+  /** 'in' (received) or 'out' (sent by the interface's stack), unless the frame says (SLL, pcapng epb_flags). */
   readonly direction: 'in' | 'out';
 }
 
@@ -104,13 +104,13 @@ class Cursor {
     into.number = r.number;
     if (isEthernet(r.interface.linkType)) {
       into.data = r.data;
-      into.direction = this.input.direction;
+      into.direction = r.direction ?? this.input.direction;
       return into;
     }
     const frame = toEthernet(r.data, r.interface.linkType, dev);
     if (!frame) throw new ReplayInputError(this.input.path, `record ${r.number}: link type ${linkTypeName(r.interface.linkType)} cannot be replayed (Ethernet, raw IP and Linux cooked captures can)`);
     into.data = frame.data;
-    into.direction = frame.direction ?? this.input.direction;
+    into.direction = frame.direction ?? r.direction ?? this.input.direction;
     return into;
   }
 
@@ -210,6 +210,8 @@ export class ReplayOutput {
     file.writer.write({
       data: event.bytes, seconds: packet.seconds, nanoseconds: packet.nanoseconds,
       interfaceId: this.interfaceId(file, event.dev),
+      // In pcapng, which way the frame went on its interface: out of it, or up its stack.
+      ...(event.fate === 'tx' ? { direction: 'out' as const } : event.fate === 'pass' || event.fate === 'socket' ? { direction: 'in' as const } : {}),
       ...(comments ? { comments } : {}),
     });
   }

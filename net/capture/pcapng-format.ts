@@ -24,7 +24,13 @@ export const OptionCode = {
   IF_TSRESOL: 9,
   IF_FCSLEN: 13,
   IF_TSOFFSET: 14,
+  /** epb_flags (a u32; bits 0-1: direction, 1 inbound, 2 outbound). Same code as if_name: option codes are per block type. */
+  EPB_FLAGS: 2,
 } as const;
+
+/** epb_flags direction values. */
+export const EPB_INBOUND = 1;
+export const EPB_OUTBOUND = 2;
 
 /** The smallest valid length of a block of `type`: header, fixed fields and trailer. */
 export function minimumBlockLength(type: number): number {

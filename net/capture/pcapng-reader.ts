@@ -4,7 +4,7 @@
 import { hex32, pad4, u16, u32 } from './bytes.js';
 import { exceedsSnapLength, MAX_CAPTURED_LENGTH, type CaptureDecoder, type CaptureReadOptions } from './decoder.js';
 import { CaptureError } from './errors.js';
-import { BlockType, BYTE_ORDER_MAGIC, MAX_BLOCK_LENGTH, minimumBlockLength, OptionCode } from './pcapng-format.js';
+import { BlockType, BYTE_ORDER_MAGIC, EPB_INBOUND, EPB_OUTBOUND, MAX_BLOCK_LENGTH, minimumBlockLength, OptionCode } from './pcapng-format.js';
 import { type CaptureInterface, CaptureRecord, NO_COMMENTS } from './record.js';
 import { type TimeParts, tsresolUnits, unitsToTime } from './timestamp.js';
 
@@ -141,14 +141,26 @@ export class PcapngDecoder implements CaptureDecoder {
     if (exceedsSnapLength(captured, iface.snapLength)) {
       throw this.error('capture-corrupt', offset, `captured length ${captured} is far over interface ${interfaceId}'s snapshot length ${iface.snapLength}`);
     }
-    const comments = dataEnd < length - 4 ? this.comments(buf, pos, pos + dataEnd, pos + length - 4, offset) : NO_COMMENTS;
+    let comments = NO_COMMENTS;
+    let direction: 'in' | 'out' | undefined;
+    if (dataEnd < length - 4) {
+      this.forEachOption(buf, pos, pos + dataEnd, pos + length - 4, offset, (code, at, size) => {
+        if (code === OptionCode.COMMENT) comments = [...comments, utf8.decode(buf.subarray(at, at + size))];
+        else if (code === OptionCode.EPB_FLAGS && size >= 4) {
+          const bits = u32(buf, at, le) & 3;
+          direction = bits === EPB_INBOUND ? 'in' : bits === EPB_OUTBOUND ? 'out' : undefined;
+        }
+      });
+    }
     const time = this.time;
     unitsToTime(u32(buf, pos + 12, le), u32(buf, pos + 16, le), iface.unitsPerSecond, time);
     if (this.stripFcs && iface.fcsLength > 0 && captured === original && captured >= iface.fcsLength) {
       captured -= iface.fcsLength;
       original -= iface.fcsLength;
     }
-    return new CaptureRecord(buf, pos + 28, captured, original, time.seconds + iface.tsOffsetSeconds, time.nanoseconds, iface, comments, ++this.records, offset);
+    const record = new CaptureRecord(buf, pos + 28, captured, original, time.seconds + iface.tsOffsetSeconds, time.nanoseconds, iface, comments, ++this.records, offset);
+    record.direction = direction;
+    return record;
   }
 
   /** A simple packet block: interface 0, no timestamp (0 is given), captured length from the snapshot length. */
@@ -163,14 +175,6 @@ export class PcapngDecoder implements CaptureDecoder {
       original -= iface.fcsLength;
     }
     return new CaptureRecord(buf, pos + 12, captured, original, 0, 0, iface, NO_COMMENTS, ++this.records, offset);
-  }
-
-  private comments(buf: Uint8Array, blockPos: number, start: number, end: number, offset: number): readonly string[] {
-    let comments: string[] | undefined;
-    this.forEachOption(buf, blockPos, start, end, offset, (code, at, size) => {
-      if (code === OptionCode.COMMENT) (comments ??= []).push(utf8.decode(buf.subarray(at, at + size)));
-    });
-    return comments ?? NO_COMMENTS;
   }
 
   /** Calls `visit` for each option in [start, end) until opt_endofopt; an option that overruns the block is corruption. */

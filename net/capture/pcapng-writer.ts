@@ -4,7 +4,7 @@
 import { pad4 } from './bytes.js';
 import { CaptureUsageError } from './errors.js';
 import { MAX_CAPTURED_LENGTH } from './decoder.js';
-import { BlockType, BYTE_ORDER_MAGIC, OptionCode } from './pcapng-format.js';
+import { BlockType, BYTE_ORDER_MAGIC, EPB_INBOUND, EPB_OUTBOUND, OptionCode } from './pcapng-format.js';
 import { LinkType, type OutputPacket } from './record.js';
 import type { CaptureSink } from './sink.js';
 import { nanosecondUnits } from './timestamp.js';
@@ -88,14 +88,16 @@ export class PcapngWriter extends BufferedCaptureWriter {
     const captured = Math.min(data.length, snapLength);
     const original = Math.max(packet.originalLength ?? data.length, captured);
     const comments = packet.comments;
+    const direction = packet.direction;
+    const hasOptions = (comments !== undefined && comments.length > 0) || direction !== undefined;
     let room = 32 + pad4(captured);
-    if (comments !== undefined && comments.length > 0) {
-      for (const comment of comments) {
+    if (hasOptions) {
+      for (const comment of comments ?? []) {
         // Checked before the block is begun, so that a refused packet leaves no half-written block.
         checkOptionText(comment, `packet ${this.packets + 1}'s comment`);
         room += stringOptionRoom(comment);
       }
-      room += 4;
+      room += 4 + (direction !== undefined ? 8 : 0);
     }
     const at = this.begin(BlockType.ENHANCED_PACKET, room);
     const out = this.out;
@@ -111,8 +113,13 @@ export class PcapngWriter extends BufferedCaptureWriter {
     const padded = pad4(captured);
     out.copy(data, captured, at + 28, padded);
     out.pos = at + 28 + padded;
-    if (comments !== undefined && comments.length > 0) {
-      for (const comment of comments) this.stringOption(OptionCode.COMMENT, comment);
+    if (hasOptions) {
+      for (const comment of comments ?? []) this.stringOption(OptionCode.COMMENT, comment);
+      if (direction !== undefined) {
+        this.optionHeader(OptionCode.EPB_FLAGS, 4);
+        v.setUint32(out.pos, direction === 'in' ? EPB_INBOUND : EPB_OUTBOUND, le);
+        out.pos += 4;
+      }
       this.optionHeader(OptionCode.END_OF_OPTIONS, 0);
     }
     this.finish(at);

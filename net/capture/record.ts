@@ -83,6 +83,9 @@ export class CaptureRecord {
     this.interface = captureInterface;
   }
 
+  /** The direction a pcapng enhanced packet block's epb_flags give: 'in' (inbound), 'out' (outbound), or undefined when not given. */
+  direction: 'in' | 'out' | undefined = undefined;
+
   /** The captured bytes (a view, see the class comment). */
   get data(): Uint8Array {
     return (this.view ??= this.bytes.subarray(this.dataOffset, this.dataOffset + this.capturedLength));
@@ -113,4 +116,6 @@ export interface OutputPacket {
   readonly interfaceId?: number;
   /** pcapng `opt_comment` values (the replay writes a frame's metadata pairs here). pcap drops them. */
   readonly comments?: readonly string[];
+  /** pcapng: the direction, written as epb_flags (inbound or outbound). pcap drops it. */
+  readonly direction?: 'in' | 'out';
 }

@@ -40,6 +40,8 @@ const packets = frames.map((f, i) => ({
   ...f,
   interfaceId: i % interfaces.length,
   comments: i % 5 === 0 ? [`xdp.verdict=pass flow=${f.flow}`] : i % 7 === 0 ? ['meta=ünïcödé', 'second comment'] : [],
+  // Every other packet says which way it went (epb_flags), as the replay's outputs do.
+  ...(i % 2 === 0 ? { direction: i % 4 === 0 ? 'in' : 'out' } : {}),
 }));
 const ns = (p) => `${p.seconds}.${String(p.nanoseconds).padStart(9, '0')}`;
 const us = (p) => `${p.seconds}.${String(Math.floor(p.nanoseconds / 1000)).padStart(6, '0')}`;
@@ -88,7 +90,7 @@ for (const file of files) {
   const wantStamps = list.map(nano ? ns : us);
   report(stamps.every((s, i) => s === wantStamps[i]), `tcpdump's timestamps in ${name} are ours`, stamps.find((s, i) => s !== wantStamps[i]));
 
-  const fields = ['frame.time_epoch', 'frame.len', 'frame.cap_len', 'frame.interface_name', 'frame.comment'];
+  const fields = ['frame.time_epoch', 'frame.len', 'frame.cap_len', 'frame.interface_name', 'frame.comment', 'frame.packet_flags_direction'];
   const tshark = run('tshark', ['-r', path, '-T', 'fields', '-E', 'separator=\t', '-E', 'aggregator=|', ...fields.flatMap((f) => ['-e', f])]);
   report(tshark.status === 0 && tshark.complaints.length === 0, `tshark reads ${name} without complaint`, tshark.complaints.slice(0, 3).join(' | '));
   const rows = tshark.stdout.split('\n').filter(Boolean).map((l) => l.split('\t'));
@@ -99,9 +101,10 @@ for (const file of files) {
     const lengths = row[1] === String(p.originalLength ?? p.data.length) && row[2] === String(cut(p));
     const named = format !== 'pcapng' || row[3] === (name.startsWith('snap64') ? 'cut0' : interfaces[p.interfaceId]);
     const commented = format !== 'pcapng' || (row[4] ?? '') === p.comments.join('|');
-    return row[0] !== time || !lengths || !named || !commented;
+    const directed = format !== 'pcapng' || (row[5] ?? '') === (p.direction === 'in' ? '0x00000001' : p.direction === 'out' ? '0x00000002' : '');
+    return row[0] !== time || !lengths || !named || !commented || !directed;
   });
-  report(mismatch === -1, `tshark's timestamps, lengths${format === 'pcapng' ? ', interface names and comments' : ''} in ${name} are ours`, mismatch === -1 ? '' : `packet ${mismatch + 1}: ${rows[mismatch].join(' / ')}`);
+  report(mismatch === -1, `tshark's timestamps, lengths${format === 'pcapng' ? ', interface names, comments and directions' : ''} in ${name} are ours`, mismatch === -1 ? '' : `packet ${mismatch + 1}: ${rows[mismatch].join(' / ')}`);
 }
 
 // The other way: what libpcap and Wireshark's tools write from our captures, read by our reader.
