@@ -61,6 +61,7 @@ program
   .option('--cpus <n>', 'simulated CPUs (receive queues spread over them; per-CPU maps keep one value each)', '1')
   .option('--verbose', 'print a line per packet: where each frame ended, and its trace lines')
   .option('--dump-maps', 'after the replay, print every map as JSON (typed by BTF, globals included)')
+  .option('--meta-key <name=key...>', 'name a key of the XDP metadata store (0-63), for the --pcapng comments: --meta-key packet_id=12')
   .option('--no-progress', 'no progress bar on a terminal')
   .option('--json', 'print the summary as JSON')
   .addOption(engineOption())

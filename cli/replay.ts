@@ -26,6 +26,7 @@ export interface ReplayCliOptions {
   verbose?: boolean;
   cpus?: string;
   progress?: boolean;
+  metaKey?: string[];
 }
 
 /** The hook a lone program goes on, and which way the capture runs through it. */
@@ -60,6 +61,15 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
   const limit = positiveInteger(options.limit, '--limit');
   const cpus = positiveInteger(options.cpus, '--cpus') ?? 1;
   const runtime = new Runtime({ engine, cpus });
+  for (const spec of options.metaKey ?? []) {
+    const m = /^([^=]+)=(\d+)$/.exec(spec);
+    if (!m) throw new UsageError(`--meta-key: '${spec}' is not name=key (a key 0 to 63)`);
+    try {
+      runtime.metadataKeys.register(m[1]!, Number(m[2]));
+    } catch (err) {
+      throw new UsageError(`--meta-key: ${(err as Error).message}`);
+    }
+  }
 
   // The network: a topology, or eth0 (ifindex 2) with the object's program.
   const objects = new Map<string, LoadedObject>();
@@ -99,7 +109,7 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
     summary = await replay(runtime, readCaptures(runtime.network, inputs, (p) => (progress = p)), {
       ...(limit !== undefined ? { limit } : {}),
       ...(hopLimit !== undefined ? { maxHops: hopLimit } : {}),
-      ...(output ? { onFrame: (e, p) => output.frame(e, p) } : {}),
+      ...(output ? { onFrame: (e, p) => output.frame(e, p), metadata: options.pcapng ?? false } : {}),
       ...(onPacket ? { onPacket } : {}),
       ...(bar ? { onProgress: (n: number) => bar.update(n, progress), progressEvery: 16384 } : {}),
     });
@@ -135,7 +145,7 @@ function prepareOutput(dir: string, runtime: Runtime, pcapng: boolean): ReplayOu
   } catch (err) {
     throw new UsageError(`${dir}: cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return new ReplayOutput(dir, runtime.network, pcapng ? 'pcapng' : 'pcap');
+  return new ReplayOutput(dir, runtime.network, pcapng ? 'pcapng' : 'pcap', (pairs) => runtime.metadataKeys.describe(pairs));
 }
 
 /** Every map of every object, as `object/map`, typed by BTF. */

@@ -23,6 +23,10 @@ export interface XdpFrameAccess {
   storeBytes(offset: number, from: number, length: number): number;
   /** The packet's length, fragments of a multi-buffer frame included. */
   readonly buffLength: number;
+  /** The metadata key/value store (extension): 0 or a negative errno, as runtime/metadata-store.ts documents. */
+  kvGet(key: bigint, to: number, len: number): number;
+  kvSet(key: bigint, from: number, len: number, flags: bigint): number;
+  kvDelete(key: bigint): number;
 }
 
 /** Where a program asked its frame to go (Linux keeps it in the per-CPU bpf_redirect_info). */
@@ -42,6 +46,8 @@ export type XdpFrameLookup = (ctx: number) => XdpFrameAccess | undefined;
 
 /** Linux helper ids of the XDP helpers. */
 export const XdpHelperId = { adjustHead: 44, adjustMeta: 54, adjustTail: 65, getBuffLen: 188, loadBytes: 189, storeBytes: 190 } as const;
+/** This runtime's extension helpers for the XDP metadata key/value store (DESIGN.md; numbers fixed once shipped). */
+export const XdpKvHelperId = { get: 0x10001, set: 0x10002, delete: 0x10003 } as const;
 
 /** The XDP helpers, bound to a frame lookup (one per runtime or runner). */
 export function xdpHelpers(lookup: XdpFrameLookup): HelperSpec[] {
@@ -88,6 +94,24 @@ export function xdpHelpers(lookup: XdpFrameLookup): HelperSpec[] {
       name: 'bpf_xdp_store_bytes',
       proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'ptr_to_mem', 'const_size'] },
       impl: (call) => withFrame(call, (f) => f.storeBytes(call.argU32(2), call.argU32(3), call.argU32(4))),
+    },
+    {
+      id: XdpKvHelperId.get,
+      name: 'bpf_xdp_kv_get',
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'ptr_to_uninit_mem', 'const_size'] },
+      impl: (call) => withFrame(call, (f) => f.kvGet(BigInt.asUintN(64, call.arg(2)), call.argU32(3), call.argU32(4))),
+    },
+    {
+      id: XdpKvHelperId.set,
+      name: 'bpf_xdp_kv_set',
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'ptr_to_mem', 'const_size', 'anything'] },
+      impl: (call) => withFrame(call, (f) => f.kvSet(BigInt.asUintN(64, call.arg(2)), call.argU32(3), call.argU32(4), BigInt.asUintN(64, call.arg(5)))),
+    },
+    {
+      id: XdpKvHelperId.delete,
+      name: 'bpf_xdp_kv_delete',
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
+      impl: (call) => withFrame(call, (f) => f.kvDelete(BigInt.asUintN(64, call.arg(2)))),
     },
   ];
 }

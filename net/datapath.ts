@@ -15,7 +15,7 @@ import type { PacketFrame } from '../runtime/packet-frame.js';
 import { MAX_SKB_FRAGS, SKB_SHARED_INFO_TAILROOM, XDP_PACKET_HEADROOM } from '../runtime/packet-frame.js';
 import type { Program } from '../runtime/program.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { flowHash } from '../runtime/sk-buff.js';
+import { flowHash } from '../runtime/flow-hash.js';
 import { XdpAction } from '../runtime/xdp.js';
 import { BPF_F_EXCLUDE_INGRESS, BPF_F_BROADCAST, type XdpRedirect } from '../helpers/xdp.js';
 import { DatapathStats, verdictName, XDP_VERDICT_NAMES, type DatapathHook } from './datapath-stats.js';
@@ -37,6 +37,11 @@ export interface FrameEvent {
   readonly program?: string;
   /** Why it was dropped or aborted. */
   readonly cause?: string;
+  /**
+   * The pairs of the XDP metadata key/value store of the frame (as the XDP side left it), with
+   * DatapathOptions.metadata; undefined when the store was empty.
+   */
+  readonly metadata?: readonly [bigint, bigint][];
 }
 
 /** The received (or sent) frame the datapath is working on, as the capture gave it. */
@@ -61,6 +66,8 @@ export interface DatapathOptions {
    * would hold). For comparing runs with a kernel; costs a copy per run when set.
    */
   readonly onProgram?: (run: ProgramRun) => void;
+  /** Give frame events the metadata store's pairs (costs a read of the store per frame). */
+  readonly metadata?: boolean;
 }
 
 /** One program's run in the datapath, as onProgram sees it. */
@@ -97,6 +104,7 @@ export class Datapath {
     this.maxHops = options.maxHops ?? 8;
     this.onFrame = options.onFrame;
     this.onProgram = options.onProgram;
+    this.wantMetadata = options.metadata ?? false;
     this.skb = new SkbPath(this, runtime);
   }
 
@@ -127,10 +135,15 @@ export class Datapath {
     e.hook = hook;
     e.program = program;
     e.cause = cause;
+    const store = this.wantMetadata ? this.xdpFrame : undefined;
+    e.metadata = store && store.storeSize > 0 ? store.kvEntries(false) : undefined;
     this.onFrame(e, this.packet);
   }
 
-  private readonly event: { -readonly [K in keyof FrameEvent]: FrameEvent[K] } = { fate: 'pass', dev: undefined as unknown as Netdev, bytes: new Uint8Array(0), hook: '', program: undefined, cause: undefined };
+  private readonly event: { -readonly [K in keyof FrameEvent]: FrameEvent[K] } = { fate: 'pass', dev: undefined as unknown as Netdev, bytes: new Uint8Array(0), hook: '', program: undefined, cause: undefined, metadata: undefined };
+  private readonly wantMetadata: boolean;
+  /** The XDP frame the frames emitted now came from (whose key/value store describes them). */
+  private xdpFrame: PacketFrame | undefined;
 
   /** Counts and reports a frame dropped on an interface. */
   drop(dev: Netdev, bytes: Uint8Array, hook: string, cause: string, program?: string, transmit = false): void {
@@ -170,7 +183,11 @@ export class Datapath {
       this.stats.verdicts.drop++;
       return;
     }
+    // The receive hints of the metadata store: the interface saw these bytes at the capture's time.
+    frame.received(bytes, this.packet.seconds, this.packet.nanoseconds);
     const xdp = this.runtime.xdp;
+    const outer = this.xdpFrame;
+    this.xdpFrame = frame;
     try {
       const action = this.runXdp(program, frame, cpu, dev, 'xdp');
       const name = action === FAULT ? 'aborted' : XDP_VERDICT_NAMES[action];
@@ -178,6 +195,7 @@ export class Datapath {
       this.stats.verdicts[name ?? 'aborted']++;
       this.afterIngressXdp(dev, frame, action, program, cpu, hops);
     } finally {
+      this.xdpFrame = outer;
       xdp.release(frame);
     }
   }
@@ -302,9 +320,12 @@ export class Datapath {
     }
     const frame = this.frameFor(dev, program, bytes, 'xdp_egress', from?.ifindex ?? 0, 0, true);
     if (!frame) return;
+    const outer = this.xdpFrame;
+    this.xdpFrame = frame;
     try {
       this.transmit(dev, frame, from, cpu, hops);
     } finally {
+      this.xdpFrame = outer;
       this.runtime.xdp.release(frame);
     }
   }
@@ -411,10 +432,14 @@ export class Datapath {
     bytes.set(meta);
     bytes.set(packet, meta.length);
     for (const d of destinations) {
-      const clone = xdp.createFrame(bytes, { metaLength: meta.length, ingressIfindex: from.ifindex, linearLength: frame.length });
+      // The same layout as the frame: its headroom, metadata and key/value store.
+      const clone = xdp.createFrame(bytes, { headroom: frame.data - frame.hardStart, metaLength: meta.length, ingressIfindex: from.ifindex, linearLength: frame.length });
+      clone.copyStoreFrom(frame);
+      this.xdpFrame = clone;
       try {
         this.forward(from, d.dev, clone, d.program, `${map.name} (broadcast)`, d.key, cpu, hops);
       } finally {
+        this.xdpFrame = frame;
         xdp.release(clone);
       }
     }

@@ -189,7 +189,12 @@ export class ReplayOutput {
   private readonly writers = new Map<string, { path: string; writer: CaptureWriter; interfaces: Map<Netdev, number> }>();
   private readonly extension: string;
 
-  constructor(readonly dir: string, network: Network, private readonly format: 'pcap' | 'pcapng' = 'pcap') {
+  /**
+   * `describe` turns a frame's metadata pairs into the text of a pcapng comment (the runtime's
+   * `metadataKeys.describe`, which names the keys); frames carry pairs when the replay's
+   * `metadata` option is on.
+   */
+  constructor(readonly dir: string, network: Network, private readonly format: 'pcap' | 'pcapng' = 'pcap', private readonly describe?: (pairs: readonly [bigint, bigint][]) => string) {
     this.extension = format;
     // Every interface's tx and pass files, and drop and aborted, exist even when empty: "nothing left be3" is an answer too.
     for (const dev of network.list()) {
@@ -206,7 +211,9 @@ export class ReplayOutput {
   frame(event: FrameEvent, packet: PacketInfo): void {
     const name = fileOf(event.fate, event.dev);
     const file = this.writer(name, event.dev);
-    const comments = event.cause ? [`${event.dev.name} ${event.hook}${event.program ? ` ${event.program}` : ''}: ${event.cause}`] : undefined;
+    let comments: string[] | undefined;
+    if (event.cause) comments = [`${event.dev.name} ${event.hook}${event.program ? ` ${event.program}` : ''}: ${event.cause}`];
+    if (event.metadata && this.describe) (comments ??= []).push(`kv: ${this.describe(event.metadata)}`);
     file.writer.write({
       data: event.bytes, seconds: packet.seconds, nanoseconds: packet.nanoseconds,
       interfaceId: this.interfaceId(file, event.dev),

@@ -51,6 +51,8 @@ export interface ReplayOptions {
   readonly onFrame?: (event: FrameEvent, packet: PacketInfo) => void;
   /** Every program run with its verdict and the frame it left (see DatapathOptions.onProgram). */
   readonly onProgram?: DatapathOptions['onProgram'];
+  /** Frame events carry the XDP metadata store's pairs (see DatapathOptions.metadata). */
+  readonly metadata?: boolean;
   /** A report per record (costs an allocation or two per record). */
   readonly onPacket?: (report: PacketReport) => void;
   /** Called about every `progressEvery` records with the count so far (default every 65,536). */
@@ -121,6 +123,7 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
   const datapath = new Datapath(runtime, {
     ...(options.maxHops !== undefined ? { maxHops: options.maxHops } : {}),
     ...(options.onProgram ? { onProgram: options.onProgram } : {}),
+    ...(options.metadata ? { metadata: true } : {}),
     onFrame: (event, packet) => {
       options.onFrame?.(event, packet);
       report?.fates.push({

@@ -47,7 +47,7 @@ export interface TopologyEnvironment {
   readonly resolvePath: (path: string) => string;
 }
 
-const TOP_KEYS = ['objects', 'interfaces', 'maps', 'sockets', 'pcap', 'hop_limit'] as const;
+const TOP_KEYS = ['objects', 'interfaces', 'maps', 'sockets', 'pcap', 'hop_limit', 'metadata_keys'] as const;
 const INTERFACE_KEYS = ['name', 'ifindex', 'mac', 'mtu', 'rx_queues', 'tx_queues', 'loopback', 'xdp', 'xdp_egress', 'tc_ingress', 'tc_egress', 'socket_filter', 'pcap', 'pcap_out'] as const;
 const HOOKS: readonly NetdevHook[] = ['xdp', 'xdp_egress', 'tc_ingress', 'tc_egress', 'socket_filter'];
 
@@ -91,6 +91,16 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
     throw new TopologyError(env.file, path, detail, cause === undefined ? undefined : { cause });
   };
   checkKeys(doc, TOP_KEYS, '', fail);
+  const keys = doc.metadata_keys ?? {};
+  if (!isObject(keys)) fail('metadata_keys', 'must map names to keys of the XDP metadata store, e.g. { "packet_id": 12 }');
+  for (const [name, key] of Object.entries(keys as JsonObject)) {
+    try {
+      if (typeof key !== 'number') throw new TypeError(`must be a key from 0 to 63, not ${JSON.stringify(key)}`);
+      runtime.metadataKeys.register(name, key);
+    } catch (err) {
+      fail(at('metadata_keys', name), (err as Error).message, err);
+    }
+  }
   if (doc.sockets !== undefined) fail('sockets', 'sockets are not supported yet: this build has no socket table');
 
   // Objects.

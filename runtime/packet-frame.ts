@@ -8,6 +8,8 @@
 import type { XdpFrameAccess, XdpRedirect } from '../helpers/xdp.js';
 import { Errno } from '../maps/constants.js';
 import type { GuestMemory, Region } from './memory.js';
+import { kvDelete, kvEntries, kvGet, kvSet, type KvFrame, type RxHints } from './metadata-store.js';
+import { flowHash } from './flow-hash.js';
 
 /** Default frame size: one page, as BPF_PROG_TEST_RUN and most drivers use. */
 export const XDP_FRAME_SIZE = 4096;
@@ -71,7 +73,7 @@ export function metaLengthInvalid(length: number): boolean {
 }
 
 /** One frame and its `struct xdp_md`, both in guest memory. */
-export class PacketFrame implements XdpFrameAccess {
+export class PacketFrame implements XdpFrameAccess, KvFrame {
   /** The whole frame, headroom to tailroom. */
   readonly region: Region;
   /** The `struct xdp_md` a program gets as its context (read-only to programs, as in Linux). */
@@ -81,10 +83,44 @@ export class PacketFrame implements XdpFrameAccess {
   redirect: XdpRedirect | undefined;
   /** Whether a runner has the frame in use (a released frame is not found by its context address). */
   inUse = false;
+  /** Bytes the metadata key/value store takes at the start of the headroom (runtime/metadata-store.ts). */
+  storeSize = 0;
+  /** Receive hints set outright (a clone's, a test's); otherwise they come from what `received` recorded. */
+  private explicitHints: RxHints | undefined = undefined;
+  /** What the frame was received as (replay), for its hints, computed only if a program asks. */
+  private receivedBytes: Uint8Array | undefined = undefined;
+  private receivedSeconds = 0;
+  private receivedNanoseconds = 0;
+
+  /**
+   * Records how the frame arrived, for the receive hints: its bytes as received (a view that must
+   * stay valid while the frame is in use) and the capture's time. Nothing is computed unless asked.
+   */
+  received(bytes: Uint8Array, seconds: number, nanoseconds: number): void {
+    this.explicitHints = undefined;
+    this.receivedBytes = bytes;
+    this.receivedSeconds = seconds;
+    this.receivedNanoseconds = nanoseconds;
+  }
+
+  /** Receive hints for the store's hint keys: the flow hash, the outer VLAN tag, the capture time; undefined when the frame was not received. */
+  get hints(): RxHints | undefined {
+    if (this.explicitHints || !this.receivedBytes) return this.explicitHints;
+    const b = this.receivedBytes;
+    const tagged = b.length >= 18 && ((b[12] === 0x81 && b[13] === 0x00) || (b[12] === 0x88 && b[13] === 0xa8));
+    const rxTimestamp = BigInt(this.receivedSeconds) * 1_000_000_000n + BigInt(this.receivedNanoseconds);
+    this.explicitHints = { rxHash: flowHash(b), rxTimestamp, ...(tagged ? { vlanTci: (b[14]! << 8) | b[15]! } : {}) };
+    return this.explicitHints;
+  }
+
+  set hints(hints: RxHints | undefined) {
+    this.explicitHints = hints;
+    this.receivedBytes = undefined;
+  }
   /** The fragments of a multi-buffer frame (skb_shared_info.frags), in order; empty for a linear frame. */
   private readonly fragments: Fragment[] = [];
 
-  private constructor(private readonly memory: GuestMemory, frameSize: number) {
+  private constructor(readonly memory: GuestMemory, frameSize: number) {
     this.frameSize = frameSize;
     this.region = memory.allocate(frameSize, 'packet');
     this.ctxRegion = memory.allocate(XDP_MD_SIZE, 'xdp_md', { writable: false });
@@ -124,6 +160,8 @@ export class PacketFrame implements XdpFrameAccess {
       // A recycled frame starts as zeroed as a new one.
       frame = reuse;
       if (frame.fragments.length) frame.dropFragments(0);
+      frame.storeSize = 0;
+      frame.hints = undefined;
       memory.bytes.fill(0, frame.region.start, frame.region.end);
     } else {
       frame = new PacketFrame(memory, frameSize);
@@ -158,9 +196,41 @@ export class PacketFrame implements XdpFrameAccess {
     return this.region.start;
   }
 
-  /** Lowest address data_meta (and so data) may reach: past the reserved xdp_frame area. */
+  /** Where the metadata key/value store begins: past the reserved xdp_frame area. */
+  get storeStart(): number {
+    return this.region.start + XDP_FRAME_RESERVED;
+  }
+
+  /** Lowest address data_meta (and so data) may reach: past the reserved xdp_frame area and the key/value store. */
   get headLimit(): number {
-    return this.hardStart + XDP_FRAME_RESERVED;
+    return this.storeStart + this.storeSize;
+  }
+
+  /** bpf_xdp_kv_get. */
+  kvGet(key: bigint, to: number, len: number): number {
+    return kvGet(this, key, to, len);
+  }
+
+  /** bpf_xdp_kv_set. */
+  kvSet(key: bigint, from: number, len: number, flags: bigint): number {
+    return kvSet(this, key, from, len, flags);
+  }
+
+  /** bpf_xdp_kv_delete. */
+  kvDelete(key: bigint): number {
+    return kvDelete(this, key);
+  }
+
+  /** The store's pairs (keys in order, then, with `hints`, the receive hints), values as unsigned integers. */
+  kvEntries(hints = true): [bigint, bigint][] {
+    return kvEntries(this, hints);
+  }
+
+  /** Makes this frame's store and hints a copy of another's (a broadcast's clones carry the store along). */
+  copyStoreFrom(other: PacketFrame): void {
+    this.memory.bytes.copyWithin(this.storeStart, other.storeStart, other.storeStart + other.storeSize);
+    this.storeSize = other.storeSize;
+    this.hints = other.hints && { ...other.hints };
   }
 
   /** One past the highest address data_end may reach (Linux xdp_data_hard_end). */

@@ -38,6 +38,7 @@ import { DEFAULT_BUDGET } from './run.js';
 import { Program } from './program.js';
 import { XdpRunner } from './xdp.js';
 import { Network } from './network.js';
+import { MetadataKeys } from './metadata-store.js';
 import { TypedMap, type TypedMapOptions } from './typed-map.js';
 
 /** How a runtime is set up. */
@@ -222,6 +223,8 @@ export class Runtime {
   readonly skb: SkbRunner;
   /** The simulated interfaces: `lo` (ifindex 1) and what is added; test runs and devmaps name them by ifindex. */
   readonly network: Network;
+  /** Names for the keys of the XDP metadata key/value store, shared by cooperating programs and JS. */
+  readonly metadataKeys = new MetadataKeys();
   /** The target BTF of CO-RE relocations and the layout of simulated kernel structs. */
   readonly btf: Btf;
   private taskTable: TaskTable | undefined;

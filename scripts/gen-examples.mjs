@@ -91,3 +91,16 @@ function arpRequest(mac, ip, target, ms) {
   flows.push({ kind: 'icmp', ...out('192.0.2.1', { echoes: 3, startNs: 10e6 }) });
   write('tc-counter', flows, (data) => data.length >= 12 && sameBytes(data.subarray(6, 12), parseMac(host)));
 }
+
+// ---- Metadata tags: traffic of every class arriving on eth0. ----
+{
+  const eth0 = '02:00:00:00:00:30';
+  const router = '02:00:00:00:00:fe';
+  const flow = (client, extra) => ({ ipVersion: 4, client, server: '10.0.3.2', clientMac: router, serverMac: eth0, ...extra });
+  const flows = [];
+  for (let i = 0; i < 4; i++) flows.push({ kind: 'tcp', ...flow(`198.51.100.${20 + i}`, { serverPort: [443, 22, 80, 8080][i], exchanges: 2, startNs: i * 30e6 }) });
+  flows.push({ kind: 'udp', ...flow('198.51.100.30', { serverPort: 53, exchanges: 2, startNs: 20e6 }) });
+  flows.push({ kind: 'udp', ...flow('198.51.100.31', { serverPort: 123, exchanges: 1, startNs: 40e6 }) });
+  flows.push({ kind: 'icmp', ...flow('198.51.100.32', { echoes: 2, startNs: 60e6 }) });
+  write('kv-tags', flows, (data) => data.length >= 6 && sameBytes(data.subarray(0, 6), parseMac(eth0)));
+}

@@ -64,6 +64,19 @@ describe('ebpf-wasm replay', () => {
     expect(dropped[0]!.comments).toEqual(['eth0 xdp xdp_firewall: XDP_DROP']);
   });
 
+  test('--pcapng comments carry each frame\'s metadata pairs, named by the topology or by --meta-key', () => {
+    const out = join(dir, 'tags');
+    expect(cli(['replay', '--topology', 'examples/kv-tags/topology.json', '--out', out, '--pcapng']).code).toBe(0);
+    const tx = [...captureRecords(readFileSync(join(out, 'eth1-tx.pcapng')))];
+    expect(tx.slice(0, 2).map((r) => r.comments)).toEqual([['kv: packet_id=1 class=1'], ['kv: packet_id=2 class=1']]);
+    // A plain replay (no devmap entry: the redirect falls back to XDP_PASS) with names from the command line.
+    const plain = join(dir, 'tags-plain');
+    const r = cli(['replay', 'examples/kv-tags/tags.o', '--program', 'xdp_tag', '--pcap', 'examples/kv-tags/traffic.pcap', '--out', plain, '--pcapng', '--meta-key', 'id=0', '--meta-key', 'class=1', '--limit', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect([...captureRecords(readFileSync(join(plain, 'eth0-pass.pcapng')))].map((x) => x.comments)).toEqual([['kv: id=1 class=1']]);
+    expect(cli(['replay', 'examples/kv-tags/tags.o', '--pcap', 'examples/kv-tags/traffic.pcap', '--meta-key', 'id=70']).stderr).toMatch(/--meta-key: metadata key 70 for 'id' must be an integer from 0 to 63/);
+  });
+
   test('a plain replay puts the object\'s program on eth0; a tc/egress program takes the capture as sent frames', () => {
     const r = cli(['replay', 'examples/tc-counter/rate.o', '--pcap', 'examples/tc-counter/traffic.pcap', '--json']);
     expect(r.code, r.stderr).toBe(0);

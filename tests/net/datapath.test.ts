@@ -251,3 +251,29 @@ test('hooks take only the programs Linux would attach there', async () => {
   expect(() => rt.network.addInterface({ name: 'eth0' })).toThrow("there is already an interface named 'eth0'");
   expect(() => rt.network.addInterface({ name: 'x', ifindex: 1 })).toThrow('x: ifindex 1 is taken by lo');
 });
+
+describe.each(ENGINES)('the metadata store through the datapath on %s', (engine) => {
+  test('what the ingress program stores reaches devmap, cpumap and egress programs, and broadcast copies', async () => {
+    const rt = new Runtime({ engine });
+    const obj = await rt.loadObject(fixture('kv_store.o'));
+    const eth0 = rt.network.addInterface({ name: 'eth0' });
+    const eth1 = rt.network.addInterface({ name: 'eth1' });
+    const eth2 = rt.network.addInterface({ name: 'eth2' });
+    eth0.attach('xdp', obj.program('kv_ingress'));
+    for (const dev of [eth0, eth1, eth2]) dev.attach('xdp_egress', obj.program('kv_egress'));
+    obj.typedMap('ports').update(0, { ifindex: 3, bpf_prog: { fd: obj.program('kv_devmap').id } });
+    obj.typedMap('ports').update(1, { ifindex: 4, bpf_prog: { fd: obj.program('kv_devmap').id } });
+    obj.typedMap('cpus').update(0, { qsize: 16, bpf_prog: { fd: obj.program('kv_cpumap').id } });
+    const seen = (slot: number) => obj.typedMap('seen').lookup(slot) as number;
+    const events: string[] = [];
+    const dp = new Datapath(rt, { metadata: true, onFrame: (e) => events.push(`${e.fate} ${e.dev.name} ${(e.metadata ?? []).map(([k, v]) => `${k}=${v}`).join(',')}`) });
+    dp.receive(eth0, buildPacket({ proto: 'udp', dstPort: 10 }));
+    expect([seen(0), seen(2), seen(3)]).toEqual([10 | (3 << 16), 10 | (3 << 16), 1]);
+    dp.receive(eth0, buildPacket({ proto: 'udp', dstPort: 20 }));
+    expect(seen(1)).toBe(20);
+    dp.receive(eth0, buildPacket({ proto: 'udp', dstPort: 7 }));
+    expect(seen(2)).toBe(7 | (2 << 16));
+    dp.receive(eth0, buildPacket({ proto: 'udp', dstPort: 30 }));
+    expect(events).toEqual(['tx eth1 2=10', 'pass eth0 2=20', 'tx eth0 2=7', 'tx eth1 2=30', 'tx eth2 2=30']);
+  });
+});

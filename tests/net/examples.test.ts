@@ -121,3 +121,29 @@ test('the README\'s network-and-replay example does what it says', async () => {
   expect(summary.verdicts.redirect).toBe(1);
   expect(summary.interfaces.be1!.tx).toBe(1);
 });
+
+describe.each(ENGINES)('the metadata tags example on %s', (engine) => {
+  test('frames are tagged on eth0, and the devmap program sets the DSCP of their class on eth1', async () => {
+    const runtime = new Runtime({ engine });
+    const applied = await loadTopologyFile(runtime, example('kv-tags', 'topology.json'));
+    const out: { bytes: Uint8Array; metadata: string }[] = [];
+    const inputs = applied.captures.map((c) => ({ path: c.path, interface: c.interface, direction: c.direction }));
+    const summary = await replay(runtime, readCaptures(runtime.network, inputs), {
+      metadata: true,
+      onFrame: (e) => out.push({ bytes: e.bytes.slice(), metadata: runtime.metadataKeys.describe(e.metadata ?? []) }),
+    });
+    expect(summary.packets).toBe(37);
+    expect(out.length).toBe(37);
+    const dscp = (b: Uint8Array) => b[15]! >> 2;
+    const port = (b: Uint8Array) => (b[36]! << 8) | b[37]!;
+    for (const [i, f] of out.entries()) {
+      expect(f.metadata).toMatch(new RegExp(`^packet_id=${i + 1} class=[012]$`));
+      const klass = Number(f.metadata.split('class=')[1]);
+      expect(dscp(f.bytes)).toBe([0, 46, 8][klass]);
+      if (f.bytes[23] === 6 && port(f.bytes) === 443) expect(klass).toBe(1);
+      expect(internetChecksum(f.bytes.subarray(14, 34))).toBe(0);
+    }
+    expect(applied.objects.get('tags')!.typedMap('per_class').dump()).toEqual([{ key: 0, value: 11 }, { key: 1, value: 18 }, { key: 2, value: 8 }]);
+    expect(summary.trace).toEqual([{ line: expect.stringMatching(/^first packet: flow hash [0-9a-f]+$/), count: 1 }]);
+  });
+});
