@@ -32,4 +32,6 @@ export * from './runtime/typed-map.js';
 export * from './helpers/callbacks.js';
 export * from './runtime/netdev.js';
 export * from './runtime/network.js';
+export * from './runtime/metadata-store.js';
+export * from './runtime/control.js';
 export * from './net/index.js';

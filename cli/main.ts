@@ -8,6 +8,7 @@ import { report } from './errors.js';
 import { runCommand } from './run.js';
 import { testRunCommand } from './test-run.js';
 import { replayCommand } from './replay.js';
+import { controlCommand } from './control.js';
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -67,6 +68,13 @@ program
   .addOption(engineOption())
   .addHelpText('after', '\nExamples:\n  ebpf-wasm replay --topology examples/lb/topology.json --out /tmp/lb\n  ebpf-wasm replay examples/firewall/firewall.o --pcap examples/firewall/traffic.pcap --json')
   .action(action((file: string | undefined, opts) => replayCommand(file, opts)));
+
+program
+  .command('control')
+  .description('print the record layouts of the control maps (BPF_MAP_TYPE_CONTROL, an extension), as C')
+  .option('--json', 'print them as JSON: fields with offsets, sizes and which are writable')
+  .addHelpText('after', '\nExample:\n  ebpf-wasm control')
+  .action(action((opts: { json?: boolean }) => controlCommand(opts)));
 
 program
   .command('test-run')

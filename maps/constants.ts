@@ -24,6 +24,8 @@ export const MapType = {
   BLOOM_FILTER: 30,
   /** This runtime's extension (DESIGN.md "Flow map"), not in Linux. */
   FLOW: 0x1000,
+  /** This runtime's extension (DESIGN.md "Control map"), not in Linux. */
+  CONTROL: 0x1001,
 } as const;
 
 /** Element flags of update operations. */

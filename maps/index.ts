@@ -25,3 +25,4 @@ export { RedirectTargetArray, type RedirectTarget } from './redirect-target.js';
 export { DevmapMap } from './devmap.js';
 export { DevmapHashMap } from './devmap-hash.js';
 export { CpumapMap } from './cpumap.js';
+export { ControlMap, ControlType, controlLayout, type ControlField, type ControlLayout, type ControlSource } from './control.js';

@@ -5,6 +5,7 @@
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import { BPF_F_LOCK, Errno, MapFlag, roundUp8 } from './constants.js';
 import { MapOpError, MapSizeError } from './errors.js';
+import type { ControlSource } from './control.js';
 
 /** What creating a map takes: the fields of `bpf_attr` for BPF_MAP_CREATE. */
 export interface MapSpec {
@@ -40,6 +41,8 @@ export interface MapOptions {
   readonly mapHandle?: (map: BpfMap) => number;
   /** Whether an interface exists, for DEVMAP and DEVMAP_HASH updates (default: any non-zero ifindex). */
   readonly netdevExists?: (ifindex: number) => boolean;
+  /** The runtime subsystem a control map's map_extra names (maps/control.ts); none without a runtime. */
+  readonly control?: (subsystem: number) => ControlSource | undefined;
 }
 
 /** One page of a batch traversal. */

@@ -10,6 +10,7 @@ import { devmapKind } from './devmap.js';
 import { devmapHashKind } from './devmap-hash.js';
 import { MapCreateError } from './errors.js';
 import { flowKind } from './flow-map.js';
+import { controlKind } from './control.js';
 import { hashKind } from './hash.js';
 import { hashOfMapsKind } from './hash-of-maps.js';
 import type { MapKind } from './kind.js';
@@ -27,7 +28,7 @@ import { stackKind } from './stack.js';
 
 /** Every map kind this runtime implements, by type number. */
 export const MAP_KINDS: ReadonlyMap<number, MapKind> = new Map(
-  [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, devmapKind, cpumapKind, queueKind, stackKind, devmapHashKind, ringbufKind, bloomFilterKind, flowKind].map((k) => [k.type, k]),
+  [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, devmapKind, cpumapKind, queueKind, stackKind, devmapHashKind, ringbufKind, bloomFilterKind, flowKind, controlKind].map((k) => [k.type, k]),
 );
 
 const U32_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'flags'] as const;
@@ -43,7 +44,7 @@ export function createMap(memory: GuestMemory, spec: MapSpec, options: MapOption
   }
   const extra = spec.mapExtra ?? 0;
   if ((typeof extra === 'number' && !Number.isSafeInteger(extra)) || extra < 0 || BigInt(extra) >= 2n ** 64n) throw new MapCreateError(name, `map_extra ${extra} is not a u64`, Errno.EINVAL);
-  if (spec.type !== MapType.BLOOM_FILTER && BigInt(extra) !== 0n) throw new MapCreateError(name, 'map_extra is only for bloom filters', Errno.EINVAL);
+  if (spec.type !== MapType.BLOOM_FILTER && spec.type !== MapType.CONTROL && BigInt(extra) !== 0n) throw new MapCreateError(name, 'map_extra is only for bloom filters (and control maps)', Errno.EINVAL);
   if (options.cpus !== undefined && (!Number.isInteger(options.cpus) || options.cpus < 1)) throw new MapCreateError(name, `cpus ${options.cpus} must be a positive integer`, Errno.EINVAL);
   const lock = spec.spinLockOffset;
   if (lock !== undefined && (!Number.isInteger(lock) || lock < 0 || lock % 4 !== 0 || lock + 4 > spec.valueSize)) {

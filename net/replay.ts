@@ -53,6 +53,8 @@ export interface ReplayOptions {
   readonly onProgram?: DatapathOptions['onProgram'];
   /** Frame events carry the XDP metadata store's pairs (see DatapathOptions.metadata). */
   readonly metadata?: boolean;
+  /** Called after each record has gone through the datapath (cheap: no report is built). */
+  readonly afterPacket?: (packet: PacketInfo) => void;
   /** A report per record (costs an allocation or two per record). */
   readonly onPacket?: (report: PacketReport) => void;
   /** Called about every `progressEvery` records with the count so far (default every 65,536). */
@@ -177,6 +179,7 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
     if (onPacket) report = { fates: [], trace: [] };
     if (record.direction === 'out') datapath.send(dev, record.data, info);
     else datapath.receive(dev, record.data, info);
+    options.afterPacket?.(info);
     if (onPacket) {
       onPacket({ number: info.number, interface: dev.name, direction: record.direction ?? 'in', length: record.data.length, fates: report!.fates, trace: report!.trace });
       report = undefined;

@@ -2,11 +2,21 @@
 // captures it names resolved against its folder.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Runtime } from '../runtime/runtime.js';
-import { applyTopology, parseTopology, TopologyError, type AppliedTopology } from './topology.js';
+import { applyTopology, parseTopology, TopologyError, type AppliedTopology, type ControlPlaneHooks } from './topology.js';
 
-/** Reads the topology file at `path` and applies it to `runtime`; every mistake is one TopologyError naming the file. */
-export async function loadTopologyFile(runtime: Runtime, path: string): Promise<AppliedTopology> {
+/** A topology applied, with its control plane's hooks when it names one. */
+export interface LoadedTopology extends AppliedTopology {
+  readonly hooks?: ControlPlaneHooks;
+}
+
+/**
+ * Reads the topology file at `path` and applies it to `runtime`, and loads its control-plane module
+ * (`control`: a JS module whose default export gets the runtime and the objects and returns hooks);
+ * every mistake is one TopologyError naming the file.
+ */
+export async function loadTopologyFile(runtime: Runtime, path: string): Promise<LoadedTopology> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -14,9 +24,20 @@ export async function loadTopologyFile(runtime: Runtime, path: string): Promise<
     throw new TopologyError(path, '', `cannot read: ${(err as Error).message}`, { cause: err });
   }
   const folder = dirname(resolve(path));
-  return applyTopology(runtime, parseTopology(text, path), {
+  const applied = await applyTopology(runtime, parseTopology(text, path), {
     file: path,
     readObject: (file) => readFileSync(resolve(folder, file)),
     resolvePath: (file) => resolve(folder, file),
   });
+  if (!applied.control) return applied;
+  let hooks: ControlPlaneHooks | undefined;
+  try {
+    const module = (await import(pathToFileURL(applied.control).href)) as { default?: unknown };
+    if (typeof module.default !== 'function') throw new TypeError('its default export is not a function');
+    hooks = (await module.default({ runtime, objects: applied.objects })) ?? undefined;
+  } catch (err) {
+    for (const obj of applied.objects.values()) obj.close();
+    throw new TopologyError(path, 'control', `${applied.control}: ${(err as Error).message}`, { cause: err });
+  }
+  return { ...applied, ...(hooks ? { hooks } : {}) };
 }

@@ -8,6 +8,7 @@ import { MapType } from '../maps/constants.js';
 import type { LoadedObject, Runtime } from '../runtime/runtime.js';
 import type { Netdev, NetdevHook } from '../runtime/netdev.js';
 import type { Program } from '../runtime/program.js';
+import type { FrameEvent, PacketInfo } from './datapath.js';
 
 /** A topology that cannot be applied: the file, the JSON path, and what is wrong. */
 export class TopologyError extends BpfError {
@@ -35,6 +36,24 @@ export interface AppliedTopology {
   readonly captures: readonly TopologyCapture[];
   /** `hop_limit`: times a frame may come back into the datapath (loopback, tc redirects to an ingress). */
   readonly hopLimit?: number;
+  /** `control`: the path of a JS control-plane module (resolved), which the Node edge loads. */
+  readonly control?: string;
+}
+
+/** What a topology's control-plane module gets: the runtime and what the topology made. */
+export interface ControlPlaneContext {
+  readonly runtime: Runtime;
+  readonly objects: ReadonlyMap<string, LoadedObject>;
+}
+
+/**
+ * What a control-plane module's default export returns: hooks the replay calls, as a user-space
+ * agent beside the programs would react (insert flows, change an MTU). `frame` sees every frame
+ * that leaves the datapath (valid during the call); `packet` runs after each record.
+ */
+export interface ControlPlaneHooks {
+  readonly frame?: (event: FrameEvent, packet: PacketInfo) => void;
+  readonly packet?: (packet: PacketInfo) => void;
 }
 
 /** How to reach the files a topology names. */
@@ -47,7 +66,7 @@ export interface TopologyEnvironment {
   readonly resolvePath: (path: string) => string;
 }
 
-const TOP_KEYS = ['objects', 'interfaces', 'maps', 'sockets', 'pcap', 'hop_limit', 'metadata_keys'] as const;
+const TOP_KEYS = ['objects', 'interfaces', 'maps', 'sockets', 'pcap', 'hop_limit', 'metadata_keys', 'control'] as const;
 const INTERFACE_KEYS = ['name', 'ifindex', 'mac', 'mtu', 'rx_queues', 'tx_queues', 'loopback', 'xdp', 'xdp_egress', 'tc_ingress', 'tc_egress', 'socket_filter', 'pcap', 'pcap_out'] as const;
 const HOOKS: readonly NetdevHook[] = ['xdp', 'xdp_egress', 'tc_ingress', 'tc_egress', 'socket_filter'];
 
@@ -201,7 +220,12 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
     }
     const hopLimit = doc.hop_limit;
     if (hopLimit !== undefined && !(typeof hopLimit === 'number' && Number.isInteger(hopLimit) && hopLimit >= 0 && hopLimit <= 64)) fail('hop_limit', 'must be an integer from 0 to 64');
-    return { objects, interfaces, captures, ...(hopLimit !== undefined ? { hopLimit: hopLimit as number } : {}) };
+    if (doc.control !== undefined && typeof doc.control !== 'string') fail('control', 'must be the path of a JS module (its default export sets up the control plane)');
+    return {
+      objects, interfaces, captures,
+      ...(hopLimit !== undefined ? { hopLimit: hopLimit as number } : {}),
+      ...(doc.control !== undefined ? { control: env.resolvePath(doc.control as string) } : {}),
+    };
   } catch (err) {
     // All or nothing: what this topology loaded and made leaves the runtime.
     for (const obj of objects.values()) obj.close();

@@ -38,7 +38,23 @@ export interface ExecutorOptions {
   readonly resolveTailCall?: (target: unknown, engine: EngineKind) => Executor;
   /** JIT only: optimisation level 0..4 (default 1; see jit/binaryen.ts). */
   readonly optimize?: number;
+  /** Counts this program's own runs (a tail call's target counts its own). */
+  readonly stats?: RunStats;
 }
+
+/**
+ * What is counted about a program's runs, all the time (CTRL_PROG_STATS): runs, instructions
+ * executed (the interpreter counts them; the JIT does not), and run time. The time is measured
+ * on one run in TIMED_EVERY and scaled, which keeps the clock off the per-packet path.
+ */
+export class RunStats {
+  runs = 0;
+  instructions = 0;
+  runTimeNs = 0;
+}
+
+/** One run in this many is timed for RunStats.runTimeNs. */
+const TIMED_EVERY = 8;
 
 /** The engines disagreed on a run. */
 export class EngineMismatchError extends BpfError {
@@ -67,6 +83,7 @@ class ChainingExecutor implements Executor {
     readonly engine: EngineKind,
     private readonly inner: RawExecutor,
     private readonly resolve: ExecutorOptions['resolveTailCall'],
+    private readonly stats: RunStats | undefined,
   ) {}
 
   get stack(): Region {
@@ -74,7 +91,19 @@ class ChainingExecutor implements Executor {
   }
 
   run(args: RunArgs = {}): RunResult {
-    const result = this.inner.run(args);
+    let result: RunResult;
+    const stats = this.stats;
+    if (!stats) result = this.inner.run(args);
+    else if (stats.runs++ % TIMED_EVERY !== 0) result = this.inner.run(args);
+    else {
+      const start = performance.now();
+      try {
+        result = this.inner.run(args);
+      } finally {
+        stats.runTimeNs += Math.round((performance.now() - start) * 1e6) * TIMED_EVERY;
+      }
+    }
+    if (stats && result.instructions) stats.instructions += result.instructions;
     if (!result.tailCall) return result;
     if (!this.resolve) throw new TailCallError('a helper asked for a tail call, but no tail-call targets are set up (resolveTailCall)');
     const next = this.resolve(result.tailCall.target, this.engine);
@@ -178,8 +207,8 @@ export async function createExecutor(insns: readonly Instruction[], engine: Engi
   if (engine === 'interp') {
     const vm = new Interpreter(insns, options);
     const raw: RawExecutor = { get stack() { return vm.stackRegion(); }, run: (a) => vm.run(a), dispose: () => vm.dispose() };
-    return new ChainingExecutor('interp', raw, options.resolveTailCall);
+    return new ChainingExecutor('interp', raw, options.resolveTailCall, options.stats);
   }
   const { createJitExecutor } = await import('../jit/executor.js');
-  return new ChainingExecutor('jit', await createJitExecutor(insns, options), options.resolveTailCall);
+  return new ChainingExecutor('jit', await createJitExecutor(insns, options), options.resolveTailCall, options.stats);
 }

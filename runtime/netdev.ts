@@ -94,6 +94,8 @@ export class Netdev {
   readonly mac: Uint8Array;
   /** Writable, as `ip link set mtu` (and the control map) change it. */
   mtu: number;
+  /** Entries of an AF_XDP socket's rings on this interface (the control map's xsk_ring_size; writable). */
+  xskRingSize = 2048;
   readonly rxQueues: number;
   readonly txQueues: number;
   readonly loopback: boolean;

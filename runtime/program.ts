@@ -6,7 +6,7 @@ import type { Instruction } from '../isa/instruction.js';
 import type { HelperTable } from '../helpers/table.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/object.js';
 import type { Verdict } from '../verifier/gate.js';
-import { createExecutor, TailCallError, type EngineKind, type Executor } from './engine.js';
+import { createExecutor, RunStats, TailCallError, type EngineKind, type Executor } from './engine.js';
 import type { Runtime } from './runtime.js';
 import { xdpTestRun, type XdpTestRunOptions, type XdpTestRunResult } from './xdp.js';
 import { SKB_PROGRAM_TYPES, skbTestRun, type SkbProgramType, type SkbTestRunOptions, type SkbTestRunResult } from './skb.js';
@@ -69,18 +69,22 @@ export class Program {
     private readonly init: ProgramInit,
     /** The executor runs go through. */
     readonly executor: Executor,
+    /** Its runs, instructions and run time so far (CTRL_PROG_STATS). */
+    readonly stats: RunStats,
   ) {}
 
   /** Builds the program's executor (the JIT compiles here). */
   static async create(runtime: Runtime, init: ProgramInit): Promise<Program> {
+    const stats = new RunStats();
     const executor = await createExecutor(init.insns, init.engine, {
+      stats,
       memory: runtime.memory,
       helpers: init.helpers,
       budget: runtime.budget,
       ...(runtime.optimize !== undefined ? { optimize: runtime.optimize } : {}),
       resolveTailCall: (target, engine) => tailCallTarget(target, engine),
     });
-    return new Program(runtime, init, executor);
+    return new Program(runtime, init, executor, stats);
   }
 
   get name(): string {

@@ -39,6 +39,8 @@ import { Program } from './program.js';
 import { XdpRunner } from './xdp.js';
 import { Network } from './network.js';
 import { MetadataKeys } from './metadata-store.js';
+import { controlSources } from './control.js';
+import type { ControlSource } from '../maps/control.js';
 import { TypedMap, type TypedMapOptions } from './typed-map.js';
 
 /** How a runtime is set up. */
@@ -225,6 +227,8 @@ export class Runtime {
   readonly network: Network;
   /** Names for the keys of the XDP metadata key/value store, shared by cooperating programs and JS. */
   readonly metadataKeys = new MetadataKeys();
+  /** The subsystems control maps reach, by map_extra (runtime/control.ts). */
+  readonly control: (subsystem: number) => ControlSource | undefined;
   /** The target BTF of CO-RE relocations and the layout of simulated kernel structs. */
   readonly btf: Btf;
   private taskTable: TaskTable | undefined;
@@ -263,6 +267,7 @@ export class Runtime {
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.optimize = options.optimize;
     this.network = new Network();
+    this.control = controlSources({ network: this.network, programs: () => [...this.programsById.values()], program: (id) => this.programsById.get(id) });
     this.xdp = new XdpRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex) });
     this.skb = new SkbRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex) });
     this.btf = options.btf === undefined ? kernelBtf() : options.btf instanceof Uint8Array ? parseBtf(options.btf, { file: '<runtime btf>' }) : options.btf;
@@ -368,6 +373,7 @@ export class Runtime {
       resolveMap: (id) => this.mapsById.get(id)?.map,
       mapHandle: (map) => this.liveByMap.get(map)?.handle ?? 0,
       netdevExists: (ifindex) => this.network.find(ifindex) !== undefined,
+      control: this.control,
     };
   }
 

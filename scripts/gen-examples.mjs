@@ -104,3 +104,14 @@ function arpRequest(mac, ip, target, ms) {
   flows.push({ kind: 'icmp', ...flow('198.51.100.32', { echoes: 2, startNs: 60e6 }) });
   write('kv-tags', flows, (data) => data.length >= 6 && sameBytes(data.subarray(0, 6), parseMac(eth0)));
 }
+
+// ---- The MTU guard: frames of every size arriving on eth0, to be forwarded out of eth1. ----
+{
+  const eth0 = '02:00:00:00:00:40';
+  const router = '02:00:00:00:00:fe';
+  const flow = (client, extra) => ({ ipVersion: 4, client, server: '10.0.4.2', clientMac: router, serverMac: eth0, ...extra });
+  const flows = [];
+  for (let i = 0; i < 6; i++) flows.push({ kind: 'tcp', ...flow(`198.51.100.${40 + i}`, { serverPort: 80, exchanges: 3, requestBytes: 400 + 400 * i, responseBytes: 10, startNs: i * 40e6 }) });
+  for (let i = 0; i < 4; i++) flows.push({ kind: 'udp', ...flow(`198.51.100.${50 + i}`, { serverPort: 5000, exchanges: 3, requestBytes: 300 * (i + 1), responseBytes: 10, startNs: 20e6 + i * 50e6 }) });
+  write('mtu-guard', flows, (data) => data.length >= 6 && sameBytes(data.subarray(0, 6), parseMac(eth0)));
+}

@@ -29,6 +29,38 @@
  */
 #define BPF_MAP_TYPE_CONTROL 0x1001
 
+/* Control subsystems (map_extra) and their records. `ebpf-wasm control` prints the layouts. */
+#define BPF_CTRL_XDP_ATTR 1   /* key __u32 ifindex; value struct bpf_ctrl_xdp_attr */
+#define BPF_CTRL_PROG_STATS 2 /* key __u32 program id; value struct bpf_ctrl_prog_stats (read-only: -EACCES) */
+#define BPF_CTRL_SOCK_ATTR 3  /* key __u64 socket cookie; value struct bpf_sock (writable: mark, priority) */
+
+struct bpf_ctrl_xdp_attr {
+	__u32 ifindex;
+	__u32 mtu;           /* writable */
+	__u32 xdp_prog_id;
+	__u32 egress_prog_id;
+	__u32 rx_queues;
+	__u32 tx_queues;
+	__u32 xsk_ring_size; /* writable */
+	__u32 flags;         /* IFF_* */
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+	__u64 rx_dropped;
+	__u64 tx_dropped;
+};
+
+struct bpf_ctrl_prog_stats {
+	__u32 id;
+	__u32 type;          /* BPF_PROG_TYPE_* */
+	__u64 run_cnt;
+	__u64 run_time_ns;
+	__u64 insns_executed; /* counted by the interpreter; 0 on the JIT */
+	__u32 jited;
+	__u32 insn_cnt;
+};
+
 /* ---- The flow map's helpers ---- */
 
 /* Inserts (key_a, key_b) -> value with BPF_ANY or BPF_NOEXIST (BPF_ANY on the very same pair updates its value).
