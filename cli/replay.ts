@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import {
   Runtime, readCaptures, loadTopologyFile, replay, ReplayOutput,
-  type CaptureInput, type CaptureProgress, type ControlPlaneHooks, type LoadedObject, type PacketReport, type Program, type ReplaySummary,
+  type CaptureInput, type CaptureProgress, type ControlPlaneHooks, type LoadedObject, type PacketReport, type Program, type ReplayRecord, type ReplaySummary,
 } from '../index.js';
 import { parseEngine } from './conformance.js';
 import { UsageError } from './errors.js';
@@ -77,11 +77,13 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
   let hopLimit: number | undefined;
   let program: Program | undefined;
   let hooks: ControlPlaneHooks | undefined;
+  let outbox: ReplayRecord[] | undefined;
   if (options.topology !== undefined) {
     const applied = await loadTopologyFile(runtime, options.topology);
     for (const [name, obj] of applied.objects) objects.set(name, obj);
     hopLimit = applied.hopLimit;
     hooks = applied.hooks;
+    outbox = applied.outbox;
     if (options.pcap !== undefined) {
       const dev = options.interface !== undefined ? runtime.network.get(options.interface) : undefined;
       inputs.push({ path: options.pcap, interface: dev, direction: 'in' });
@@ -113,6 +115,7 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
       ...(hopLimit !== undefined ? { maxHops: hopLimit } : {}),
       ...(output || hooks?.frame ? { onFrame: (e, p) => { hooks?.frame?.(e, p); output?.frame(e, p); }, metadata: options.pcapng ?? false } : {}),
       ...(hooks?.packet ? { afterPacket: hooks.packet } : {}),
+      ...(outbox ? { outbox } : {}),
       ...(onPacket ? { onPacket } : {}),
       ...(bar ? { onProgress: (n: number) => bar.update(n, progress), progressEvery: 16384 } : {}),
     });

@@ -55,6 +55,11 @@ export interface ReplayOptions {
   readonly metadata?: boolean;
   /** Called after each record has gone through the datapath (cheap: no report is built). */
   readonly afterPacket?: (packet: PacketInfo) => void;
+  /**
+   * Frames a control plane queued while a record went through (a SYN handed back, a reply sent):
+   * taken after each record, and after afterPacket, with the record's number and time.
+   */
+  readonly outbox?: ReplayRecord[];
   /** A report per record (costs an allocation or two per record). */
   readonly onPacket?: (report: PacketReport) => void;
   /** Called about every `progressEvery` records with the count so far (default every 65,536). */
@@ -180,6 +185,14 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
     if (record.direction === 'out') datapath.send(dev, record.data, info);
     else datapath.receive(dev, record.data, info);
     options.afterPacket?.(info);
+    const outbox = options.outbox;
+    while (outbox?.length) {
+      const queued = outbox.shift()!;
+      const to = typeof queued.interface === 'object' ? queued.interface : runtime.network.get(queued.interface);
+      if (queued.direction === 'out') datapath.send(to, queued.data, info);
+      else datapath.receive(to, queued.data, info);
+      options.afterPacket?.(info);
+    }
     if (onPacket) {
       onPacket({ number: info.number, interface: dev.name, direction: record.direction ?? 'in', length: record.data.length, fates: report!.fates, trace: report!.trace });
       report = undefined;

@@ -4,11 +4,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Runtime } from '../runtime/runtime.js';
-import { applyTopology, parseTopology, TopologyError, type AppliedTopology, type ControlPlaneHooks } from './topology.js';
+import { applyTopology, parseTopology, TopologyError, type AppliedTopology, type ControlPlaneContext, type ControlPlaneHooks } from './topology.js';
+import type { ReplayRecord } from './replay.js';
 
 /** A topology applied, with its control plane's hooks when it names one. */
 export interface LoadedTopology extends AppliedTopology {
   readonly hooks?: ControlPlaneHooks;
+  /** Frames the control plane handed back, for the replay to take after each packet (ReplayOptions.outbox). */
+  readonly outbox: ReplayRecord[];
 }
 
 /**
@@ -29,15 +32,22 @@ export async function loadTopologyFile(runtime: Runtime, path: string): Promise<
     readObject: (file) => readFileSync(resolve(folder, file)),
     resolvePath: (file) => resolve(folder, file),
   });
-  if (!applied.control) return applied;
+  const outbox: ReplayRecord[] = [];
+  if (!applied.control) return { ...applied, outbox };
   let hooks: ControlPlaneHooks | undefined;
+  const context: ControlPlaneContext = {
+    runtime,
+    objects: applied.objects,
+    receive: (iface, data) => outbox.push({ interface: runtime.network.get(iface), data: data.slice(), direction: 'in' }),
+    send: (iface, data) => outbox.push({ interface: runtime.network.get(iface), data: data.slice(), direction: 'out' }),
+  };
   try {
     const module = (await import(pathToFileURL(applied.control).href)) as { default?: unknown };
     if (typeof module.default !== 'function') throw new TypeError('its default export is not a function');
-    hooks = (await module.default({ runtime, objects: applied.objects })) ?? undefined;
+    hooks = (await module.default(context)) ?? undefined;
   } catch (err) {
     for (const obj of applied.objects.values()) obj.close();
     throw new TopologyError(path, 'control', `${applied.control}: ${(err as Error).message}`, { cause: err });
   }
-  return { ...applied, ...(hooks ? { hooks } : {}) };
+  return { ...applied, outbox, ...(hooks ? { hooks } : {}) };
 }

@@ -40,10 +40,14 @@ export interface AppliedTopology {
   readonly control?: string;
 }
 
-/** What a topology's control-plane module gets: the runtime and what the topology made. */
+/** What a topology's control-plane module gets: the runtime, what the topology made, and a way to hand frames back. */
 export interface ControlPlaneContext {
   readonly runtime: Runtime;
   readonly objects: ReadonlyMap<string, LoadedObject>;
+  /** Queues a frame to arrive on an interface (as if received again) once the current packet is done. */
+  receive(iface: string, data: Uint8Array): void;
+  /** Queues a frame for an interface's stack to send once the current packet is done. */
+  send(iface: string, data: Uint8Array): void;
 }
 
 /**

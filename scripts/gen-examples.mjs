@@ -5,7 +5,7 @@
 // `npm run fixtures` (tests/fixtures/build.sh), or `npm run build && node scripts/gen-examples.mjs`.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCaptureFileWriter, trafficFrames, parseMac } from '../dist/index.js';
+import { createCaptureFileWriter, trafficFrames, parseMac, parseIpv4, onesSum, foldChecksum, pseudoHeaderSum } from '../dist/index.js';
 
 const examples = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'examples');
 const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -114,4 +114,72 @@ function arpRequest(mac, ip, target, ms) {
   for (let i = 0; i < 6; i++) flows.push({ kind: 'tcp', ...flow(`198.51.100.${40 + i}`, { serverPort: 80, exchanges: 3, requestBytes: 400 + 400 * i, responseBytes: 10, startNs: i * 40e6 }) });
   for (let i = 0; i < 4; i++) flows.push({ kind: 'udp', ...flow(`198.51.100.${50 + i}`, { serverPort: 5000, exchanges: 3, requestBytes: 300 * (i + 1), responseBytes: 10, startNs: 20e6 + i * 50e6 }) });
   write('mtu-guard', flows, (data) => data.length >= 6 && sameBytes(data.subarray(0, 6), parseMac(eth0)));
+}
+
+// ---- NAT: a pcapng of both sides, as a router's two interfaces see them. LAN hosts open TCP
+// connections to servers outside; the servers' answers arrive on wan0 addressed to the router's
+// public address and the port the control plane (examples/nat/control.mjs) allocates: 40000 for
+// the first connection's SYN, 40001 for the next, in the order the SYNs appear. ----
+{
+  const lanMac = '02:00:00:00:00:50';
+  const wanMac = '02:00:00:00:00:51';
+  const gateway = '02:00:00:00:00:ee';
+  const wanAddr = parseIpv4('203.0.113.1');
+  const hosts = ['192.168.1.10', '192.168.1.11', '192.168.1.12'];
+  const hostMac = (i) => `02:00:00:00:01:${(0x10 + i).toString(16)}`;
+  const flows = [];
+  for (let i = 0; i < 6; i++) {
+    flows.push({ kind: 'tcp', ipVersion: 4, client: hosts[i % 3], server: `198.51.100.${80 + i}`, clientMac: hostMac(i % 3), serverMac: lanMac, serverPort: i % 2 ? 80 : 443, exchanges: 2, requestBytes: 120, responseBytes: 900, close: i === 4 ? 'rst' : 'fin', startNs: i * 50e6, rttNs: 4e6 });
+  }
+  flows.push({ kind: 'icmp', ipVersion: 4, client: hosts[0], server: '198.51.100.1', clientMac: hostMac(0), serverMac: lanMac, echoes: 2, startNs: 30e6 });
+  const frames = [...trafficFrames(flows, { seed: 2026 })].map((f) => ({ data: f.data.slice(), seconds: f.seconds, nanoseconds: f.nanoseconds }));
+  const ports = new Map();
+  const flowKey = (ip, sport, dport) => `${ip.join('.')}:${sport}>${dport}`;
+  const writer = createCaptureFileWriter(join(examples, 'nat', 'traffic.pcapng'), 'pcapng', { interfaces: [{ name: 'lan0' }, { name: 'wan0' }] });
+  for (const f of frames) {
+    const d = f.data;
+    const fromLan = sameBytes(d.subarray(0, 6), parseMac(lanMac));
+    const tcp = d[23] === 6;
+    if (fromLan) {
+      if (tcp && (d[47] & 0x12) === 0x02) ports.set(flowKey(d.subarray(26, 30), (d[34] << 8) | d[35], (d[36] << 8) | d[37]), 40000 + ports.size);
+      writer.write({ ...f, interfaceId: 0 });
+      continue;
+    }
+    // A server's answer, as it arrives outside: to our public address and the allocated port.
+    d.set(parseMac(wanMac), 0);
+    d.set(parseMac(gateway), 6);
+    if (tcp) {
+      const port = ports.get(flowKey(d.subarray(30, 34), (d[36] << 8) | d[37], (d[34] << 8) | d[35]));
+      d[36] = port >> 8;
+      d[37] = port & 0xff;
+    }
+    d.set(wanAddr, 30);
+    d[24] = d[25] = 0;
+    const ipSum = foldChecksum(onesSum(d, 14, 34));
+    d[24] = ipSum >> 8;
+    d[25] = ipSum & 0xff;
+    if (tcp) {
+      d[50] = d[51] = 0;
+      const tcpSum = foldChecksum(onesSum(d, 34, d.length, pseudoHeaderSum(d.subarray(26, 30), d.subarray(30, 34), 6, d.length - 34)));
+      d[50] = tcpSum >> 8;
+      d[51] = tcpSum & 0xff;
+    }
+    writer.write({ ...f, interfaceId: 1 });
+  }
+  writer.close();
+  console.log(`wrote examples/nat/traffic.pcapng: ${frames.length} frames`);
+}
+
+// ---- The egress ACL: traffic arriving on in0, some of it to denied destinations, and pings. ----
+{
+  const in0 = '02:00:00:00:00:60';
+  const router = '02:00:00:00:00:fe';
+  const flow = (client, server, extra) => ({ ipVersion: 4, client, server, clientMac: router, serverMac: in0, ...extra });
+  const flows = [];
+  for (let i = 0; i < 5; i++) flows.push({ kind: 'tcp', ...flow(`192.0.2.${10 + i}`, `198.51.100.${10 + i}`, { serverPort: 443, exchanges: 1, startNs: i * 30e6 }) });
+  for (let i = 0; i < 3; i++) flows.push({ kind: 'tcp', ...flow(`192.0.2.${20 + i}`, `10.9.0.${5 + i}`, { serverPort: 22, exchanges: 1, startNs: 15e6 + i * 40e6 }) });
+  flows.push({ kind: 'udp', ...flow('192.0.2.30', '198.51.100.99', { serverPort: 53, exchanges: 2, startNs: 60e6 }) });
+  flows.push({ kind: 'icmp', ...flow('192.0.2.31', '198.51.100.1', { echoes: 2, startNs: 5e6 }) });
+  flows.push({ kind: 'icmp', ...flow('10.9.0.9', '198.51.100.2', { echoes: 1, startNs: 90e6 }) });
+  write('egress-acl', flows, (data) => data.length >= 6 && sameBytes(data.subarray(0, 6), parseMac(in0)));
 }

@@ -77,6 +77,25 @@ describe('ebpf-wasm replay', () => {
     expect(cli(['replay', 'examples/kv-tags/tags.o', '--pcap', 'examples/kv-tags/traffic.pcap', '--meta-key', 'id=70']).stderr).toMatch(/--meta-key: metadata key 70 for 'id' must be an integer from 0 to 63/);
   });
 
+  test.for(['interp', 'jit'])('topologies with a control-plane module: the NAT and the MTU guard (%s)', (engine) => {
+    const nat = JSON.parse(cli(['replay', '--topology', 'examples/nat/topology.json', '--engine', engine, '--json', '--dump-maps']).stdout);
+    expect(nat).toMatchObject({ packets: 74, interfaces: { lan0: { tx: 19, pass: 13 }, wan0: { tx: 41, pass: 7 } }, maps: { 'nat/flows': [] } });
+    const guard = JSON.parse(cli(['replay', '--topology', 'examples/mtu-guard/topology.json', '--engine', engine, '--json', '--dump-maps']).stdout);
+    expect(guard.maps['guard/counters']).toEqual([{ key: 0, value: 76 }, { key: 1, value: 5 }]);
+  });
+
+  test('a control-plane module that is not one is an error naming the topology', () => {
+    const path = join(PROJECT_ROOT, 'examples', 'mtu-guard', `.broken-${process.pid}.json`);
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(join(PROJECT_ROOT, 'examples', 'mtu-guard', 'topology.json'), 'utf8')), control: 'guard.c' }));
+    try {
+      const r = cli(['replay', '--topology', path]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^ebpf-wasm: ${path.replace(/[.]/g, '\\.')}: control: .*guard\\.c: `));
+    } finally {
+      spawnSync('rm', ['-f', path]);
+    }
+  });
+
   test('a plain replay puts the object\'s program on eth0; a tc/egress program takes the capture as sent frames', () => {
     const r = cli(['replay', 'examples/tc-counter/rate.o', '--pcap', 'examples/tc-counter/traffic.pcap', '--json']);
     expect(r.code, r.stderr).toBe(0);

@@ -147,3 +147,60 @@ describe.each(ENGINES)('the metadata tags example on %s', (engine) => {
     expect(summary.trace).toEqual([{ line: expect.stringMatching(/^first packet: flow hash [0-9a-f]+$/), count: 1 }]);
   });
 });
+
+describe.each(ENGINES)('the NAT example on %s', (engine) => {
+  test('the control plane sets connections up from their SYNs; XDP translates both ways, and a FIN or RST sends the rest to the stack', async () => {
+    const runtime = new Runtime({ engine });
+    const applied = await loadTopologyFile(runtime, example('nat', 'topology.json'));
+    const seen: { number: number; fate: string; dev: string; bytes: Uint8Array }[] = [];
+    const flowsAfter: number[] = [];
+    const flows = applied.objects.get('nat')!.map('flows');
+    const inputs = applied.captures.map((c) => ({ path: c.path, interface: c.interface, direction: c.direction }));
+    const summary = await replay(runtime, readCaptures(runtime.network, inputs), {
+      onFrame: (e, p) => {
+        applied.hooks?.frame?.(e, p);
+        seen.push({ number: p.number, fate: e.fate, dev: e.dev.name, bytes: e.bytes.slice() });
+      },
+      afterPacket: () => flowsAfter.push(flows.size),
+      outbox: applied.outbox,
+    });
+    expect(summary.packets).toBe(74);
+    const ip = (b: Uint8Array, at: number) => [...b.subarray(at, at + 4)].join('.');
+    const port = (b: Uint8Array, at: number) => (b[at]! << 8) | b[at + 1]!;
+    // Out of wan0: every frame from our public address, from the port allocated to its connection.
+    const out = seen.filter((s) => s.fate === 'tx' && s.dev === 'wan0');
+    expect(out.length).toBe(41);
+    for (const o of out) {
+      expect(ip(o.bytes, 26)).toBe('203.0.113.1');
+      expect(port(o.bytes, 34)).toBeGreaterThanOrEqual(40000);
+      expect(internetChecksum(o.bytes.subarray(14, 34))).toBe(0);
+    }
+    expect(new Set(out.map((o) => port(o.bytes, 34)))).toEqual(new Set([40000, 40001, 40002, 40003, 40004, 40005]));
+    // Into lan0: to the hosts, their own ports, the hosts' MACs.
+    const back = seen.filter((s) => s.fate === 'tx' && s.dev === 'lan0');
+    expect(back.length).toBe(19);
+    for (const b of back) expect(ip(b.bytes, 30)).toMatch(/^192\.168\.1\.1[0-2]$/);
+    // Each SYN went to the stack first (the control plane's cue), then out translated.
+    const syns = seen.filter((s) => s.dev === 'lan0' && s.fate === 'pass' && s.bytes.length === 54 && (s.bytes[47]! & 0x12) === 0x02);
+    expect(syns.length).toBe(6);
+    // Every connection was torn down by a FIN or a RST: the map ends empty, and what followed went to the stack.
+    expect(Math.max(...flowsAfter)).toBeGreaterThan(0);
+    expect(flows.size).toBe(0);
+    expect(summary.interfaces.wan0!.pass).toBe(7);
+  });
+});
+
+describe.each(ENGINES)('the egress ACL example on %s', (engine) => {
+  test('the egress hook drops frames to denied prefixes, whether redirected or bounced with XDP_TX', async () => {
+    const { summary, out, applied } = await replayExample('egress-acl', engine);
+    expect(summary.packets).toBe(53);
+    const dst = (b: Uint8Array) => [...b.subarray(30, 34)].join('.');
+    expect(out('tx', 'out0').length).toBe(30);
+    expect(out('tx', 'out0').every((f) => !dst(f.bytes).startsWith('10.9.0.') && dst(f.bytes) !== '198.51.100.99')).toBe(true);
+    expect(out('drop', 'out0').length).toBe(20);
+    // The pings' echo replies leave in0 (XDP_TX) through its egress hook: the one to a denied host is dropped.
+    expect(out('tx', 'in0').map((f) => dst(f.bytes))).toEqual(['192.0.2.31', '192.0.2.31']);
+    expect(out('drop', 'in0').map((f) => dst(f.bytes))).toEqual(['10.9.0.9']);
+    expect(applied.objects.get('acl')!.typedMap('per_interface').lookup(3)).toEqual({ allowed: 30, denied: 20 });
+  });
+});
