@@ -24,9 +24,9 @@ export interface XdpFrameAccess {
   /** The packet's length, fragments of a multi-buffer frame included. */
   readonly buffLength: number;
   /** The metadata key/value store (extension): 0 or a negative errno, as runtime/metadata-store.ts documents. */
-  kvGet(key: bigint, to: number, len: number): number;
-  kvSet(key: bigint, from: number, len: number, flags: bigint): number;
-  kvDelete(key: bigint): number;
+  kvGet(key: number, to: number, len: number): number;
+  kvSet(key: number, from: number, len: number, flags: number): number;
+  kvDelete(key: number): number;
 }
 
 /** Where a program asked its frame to go (Linux keeps it in the per-CPU bpf_redirect_info). */
@@ -99,21 +99,28 @@ export function xdpHelpers(lookup: XdpFrameLookup): HelperSpec[] {
       id: XdpKvHelperId.get,
       name: 'bpf_xdp_kv_get',
       proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'ptr_to_uninit_mem', 'const_size'] },
-      impl: (call) => withFrame(call, (f) => f.kvGet(BigInt.asUintN(64, call.arg(2)), call.argU32(3), call.argU32(4))),
+      impl: (call) => withFrame(call, (f) => f.kvGet(u64Key(call, 2), call.argU32(3), call.argU32(4))),
     },
     {
       id: XdpKvHelperId.set,
       name: 'bpf_xdp_kv_set',
       proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'ptr_to_mem', 'const_size', 'anything'] },
-      impl: (call) => withFrame(call, (f) => f.kvSet(BigInt.asUintN(64, call.arg(2)), call.argU32(3), call.argU32(4), BigInt.asUintN(64, call.arg(5)))),
+      // Flags other than 0 are refused; any bit set, low or high, makes them non-zero.
+      impl: (call) => withFrame(call, (f) => f.kvSet(u64Key(call, 2), call.argU32(3), call.argU32(4), call.argU32(5) | call.argHighU32(5))),
     },
     {
       id: XdpKvHelperId.delete,
       name: 'bpf_xdp_kv_delete',
       proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
-      impl: (call) => withFrame(call, (f) => f.kvDelete(BigInt.asUintN(64, call.arg(2)))),
+      impl: (call) => withFrame(call, (f) => f.kvDelete(u64Key(call, 2))),
     },
   ];
+}
+
+/** A u64 key argument as a number without a BigInt: exact below 2^53, and -1 (no key) above, where no valid key is. */
+function u64Key(call: HelperCall, i: number): number {
+  const high = call.argHighU32(i);
+  return high >= 0x200000 ? -1 : high * 0x100000000 + call.argU32(i);
 }
 
 /** BPF_F_BROADCAST and BPF_F_EXCLUDE_INGRESS (linux/bpf.h), for bpf_redirect_map on devmaps. */

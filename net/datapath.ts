@@ -41,7 +41,7 @@ export interface FrameEvent {
    * The pairs of the XDP metadata key/value store of the frame (as the XDP side left it), with
    * DatapathOptions.metadata; undefined when the store was empty.
    */
-  readonly metadata?: readonly [bigint, bigint][];
+  readonly metadata?: readonly [number, bigint][];
 }
 
 /** The received (or sent) frame the datapath is working on, as the capture gave it. */

@@ -194,7 +194,7 @@ export class ReplayOutput {
    * `metadataKeys.describe`, which names the keys); frames carry pairs when the replay's
    * `metadata` option is on.
    */
-  constructor(readonly dir: string, network: Network, private readonly format: 'pcap' | 'pcapng' = 'pcap', private readonly describe?: (pairs: readonly [bigint, bigint][]) => string) {
+  constructor(readonly dir: string, network: Network, private readonly format: 'pcap' | 'pcapng' = 'pcap', private readonly describe?: (pairs: readonly [number, bigint][]) => string) {
     this.extension = format;
     // Every interface's tx and pass files, and drop and aborted, exist even when empty: "nothing left be3" is an answer too.
     for (const dev of network.list()) {

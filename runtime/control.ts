@@ -59,9 +59,14 @@ function mtuAllowed(dev: Netdev, mtu: bigint): boolean {
   return mtu >= 68n && mtu <= (dev.loopback && dev.name === 'lo' ? 65536n : 65535n);
 }
 
+/** Writes a counter (a safe integer) as a little-endian u64 without a BigInt. */
+function u64(v: DataView, at: number, n: number): void {
+  v.setUint32(at, n >>> 0, true);
+  v.setUint32(at + 4, Math.floor(n / 0x100000000) >>> 0, true);
+}
+
 function xdpAttrSource(subjects: ControlSubjects): ControlSource {
-  const u32 = (v: DataView, at: number, n: number) => v.setUint32(at, n >>> 0, true);
-  const u64 = (v: DataView, at: number, n: number) => v.setBigUint64(at, BigInt(n), true);
+  const [ifindexAt, mtuAt, xdpAt, egressAt, rxqAt, txqAt, xskAt, flagsAt, rxpAt, rxbAt, txpAt, txbAt, rxdAt, txdAt] = XDP_ATTR_LAYOUT.fields.map((f) => f.offset) as number[];
   return {
     layout: XDP_ATTR_LAYOUT,
     keySize: 4,
@@ -71,10 +76,21 @@ function xdpAttrSource(subjects: ControlSubjects): ControlSource {
       if (!dev) return false;
       const c = dev.counters;
       const flags = IFF_UP | IFF_RUNNING | (dev.name === 'lo' ? IFF_LOOPBACK : IFF_BROADCAST | IFF_MULTICAST);
-      const f = XDP_ATTR_LAYOUT.fields;
-      const values = [dev.ifindex, dev.mtu, dev.program('xdp')?.id ?? 0, dev.program('xdp_egress')?.id ?? 0, dev.rxQueues, dev.txQueues, dev.xskRingSize, flags];
-      values.forEach((n, i) => u32(v, at + f[i]!.offset, n));
-      [c.rxPackets, c.rxBytes, c.txPackets, c.txBytes, c.rxDropped, c.txDropped].forEach((n, i) => u64(v, at + f[8 + i]!.offset, n));
+      // Field by field: programs look these up per packet.
+      v.setUint32(at + ifindexAt!, dev.ifindex, true);
+      v.setUint32(at + mtuAt!, dev.mtu, true);
+      v.setUint32(at + xdpAt!, dev.program('xdp')?.id ?? 0, true);
+      v.setUint32(at + egressAt!, dev.program('xdp_egress')?.id ?? 0, true);
+      v.setUint32(at + rxqAt!, dev.rxQueues, true);
+      v.setUint32(at + txqAt!, dev.txQueues, true);
+      v.setUint32(at + xskAt!, dev.xskRingSize, true);
+      v.setUint32(at + flagsAt!, flags, true);
+      u64(v, at + rxpAt!, c.rxPackets);
+      u64(v, at + rxbAt!, c.rxBytes);
+      u64(v, at + txpAt!, c.txPackets);
+      u64(v, at + txbAt!, c.txBytes);
+      u64(v, at + rxdAt!, c.rxDropped);
+      u64(v, at + txdAt!, c.txDropped);
       return true;
     },
     write: (key, field: ControlField, value) => {
@@ -104,9 +120,9 @@ function progStatsSource(subjects: ControlSubjects): ControlSource {
       const f = PROG_STATS_LAYOUT.fields;
       v.setUint32(at + f[0]!.offset, p.id, true);
       v.setUint32(at + f[1]!.offset, PROG_TYPE_NUMBERS[p.type] ?? 0, true);
-      v.setBigUint64(at + f[2]!.offset, BigInt(p.stats.runs), true);
-      v.setBigUint64(at + f[3]!.offset, BigInt(p.stats.runTimeNs), true);
-      v.setBigUint64(at + f[4]!.offset, BigInt(p.stats.instructions), true);
+      u64(v, at + f[2]!.offset, p.stats.runs);
+      u64(v, at + f[3]!.offset, p.stats.runTimeNs);
+      u64(v, at + f[4]!.offset, p.stats.instructions);
       v.setUint32(at + f[5]!.offset, p.engine === 'jit' ? 1 : 0, true);
       v.setUint32(at + f[6]!.offset, p.insns.reduce((n, i) => n + (i.immHi !== undefined ? 2 : 1), 0), true);
       return true;

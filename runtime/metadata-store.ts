@@ -14,8 +14,8 @@ import { RuntimeError } from './errors.js';
 export const KV_HEADER_SIZE = 16;
 /** Keys 0..KV_KEYS-1 live in the header. */
 export const KV_KEYS = 64;
-/** Receive hints: keys the runtime fills in on receive (read-only to programs). */
-export const RxHint = { RX_HASH: (1n << 32n) | 1n, VLAN_TCI: (1n << 32n) | 2n, RX_TIMESTAMP: (1n << 32n) | 3n } as const;
+/** Receive hints: keys the runtime fills in on receive (read-only to programs). Keys are numbers: every valid one is below 2^53. */
+export const RxHint = { RX_HASH: 2 ** 32 + 1, VLAN_TCI: 2 ** 32 + 2, RX_TIMESTAMP: 2 ** 32 + 3 } as const;
 /** The value sizes a key may hold, by size code. */
 const SIZES = [0, 2, 4, 8] as const;
 
@@ -95,7 +95,7 @@ function valuesSize(header: Header): number {
 }
 
 /** A hint's value as bytes of its size, or undefined when the frame has none. */
-function hintBytes(frame: KvFrame, key: bigint): Uint8Array | undefined {
+function hintBytes(frame: KvFrame, key: number): Uint8Array | undefined {
   const h = frame.hints;
   if (!h) return undefined;
   if (key === RxHint.RX_HASH && h.rxHash !== undefined) return le(BigInt(h.rxHash), 4);
@@ -110,11 +110,13 @@ function le(value: bigint, size: number): Uint8Array {
   return out;
 }
 
-const isHint = (key: bigint) => key === RxHint.RX_HASH || key === RxHint.VLAN_TCI || key === RxHint.RX_TIMESTAMP;
+const isHint = (key: number) => key === RxHint.RX_HASH || key === RxHint.VLAN_TCI || key === RxHint.RX_TIMESTAMP;
+/** A key in the header: an integer 0..63. */
+const isHeaderKey = (key: number) => Number.isInteger(key) && key >= 0 && key < KV_KEYS;
 
 /** bpf_xdp_kv_get: copies the value of `key` (exactly `len` bytes, its size) to `to`; 0, -ENOENT (absent), -EINVAL (bad key or len). */
-export function kvGet(frame: KvFrame, key: bigint, to: number, len: number): number {
-  if (key >= BigInt(KV_KEYS)) {
+export function kvGet(frame: KvFrame, key: number, to: number, len: number): number {
+  if (!isHeaderKey(key)) {
     if (!isHint(key)) return -Errno.EINVAL;
     const bytes = hintBytes(frame, key);
     const size = key === RxHint.RX_HASH ? 4 : key === RxHint.VLAN_TCI ? 2 : 8;
@@ -123,13 +125,12 @@ export function kvGet(frame: KvFrame, key: bigint, to: number, len: number): num
     frame.memory.bytes.set(bytes, to);
     return 0;
   }
-  if (key < 0n || (len !== 2 && len !== 4 && len !== 8)) return -Errno.EINVAL;
+  if (len !== 2 && len !== 4 && len !== 8) return -Errno.EINVAL;
   const header = codes(frame);
-  const k = Number(key);
-  const code = codeOf(header, k);
+  const code = codeOf(header, key);
   if (code === 0) return -Errno.ENOENT;
   if (SIZES[code] !== len) return -Errno.EINVAL;
-  const at = frame.storeStart + KV_HEADER_SIZE + offsetOf(header, k);
+  const at = frame.storeStart + KV_HEADER_SIZE + offsetOf(header, key);
   frame.memory.bytes.copyWithin(to, at, at + len);
   return 0;
 }
@@ -139,9 +140,9 @@ export function kvGet(frame: KvFrame, key: bigint, to: number, len: number): num
  * len or flags, a hint, or a present key of another size), -ENOSPC (the headroom below data_meta
  * cannot take it).
  */
-export function kvSet(frame: KvFrame, key: bigint, from: number, len: number, flags: bigint): number {
-  if (key < 0n || key >= BigInt(KV_KEYS) || flags !== 0n || (len !== 2 && len !== 4 && len !== 8)) return -Errno.EINVAL;
-  const k = Number(key);
+export function kvSet(frame: KvFrame, key: number, from: number, len: number, flags: number): number {
+  if (!isHeaderKey(key) || flags !== 0 || (len !== 2 && len !== 4 && len !== 8)) return -Errno.EINVAL;
+  const k = key;
   const header = codes(frame);
   const code = codeOf(header, k);
   const bytes = frame.memory.bytes;
@@ -167,9 +168,9 @@ export function kvSet(frame: KvFrame, key: bigint, from: number, len: number, fl
 }
 
 /** bpf_xdp_kv_delete: removes `key`; 0, -ENOENT (absent), -EINVAL (bad key, or a hint). */
-export function kvDelete(frame: KvFrame, key: bigint): number {
-  if (key < 0n || key >= BigInt(KV_KEYS)) return -Errno.EINVAL;
-  const k = Number(key);
+export function kvDelete(frame: KvFrame, key: number): number {
+  if (!isHeaderKey(key)) return -Errno.EINVAL;
+  const k = key;
   const header = codes(frame);
   const code = codeOf(header, k);
   if (code === 0) return -Errno.ENOENT;
@@ -192,8 +193,8 @@ export function kvDelete(frame: KvFrame, key: bigint): number {
 }
 
 /** Every pair of a frame, keys in order (values as unsigned little-endian integers), and with `hints` the receive hints after them. */
-export function kvEntries(frame: KvFrame, hints = true): [bigint, bigint][] {
-  const out: [bigint, bigint][] = [];
+export function kvEntries(frame: KvFrame, hints = true): [number, bigint][] {
+  const out: [number, bigint][] = [];
   const header = codes(frame);
   const v = frame.memory.view;
   let at = frame.storeStart + KV_HEADER_SIZE;
@@ -201,7 +202,7 @@ export function kvEntries(frame: KvFrame, hints = true): [bigint, bigint][] {
     const size = SIZES[codeOf(header, k)]!;
     if (!size) continue;
     const value = size === 2 ? BigInt(v.getUint16(at, true)) : size === 4 ? BigInt(v.getUint32(at, true)) : v.getBigUint64(at, true);
-    out.push([BigInt(k), value]);
+    out.push([k, value]);
     at += size;
   }
   if (!hints) return out;
@@ -219,33 +220,33 @@ export function kvSnapshot(frame: KvFrame): Uint8Array {
 
 /** Names for keys, shared by cooperating programs and JS (runtime.metadataKeys); the hints are named already. */
 export class MetadataKeys {
-  private readonly byName = new Map<string, bigint>([['rx_hash', RxHint.RX_HASH], ['vlan_tci', RxHint.VLAN_TCI], ['rx_timestamp', RxHint.RX_TIMESTAMP]]);
+  private readonly byName = new Map<string, number>([['rx_hash', RxHint.RX_HASH], ['vlan_tci', RxHint.VLAN_TCI], ['rx_timestamp', RxHint.RX_TIMESTAMP]]);
 
   /** Names `key` (0..63); throws RuntimeError for a key out of range or a name or key taken by another. */
   register(name: string, key: number): number {
     if (!/^[A-Za-z_][\w.-]*$/.test(name)) throw new RuntimeError(`metadata key name '${name}' must be a word (letters, digits, _ . -)`);
     if (!Number.isInteger(key) || key < 0 || key >= KV_KEYS) throw new RuntimeError(`metadata key ${key} for '${name}' must be an integer from 0 to ${KV_KEYS - 1}`);
     const known = this.byName.get(name);
-    if (known !== undefined && known !== BigInt(key)) throw new RuntimeError(`metadata key name '${name}' is key ${known} already`);
-    const holder = this.nameOf(BigInt(key));
+    if (known !== undefined && known !== key) throw new RuntimeError(`metadata key name '${name}' is key ${known} already`);
+    const holder = this.nameOf(key);
     if (holder !== undefined && holder !== name) throw new RuntimeError(`metadata key ${key} is '${holder}' already`);
-    this.byName.set(name, BigInt(key));
+    this.byName.set(name, key);
     return key;
   }
 
   /** The key a name stands for. */
-  key(name: string): bigint | undefined {
+  key(name: string): number | undefined {
     return this.byName.get(name);
   }
 
   /** The name of a key, if it has one. */
-  nameOf(key: bigint): string | undefined {
+  nameOf(key: number): string | undefined {
     for (const [name, k] of this.byName) if (k === key) return name;
     return undefined;
   }
 
   /** A frame's pairs as text: `packet_id=42 class=3 rx_hash=0x5d1c2a77` (unnamed keys as `key7=...`). */
-  describe(pairs: readonly [bigint, bigint][]): string {
-    return pairs.map(([k, v]) => `${this.nameOf(k) ?? `key${k}`}=${k >= BigInt(KV_KEYS) ? `0x${v.toString(16)}` : v}`).join(' ');
+  describe(pairs: readonly [number, bigint][]): string {
+    return pairs.map(([k, v]) => `${this.nameOf(k) ?? `key${k}`}=${k >= KV_KEYS ? `0x${v.toString(16)}` : v}`).join(' ');
   }
 }

@@ -207,22 +207,22 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
   }
 
   /** bpf_xdp_kv_get. */
-  kvGet(key: bigint, to: number, len: number): number {
+  kvGet(key: number, to: number, len: number): number {
     return kvGet(this, key, to, len);
   }
 
   /** bpf_xdp_kv_set. */
-  kvSet(key: bigint, from: number, len: number, flags: bigint): number {
+  kvSet(key: number, from: number, len: number, flags: number): number {
     return kvSet(this, key, from, len, flags);
   }
 
   /** bpf_xdp_kv_delete. */
-  kvDelete(key: bigint): number {
+  kvDelete(key: number): number {
     return kvDelete(this, key);
   }
 
   /** The store's pairs (keys in order, then, with `hints`, the receive hints), values as unsigned integers. */
-  kvEntries(hints = true): [bigint, bigint][] {
+  kvEntries(hints = true): [number, bigint][] {
     return kvEntries(this, hints);
   }
 
