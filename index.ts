@@ -35,3 +35,7 @@ export * from './runtime/network.js';
 export * from './runtime/metadata-store.js';
 export * from './runtime/control.js';
 export * from './net/index.js';
+export * from './runtime/socket.js';
+export * from './runtime/sockets.js';
+export * from './runtime/cgroup.js';
+export * from './helpers/sockets.js';

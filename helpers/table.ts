@@ -8,16 +8,33 @@ import { Op } from '../isa/opcodes.js';
 import { LINUX_HELPER_NAMES } from './linux-helper-names.js';
 import { MAX_FRAMES } from '../isa/abi.js';
 
-/** Argument kinds of a helper prototype, as the verifier will check them. */
-export type HelperArg = 'anything' | 'const_map_ptr' | 'ptr_to_map_key' | 'ptr_to_map_value' | 'ptr_to_mem' | 'ptr_to_uninit_mem' | 'const_size' | 'ptr_to_ctx' | 'ptr_to_func';
+/**
+ * Argument kinds of a helper prototype (Linux enum bpf_arg_type), as the verifier will check them.
+ * Besides the plain ones:
+ * - 'ptr_to_map_value_or_null': value-sized readable memory of the map argument's map, or NULL.
+ * - 'const_size_or_zero': the previous argument's size, which may be 0.
+ * - 'ptr_to_sock_common': any socket pointer (ARG_PTR_TO_SOCK_COMMON: sock_common, sock, tcp_sock, xdp_sock).
+ * - 'ptr_to_btf_id_sock_common': the same, or a BTF pointer to a socket (ARG_PTR_TO_BTF_ID_SOCK_COMMON).
+ */
+export type HelperArg =
+  | 'anything' | 'const_map_ptr' | 'ptr_to_map_key' | 'ptr_to_map_value' | 'ptr_to_map_value_or_null' | 'ptr_to_mem' | 'ptr_to_uninit_mem'
+  | 'const_size' | 'const_size_or_zero' | 'ptr_to_ctx' | 'ptr_to_func' | 'ptr_to_sock_common' | 'ptr_to_btf_id_sock_common';
 
-/** Return kinds of a helper prototype. */
-export type HelperRet = 'integer' | 'void' | 'ptr_to_map_value_or_null' | 'ptr_to_mem_or_null';
+/** Return kinds of a helper prototype (Linux enum bpf_return_type); the socket ones are a full socket, or any socket, or NULL. */
+export type HelperRet = 'integer' | 'void' | 'ptr_to_map_value_or_null' | 'ptr_to_mem_or_null' | 'ptr_to_socket_or_null' | 'ptr_to_sock_common_or_null';
 
-/** A helper's prototype: what the verifier checks at each call site. */
+/** A helper's prototype: what the verifier checks at each call site (Linux struct bpf_func_proto). */
 export interface HelperProto {
   readonly ret: HelperRet;
   readonly args: readonly HelperArg[];
+  /** The returned pointer is a reference the program must give back (socket lookups). */
+  readonly acquires?: boolean;
+  /** The argument (1-based) whose reference the call gives back (bpf_sk_release). */
+  readonly releases?: number;
+  /** Memory arguments may point into the packet (Linux pkt_access). */
+  readonly packetAccess?: boolean;
+  /** BPF_MAP_TYPE_* numbers the 'const_map_ptr' argument accepts (any map when absent). */
+  readonly mapTypes?: readonly number[];
 }
 
 /** Tail calls one chain of programs may take (Linux MAX_TAIL_CALL_CNT). */

@@ -72,6 +72,7 @@ export const Errno = {
   ENOSPC: 28,
   EOVERFLOW: 75,
   EOPNOTSUPP: 95,
+  EADDRINUSE: 98,
   ENOTSUPP: 524,
 } as const;
 

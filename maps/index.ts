@@ -26,3 +26,4 @@ export { DevmapMap } from './devmap.js';
 export { DevmapHashMap } from './devmap-hash.js';
 export { CpumapMap } from './cpumap.js';
 export { ControlMap, ControlType, controlLayout, type ControlField, type ControlLayout, type ControlSource } from './control.js';
+export { BPF_SK_STORAGE_GET_F_CREATE, OPTMEM_MAX, SK_STORAGE_MAX_VALUE_SIZE, SkStorageMap, socketStorageKey, type StorageOwner } from './sk-storage.js';

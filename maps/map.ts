@@ -6,6 +6,7 @@ import type { GuestMemory, Region } from '../runtime/memory.js';
 import { BPF_F_LOCK, Errno, MapFlag, roundUp8 } from './constants.js';
 import { MapOpError, MapSizeError } from './errors.js';
 import type { ControlSource } from './control.js';
+import type { StorageOwner } from './sk-storage.js';
 
 /** What creating a map takes: the fields of `bpf_attr` for BPF_MAP_CREATE. */
 export interface MapSpec {
@@ -21,6 +22,11 @@ export interface MapSpec {
   readonly spinLockOffset?: number;
   /** The template every inner map of an ARRAY_OF_MAPS or HASH_OF_MAPS must match (Linux: inner_map_fd). */
   readonly innerMap?: MapSpec;
+  /** BTF type ids of the key and value (bpf_attr btf_key_type_id, btf_value_type_id); absent or 0 without BTF. */
+  readonly btfKeyTypeId?: number;
+  readonly btfValueTypeId?: number;
+  /** The key's BTF type as map_check_btf sees it (modifiers and typedefs resolved): an INT's bits and bit offset; absent for other kinds. */
+  readonly btfKeyInt?: { readonly bits: number; readonly bitOffset: number };
 }
 
 /** Runtime facts a map is created with. */
@@ -43,6 +49,8 @@ export interface MapOptions {
   readonly netdevExists?: (ifindex: number) => boolean;
   /** The runtime subsystem a control map's map_extra names (maps/control.ts); none without a runtime. */
   readonly control?: (subsystem: number) => ControlSource | undefined;
+  /** The open socket with a cookie, which JS names where Linux takes a socket fd (SK_STORAGE); undefined: -EBADF. */
+  readonly resolveSocket?: (cookie: bigint) => StorageOwner | undefined;
 }
 
 /** One page of a batch traversal. */

@@ -24,11 +24,12 @@ import { perfEventArrayKind } from './perf-event-array.js';
 import { progArrayKind } from './prog-array.js';
 import { queueKind } from './queue.js';
 import { ringbufKind } from './ringbuf.js';
+import { skStorageKind } from './sk-storage.js';
 import { stackKind } from './stack.js';
 
 /** Every map kind this runtime implements, by type number. */
 export const MAP_KINDS: ReadonlyMap<number, MapKind> = new Map(
-  [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, devmapKind, cpumapKind, queueKind, stackKind, devmapHashKind, ringbufKind, bloomFilterKind, flowKind, controlKind].map((k) => [k.type, k]),
+  [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, devmapKind, cpumapKind, queueKind, stackKind, devmapHashKind, ringbufKind, bloomFilterKind, flowKind, controlKind, skStorageKind].map((k) => [k.type, k]),
 );
 
 const U32_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'flags'] as const;

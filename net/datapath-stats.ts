@@ -3,9 +3,13 @@
 // received frames (the replay summary's `verdicts`).
 import type { Netdev } from '../runtime/netdev.js';
 
-/** The hooks a program runs on in the datapath (an interface's, or a devmap/cpumap entry's). */
-export type DatapathHook = 'xdp' | 'xdp_egress' | 'devmap' | 'cpumap' | 'tc_ingress' | 'tc_egress' | 'socket_filter';
-const HOOK_NUMBERS: Readonly<Record<DatapathHook, number>> = { xdp: 0, xdp_egress: 1, devmap: 2, cpumap: 3, tc_ingress: 4, tc_egress: 5, socket_filter: 6 };
+/** The hooks a program runs on in the datapath (an interface's, a devmap/cpumap entry's, or the sockets' cgroup's). */
+export type DatapathHook = 'xdp' | 'xdp_egress' | 'devmap' | 'cpumap' | 'tc_ingress' | 'tc_egress' | 'socket_filter' | 'cgroup_ingress' | 'cgroup_egress';
+const HOOK_NUMBERS: Readonly<Record<DatapathHook, number>> = {
+  xdp: 0, xdp_egress: 1, devmap: 2, cpumap: 3, tc_ingress: 4, tc_egress: 5, socket_filter: 6, cgroup_ingress: 7, cgroup_egress: 8,
+};
+/** Room for every hook number in a tally key. */
+const HOOK_SLOTS = 16;
 
 /** XDP verdict names by action number (linux/bpf.h enum xdp_action). */
 export const XDP_VERDICT_NAMES = ['aborted', 'drop', 'pass', 'tx', 'redirect'] as const;
@@ -18,6 +22,9 @@ const TC_VERDICT_NAMES = ['unspec', 'ok', 'reclassify', 'shot', 'pipe', 'stolen'
 export function verdictName(hook: DatapathHook, verdict: number): string {
   if (hook === 'tc_ingress' || hook === 'tc_egress') return TC_VERDICT_NAMES[(verdict | 0) + 1] ?? `action ${verdict | 0}`;
   if (hook === 'socket_filter') return verdict === 0 ? 'drop' : 'accept';
+  // cgroup_skb: ingress lets any non-zero verdict through; egress reads bit 0 (pass) and bit 1 (congestion notification).
+  if (hook === 'cgroup_ingress') return verdict === 0 ? 'drop' : 'pass';
+  if (hook === 'cgroup_egress') return `${verdict & 1 ? 'pass' : 'drop'}${verdict >>> 1 ? '_cn' : ''}`;
   return XDP_VERDICT_NAMES[verdict] ?? `invalid ${verdict}`;
 }
 
@@ -64,7 +71,7 @@ export class DatapathStats {
 
   /** Counts a program's verdict on a hook. */
   verdict(dev: Netdev, hook: DatapathHook, program: { readonly id: number; readonly name: string }, name: string): void {
-    const key = (dev.ifindex * 0x100000 + program.id) * 8 + HOOK_NUMBERS[hook];
+    const key = (dev.ifindex * 0x100000 + program.id) * HOOK_SLOTS + HOOK_NUMBERS[hook];
     let tally = this.hooks.get(key);
     if (!tally) this.hooks.set(key, (tally = { interface: dev.name, hook, program: program.name, verdicts: {} }));
     tally.verdicts[name] = (tally.verdicts[name] ?? 0) + 1;

@@ -119,10 +119,10 @@ export class Datapath {
     this.ingress(dev, bytes, 0);
   }
 
-  /** The stack of an interface sends a frame: tc egress, then the egress XDP hook, then the wire. */
+  /** The stack of an interface sends a frame: the cgroup's egress programs (a local socket's frame), tc egress, then the egress XDP hook, then the wire. */
   send(dev: Netdev, bytes: Uint8Array, packet: PacketInfo = NO_PACKET): void {
     this.packet = packet;
-    this.skb.transmit(dev, bytes, 0, 0, this.cpuOf(dev, bytes).cpu);
+    this.skb.send(dev, bytes, this.cpuOf(dev, bytes).cpu);
   }
 
   /** Hands a frame that leaves the datapath to the listener (one event object, refilled: valid during the call). */

@@ -2,6 +2,10 @@
 // ICMPv6, with correct lengths and checksums (RFC 791, 793, 768, 792, 8200, 4443, 1071), so tests,
 // scripts and the traffic generator can state packets as fields instead of hex. Each packet is
 // written straight into one array: the generator builds millions of them.
+import { parseIpv4, parseIpv6 } from '../runtime/ip-address.js';
+
+/** The IPv4 and IPv6 parsers, where the packet builder's users have always found them. */
+export { parseIpv4, parseIpv6 };
 
 /** TCP header flag bits (RFC 793, 3168). */
 export const TcpFlag = {
@@ -72,24 +76,6 @@ export function parseMac(text: string): Uint8Array {
   const parts = text.split(':').map((p) => parseInt(p, 16));
   if (parts.length !== 6 || parts.some((p) => !(p >= 0 && p <= 255))) throw new RangeError(`bad MAC address '${text}'`);
   return Uint8Array.from(parts);
-}
-
-/** The 4 bytes of a dotted IPv4 address. */
-export function parseIpv4(text: string): Uint8Array {
-  const parts = text.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new RangeError(`bad IPv4 address '${text}'`);
-  return Uint8Array.from(parts);
-}
-
-/** The 16 bytes of an IPv6 address in colon notation (with at most one '::'). */
-export function parseIpv6(text: string): Uint8Array {
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const groups = (s: string | undefined) => (s ? s.split(':').map((g) => parseInt(g, 16)) : []);
-  const h = groups(head);
-  const t = groups(tail);
-  const all = tail === undefined ? h : [...h, ...new Array<number>(Math.max(0, 8 - h.length - t.length)).fill(0), ...t];
-  if (all.length !== 8 || all.some((g) => !(g >= 0 && g <= 0xffff))) throw new RangeError(`bad IPv6 address '${text}'`);
-  return Uint8Array.from(all.flatMap((g) => [g >> 8, g & 0xff]));
 }
 
 function address(value: string | Uint8Array | undefined, version: 4 | 6, fallback: string): Uint8Array {

@@ -2,15 +2,21 @@
 // saw) becomes an skb on its interface's stack: the outer 802.1Q tag moves into skb metadata
 // (skb_vlan_untag), packet sockets see it (their filters decide how much), then tc ingress (its
 // verdicts as sch_handle_ingress and tcx carry them out: SHOT drops, REDIRECT goes to another
-// interface's egress or ingress), then the stack. What a stack sends goes through tc egress, packet
-// sockets, the egress XDP hook and out.
+// interface's egress or ingress), then the stack, where a frame for a local socket passes the
+// cgroup's ingress programs. What a stack sends goes through tc egress, packet sockets, the egress
+// XDP hook and out; what a local socket sends passes the cgroup's egress programs first, and tc
+// egress sees the socket in `__sk_buff->sk` (at tc ingress Linux has not looked the socket up yet).
+// cgroup_skb programs see the packet from the network header, cb[] zeroed and restored after
+// (__cgroup_bpf_run_filter_skb, __bpf_prog_run_save_cb).
 import { BpfError } from '../isa/errors.js';
 import { TcAction } from '../helpers/skb.js';
 import type { Netdev } from '../runtime/netdev.js';
 import type { Program } from '../runtime/program.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { SKB_HEADROOM, type SkBuff, type SkbFrame } from '../runtime/sk-buff.js';
-import { ethTypeTrans } from '../runtime/skb.js';
+import { SKB_HEADROOM, SkBuffOffset, type SkBuff, type SkbFrame } from '../runtime/sk-buff.js';
+import { ethTypeTrans, PacketType } from '../runtime/skb.js';
+import type { Socket } from '../runtime/socket.js';
+import type { CgroupHook } from '../runtime/cgroup.js';
 import { ETH_HLEN, SKB_SHARED_INFO_TAILROOM, XDP_PACKET_HEADROOM } from '../runtime/packet-frame.js';
 import { BPF_F_INGRESS } from '../helpers/skb.js';
 import type { Datapath } from './datapath.js';
@@ -22,6 +28,8 @@ const ETH_P_8021AD = 0x88a8;
 const VLAN_HLEN = 4;
 /** skb->pkt_type of what the stack sends, as its packet sockets see it. */
 const PACKET_OUTGOING = 4;
+/** Bytes of `__sk_buff->cb[]`. */
+const CB_BYTES = 20;
 /** What a tc program's run gives when it faulted. */
 const FAULT = Symbol('fault');
 
@@ -67,7 +75,8 @@ export class SkbPath {
    * tc redirect to ingress, or with no XDP program attached.
    */
   receive(dev: Netdev, bytes: Uint8Array, metadata: Uint8Array | undefined, cpu: number, hops: number): void {
-    if (!dev.program('tc_ingress') && !dev.program('socket_filter')) {
+    const cgroupIngress = this.runtime.cgroup.has('ingress') && this.runtime.sockets.size > 0;
+    if (!dev.program('tc_ingress') && !dev.program('socket_filter') && !cgroupIngress) {
       // No program to see an skb: the frame reaches the stack as it is.
       if (bytes.length < ETH_HLEN) {
         this.datapath.drop(dev, bytes, 'stack', `a frame of ${bytes.length} bytes has no Ethernet header`);
@@ -99,8 +108,32 @@ export class SkbPath {
         const verdict = this.runTc(program, frame, cpu, dev, 'tc_ingress');
         if (!this.continues(dev, frame, verdict, program, 'tc_ingress', cpu, hops, tag)) return;
       }
+      if (cgroupIngress && !this.deliver(dev, frame, cpu, tag)) return;
       dev.counters.pass++;
       this.datapath.emit('pass', dev, this.withTag(frame, tag), 'stack');
+    } finally {
+      this.runtime.skb.release(frame);
+    }
+  }
+
+  /**
+   * A local socket sends a frame out of an interface (what a capture's outbound frames are): the
+   * cgroup's egress programs when the frame comes from an open socket, then transmit with the
+   * socket in `__sk_buff->sk`. A frame no socket sent goes straight to transmit.
+   */
+  send(dev: Netdev, bytes: Uint8Array, cpu: number): void {
+    const sockets = this.runtime.sockets;
+    const socket = sockets.size > 0 ? sockets.match(bytes, 'out', dev.ifindex) : undefined;
+    const cgroupEgress = socket?.fullSocket === true && this.runtime.cgroup.has('egress');
+    if (!socket || bytes.length < ETH_HLEN || (!cgroupEgress && !dev.program('tc_egress') && !dev.program('socket_filter'))) {
+      this.transmit(dev, bytes, 0, 0, cpu);
+      return;
+    }
+    const own = bytes.buffer === this.runtime.memory.memory.buffer ? bytes.slice() : bytes;
+    const frame = this.createFrame(own, undefined, { protocol: be16AsLe((own[12]! << 8) | own[13]!), ifindex: dev.ifindex, ingressIfindex: 0 }, socket);
+    try {
+      if (cgroupEgress && !this.runCgroup('egress', dev, frame, socket, cpu, undefined)) return;
+      this.transmitFrame(dev, frame, 0, 0, cpu);
     } finally {
       this.runtime.skb.release(frame);
     }
@@ -120,23 +153,93 @@ export class SkbPath {
     const protocol = be16AsLe((own[12]! << 8) | own[13]!);
     const frame = this.createFrame(own, undefined, { protocol, ifindex: dev.ifindex, ingressIfindex });
     try {
-      const program = dev.program('tc_egress');
-      if (program) {
-        const verdict = this.runTc(program, frame, cpu, dev, 'tc_egress');
-        if (!this.continues(dev, frame, verdict, program, 'tc_egress', cpu, hops, undefined)) return;
-      }
-      this.packetSocket(dev, frame, cpu, undefined, true);
-      this.datapath.transmitBytes(dev, frame.packet(), this.runtime.network.find(ingressIfindex), cpu, hops);
+      this.transmitFrame(dev, frame, ingressIfindex, hops, cpu);
     } finally {
       this.runtime.skb.release(frame);
     }
   }
 
-  private createFrame(packet: Uint8Array, metadata: Uint8Array | undefined, fields: Partial<SkBuff>): SkbFrame {
+  /** tc egress, packet sockets, then out: the skb side of transmitting a frame. */
+  private transmitFrame(dev: Netdev, frame: SkbFrame, ingressIfindex: number, hops: number, cpu: number): void {
+    const program = dev.program('tc_egress');
+    if (program) {
+      const verdict = this.runTc(program, frame, cpu, dev, 'tc_egress');
+      if (!this.continues(dev, frame, verdict, program, 'tc_egress', cpu, hops, undefined)) return;
+    }
+    this.packetSocket(dev, frame, cpu, undefined, true);
+    this.datapath.transmitBytes(dev, frame.packet(), this.runtime.network.find(ingressIfindex), cpu, hops);
+  }
+
+  private createFrame(packet: Uint8Array, metadata: Uint8Array | undefined, fields: Partial<SkBuff>, socket?: Socket): SkbFrame {
     const headroom = metadata ? XDP_PACKET_HEADROOM : SKB_HEADROOM;
     const needed = headroom + packet.length + SKB_SHARED_INFO_TAILROOM;
     const frameSize = Math.max(this.runtime.skb.frameSize, Math.ceil(needed / 4096) * 4096);
-    return this.runtime.skb.createFrame(packet, { frameSize, headroom, fields, ...(metadata ? { metadata } : {}) });
+    return this.runtime.skb.createFrame(packet, { frameSize, headroom, fields, ...(metadata ? { metadata } : {}), ...(socket ? { socket } : {}) });
+  }
+
+  /**
+   * The stack delivers a received frame: to a local socket when one matches it (ip_rcv drops frames
+   * for other hosts first), through the cgroup's ingress programs. False when they dropped it.
+   */
+  private deliver(dev: Netdev, frame: SkbFrame, cpu: number, tag: VlanTag | undefined): boolean {
+    if (frame.read().pktType === PacketType.OTHERHOST) return true;
+    const memory = this.runtime.memory;
+    memory.refresh();
+    const socket = this.runtime.sockets.match(memory.bytes.subarray(frame.data, frame.data + frame.length), 'in', dev.ifindex);
+    // Linux runs the filter (tcp_filter, sk_filter) for full sockets only: a TIME_WAIT socket answers first.
+    if (!socket?.fullSocket) return true;
+    return this.runCgroup('ingress', dev, frame, socket, cpu, tag);
+  }
+
+  /**
+   * Runs the cgroup's programs of one direction on a frame of `socket` (__cgroup_bpf_run_filter_skb):
+   * from the network header, with `__sk_buff->sk` the socket and cb[] zeroed (restored after). Every
+   * program runs; the frame goes on only if each lets it (ingress: a non-zero verdict; egress: bit 0
+   * set, bit 1 asks for congestion notification). A faulting program aborts the frame. False when
+   * the frame is dropped or aborted.
+   */
+  private runCgroup(direction: CgroupHook, dev: Netdev, frame: SkbFrame, socket: Socket, cpu: number, tag: VlanTag | undefined): boolean {
+    const hook: DatapathHook = direction === 'ingress' ? 'cgroup_ingress' : 'cgroup_egress';
+    const egress = direction === 'egress';
+    const memory = this.runtime.memory;
+    const cb = frame.ctx + SkBuffOffset.cb;
+    const savedCb = memory.bytes.slice(cb, cb + CB_BYTES);
+    const savedSocket = frame.socket;
+    memory.bytes.fill(0, cb, cb + CB_BYTES);
+    frame.setSocket(socket);
+    frame.pull(ETH_HLEN);
+    let dropper: Program | undefined;
+    let fault: { program: Program; err: BpfError } | undefined;
+    try {
+      for (const program of this.runtime.cgroup.programs(direction)) {
+        let verdict: number;
+        try {
+          verdict = this.runtime.enter(program, cpu, () => this.runtime.skb.run(program.executor, frame));
+        } catch (err) {
+          if (!(err instanceof BpfError)) throw err;
+          this.datapath.onProgram?.({ hook, dev, program, verdict: undefined, data: frame.packet(), packet: this.datapath.current });
+          this.datapath.stats.verdict(dev, hook, program, 'fault');
+          fault ??= { program, err };
+          continue;
+        }
+        this.datapath.stats.verdict(dev, hook, program, verdictName(hook, verdict));
+        this.datapath.onProgram?.({ hook, dev, program, verdict, data: frame.packet(), packet: this.datapath.current });
+        if (egress ? (verdict & 1) === 0 : verdict === 0) dropper ??= program;
+      }
+    } finally {
+      frame.push(ETH_HLEN);
+      memory.bytes.set(savedCb, cb);
+      frame.setSocket(savedSocket);
+    }
+    if (fault) {
+      this.datapath.abort(dev, this.withTag(frame, tag), hook, fault.err.message, fault.program.name, (fault.err as { pc?: number }).pc);
+      return false;
+    }
+    if (dropper) {
+      this.datapath.drop(dev, this.withTag(frame, tag), hook, `cgroup_skb/${direction} verdict: drop (socket ${socket.cookie})`, dropper.name, egress);
+      return false;
+    }
+    return true;
   }
 
   /** The skb's packet, with its VLAN tag put back (as a capture on the interface shows it). */

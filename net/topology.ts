@@ -1,7 +1,7 @@
 // Topology files (DESIGN.md "Replay"): the objects to load, the interfaces with the programs on their
-// hooks and the captures they receive or send, and map contents as JSON decoded through the maps'
-// BTF, where devmap, cpumap and prog_array values may name programs ("object/program") and
-// interfaces (by name). Applying one to a runtime is all or nothing: a mistake is one TopologyError
+// hooks and the captures they receive or send, the sockets to open and the cgroup_skb programs of
+// their cgroup, and map contents as JSON decoded through the maps' BTF, where devmap, cpumap and
+// prog_array values may name programs ("object/program") and interfaces (by name). Applying one to a runtime is all or nothing: a mistake is one TopologyError
 // naming the file and the JSON path (`maps["lb/backends"][0].value.ifindex: no interface 'be9'`).
 import { BpfError } from '../isa/errors.js';
 import { MapType } from '../maps/constants.js';
@@ -9,6 +9,9 @@ import type { LoadedObject, Runtime } from '../runtime/runtime.js';
 import type { Netdev, NetdevHook } from '../runtime/netdev.js';
 import type { Program } from '../runtime/program.js';
 import type { FrameEvent, PacketInfo } from './datapath.js';
+import type { Socket } from '../runtime/socket.js';
+import type { SocketOptions } from '../runtime/sockets.js';
+import { CGROUP_HOOKS, type CgroupHook } from '../runtime/cgroup.js';
 
 /** A topology that cannot be applied: the file, the JSON path, and what is wrong. */
 export class TopologyError extends BpfError {
@@ -34,6 +37,8 @@ export interface AppliedTopology {
   readonly objects: ReadonlyMap<string, LoadedObject>;
   readonly interfaces: readonly Netdev[];
   readonly captures: readonly TopologyCapture[];
+  /** The sockets it opened, in the order listed. */
+  readonly sockets: readonly Socket[];
   /** `hop_limit`: times a frame may come back into the datapath (loopback, tc redirects to an ingress). */
   readonly hopLimit?: number;
   /** `control`: the path of a JS control-plane module (resolved), which the Node edge loads. */
@@ -70,7 +75,8 @@ export interface TopologyEnvironment {
   readonly resolvePath: (path: string) => string;
 }
 
-const TOP_KEYS = ['objects', 'interfaces', 'maps', 'sockets', 'pcap', 'hop_limit', 'metadata_keys', 'control'] as const;
+const TOP_KEYS = ['objects', 'interfaces', 'maps', 'sockets', 'cgroup', 'pcap', 'hop_limit', 'metadata_keys', 'control'] as const;
+const SOCKET_KEYS = ['protocol', 'local', 'remote', 'family', 'state', 'mark', 'priority', 'interface', 'uid'] as const;
 const INTERFACE_KEYS = ['name', 'ifindex', 'mac', 'mtu', 'rx_queues', 'tx_queues', 'loopback', 'xdp', 'xdp_egress', 'tc_ingress', 'tc_egress', 'socket_filter', 'pcap', 'pcap_out'] as const;
 const HOOKS: readonly NetdevHook[] = ['xdp', 'xdp_egress', 'tc_ingress', 'tc_egress', 'socket_filter'];
 
@@ -124,11 +130,12 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
       fail(at('metadata_keys', name), (err as Error).message, err);
     }
   }
-  if (doc.sockets !== undefined) fail('sockets', 'sockets are not supported yet: this build has no socket table');
 
   // Objects.
   const objects = new Map<string, LoadedObject>();
   const interfaces: Netdev[] = [];
+  const sockets: Socket[] = [];
+  const attached: [CgroupHook, Program][] = [];
   const objectSpecs = doc.objects ?? {};
   if (!isObject(objectSpecs)) fail('objects', 'must map names to object files, e.g. { "lb": "lb.o" }');
   try {
@@ -216,6 +223,40 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
       captures.push({ path: env.resolvePath(doc.pcap as string), interface: undefined, direction: 'in', jsonPath: 'pcap' });
     }
 
+    // Sockets, then the cgroup programs that see their traffic.
+    const socketSpecs = doc.sockets ?? [];
+    if (!Array.isArray(socketSpecs)) fail('sockets', 'must be an array of sockets, e.g. [{ "protocol": "tcp", "local": "10.0.0.2:80", "remote": "10.0.0.1:40000" }]');
+    (socketSpecs as Json[]).forEach((spec, i) => {
+      const path = at('sockets', i);
+      if (!isObject(spec)) return fail(path, 'a socket is an object with "protocol" and "local" (and "remote" when connected)');
+      checkKeys(spec, SOCKET_KEYS, path, fail);
+      try {
+        sockets.push(runtime.sockets.open(spec as unknown as SocketOptions));
+      } catch (err) {
+        if (!(err instanceof BpfError)) throw err;
+        fail(path, err.message, err);
+      }
+    });
+    const cgroup = doc.cgroup ?? {};
+    if (!isObject(cgroup)) fail('cgroup', 'must name the cgroup_skb programs per direction, e.g. { "egress": "obj/prog" }');
+    checkKeys(cgroup as JsonObject, CGROUP_HOOKS, 'cgroup', fail);
+    for (const hook of CGROUP_HOOKS) {
+      const refs = (cgroup as JsonObject)[hook];
+      if (refs === undefined) continue;
+      const list = Array.isArray(refs) ? refs : [refs];
+      list.forEach((ref, i) => {
+        const path = Array.isArray(refs) ? at(at('cgroup', hook), i) : at('cgroup', hook);
+        const program = programOf(ref, path);
+        try {
+          runtime.cgroup.attach(hook, program);
+          attached.push([hook, program]);
+        } catch (err) {
+          if (!(err instanceof BpfError)) throw err;
+          fail(path, err.message, err);
+        }
+      });
+    }
+
     // Map contents.
     const mapSpecs = doc.maps ?? {};
     if (!isObject(mapSpecs)) fail('maps', 'must map "object/map" to an array of { "key": ..., "value": ... }');
@@ -226,12 +267,14 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
     if (hopLimit !== undefined && !(typeof hopLimit === 'number' && Number.isInteger(hopLimit) && hopLimit >= 0 && hopLimit <= 64)) fail('hop_limit', 'must be an integer from 0 to 64');
     if (doc.control !== undefined && typeof doc.control !== 'string') fail('control', 'must be the path of a JS module (its default export sets up the control plane)');
     return {
-      objects, interfaces, captures,
+      objects, interfaces, captures, sockets,
       ...(hopLimit !== undefined ? { hopLimit: hopLimit as number } : {}),
       ...(doc.control !== undefined ? { control: env.resolvePath(doc.control as string) } : {}),
     };
   } catch (err) {
     // All or nothing: what this topology loaded and made leaves the runtime.
+    for (const [hook, program] of attached) runtime.cgroup.detach(hook, program);
+    for (const socket of sockets) runtime.sockets.close(socket);
     for (const obj of objects.values()) obj.close();
     for (const dev of interfaces) runtime.network.removeInterface(dev);
     throw err;

@@ -27,6 +27,8 @@ import { parseBtf } from '../loader/btf.js';
 import { corePoisonHelper, tracingHelpers } from '../helpers/tracing.js';
 import { csumDiffHelper } from '../helpers/checksum.js';
 import { xdpRedirectHelpers } from '../helpers/xdp.js';
+import { socketHelpers } from '../helpers/sockets.js';
+import { SkStorageMap } from '../maps/sk-storage.js';
 import { kernelBtf } from './kernel-btf.js';
 import { SKB_PROGRAM_TYPES, SkbRunner, type SkbProgramType } from './skb.js';
 import { TaskTable } from './task.js';
@@ -42,6 +44,9 @@ import { MetadataKeys } from './metadata-store.js';
 import { controlSources } from './control.js';
 import type { ControlSource } from '../maps/control.js';
 import { TypedMap, type TypedMapOptions } from './typed-map.js';
+import { SocketTable } from './sockets.js';
+import { Cgroup } from './cgroup.js';
+import { XdpMdOffset } from './packet-frame.js';
 
 /** How a runtime is set up. */
 export interface RuntimeOptions {
@@ -229,6 +234,10 @@ export class Runtime {
   readonly metadataKeys = new MetadataKeys();
   /** The subsystems control maps reach, by map_extra (runtime/control.ts). */
   readonly control: (subsystem: number) => ControlSource | undefined;
+  /** The sockets: opened from JS or a topology; replay matches frames to them, programs look them up and keep storage on them. */
+  readonly sockets: SocketTable;
+  /** The cgroup every socket belongs to, with its cgroup_skb ingress and egress programs. */
+  readonly cgroup = new Cgroup();
   /** The target BTF of CO-RE relocations and the layout of simulated kernel structs. */
   readonly btf: Btf;
   private taskTable: TaskTable | undefined;
@@ -244,6 +253,8 @@ export class Runtime {
   private readonly liveByMap = new Map<BpfMap, LiveMap>();
   private readonly programsById = new Map<number, Program>();
   private readonly ringbufs = new Set<RingbufMap>();
+  /** Live socket storage maps: a closing socket's values go from each. */
+  private readonly storageMaps = new Set<SkStorageMap>();
   private readonly handleBlocks: Region[] = [];
   private nextHandle = 0;
   private nextMapId = 1;
@@ -267,9 +278,10 @@ export class Runtime {
     this.budget = options.budget ?? DEFAULT_BUDGET;
     this.optimize = options.optimize;
     this.network = new Network();
+    this.sockets = new SocketTable(this.memory, { findInterface: (which) => this.network.find(which), storageMaps: () => this.storageMaps });
     this.control = controlSources({ network: this.network, programs: () => [...this.programsById.values()], program: (id) => this.programsById.get(id) });
-    this.xdp = new XdpRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex) });
-    this.skb = new SkbRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex) });
+    this.xdp = new XdpRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex), sockets: this.sockets });
+    this.skb = new SkbRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex), sockets: this.sockets });
     this.btf = options.btf === undefined ? kernelBtf() : options.btf instanceof Uint8Array ? parseBtf(options.btf, { file: '<runtime btf>' }) : options.btf;
     this.strictCore = options.strictCore ?? false;
   }
@@ -335,10 +347,12 @@ export class Runtime {
             },
           }),
           csumDiffHelper,
+          ...this.socketHelpers('xdp'),
         ];
       }
       else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) {
-        specific = this.skb.helpers;
+        // Linux gives socket filters none of the socket helpers; tc and cgroup_skb programs all of them.
+        specific = type === 'socket_filter' ? this.skb.helpers : [...this.skb.helpers, ...this.socketHelpers(type as 'sched_cls' | 'cgroup_skb')];
         packetOf = (ctx) => this.skb.frameAt(ctx)?.packet();
       }
       else if (isTracingProgramType(type)) specific = tracingHelpers({ currentTask: () => this.tasks.currentTask() });
@@ -346,6 +360,22 @@ export class Runtime {
       this.tables.set(type, table);
     }
     return table;
+  }
+
+  /** The socket helpers of a program type, over this runtime's maps, sockets and frames. */
+  private socketHelpers(type: 'xdp' | 'sched_cls' | 'cgroup_skb'): HelperSpec[] {
+    const sockets = this.sockets;
+    return socketHelpers({
+      mapAt: (a) => this.mapsByHandle.get(a),
+      socketAt: (a) => sockets.socketAt(a),
+      lookup: (protocol, local, localPort, remote, remotePort, ifindex) => sockets.lookup(protocol, local, localPort, remote, remotePort, ifindex),
+      // skb->dev for skb programs; for XDP the receiving device (ctx->rxq->dev).
+      ifindexOf: type === 'xdp'
+        ? (ctx) => (this.xdp.frameAt(ctx) ? this.memory.view.getUint32(ctx + XdpMdOffset.ingressIfindex, true) : undefined)
+        : (ctx) => this.skb.frameAt(ctx)?.ifindex,
+      acquire: (address) => sockets.acquire(address),
+      release: (address) => sockets.release(address),
+    }, type);
   }
 
   // ---- maps ----
@@ -374,6 +404,7 @@ export class Runtime {
       mapHandle: (map) => this.liveByMap.get(map)?.handle ?? 0,
       netdevExists: (ifindex) => this.network.find(ifindex) !== undefined,
       control: this.control,
+      resolveSocket: (cookie) => this.sockets.byCookieOf(cookie),
     };
   }
 
@@ -386,6 +417,7 @@ export class Runtime {
     this.mapsByHandle.set(live.handle, map);
     this.liveByMap.set(map, live);
     if (map instanceof RingbufMap) this.ringbufs.add(map);
+    if (map instanceof SkStorageMap) this.storageMaps.add(map);
     return map;
   }
 
@@ -461,6 +493,8 @@ export class Runtime {
   unload(obj: LoadedObject): void {
     for (const p of obj.programs.values()) {
       this.programsById.delete(p.id);
+      this.cgroup.detach('ingress', p);
+      this.cgroup.detach('egress', p);
       p.dispose();
     }
     for (const m of obj.maps.values()) this.releaseMap(m);
@@ -474,6 +508,7 @@ export class Runtime {
       this.liveByMap.delete(map);
     }
     if (map instanceof RingbufMap) this.ringbufs.delete(map);
+    if (map instanceof SkStorageMap) this.storageMaps.delete(map);
     this.dataValues.delete(map);
     map.free();
   }
@@ -613,10 +648,14 @@ function padTo(data: Uint8Array, size: number): Uint8Array {
   return out;
 }
 
-/** A map definition as creation takes it, with the spin lock's offset found in the value's BTF. */
+/** A map definition as creation takes it, with the spin lock's offset found in the value's BTF, and the BTF ids and key type map_check_btf looks at. */
 function mapSpecOf(def: MapDefinition, btf: Btf | undefined): MapSpec {
   const spinLockOffset = btf && def.valueType !== undefined ? spinLockIn(btf, def.valueType) : undefined;
+  const keyInt = btf && def.keyType !== undefined ? intIn(btf, def.keyType) : undefined;
   return {
+    ...(btf && def.keyType !== undefined ? { btfKeyTypeId: def.keyType } : {}),
+    ...(btf && def.valueType !== undefined ? { btfValueTypeId: def.valueType } : {}),
+    ...(keyInt ? { btfKeyInt: keyInt } : {}),
     type: def.type,
     name: def.name,
     keySize: def.keySize,
@@ -627,6 +666,12 @@ function mapSpecOf(def: MapDefinition, btf: Btf | undefined): MapSpec {
     ...(spinLockOffset !== undefined ? { spinLockOffset } : {}),
     ...(def.innerMap ? { innerMap: mapSpecOf(def.innerMap, btf) } : {}),
   };
+}
+
+/** An INT type's bits and bit offset, through typedefs and modifiers (btf_type_id_size); undefined for other kinds. */
+function intIn(btf: Btf, typeId: number): { bits: number; bitOffset: number } | undefined {
+  const t = btf.type(btf.resolve(typeId));
+  return t.kind === BtfKind.INT ? { bits: t.bits, bitOffset: t.bitOffset } : undefined;
 }
 
 /** Byte offset of a top-level `struct bpf_spin_lock` member of a value type. */

@@ -200,7 +200,8 @@ export class SkbFrame implements SkbFrameAccess {
     const frame = new SkbFrame(memory, frameSize, headroom, packet.length, options);
     memory.bytes.set(packet, frame.macHeader);
     if (options.metadata) memory.bytes.set(options.metadata, frame.macHeader - metaLength);
-    frame.write({ ...options.fields, sk: BigInt(options.socket?.address ?? 0) });
+    if (options.fields) frame.write(options.fields);
+    frame.setSocket(options.socket);
     frame.hashValid = (options.fields?.hash ?? 0) !== 0;
     frame.syncPointers();
     return frame;
@@ -247,12 +248,55 @@ export class SkbFrame implements SkbFrameAccess {
     return this.memory.bytes.slice(this.dataAddress, this.dataAddress + this.dataLength);
   }
 
+  /** __skb_pull: moves skb->data forward by `length` bytes (a cgroup_skb program sees the packet from the network header). */
+  pull(length: number): void {
+    if (length > this.dataLength) throw new RangeError(`cannot pull ${length} bytes from a ${this.dataLength}-byte skb`);
+    this.dataAddress += length;
+    this.dataLength -= length;
+    this.syncPointers();
+  }
+
   /** __skb_push: moves skb->data back by `length` bytes within the headroom (the bytes are not touched). */
   push(length: number): void {
     if (length > this.headroom) throw new RangeError(`cannot push ${length} bytes with ${this.headroom} bytes of headroom`);
     this.dataAddress -= length;
     this.dataLength += length;
     this.syncPointers();
+  }
+
+  /**
+   * Gives the skb a socket (or none): `__sk_buff->sk` points at its `struct bpf_sock`, and the fields
+   * Linux reads through skb->sk (family, remote_ip4/6, local_ip4/6, remote_port, local_port) come
+   * from it, as bpf_convert_ctx_access loads them: remote_port is the network-order port in the
+   * upper 16 bits, local_port the host-order one.
+   */
+  setSocket(socket: SkbSocket | undefined): void {
+    this.socket = socket;
+    const v = this.memory.view;
+    const bytes = this.memory.bytes;
+    const ctx = this.ctx;
+    const sk = socket?.address ?? 0;
+    v.setUint32(ctx + SkBuffOffset.sk, sk, true);
+    v.setUint32(ctx + SkBuffOffset.sk + 4, 0, true);
+    bytes.fill(0, ctx + SkBuffOffset.family, ctx + SkBuffOffset.localPort + 4);
+    if (!sk) return;
+    v.setUint32(ctx + SkBuffOffset.family, v.getUint32(sk + BpfSockOffset.family, true), true);
+    bytes.copyWithin(ctx + SkBuffOffset.remoteIp4, sk + BpfSockOffset.dstIp4, sk + BpfSockOffset.dstIp4 + 4);
+    bytes.copyWithin(ctx + SkBuffOffset.localIp4, sk + BpfSockOffset.srcIp4, sk + BpfSockOffset.srcIp4 + 4);
+    bytes.copyWithin(ctx + SkBuffOffset.remoteIp6, sk + BpfSockOffset.dstIp6, sk + BpfSockOffset.dstIp6 + 16);
+    bytes.copyWithin(ctx + SkBuffOffset.localIp6, sk + BpfSockOffset.srcIp6, sk + BpfSockOffset.srcIp6 + 16);
+    bytes.copyWithin(ctx + SkBuffOffset.remotePort + 2, sk + BpfSockOffset.dstPort, sk + BpfSockOffset.dstPort + 2);
+    v.setUint32(ctx + SkBuffOffset.localPort, v.getUint32(sk + BpfSockOffset.srcPort, true), true);
+  }
+
+  /** skb->queue_mapping as the context holds it. */
+  get queueMapping(): number {
+    return this.memory.view.getUint32(this.ctx + SkBuffOffset.queueMapping, true);
+  }
+
+  /** skb->dev's ifindex (`__sk_buff->ifindex`, which programs cannot write). */
+  get ifindex(): number {
+    return this.memory.view.getUint32(this.ctx + SkBuffOffset.ifindex, true);
   }
 
   /** Writes skb->len and the packet pointers into the context (Linux bpf_compute_data_pointers: data_meta is data less the metadata). */
@@ -267,12 +311,12 @@ export class SkbFrame implements SkbFrameAccess {
    * Deviation from Linux: within the run that writes them, a program reads back what it wrote.
    */
   settleWrites(queueMappingBefore: number): void {
-    const f = this.read();
-    this.write({
-      tcIndex: f.tcIndex & 0xffff,
-      tcClassid: f.tcClassid & 0xffff,
-      queueMapping: f.queueMapping >= 0xffff ? queueMappingBefore : f.queueMapping,
-    });
+    // Three fields, read and written in place: this runs after every skb program run.
+    const v = this.memory.view;
+    const ctx = this.ctx;
+    v.setUint32(ctx + SkBuffOffset.tcIndex, v.getUint32(ctx + SkBuffOffset.tcIndex, true) & 0xffff, true);
+    v.setUint32(ctx + SkBuffOffset.tcClassid, v.getUint32(ctx + SkBuffOffset.tcClassid, true) & 0xffff, true);
+    if (v.getUint32(ctx + SkBuffOffset.queueMapping, true) >= 0xffff) v.setUint32(ctx + SkBuffOffset.queueMapping, queueMappingBefore, true);
   }
 
   /** bpf_skb_load_bytes: -EFAULT (and `to` zeroed) past the packet or for offsets past INT_MAX. */

@@ -11,9 +11,9 @@ import type { Executor } from './engine.js';
 import type { GuestMemory } from './memory.js';
 import { ETH_HLEN, SKB_SHARED_INFO_TAILROOM } from './packet-frame.js';
 import {
-  BPF_SOCK_SIZE, BpfSockOffset, SK_BUFF_SIZE, SKB_FRAME_SIZE, SKB_HEADROOM, SkBuffOffset, SkbFrame, decodeSkBuff, encodeSkBuff,
-  emptySkBuff, type SkBuff, type SkbFrameOptions,
+  SK_BUFF_SIZE, SKB_FRAME_SIZE, SKB_HEADROOM, SkBuffOffset, SkbFrame, decodeSkBuff, encodeSkBuff, emptySkBuff, type SkBuff, type SkbFrameOptions,
 } from './sk-buff.js';
+import { SocketTable } from './sockets.js';
 
 /** The program types whose context is `struct __sk_buff` (names as loader/program-types.ts gives them). */
 export type SkbProgramType = 'socket_filter' | 'sched_cls' | 'cgroup_skb';
@@ -97,6 +97,11 @@ export interface SkbRunnerOptions {
   readonly frameSize?: number;
   /** Devices test runs may name in ctx_in's ifindex, as a list (loopback is always there) or a lookup. */
   readonly devices?: readonly SkbDevice[] | ((ifindex: number) => SkbDevice | undefined);
+  /**
+   * The socket table: test runs make their dummy socket there (its cookie, its storage), and each
+   * run ends with its socket references checked. Default: a table of the runner's own.
+   */
+  readonly sockets?: SocketTable;
 }
 
 /** Owns live skb frames, the helpers that reach them through the context address, and test runs. */
@@ -108,8 +113,8 @@ export class SkbRunner {
   readonly helpers: readonly HelperSpec[];
   readonly frameSize: number;
   private readonly findDevice: (ifindex: number) => SkbDevice | undefined;
-  /** The last socket cookie handed out: Linux's cookies are a global counter, never 0. */
-  private lastCookie = 0n;
+  /** Where test runs' dummy sockets live, and whose references runs must give back. */
+  readonly sockets: SocketTable;
 
   constructor(readonly memory: GuestMemory, options: SkbRunnerOptions = {}) {
     this.frameSize = options.frameSize ?? SKB_FRAME_SIZE;
@@ -120,6 +125,7 @@ export class SkbRunner {
       this.findDevice = (ifindex) => byIndex.get(ifindex);
     }
     this.helpers = [...skbHelpers({ lookup: (ctx) => this.frames.get(ctx), current: () => this.current }), csumDiffHelper];
+    this.sockets = options.sockets ?? new SocketTable(memory, { findInterface: () => undefined, storageMaps: () => [] });
   }
 
   /** Allocates and registers a frame holding `packet` (an Ethernet frame). */
@@ -139,11 +145,6 @@ export class SkbRunner {
     return this.findDevice(ifindex);
   }
 
-  /** A fresh socket cookie. */
-  nextCookie(): bigint {
-    return ++this.lastCookie;
-  }
-
   /** Unregisters and frees a frame. */
   release(frame: SkbFrame): void {
     this.frames.delete(frame.ctx);
@@ -157,10 +158,16 @@ export class SkbRunner {
   run(executor: Executor, frame: SkbFrame): number {
     const outer = this.current;
     this.current = frame;
-    const queueMapping = frame.read().queueMapping;
+    const queueMapping = frame.queueMapping;
+    const sockets = this.sockets;
+    const references = sockets.heldReferences;
     try {
       const result = executor.run({ args: [frame.ctx], packet: { start: frame.data, end: frame.data + frame.length } });
+      if (sockets.heldReferences !== references) sockets.endRun(references);
       return Number(result.r0 & 0xffffffffn);
+    } catch (err) {
+      sockets.dropReferences(references);
+      throw err;
     } finally {
       this.current = outer;
       frame.settleWrites(queueMapping);
@@ -197,32 +204,6 @@ const ETH_P_IPV6_LE = 0xdd86;
 /** The network header a test run insists on for IPv4 and IPv6 (Linux 6.18 refuses shorter packets). */
 const IPV4_HEADER = 20;
 const IPV6_HEADER = 40;
-
-/** Linux's AF_INET and AF_INET6, and TCP_CLOSE: what the dummy socket of a test run shows. */
-const AF_INET = 2;
-const AF_INET6 = 10;
-const TCP_CLOSE = 7;
-
-/**
- * The `struct bpf_sock` of the dummy socket Linux gives a test-run skb: family and addresses from the
- * IPv4 or IPv6 header (other protocols leave AF_UNSPEC), state TCP_CLOSE, no rx queue (-1), the rest 0.
- */
-function dummySocket(network: Uint8Array, protocol: number): Uint8Array {
-  const sock = new Uint8Array(BPF_SOCK_SIZE);
-  const v = new DataView(sock.buffer);
-  if (protocol === ETH_P_IP_LE) {
-    v.setUint32(BpfSockOffset.family, AF_INET, true);
-    sock.set(network.subarray(12, 16), BpfSockOffset.srcIp4);
-    sock.set(network.subarray(16, 20), BpfSockOffset.dstIp4);
-  } else if (protocol === ETH_P_IPV6_LE) {
-    v.setUint32(BpfSockOffset.family, AF_INET6, true);
-    sock.set(network.subarray(8, 24), BpfSockOffset.srcIp6);
-    sock.set(network.subarray(24, 40), BpfSockOffset.dstIp6);
-  }
-  v.setUint32(BpfSockOffset.state, TCP_CLOSE, true);
-  v.setInt32(BpfSockOffset.rxQueueMapping, -1, true);
-  return sock;
-}
 
 /** The byte ranges of `struct __sk_buff` a test run's ctx_in may set; every other byte must be zero. */
 const CTX_IN_ALLOWED: readonly (readonly [number, number])[] = [
@@ -267,7 +248,8 @@ function checkContextFields(bytes: Uint8Array): void {
  * sched_cls sees the packet from the MAC header; socket_filter and cgroup_skb from the network
  * header, and get a zeroed Ethernet header pushed back for data_out. bpf_redirect is recorded, not
  * carried out. The skb carries a dummy socket, as Linux's does: `__sk_buff->sk` points at its
- * `struct bpf_sock` and bpf_get_socket_cookie gives it a fresh cookie. With
+ * `struct bpf_sock`, bpf_get_socket_cookie gives its fresh cookie, and socket storage made on it
+ * lasts across `repeat` and goes when the test run ends. With
  * BPF_F_TEST_SKB_CHECKSUM_COMPLETE the skb carries skb->csum, and a run that leaves it stale throws
  * SkbTestRunError with -EBADMSG.
  */
@@ -299,16 +281,24 @@ export function skbTestRun(runner: SkbRunner, executor: Executor, programType: S
   const wireLen = !ctxBytes ? 0 : ctx.wireLen === 0 ? len : ctx.wireLen;
   if (ctxBytes && (wireLen < len || wireLen > GSO_LEGACY_MAX_SIZE)) throw new SkbTestRunError(-Errno.EINVAL, `wire_len ${ctx.wireLen} is below the packet's ${len} bytes or above ${GSO_LEGACY_MAX_SIZE}`);
   if (ctx.gsoSegs > GSO_MAX_SEGS) throw new SkbTestRunError(-Errno.EINVAL, `gso_segs ${ctx.gsoSegs} is above ${GSO_MAX_SEGS}`);
-  const sock = runner.memory.allocate(BPF_SOCK_SIZE, 'bpf_sock (test run)', { writable: false });
-  runner.memory.bytes.set(dummySocket(network, protocol), sock.start);
-  const frame = runner.createFrame(options.dataIn, {
-    pullMacHeader: !isL2,
-    socket: { cookie: runner.nextCookie(), address: sock.start },
-    fields: {
-      pktType, protocol, mark: ctx.mark, priority: ctx.priority, ingressIfindex: ctx.ingressIfindex, ifindex: device.ifindex,
-      cb: ctx.cb, tstamp: ctx.tstamp, wireLen, gsoSegs: ctx.gsoSegs, gsoSize: ctx.gsoSize, hwtstamp: ctx.hwtstamp,
-    },
-  });
+  // The dummy socket takes its family and addresses from the IP header; other protocols leave AF_UNSPEC.
+  const sock = protocol === ETH_P_IP_LE ? runner.sockets.openTestRunSocket(4, network.subarray(12, 16), network.subarray(16, 20))
+    : protocol === ETH_P_IPV6_LE ? runner.sockets.openTestRunSocket(6, network.subarray(8, 24), network.subarray(24, 40))
+    : runner.sockets.openTestRunSocket(0, undefined, undefined);
+  let frame: SkbFrame;
+  try {
+    frame = runner.createFrame(options.dataIn, {
+      pullMacHeader: !isL2,
+      socket: sock,
+      fields: {
+        pktType, protocol, mark: ctx.mark, priority: ctx.priority, ingressIfindex: ctx.ingressIfindex, ifindex: device.ifindex,
+        cb: ctx.cb, tstamp: ctx.tstamp, wireLen, gsoSegs: ctx.gsoSegs, gsoSize: ctx.gsoSize, hwtstamp: ctx.hwtstamp,
+      },
+    });
+  } catch (err) {
+    runner.sockets.close(sock);
+    throw err;
+  }
   try {
     const checksumComplete = (flags & BPF_F_TEST_SKB_CHECKSUM_COMPLETE) !== 0;
     if (checksumComplete) frame.startChecksumComplete();
@@ -359,6 +349,7 @@ export function skbTestRun(runner: SkbRunner, executor: Executor, programType: S
     };
   } finally {
     runner.release(frame);
-    runner.memory.free(sock);
+    // Its storage goes with it (bpf_sk_storage_free in bpf_prog_test_run_skb).
+    runner.sockets.close(sock);
   }
 }

@@ -7,6 +7,7 @@ import type { Btf } from '../loader/btf.js';
 import { BtfKind, type BtfDatasec, type BtfVar } from '../loader/btf-types.js';
 import { MapType, roundUp8 } from '../maps/constants.js';
 import type { BpfMap } from '../maps/map.js';
+import { socketStorageKey } from '../maps/sk-storage.js';
 
 /** Options of a TypedMap: how values decode (see BtfValueOptions). */
 export type TypedMapOptions = Pick<BtfValueOptions, 'bigint' | 'networkByteOrder'>;
@@ -54,7 +55,8 @@ export class TypedMap {
     data?: GlobalData,
   ) {
     this.perCpu = PER_CPU_TYPES.has(map.type);
-    this.key = sideCodec(map, btf, keyType, map.keySize, 'key', options);
+    const key = sideCodec(map, btf, keyType, map.keySize, 'key', options);
+    this.key = map.type === MapType.SK_STORAGE ? socketKeyCodec(key) : key;
     const datasec = valueType === undefined && data ? btf?.byName(data.section, BtfKind.DATASEC)[0] : undefined;
     this.value = datasec?.kind === BtfKind.DATASEC ? datasecCodec(map, btf!, datasec, data!, options) : sideCodec(map, btf, valueType, map.valueSize, 'value', options);
   }
@@ -150,6 +152,20 @@ export class TypedMap {
     values.forEach((v, cpu) => out.set(v, cpu * stride));
     return out;
   }
+}
+
+/**
+ * Socket storage keys: a socket (anything with a bigint `cookie`, such as `runtime.sockets.open`'s)
+ * or a bigint cookie becomes the u64 key the map takes; a number goes through the key's BTF type.
+ */
+function socketKeyCodec(base: SideCodec): SideCodec {
+  return {
+    encode: (value) => {
+      const cookie = typeof value === 'bigint' ? value : typeof value === 'object' && value !== null && typeof (value as { cookie?: unknown }).cookie === 'bigint' ? (value as { cookie: bigint }).cookie : undefined;
+      return cookie === undefined ? base.encode(value) : socketStorageKey(cookie);
+    },
+    decode: (bytes) => base.decode(bytes),
+  };
 }
 
 function sideCodec(map: BpfMap, btf: Btf | undefined, type: number | undefined, size: number, side: 'key' | 'value', options: TypedMapOptions): SideCodec {

@@ -7,6 +7,7 @@ import { xdpHelpers, type XdpRedirect } from '../helpers/xdp.js';
 import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
 import type { GuestMemory } from './memory.js';
+import type { SocketTable } from './sockets.js';
 import {
   ETH_HLEN, MAX_SKB_FRAGS, PacketFrame, SKB_SHARED_INFO_TAILROOM, XDP_FRAME_RESERVED, XDP_FRAME_SIZE, XDP_MD_SIZE, XDP_PACKET_HEADROOM, XdpMdOffset,
   metaLengthInvalid, type PacketFrameOptions, type XdpMd,
@@ -75,6 +76,8 @@ export interface XdpRunnerOptions {
   readonly frameSize?: number;
   /** Devices test runs may name in ctx_in, as a list or a lookup (default: loopback only). */
   readonly devices?: readonly XdpDevice[] | ((ifindex: number) => XdpDevice | undefined);
+  /** The socket table whose references (bpf_sk_lookup_*) each run must give back (default: none to check). */
+  readonly sockets?: SocketTable;
 }
 
 /** Owns live XDP frames, the helpers that reach them through the context address, and test runs. */
@@ -87,9 +90,11 @@ export class XdpRunner {
   readonly helpers: readonly HelperSpec[];
   readonly frameSize: number;
   private readonly findDevice: (ifindex: number) => XdpDevice | undefined;
+  private readonly sockets: SocketTable | undefined;
 
   constructor(readonly memory: GuestMemory, options: XdpRunnerOptions = {}) {
     this.frameSize = options.frameSize ?? XDP_FRAME_SIZE;
+    this.sockets = options.sockets;
     const devices = options.devices ?? [LOOPBACK];
     if (typeof devices === 'function') this.findDevice = devices;
     else {
@@ -160,8 +165,16 @@ export class XdpRunner {
     frame.redirect = undefined;
     // One argument list, refilled: executors read it before they return.
     this.context[0] = frame.ctx;
+    const sockets = this.sockets;
+    const references = sockets ? sockets.heldReferences : 0;
     try {
-      return Number(executor.run(this.runArgs).r0 & 0xffffffffn);
+      const verdict = Number(executor.run(this.runArgs).r0 & 0xffffffffn);
+      // A run must give back what bpf_sk_lookup_* gave it (one comparison when it took nothing).
+      if (sockets && sockets.heldReferences !== references) sockets.endRun(references);
+      return verdict;
+    } catch (err) {
+      sockets?.dropReferences(references);
+      throw err;
     } finally {
       this.current = outer;
     }

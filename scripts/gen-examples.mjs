@@ -183,3 +183,34 @@ function arpRequest(mac, ip, target, ms) {
   flows.push({ kind: 'icmp', ...flow('10.9.0.9', '198.51.100.2', { echoes: 1, startNs: 90e6 }) });
   write('egress-acl', flows, (data) => data.length >= 6 && sameBytes(data.subarray(0, 6), parseMac(in0)));
 }
+
+// ---- Per-socket counters: a server's traffic both ways (pcapng: each frame says its direction). ----
+{
+  const host = '02:00:00:00:00:30';
+  const router = '02:00:00:00:00:fe';
+  const v4 = (client, extra) => ({ ipVersion: 4, client, server: '10.0.0.30', clientMac: router, serverMac: host, ...extra });
+  const flows = [
+    // Connections the topology has sockets for: a small download, one past the 20,000-byte quota, IPv6.
+    { kind: 'tcp', ...v4('203.0.113.10', { clientPort: 40001, serverPort: 443, exchanges: 2, requestBytes: 300, responseBytes: 3000, startNs: 0 }) },
+    { kind: 'tcp', ...v4('203.0.113.11', { clientPort: 40002, serverPort: 443, exchanges: 1, requestBytes: 200, responseBytes: 30000, startNs: 20e6 }) },
+    { kind: 'tcp', ipVersion: 6, client: '2001:db8::7', server: 'fd00::30', clientMac: router, serverMac: host, clientPort: 40003, serverPort: 443, exchanges: 1, requestBytes: 500, responseBytes: 1200, startNs: 40e6 },
+    // A connection only the wildcard listener on port 443 matches.
+    { kind: 'tcp', ...v4('203.0.113.12', { clientPort: 40004, serverPort: 443, exchanges: 1, requestBytes: 100, responseBytes: 100, startNs: 60e6 }) },
+    // DNS to the unconnected UDP socket on 0.0.0.0:53, from three clients.
+    ...[20, 21, 22].map((n, i) => ({ kind: 'udp', ...v4(`203.0.113.${n}`, { serverPort: 53, exchanges: 2, requestBytes: 40, responseBytes: 120, startNs: 80e6 + i * 10e6 }) })),
+    // The host as a client: an HTTP fetch from 198.51.100.5.
+    { kind: 'tcp', ipVersion: 4, client: '10.0.0.30', server: '198.51.100.5', clientMac: host, serverMac: router, clientPort: 50000, serverPort: 80, exchanges: 1, requestBytes: 150, responseBytes: 5000, startNs: 120e6 },
+    // No socket: SSH and a ping reach the stack uncounted.
+    { kind: 'tcp', ...v4('203.0.113.30', { clientPort: 40005, serverPort: 22, exchanges: 1, startNs: 140e6 }) },
+    { kind: 'icmp', ...v4('203.0.113.31', { echoes: 2, startNs: 150e6 }) },
+  ];
+  const writer = createCaptureFileWriter(join(examples, 'sockstat', 'traffic.pcapng'), 'pcapng', { interfaces: [{ name: 'eth0' }] });
+  let n = 0;
+  for (const f of trafficFrames(flows, { seed: 2026 })) {
+    const out = sameBytes(f.data.subarray(6, 12), parseMac(host));
+    writer.write({ data: f.data.slice(), seconds: f.seconds, nanoseconds: f.nanoseconds, direction: out ? 'out' : 'in' });
+    n++;
+  }
+  writer.close();
+  console.log(`wrote examples/sockstat/traffic.pcapng: ${n} frames`);
+}

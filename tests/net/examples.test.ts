@@ -1,6 +1,7 @@
 // The shipped examples replayed from their captures through the JS API, on both engines: the
 // verdicts and per-interface outputs each example's design implies, and the bytes of selected
 // frames (a load-balanced frame's rewritten MACs, a ping answered by XDP_TX, a runt dropped).
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Runtime } from '../../runtime/runtime.js';
@@ -9,6 +10,9 @@ import { readCaptures } from '../../net/replay-files.js';
 import { replay } from '../../net/replay.js';
 import type { FrameEvent } from '../../net/datapath.js';
 import { internetChecksum } from '../../net/packets.js';
+import { captureRecords } from '../../net/capture/index.js';
+import { frameFlow } from '../../runtime/sockets.js';
+import { formatIpv6 } from '../../runtime/ip-address.js';
 import { PROJECT_ROOT } from '../support/suite.js';
 
 const example = (...parts: string[]) => join(PROJECT_ROOT, 'examples', ...parts);
@@ -101,6 +105,61 @@ describe.each(ENGINES)('the examples on %s', (engine) => {
     const heavy = destinations.lookup({ family: 4, addr: [192, 0, 2, 99] }) as { bytes: number; dropped: number; peak_bytes_per_sec: number };
     expect(heavy).toMatchObject({ bytes: 20000, dropped: 80, peak_bytes_per_sec: 20000 });
     expect([...destinations.keys()].length).toBe(12);
+  });
+});
+
+/** The sockstat topology's sockets, as predicates on a frame's 5-tuple from the socket's side (its local end first). */
+const SOCKSTAT_SOCKETS: { name: string; matches: (proto: number, local: string, localPort: number, remote: string, remotePort: number) => boolean }[] = [
+  { name: 'tcp 10.0.0.30:443 <-> 203.0.113.10:40001', matches: (p, l, lp, r, rp) => p === 6 && l === '10.0.0.30' && lp === 443 && r === '203.0.113.10' && rp === 40001 },
+  { name: 'tcp 10.0.0.30:443 <-> 203.0.113.11:40002', matches: (p, l, lp, r, rp) => p === 6 && l === '10.0.0.30' && lp === 443 && r === '203.0.113.11' && rp === 40002 },
+  { name: 'tcp [fd00::30]:443 <-> [2001:db8::7]:40003', matches: (p, l, lp, r, rp) => p === 6 && l === 'fd00::30' && lp === 443 && r === '2001:db8::7' && rp === 40003 },
+  { name: 'tcp 0.0.0.0:443', matches: (p, l, lp) => p === 6 && !l.includes(':') && lp === 443 },
+  { name: 'udp 0.0.0.0:53', matches: (p, l, lp) => p === 17 && !l.includes(':') && lp === 53 },
+  { name: 'tcp 10.0.0.30:50000 <-> 198.51.100.5:80', matches: (p, l, lp, r, rp) => p === 6 && l === '10.0.0.30' && lp === 50000 && r === '198.51.100.5' && rp === 80 },
+];
+
+/** What sockstat.c should count, worked out from the capture alone: each frame to the first socket it fits, sends over the 20,000-byte quota dropped. */
+function expectedSockStats(path: string) {
+  const stats = SOCKSTAT_SOCKETS.map(() => ({ tx_packets: 0, tx_bytes: 0, rx_packets: 0, rx_bytes: 0, tx_dropped: 0 }));
+  const text = (a: Uint8Array) => (a.length === 4 ? a.join('.') : formatIpv6(a));
+  for (const record of captureRecords(readFileSync(path))) {
+    const flow = frameFlow(record.data);
+    if (!flow) continue;
+    const out = record.direction === 'out';
+    const [local, localPort, remote, remotePort] = out ? [flow.src, flow.srcPort, flow.dst, flow.dstPort] : [flow.dst, flow.dstPort, flow.src, flow.srcPort];
+    const i = SOCKSTAT_SOCKETS.findIndex((s) => s.matches(flow.protocol, text(local), localPort, text(remote), remotePort));
+    if (i < 0) continue;
+    const s = stats[i]!;
+    const len = record.data.length - 14;
+    if (!out) [s.rx_packets, s.rx_bytes] = [s.rx_packets + 1, s.rx_bytes + len];
+    else if (s.tx_bytes + len > 20000) s.tx_dropped++;
+    else [s.tx_packets, s.tx_bytes] = [s.tx_packets + 1, s.tx_bytes + len];
+  }
+  return stats;
+}
+
+describe.each(ENGINES)('the socket statistics example on %s', (engine) => {
+  test('cgroup_skb programs count each socket\'s traffic in socket storage, and egress drops what passes the quota', async () => {
+    const { summary, applied, out, runtime } = await replayExample('sockstat', engine);
+    expect(summary.errors).toEqual([]);
+    expect(summary.packets).toBe(101);
+    const expected = expectedSockStats(example('sockstat', 'traffic.pcapng'));
+    expect(applied.sockets.map(String)).toEqual(SOCKSTAT_SOCKETS.map((s, i) => `${s.name} (cookie ${i + 1})`));
+    const stats = applied.objects.get('sockstat')!.typedMap('sock_stats');
+    expect(applied.sockets.map((s) => stats.lookup(s))).toEqual(expected);
+    // The counts are not trivial: every socket saw traffic both ways, and one went over its quota.
+    expect(expected.every((s) => s.tx_packets > 0 && s.rx_packets > 0)).toBe(true);
+    const dropped = expected.reduce((n, s) => n + s.tx_dropped, 0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(out('drop', 'eth0').length).toBe(dropped);
+    const matched = (key: 'tx_packets' | 'rx_packets') => expected.reduce((n, s) => n + s[key], 0);
+    expect(summary.hooks).toEqual([
+      { interface: 'eth0', hook: 'cgroup_ingress', program: 'count_rx', verdicts: { pass: matched('rx_packets') } },
+      { interface: 'eth0', hook: 'cgroup_egress', program: 'count_tx', verdicts: { pass: matched('tx_packets'), drop: dropped } },
+    ]);
+    // Closing a socket takes its counters with it.
+    runtime.sockets.close(applied.sockets[0]!);
+    expect(stats.dump().map((e) => e.key)).toEqual([2, 3, 4, 5, 6]);
   });
 });
 
