@@ -81,6 +81,13 @@ export function printMaps(out: NodeJS.WritableStream, maps: Record<string, unkno
   }
 }
 
+/** The open sockets by cookie: what socket storage maps are keyed by in a dump. */
+export function printSockets(out: NodeJS.WritableStream, sockets: readonly { cookie: number; socket: string; state: number }[]): void {
+  if (sockets.length === 0) return;
+  out.write('\nsockets (socket storage is keyed by cookie)\n');
+  for (const s of sockets) out.write(`  ${String(s.cookie).padStart(6)}  ${s.socket}  state ${s.state}\n`);
+}
+
 /** A path relative to the working folder when it lies inside it, as given otherwise. */
 function shortPath(path: string): string {
   const rel = relative(process.cwd(), path);

@@ -10,7 +10,7 @@ import {
 import { parseEngine } from './conformance.js';
 import { UsageError } from './errors.js';
 import { dumpMaps } from './maps.js';
-import { printMaps, printSummary, ProgressBar, packetLine } from './replay-report.js';
+import { printMaps, printSockets, printSummary, ProgressBar, packetLine } from './replay-report.js';
 
 export interface ReplayCliOptions {
   pcap?: string;
@@ -135,11 +135,14 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
       ...(output ? { outputs: files } : {}),
       // The process's peak resident memory: what a capture's size must not drive up.
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-      ...(options.dumpMaps ? { maps: mapsOf(objects) } : {}),
+      ...(options.dumpMaps ? { maps: mapsOf(objects), sockets: socketsOf(runtime) } : {}),
     }, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
   } else {
     printSummary(process.stdout, summary, { engine, verified, captures: inputs.map((i) => i.path), files, interfaces: runtime.network.list() });
-    if (options.dumpMaps) printMaps(process.stdout, mapsOf(objects));
+    if (options.dumpMaps) {
+      printMaps(process.stdout, mapsOf(objects));
+      printSockets(process.stdout, socketsOf(runtime));
+    }
   }
   // What stopped the replay early (a corrupt capture) is an error, after everything before it was reported.
   if (summary.errors.length) throw new UsageError(summary.errors[0]!);
@@ -152,6 +155,11 @@ function prepareOutput(dir: string, runtime: Runtime, pcapng: boolean): ReplayOu
     throw new UsageError(`${dir}: cannot create the output folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   return new ReplayOutput(dir, runtime.network, pcapng ? 'pcapng' : 'pcap', (pairs) => runtime.metadataKeys.describe(pairs));
+}
+
+/** The open sockets, by the cookie socket storage dumps are keyed by. */
+function socketsOf(runtime: Runtime): { cookie: number; socket: string; state: number }[] {
+  return runtime.sockets.list().map((s) => ({ cookie: Number(s.cookie), socket: String(s).replace(/ \(cookie \d+\)$/, ''), state: s.state }));
 }
 
 /** Every map of every object, as `object/map`, typed by BTF. */

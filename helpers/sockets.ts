@@ -45,6 +45,8 @@ export const BPF_F_CURRENT_NETNS = -1n;
 export const SOCK_TUPLE_IPV4_SIZE = 12;
 export const SOCK_TUPLE_IPV6_SIZE = 36;
 const TCP_LISTEN = 10;
+/** BPF_SK_STORAGE_GET_F_CREATE as a number, for the flags' low half. */
+const GET_F_CREATE = Number(BPF_SK_STORAGE_GET_F_CREATE);
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
 
@@ -138,11 +140,12 @@ export function socketHelpers(env: SocketHelperEnvironment, type: 'xdp' | 'sched
       proto: { ret: 'ptr_to_map_value_or_null', args: ['const_map_ptr', 'ptr_to_btf_id_sock_common', 'ptr_to_map_value_or_null', 'anything'], mapTypes: [MapType.SK_STORAGE] },
       impl: (call) => {
         // NULL for no socket, one that is not full, or flags other than 0 and F_CREATE (bpf_sk_storage_get).
+        // Flags as two u32 halves: no BigInt on a path programs take once per packet.
         const map = storageMap(call);
         const socket = env.socketAt(call.argU32(2));
-        const flags = BigInt.asUintN(64, call.arg(4));
-        if (!map || !socket?.fullSocket || flags > BPF_SK_STORAGE_GET_F_CREATE) return call.returnNumber(0);
-        call.returnNumber(map.getAt(socket, call.argU32(3), flags === BPF_SK_STORAGE_GET_F_CREATE));
+        const flags = call.argU32(4);
+        if (!map || !socket?.fullSocket || call.argHighU32(4) !== 0 || flags > GET_F_CREATE) return call.returnNumber(0);
+        call.returnNumber(map.getAt(socket, call.argU32(3), flags === GET_F_CREATE));
       },
     },
     {

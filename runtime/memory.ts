@@ -77,6 +77,9 @@ export class GuestMemory {
 
   /** Re-reads the views after the memory grew; cheap when it did not. */
   refresh(): void {
+    // Growing detaches the old buffer, and a view of a detached buffer has no bytes: one field read
+    // tells, where WebAssembly.Memory's buffer getter costs more (this runs per run and per helper call).
+    if (this.bytes !== undefined && this.bytes.byteLength !== 0) return;
     if (this.buffer !== this.memory.buffer) {
       this.buffer = this.memory.buffer;
       this.bytes = new Uint8Array(this.buffer);

@@ -89,6 +89,7 @@ export class Socket implements StorageOwner {
   references = 0;
   private readonly region: Region;
   private isOpen = true;
+  private isFull: boolean;
 
   constructor(private readonly memory: GuestMemory, init: SocketInit, cookie: bigint) {
     this.cookie = cookie;
@@ -102,6 +103,7 @@ export class Socket implements StorageOwner {
     // Programs may only read it (the verifier's bpf_sock_is_valid_access); the interpreter enforces that.
     this.region = memory.allocate(BPF_SOCK_SIZE, `bpf_sock of socket ${cookie}`, { writable: false });
     this.writeSock(init);
+    this.isFull = isFullState(init.state);
   }
 
   /** Guest address of its `struct bpf_sock` (what `__sk_buff->sk` and bpf_sk_lookup_* give programs). */
@@ -114,11 +116,9 @@ export class Socket implements StorageOwner {
     return !this.isOpen;
   }
 
-  /** sk_fullsock: open, and not a TIME_WAIT or request socket (which have only `struct sock_common`). */
+  /** sk_fullsock: open, and not a TIME_WAIT or request socket (which have only `struct sock_common`). Kept as a field: bpf_sk_storage_get asks per packet. */
   get fullSocket(): boolean {
-    if (!this.isOpen) return false;
-    const state = this.state;
-    return state !== TcpState.TIME_WAIT && state !== TcpState.NEW_SYN_RECV;
+    return this.isFull;
   }
 
   /**
@@ -137,6 +137,7 @@ export class Socket implements StorageOwner {
   set state(value: number) {
     if (!Object.values(TcpState).includes(value as never)) throw new SocketError(Errno.EINVAL, `${this}: ${value} is not a TCP state (1..12)`);
     this.setField(BpfSockOffset.state, value);
+    this.isFull = isFullState(value);
   }
 
   /** SO_MARK (`bpf_sock->mark`). */
@@ -166,6 +167,7 @@ export class Socket implements StorageOwner {
   /** Called by the table when it closes: the struct goes back to the allocator. */
   markClosed(): void {
     this.isOpen = false;
+    this.isFull = false;
     this.memory.free(this.region);
   }
 
@@ -215,6 +217,11 @@ export class Socket implements StorageOwner {
     // No receive queue recorded (sk_rx_queue_get).
     v.setInt32(at + BpfSockOffset.rxQueueMapping, -1, true);
   }
+}
+
+/** sk_fullsock's test: TIME_WAIT and request sockets have only `struct sock_common`. */
+function isFullState(state: number): boolean {
+  return state !== TcpState.TIME_WAIT && state !== TcpState.NEW_SYN_RECV;
 }
 
 function u32(value: number, what: string, sock: Socket): number {

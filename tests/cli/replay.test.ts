@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { captureRecords } from '../../net/capture/index.js';
+import { Runtime } from '../../runtime/runtime.js';
+import { loadTopologyFile } from '../../net/topology-file.js';
+import { readCaptures } from '../../net/replay-files.js';
+import { replay } from '../../net/replay.js';
 import { PROJECT_ROOT } from '../support/suite.js';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
@@ -124,6 +128,24 @@ describe('ebpf-wasm replay', () => {
     expect(s.packets).toBeGreaterThan(50);
     expect(s.errors).toHaveLength(1);
     expect(r.stderr).toMatch(new RegExp(`^ebpf-wasm: ${cut.replace(/[.]/g, '\\.')}: record ${s.packets + 1} at byte \\d+: .*truncated.*\\n$`));
+  });
+
+  test.for(['interp', 'jit'])('the socket statistics example on %s: per-socket counters keyed by cookie, the sockets listed', async (engine) => {
+    const r = cli(['replay', '--topology', 'examples/sockstat/topology.json', '--engine', engine, '--json', '--dump-maps']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    // The same topology through the JS API gives the same counters.
+    const runtime = new Runtime({ engine });
+    const applied = await loadTopologyFile(runtime, join(PROJECT_ROOT, 'examples', 'sockstat', 'topology.json'));
+    await replay(runtime, readCaptures(runtime.network, applied.captures.map((c) => ({ path: c.path, interface: c.interface, direction: c.direction }))));
+    expect(s.maps['sockstat/sock_stats']).toEqual(applied.objects.get('sockstat')!.typedMap('sock_stats', { bigint: 'string' }).dump());
+    expect(s.maps['sockstat/sock_stats']).toHaveLength(6);
+    expect(s.sockets.map((x: { cookie: number; socket: string }) => `${x.cookie} ${x.socket}`)).toEqual(applied.sockets.map((x) => String(x).replace(/(.*) \(cookie (\d+)\)$/, '$2 $1')));
+    expect(s.hooks.map((h: { hook: string }) => h.hook)).toEqual(['cgroup_ingress', 'cgroup_egress']);
+    const text = cli(['replay', '--topology', 'examples/sockstat/topology.json', '--engine', engine, '--dump-maps']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/eth0 +cgroup_egress +count_tx +pass \d+, drop \d+/);
+    expect(text.stdout).toMatch(/sockets \(socket storage is keyed by cookie\)\n +1 +tcp 10\.0\.0\.30:443 <-> 203\.0\.113\.10:40001 +state 1\n/);
   });
 
   test('a wrong topology is one line naming the file and the JSON path', () => {

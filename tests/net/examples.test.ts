@@ -263,3 +263,19 @@ describe.each(ENGINES)('the egress ACL example on %s', (engine) => {
     expect(applied.objects.get('acl')!.typedMap('per_interface').lookup(3)).toEqual({ allowed: 30, denied: 20 });
   });
 });
+
+test('the README\'s socket storage example does what it says', async () => {
+  const { buildPacket } = await import('../../net/packets.js');
+  const runtime = new Runtime();
+  const obj = await runtime.loadObject(example('sockstat', 'sockstat.o'));
+  const sock = runtime.sockets.open({ protocol: 'tcp', local: '10.0.0.30:443', remote: '203.0.113.10:40001' });
+  runtime.cgroup.attach('egress', obj.program('count_tx'));
+  const eth0 = runtime.network.addInterface({ name: 'eth0' });
+  await replay(runtime, [{ interface: eth0, direction: 'out', data: buildPacket({ proto: 'tcp', src: '10.0.0.30', srcPort: 443, dst: '203.0.113.10', dstPort: 40001 }) }]);
+  const stats = obj.typedMap('sock_stats');
+  expect(stats.lookup(sock)).toEqual({ tx_packets: 1, tx_bytes: 40, rx_packets: 0, rx_bytes: 0, tx_dropped: 0 });
+  stats.update(sock, { tx_packets: 0, tx_bytes: 0, rx_packets: 0, rx_bytes: 0, tx_dropped: 0 });
+  expect(stats.lookup(sock.cookie)).toEqual({ tx_packets: 0, tx_bytes: 0, rx_packets: 0, rx_bytes: 0, tx_dropped: 0 });
+  runtime.sockets.close(sock);
+  expect(stats.dump()).toEqual([]);
+});
