@@ -8,6 +8,7 @@ import { ControlType, controlLayout, type ControlField, type ControlLayout, type
 import type { Netdev } from './netdev.js';
 import type { Network } from './network.js';
 import type { Program } from './program.js';
+import type { SocketTable } from './sockets.js';
 
 /** Linux's BPF_PROG_TYPE_* numbers of the program types this runtime runs. */
 const PROG_TYPE_NUMBERS: Readonly<Record<string, number>> = {
@@ -31,6 +32,17 @@ export const XDP_ATTR_LAYOUT = controlLayout('bpf_ctrl_xdp_attr', [
 export const PROG_STATS_LAYOUT = controlLayout('bpf_ctrl_prog_stats', [
   ['id', 4], ['type', 4], ['run_cnt', 8], ['run_time_ns', 8], ['insns_executed', 8], ['jited', 4], ['insn_cnt', 4],
 ]);
+
+/**
+ * The SOCK_ATTR record: the socket's `struct bpf_sock` (linux/bpf.h), byte for byte; its IPv6
+ * addresses are four __u32 fields each (src_ip6_0..3, dst_ip6_0..3) where Linux has arrays, and
+ * dst_port (network order) is a __u16 with its padding after. mark and priority are writable.
+ */
+export const SOCK_ATTR_LAYOUT = controlLayout('bpf_sock', [
+  ['bound_dev_if', 4], ['family', 4], ['type', 4], ['protocol', 4], ['mark', 4], ['priority', 4], ['src_ip4', 4],
+  ['src_ip6_0', 4], ['src_ip6_1', 4], ['src_ip6_2', 4], ['src_ip6_3', 4], ['src_port', 4], ['dst_port', 2], ['dst_ip4', 4],
+  ['dst_ip6_0', 4], ['dst_ip6_1', 4], ['dst_ip6_2', 4], ['dst_ip6_3', 4], ['state', 4], ['rx_queue_mapping', 4],
+], ['mark', 'priority']);
 
 /** The subsystems this runtime has and their record layouts (SOCK_ATTR comes with the socket table). */
 export function controlLayouts(sources: (subsystem: number) => ControlSource | undefined): { subsystem: number; key: string; layout: ControlLayout }[] {
@@ -128,6 +140,29 @@ function progStatsSource(subjects: ControlSubjects): ControlSource {
       return true;
     },
     write: () => -Errno.EACCES,
+  };
+}
+
+/** The sockets as SOCK_ATTR shows them: every open socket by cookie (a test run's dummy one while it runs). */
+export function sockAttrSource(sockets: SocketTable): ControlSource {
+  return {
+    layout: SOCK_ATTR_LAYOUT,
+    keySize: 8,
+    keys: () => sockets.cookies(),
+    read: (key, v, at) => {
+      const socket = sockets.byCookieOf(key);
+      if (!socket) return false;
+      new Uint8Array(v.buffer).copyWithin(at, socket.address, socket.address + SOCK_ATTR_LAYOUT.size);
+      return true;
+    },
+    write: (key, field, value) => {
+      const socket = sockets.byCookieOf(key);
+      if (!socket) return -Errno.ENOENT;
+      // Both writable fields are u32s, the width the layout gives them, so any value fits.
+      if (field.name === 'mark') socket.mark = Number(value);
+      else if (field.name === 'priority') socket.priority = Number(value);
+      return 0;
+    },
   };
 }
 

@@ -41,7 +41,7 @@ import { Program } from './program.js';
 import { XdpRunner } from './xdp.js';
 import { Network } from './network.js';
 import { MetadataKeys } from './metadata-store.js';
-import { controlSources } from './control.js';
+import { controlSources, sockAttrSource } from './control.js';
 import type { ControlSource } from '../maps/control.js';
 import { TypedMap, type TypedMapOptions } from './typed-map.js';
 import { SocketTable } from './sockets.js';
@@ -279,7 +279,8 @@ export class Runtime {
     this.optimize = options.optimize;
     this.network = new Network();
     this.sockets = new SocketTable(this.memory, { findInterface: (which) => this.network.find(which), storageMaps: () => this.storageMaps });
-    this.control = controlSources({ network: this.network, programs: () => [...this.programsById.values()], program: (id) => this.programsById.get(id) });
+    const sockAttr = sockAttrSource(this.sockets);
+    this.control = controlSources({ network: this.network, programs: () => [...this.programsById.values()], program: (id) => this.programsById.get(id) }, () => sockAttr);
     this.xdp = new XdpRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex), sockets: this.sockets });
     this.skb = new SkbRunner(this.memory, { devices: (ifindex) => this.network.find(ifindex), sockets: this.sockets });
     this.btf = options.btf === undefined ? kernelBtf() : options.btf instanceof Uint8Array ? parseBtf(options.btf, { file: '<runtime btf>' }) : options.btf;

@@ -136,6 +136,11 @@ export class SocketTable {
     return this.bySock.get(address);
   }
 
+  /** The cookies of every open socket (a test run's dummy one too, while it runs), in the order they were opened. */
+  cookies(): bigint[] {
+    return [...this.byCookie.keys()];
+  }
+
   /** Every open socket lookups can find, in the order they were opened. */
   list(): Socket[] {
     return [...this.byCookie.values()].filter((s) => s.hashed);

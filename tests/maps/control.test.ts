@@ -7,7 +7,7 @@ import { Runtime } from '../../runtime/runtime.js';
 import { MapCreateError, MapOpError } from '../../maps/errors.js';
 import { MapType } from '../../maps/constants.js';
 import { ControlType } from '../../maps/control.js';
-import { controlBtf, describeControl, PROG_STATS_LAYOUT, XDP_ATTR_LAYOUT } from '../../runtime/control.js';
+import { controlBtf, describeControl, PROG_STATS_LAYOUT, SOCK_ATTR_LAYOUT, XDP_ATTR_LAYOUT } from '../../runtime/control.js';
 import { loadTopologyFile } from '../../net/topology-file.js';
 import { readCaptures } from '../../net/replay-files.js';
 import { replay } from '../../net/replay.js';
@@ -67,6 +67,51 @@ describe('an XDP_ATTR control map', () => {
     expect(() => control(rt, 9, 8)).toThrow(MapCreateError);
     expect(() => control(rt, ControlType.XDP_ATTR, 8, 8)).toThrow(/key is 4 bytes, not 8/);
     expect(() => rt.createMap({ type: MapType.CONTROL, name: 'c', keySize: 4, valueSize: 8, maxEntries: 1, mapExtra: 1, flags: 1 })).toThrow(/takes none/);
+  });
+});
+
+describe('a SOCK_ATTR control map', () => {
+  const u64 = (n: bigint) => {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, n, true);
+    return b;
+  };
+
+  test('a lookup is the socket\'s struct bpf_sock by cookie; mark and priority are written through to it', () => {
+    const rt = new Runtime();
+    const a = rt.sockets.open({ protocol: 'tcp', local: '10.0.0.2:80', remote: '10.0.0.1:40000', mark: 3 });
+    const b = rt.sockets.open({ protocol: 'udp', local: '*:53' });
+    const map = control(rt, ControlType.SOCK_ATTR, SOCK_ATTR_LAYOUT.size, 8);
+    expect(SOCK_ATTR_LAYOUT.size).toBe(80);
+    expect(map.lookup(u64(a.cookie))).toEqual(a.sockBytes());
+    const { btf, valueType } = controlBtf(ControlType.SOCK_ATTR, SOCK_ATTR_LAYOUT);
+    expect(decodeBtfValue(btf, valueType, map.lookup(u64(b.cookie))!)).toMatchObject({ family: 2, type: 2, protocol: 17, src_port: 53, state: 7, rx_queue_mapping: 0xffffffff });
+    const value = map.lookup(u64(a.cookie))!;
+    const v = new DataView(value.buffer);
+    v.setUint32(16, 0xabc, true);
+    v.setUint32(20, 6, true);
+    v.setUint32(72, 10, true); // state: read-only, ignored
+    map.update(u64(a.cookie), value);
+    expect([a.mark, a.priority, a.state]).toEqual([0xabc, 6, 1]);
+    expect([...map.keys()].map((k) => new DataView(k.buffer).getBigUint64(0, true))).toEqual([a.cookie, b.cookie]);
+    rt.sockets.close(a);
+    expect(map.lookup(u64(a.cookie))).toBeUndefined();
+    expect(errnoOf(() => map.update(u64(a.cookie), value))).toBe(2);
+    expect(() => control(rt, ControlType.SOCK_ATTR, 80, 4)).toThrow(/key is 8 bytes, not 4/);
+    expect(describeControl(ControlType.SOCK_ATTR, SOCK_ATTR_LAYOUT)).toMatch(/^\/\* map_extra 3; key: __u64 cookie; 80 bytes \*\/\nstruct bpf_sock \{\n\t__u32 bound_dev_if;/);
+  });
+
+  test.for(['interp', 'jit'] as const)('from a program (%s): a cgroup_skb program reads its socket by cookie and sets its priority', async (engine) => {
+    const rt = new Runtime({ engine });
+    const obj = await rt.loadObject(join(PROJECT_ROOT, 'tests', 'fixtures', 'sock_attr.o'));
+    const s = rt.sockets.open({ protocol: 'tcp', local: '10.0.0.2:80', remote: '10.0.0.1:40000', mark: 0x1205 });
+    rt.cgroup.attach('egress', obj.program('prioritize'));
+    const eth0 = rt.network.addInterface({ name: 'eth0' });
+    await replay(rt, [{ interface: eth0, direction: 'out', data: buildPacket({ proto: 'tcp', src: '10.0.0.2', srcPort: 80, dst: '10.0.0.1', dstPort: 40000 }) }]);
+    expect(s.priority).toBe(5);
+    // In a test run the program finds the test run's dummy socket (TCP_CLOSE) under its cookie.
+    const r = obj.program('prioritize').testRun({ dataIn: buildPacket(), ctxIn: new Uint8Array(192), ctxOut: true });
+    expect(new DataView(r.ctxOut!.buffer).getUint32(48, true)).toBe(7);
   });
 });
 
