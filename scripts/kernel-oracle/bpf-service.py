@@ -8,7 +8,7 @@ Requests:
   {"op": "update", "map": P, "key": HEX, "value": HEX,  -> {"ok": true} | {"errno": -E}
    "fds": [[OFFSET, PROG_PATH], ...]}                   (a program's fd written into the value at OFFSET, as u32)
   {"op": "run", "prog": P, "data": HEX, "ctx": HEX|null, "flags": N, "repeat": N,
-   "data_size_out": N, "ctx_size_out": N}                -> {"errno": 0, "retval": N, "data_out": HEX, "ctx_out": HEX} | {"errno": -E}
+   "data_size_out": N, "ctx_size_out": N}                -> {"errno": 0, "retval": N, "duration": NS, "data_out": HEX, "ctx_out": HEX} | {"errno": -E}
 """
 import ctypes
 import json
@@ -74,27 +74,26 @@ def run(req):
         return {'errno': -err}
     retval, = struct.unpack_from('<I', attr, 4)
     size_out, = struct.unpack_from('<I', attr, 12)
+    duration, = struct.unpack_from('<I', attr, 36)
     ctx_out_size, = struct.unpack_from('<I', attr, 44)
-    return {'errno': 0, 'retval': retval, 'data_out': dout.raw[:min(size_out, data_size_out)].hex(),
+    return {'errno': 0, 'retval': retval, 'duration': duration, 'data_out': dout.raw[:min(size_out, data_size_out)].hex(),
             'ctx_out': cout.raw[:min(ctx_out_size, ctx_size_out)].hex()}
 
 
-def main():
+def serve(ops):
+    """Answers each JSON request line on stdin with ops[request['op']](request), one JSON line each."""
     for line in sys.stdin:
         req = json.loads(line)
         try:
-            if req['op'] == 'get':
-                answer = {'fd': obj_get(req['path'])}
-            elif req['op'] == 'update':
-                answer = update(req)
-            elif req['op'] == 'run':
-                answer = run(req)
-            else:
-                answer = {'failure': f"unknown op {req['op']}"}
+            answer = ops[req['op']](req) if req['op'] in ops else {'failure': f"unknown op {req['op']}"}
         except OSError as e:
             answer = {'failure': f'{e.strerror or e} (errno {e.errno})'}
         sys.stdout.write(json.dumps(answer) + '\n')
         sys.stdout.flush()
+
+
+def main():
+    serve({'get': lambda req: {'fd': obj_get(req['path'])}, 'update': update, 'run': run})
 
 
 if __name__ == '__main__':

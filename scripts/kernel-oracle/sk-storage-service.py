@@ -14,16 +14,13 @@ Requests:
    "key_btf": "int"|"int16"|"none", "value_btf": true|false} -> {"fd": N} | {"errno": -E}
   {"op": "map_op", "map": FD, "cmd": "lookup"|"update"|"delete"|"next"|"lookup_and_delete",
    "socket": NAME|null, "fd": N|null, "value": HEX|null, "flags": N} -> {"errno": 0, "value": HEX} | {"errno": -E}
-  {"op": "run", "prog": PATH, "data": HEX, "ctx": HEX, "repeat": N, "data_size_out": N, "ctx_size_out": N}
-       -> {"errno": 0, "retval": N, "duration": NS, "data_out": HEX, "ctx_out": HEX} | {"errno": -E}
+  {"op": "run", ...}                                  -> bpf-service.py's run (BPF_PROG_TEST_RUN, with its duration)
 """
 import ctypes
 import importlib.util
-import json
 import os
 import socket
 import struct
-import sys
 
 spec = importlib.util.spec_from_file_location('bpf_service', os.path.join(os.path.dirname(__file__), 'bpf-service.py'))
 service = importlib.util.module_from_spec(spec)
@@ -34,7 +31,6 @@ BPF_MAP_LOOKUP_ELEM = 1
 BPF_MAP_UPDATE_ELEM = 2
 BPF_MAP_DELETE_ELEM = 3
 BPF_MAP_GET_NEXT_KEY = 4
-BPF_PROG_TEST_RUN = 10
 BPF_BTF_LOAD = 18
 BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21
 BPF_MAP_TYPE_SK_STORAGE = 24
@@ -120,39 +116,8 @@ def map_op(req):
     return {'errno': 0, 'value': value.raw[:size].hex() if req['cmd'] in ('lookup', 'lookup_and_delete') else None}
 
 
-def run(req):
-    """BPF_PROG_TEST_RUN as bpf-service.py runs it, with the average duration the kernel reports."""
-    data = bytes.fromhex(req['data'])
-    ctx = bytes.fromhex(req['ctx'])
-    din = ctypes.create_string_buffer(data, max(1, len(data)))
-    dout = ctypes.create_string_buffer(max(1, req['data_size_out']))
-    cin = ctypes.create_string_buffer(ctx, max(1, len(ctx)))
-    cout = ctypes.create_string_buffer(max(1, req['ctx_size_out']))
-    attr = (ctypes.c_uint8 * 144)()
-    struct.pack_into('<IIIIQQII', attr, 0, service.obj_get(req['prog']), 0, len(data), req['data_size_out'], ctypes.addressof(din),
-                     ctypes.addressof(dout), req.get('repeat', 1), 0)
-    struct.pack_into('<IIQQIII', attr, 40, len(ctx), req['ctx_size_out'], ctypes.addressof(cin) if ctx else 0,
-                     ctypes.addressof(cout) if req['ctx_size_out'] else 0, 0, 0, 0)
-    ret, err = service.bpf(BPF_PROG_TEST_RUN, attr)
-    if ret < 0:
-        return {'errno': -err}
-    retval, size_out = struct.unpack_from('<II', attr, 4)[0], struct.unpack_from('<I', attr, 12)[0]
-    duration, = struct.unpack_from('<I', attr, 36)
-    ctx_out_size, = struct.unpack_from('<I', attr, 44)
-    return {'errno': 0, 'retval': retval, 'duration': duration, 'data_out': dout.raw[:min(size_out, req['data_size_out'])].hex(),
-            'ctx_out': cout.raw[:min(ctx_out_size, req['ctx_size_out'])].hex()}
-
-
 def main():
-    ops = {'sockets': lambda r: open_sockets(), 'udp_socket': udp_socket, 'map_create': map_create, 'map_op': map_op, 'run': run}
-    for line in sys.stdin:
-        req = json.loads(line)
-        try:
-            answer = ops[req['op']](req) if req['op'] in ops else {'failure': f"unknown op {req['op']}"}
-        except OSError as e:
-            answer = {'failure': f'{e.strerror or e} (errno {e.errno})'}
-        sys.stdout.write(json.dumps(answer) + '\n')
-        sys.stdout.flush()
+    service.serve({'sockets': lambda r: open_sockets(), 'udp_socket': udp_socket, 'map_create': map_create, 'map_op': map_op, 'run': service.run})
 
 
 if __name__ == '__main__':

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Kernel oracle for socket storage and the socket helpers (opt-in; needs root, bpffs, bpftool and a
-// built dist/). tests/fixtures/sk_storage.o is loaded with `bpftool prog loadall`; sk-storage-service.py
-// holds real sockets and makes maps with hand-written BTF. Compared with a Runtime on each engine:
-//   1. test runs (BPF_PROG_TEST_RUN, several repeats) of the cgroup_skb programs that keep storage on
+// built dist/). tests/fixtures/sk_storage.o is loaded with `bpftool prog loadall` and run with
+// `bpftool prog run`; sk-storage-service.py holds real sockets and makes maps with hand-written BTF.
+// Compared with a Runtime on each engine:
+//   1. test runs (`bpftool prog run ... repeat N`) of the cgroup_skb programs that keep storage on
 //      the test run's dummy socket: retval, data_out and ctx_out;
 //   2. tc and XDP lookups (bpf_sk_lookup_tcp/udp, bpf_sk_release, storage on the found socket) of
 //      real sockets on 127.0.0.1 (listeners, an accepted and a connecting socket, bound UDP sockets),
@@ -14,7 +15,8 @@
 //
 //   npm run build && node scripts/kernel-oracle/sk-storage.mjs [--verbose] [--bench]   (as root)
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +26,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const FIXTURE = join(here, '..', '..', 'tests', 'fixtures', 'sk_storage.o');
 const verbose = process.argv.includes('--verbose');
 const pin = `/sys/fs/bpf/ebpf_wasm_sk_oracle_${process.pid}`;
+const work = mkdtempSync(join(tmpdir(), 'sk-oracle-'));
 const hex = (b) => Buffer.from(b).toString('hex');
 let cases = 0;
 let mismatches = 0;
@@ -57,11 +60,29 @@ class Service {
 const ZERO_CTX = encodeSkBuff({});
 const CTX_SIZE = ZERO_CTX.length;
 
-/** A test run on the kernel and its comparable part. */
-async function kernelRun(service, program, dataIn, repeat) {
-  const r = await service.ask({ op: 'run', prog: `${pin}/${program}`, data: hex(dataIn), ctx: hex(ZERO_CTX), repeat, data_size_out: 8192, ctx_size_out: CTX_SIZE });
-  return r.errno ? { errno: r.errno } : { retval: r.retval, dataOut: r.data_out, ctxOut: r.ctx_out };
+/**
+ * A test run on the kernel through `bpftool prog run` (with a zeroed ctx_in, so that ctx_out comes
+ * back, unless `ctx` is false), and its comparable part; `duration` is the kernel's average per run.
+ */
+function kernelRun(program, dataIn, repeat, ctx = true) {
+  const file = (name) => join(work, name);
+  writeFileSync(file('in'), dataIn);
+  writeFileSync(file('ctx'), ZERO_CTX);
+  const argv = ['prog', 'run', 'pinned', `${pin}/${program}`, 'data_in', file('in'), 'data_out', file('out'), 'data_size_out', '8192'];
+  if (ctx) argv.push('ctx_in', file('ctx'), 'ctx_out', file('ctxout'), 'ctx_size_out', String(CTX_SIZE));
+  argv.push('repeat', String(repeat));
+  try {
+    const text = execFileSync('bpftool', argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const retval = Number(/Return value: (\d+)/.exec(text)?.[1]);
+    const duration = Number(/duration[^:]*: (\d+) ?ns/.exec(text)?.[1]);
+    return { retval, dataOut: hex(readFileSync(file('out'))), ...(ctx ? { ctxOut: hex(readFileSync(file('ctxout'))) } : {}), duration };
+  } catch (err) {
+    return { failure: String(err.stderr ?? err.message).trim() };
+  }
 }
+
+/** A kernel run without its duration, which cannot be compared. */
+const comparable = ({ duration, ...rest }) => rest;
 
 function ourRun(obj, program, dataIn, repeat) {
   try {
@@ -79,11 +100,11 @@ const PACKETS = {
   arp: (() => { const p = new Uint8Array(42); p.fill(0xff, 0, 6); p.set([0x08, 0x06], 12); return p; })(),
 };
 
-async function testRuns(service, objs) {
+async function testRuns(objs) {
   for (const program of ['count', 'tag', 'cases', 'sock_fields', 'bench_storage', 'bench_hash', 'bench_empty']) {
     for (const [name, packet] of Object.entries(PACKETS)) {
       for (const repeat of [1, 3, 50]) {
-        const kernel = await kernelRun(service, program, packet, repeat);
+        const kernel = comparable(kernelRun(program, packet, repeat));
         for (const [engine, obj] of objs) compare(`test run ${program} ${name} repeat ${repeat} (${engine})`, kernel, ourRun(obj, program, packet, repeat));
       }
     }
@@ -114,10 +135,10 @@ async function lookups(service, objs) {
   };
   for (const [name, packet] of Object.entries(packets)) {
     for (const repeat of [1, 2]) {
-      const kernel = await kernelRun(service, 'lookup', packet, repeat);
+      const kernel = comparable(kernelRun('lookup', packet, repeat));
       for (const [engine, obj] of objs) compare(`tc lookup: ${name}, repeat ${repeat} (${engine})`, kernel, ourRun(obj, 'lookup', packet, repeat));
     }
-    const kernel = await service.ask({ op: 'run', prog: `${pin}/xdp_lookup`, data: hex(packet), ctx: '', repeat: 1, data_size_out: 8192, ctx_size_out: 0 });
+    const kernel = kernelRun('xdp_lookup', packet, 1, false);
     for (const [engine, obj] of objs) compare(`xdp lookup: ${name} (${engine})`, kernel.retval, obj.program('xdp_lookup').testRun({ dataIn: packet }).retval);
   }
 }
@@ -205,13 +226,12 @@ async function userSpace(service) {
   }
 }
 
-async function bench(service, objs) {
+function bench(objs) {
   const packet = buildPacket({ proto: 'tcp', payload: 'x'.repeat(60) });
   const best = {};
   for (let round = 0; round < 7; round++) {
     for (const program of ['bench_storage', 'bench_hash', 'bench_empty']) {
-      const r = await service.ask({ op: 'run', prog: `${pin}/${program}`, data: hex(packet), ctx: '', repeat: 1_000_000, data_size_out: 8192, ctx_size_out: 0 });
-      best[program] = Math.min(best[program] ?? Infinity, r.duration);
+      best[program] = Math.min(best[program] ?? Infinity, kernelRun(program, packet, 1_000_000, false).duration);
     }
   }
   console.log(`kernel: bench_storage ${best.bench_storage} ns, bench_hash ${best.bench_hash} ns per run (${(best.bench_hash / best.bench_storage).toFixed(2)}x), bench_empty ${best.bench_empty} ns`);
@@ -232,14 +252,15 @@ try {
     const obj = await runtime.loadObject(FIXTURE);
     objs.push([engine, obj]);
   }
-  await testRuns(service, objs);
+  await testRuns(objs);
   await lookups(service, objs);
   await creates(service);
   await userSpace(service);
-  if (process.argv.includes('--bench')) await bench(service, objs);
+  if (process.argv.includes('--bench')) bench(objs);
 } finally {
   service.close();
   rmSync(pin, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 }
 console.log(`${cases} comparisons, ${cases - mismatches} agree, ${mismatches} mismatch`);
 process.exit(mismatches ? 1 : 0);
