@@ -6,6 +6,8 @@
 // is found only there. Closing a socket frees its storage. References bpf_sk_lookup_* hands a
 // program must be given back with bpf_sk_release before the run ends (the verifier proves that of
 // verified programs; here an unverified one that does not is stopped with SocketReferenceError).
+// Deviations from Linux: one socket per local end (or 4-tuple), so a second is EADDRINUSE even on
+// another interface or with SO_REUSEPORT; no request sockets (a listener answers for its SYNs).
 import { BpfError } from '../isa/errors.js';
 import { Errno } from '../maps/constants.js';
 import { parseIpv4, parseIpv6 } from './ip-address.js';
