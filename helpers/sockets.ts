@@ -41,8 +41,9 @@ export const SocketHelperId = {
 
 /** BPF_F_CURRENT_NETNS: a lookup in the caller's network namespace (any negative s32 does). */
 export const BPF_F_CURRENT_NETNS = -1n;
-/** sizeof(bpf_sock_tuple.ipv4) and sizeof(bpf_sock_tuple.ipv6): the tuple sizes a lookup takes. */
+/** sizeof(bpf_sock_tuple.ipv4): the tuple size of an IPv4 lookup. */
 export const SOCK_TUPLE_IPV4_SIZE = 12;
+/** sizeof(bpf_sock_tuple.ipv6): the tuple size of an IPv6 lookup. */
 export const SOCK_TUPLE_IPV6_SIZE = 36;
 const TCP_LISTEN = 10;
 /** BPF_SK_STORAGE_GET_F_CREATE as a number, for the flags' low half. */

@@ -8,6 +8,7 @@ import type { Program } from './program.js';
 
 /** The two cgroup_skb attach points (BPF_CGROUP_INET_INGRESS, BPF_CGROUP_INET_EGRESS). */
 export type CgroupHook = 'ingress' | 'egress';
+/** Both attach points, in the order topologies and messages list them. */
 export const CGROUP_HOOKS: readonly CgroupHook[] = ['ingress', 'egress'];
 
 /** A cgroup's cgroup_skb programs: `runtime.cgroup`. */

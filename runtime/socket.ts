@@ -17,13 +17,16 @@ export const TcpState = {
 /** A state by name: 'established', 'listen', 'time_wait', ... */
 export type TcpStateName = Lowercase<keyof typeof TcpState>;
 
-/** Linux's address families and socket types, as `struct bpf_sock` reports them. */
+/** AF_INET: an IPv4 socket's `bpf_sock->family`. */
 export const AF_INET = 2;
+/** AF_INET6: an IPv6 socket's `bpf_sock->family`. */
 export const AF_INET6 = 10;
+/** Socket types, as `bpf_sock->type` reports them. */
 const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
-/** IP protocol numbers of the sockets the table holds. */
+/** IPPROTO_TCP: a TCP socket's `bpf_sock->protocol`. */
 export const IPPROTO_TCP = 6;
+/** IPPROTO_UDP: a UDP socket's `bpf_sock->protocol`. */
 export const IPPROTO_UDP = 17;
 /** LOOPBACK4_IPV6 (127.0.0.6): what an IPv6 socket's IPv4 address fields hold. */
 const LOOPBACK4_IPV6 = Uint8Array.of(127, 0, 0, 6);
