@@ -12,7 +12,7 @@ import type { BpfMap } from '../maps/map.js';
 import type { RedirectTarget } from '../maps/redirect-target.js';
 import type { Netdev } from '../runtime/netdev.js';
 import type { PacketFrame } from '../runtime/packet-frame.js';
-import { MAX_SKB_FRAGS, SKB_SHARED_INFO_TAILROOM, XDP_PACKET_HEADROOM } from '../runtime/packet-frame.js';
+import { ETH_HLEN, MAX_SKB_FRAGS, SKB_SHARED_INFO_TAILROOM, XDP_PACKET_HEADROOM } from '../runtime/packet-frame.js';
 import type { Program } from '../runtime/program.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { flowHash } from '../runtime/flow-hash.js';
@@ -232,7 +232,7 @@ export class Datapath {
     rt.currentCpu = cpu;
     rt.currentProgram = program;
     try {
-      action = rt.xdp.run(program.executor, frame);
+      action = rt.xdp.run(program.executor, frame, program.verified);
     } catch (err) {
       if (!(err instanceof BpfError)) throw err;
       this.stats.verdict(dev, hook, program, 'fault');
@@ -283,6 +283,12 @@ export class Datapath {
   private afterIngressXdp(dev: Netdev, frame: PacketFrame, action: number, program: Program, cpu: number, hops: number): void {
     switch (action) {
       case XdpAction.PASS:
+        if (!this.skb.hasPrograms(dev) && frame.length >= ETH_HLEN) {
+          // Straight to the stack: the frame's bytes are read only for a listener.
+          dev.counters.pass++;
+          if (this.onFrame) this.emit('pass', dev, this.bytesOf(frame), 'stack');
+          return;
+        }
         this.skb.receive(dev, this.bytesOf(frame), frame.metaLength ? frame.metadata() : undefined, cpu, hops);
         return;
       case XdpAction.TX:

@@ -74,9 +74,13 @@ export class SkbPath {
    * A frame reaches an interface's stack: after XDP_PASS (with its metadata), from a cpumap, from a
    * tc redirect to ingress, or with no XDP program attached.
    */
+  /** Whether a frame reaching `dev`'s stack meets a program (packet socket, tc, cgroup); when not, it needs no skb. */
+  hasPrograms(dev: Netdev): boolean {
+    return dev.program('tc_ingress') !== undefined || dev.program('socket_filter') !== undefined || (this.runtime.cgroup.has('ingress') && this.runtime.sockets.size > 0);
+  }
+
   receive(dev: Netdev, bytes: Uint8Array, metadata: Uint8Array | undefined, cpu: number, hops: number): void {
-    const cgroupIngress = this.runtime.cgroup.has('ingress') && this.runtime.sockets.size > 0;
-    if (!dev.program('tc_ingress') && !dev.program('socket_filter') && !cgroupIngress) {
+    if (!this.hasPrograms(dev)) {
       // No program to see an skb: the frame reaches the stack as it is.
       if (bytes.length < ETH_HLEN) {
         this.datapath.drop(dev, bytes, 'stack', `a frame of ${bytes.length} bytes has no Ethernet header`);
@@ -108,7 +112,7 @@ export class SkbPath {
         const verdict = this.runTc(program, frame, cpu, dev, 'tc_ingress');
         if (!this.continues(dev, frame, verdict, program, 'tc_ingress', cpu, hops, tag)) return;
       }
-      if (cgroupIngress && !this.deliver(dev, frame, cpu, tag)) return;
+      if (this.runtime.cgroup.has('ingress') && this.runtime.sockets.size > 0 && !this.deliver(dev, frame, cpu, tag)) return;
       dev.counters.pass++;
       this.datapath.emit('pass', dev, this.withTag(frame, tag), 'stack');
     } finally {

@@ -83,6 +83,15 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
   redirect: XdpRedirect | undefined;
   /** Whether a runner has the frame in use (a released frame is not found by its context address). */
   inUse = false;
+  /**
+   * The frame bytes this use may have written: every [data_meta, data_end) the frame has had, and the
+   * key/value store. A verified program writes nowhere else, so a recycled frame zeroes only these;
+   * after a run the verifier did not check (`unconfined`), it zeroes the whole frame.
+   */
+  private dirtyLow = 0;
+  private dirtyHigh = 0;
+  /** Set when a program the verifier did not check ran on the frame: it may have written anywhere in it. */
+  unconfined = true;
   /** Bytes the metadata key/value store takes at the start of the headroom (runtime/metadata-store.ts). */
   storeSize = 0;
   /** Receive hints set outright (a clone's, a test's); otherwise they come from what `received` recorded. */
@@ -162,7 +171,8 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
       if (frame.fragments.length) frame.dropFragments(0);
       frame.storeSize = 0;
       frame.hints = undefined;
-      memory.bytes.fill(0, frame.region.start, frame.region.end);
+      if (frame.unconfined) memory.bytes.fill(0, frame.region.start, frame.region.end);
+      else memory.bytes.fill(0, frame.dirtyLow, frame.dirtyHigh);
     } else {
       frame = new PacketFrame(memory, frameSize);
     }
@@ -175,6 +185,9 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
     const hard = frame.region.start;
     const dataMeta = hard + headroom - metaLength;
     memory.bytes.set(linear === packetLength ? bytes : bytes.subarray(0, metaLength + linear), dataMeta);
+    frame.dirtyLow = dataMeta;
+    frame.dirtyHigh = dataMeta + metaLength + linear;
+    frame.unconfined = false;
     const v = memory.view;
     const ctx = frame.ctxRegion.start;
     v.setUint32(ctx + XdpMdOffset.data, hard + headroom, true);
@@ -213,7 +226,9 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
 
   /** bpf_xdp_kv_set. */
   kvSet(key: number, from: number, len: number, flags: number): number {
-    return kvSet(this, key, from, len, flags);
+    const result = kvSet(this, key, from, len, flags);
+    this.touched(this.storeStart, this.storeStart + this.storeSize);
+    return result;
   }
 
   /** bpf_xdp_kv_delete. */
@@ -230,6 +245,7 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
   copyStoreFrom(other: PacketFrame): void {
     this.memory.bytes.copyWithin(this.storeStart, other.storeStart, other.storeStart + other.storeSize);
     this.storeSize = other.storeSize;
+    this.touched(this.storeStart, this.storeStart + this.storeSize);
     this.hints = other.hints && { ...other.hints };
   }
 
@@ -326,7 +342,14 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
     if (next < this.headLimit + metaLength || next > dataEnd - ETH_HLEN) return -Errno.EINVAL;
     if (metaLength) this.memory.bytes.copyWithin(dataMeta + delta, dataMeta, data);
     this.write({ data: next, dataMeta: dataMeta + delta });
+    this.touched(dataMeta + delta, dataEnd);
     return 0;
+  }
+
+  /** Widens the range of bytes this use may have written (see dirtyLow). */
+  private touched(low: number, high: number): void {
+    if (low < this.dirtyLow) this.dirtyLow = low;
+    if (high > this.dirtyHigh) this.dirtyHigh = high;
   }
 
   /** bpf_xdp_adjust_meta: data_meta moves by delta within [headLimit, data]; the length must pass metaLengthInvalid. */
@@ -335,6 +358,7 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
     if (meta < this.headLimit || meta > this.data) return -Errno.EINVAL;
     if (metaLengthInvalid(this.data - meta)) return -Errno.EACCES;
     this.write({ dataMeta: meta });
+    this.touched(meta, meta);
     return 0;
   }
 
@@ -350,6 +374,7 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
     if (next > this.hardEnd || next < data + ETH_HLEN) return -Errno.EINVAL;
     if (delta > 0) this.memory.bytes.fill(0, dataEnd, next);
     this.write({ dataEnd: next });
+    this.touched(next, next);
     return 0;
   }
 

@@ -158,8 +158,13 @@ export class XdpRunner {
   private readonly context: number[] = [0];
   private readonly runArgs = { args: this.context };
 
-  /** Runs a program once on a frame (r1 = its context) and returns r0 as a u32 verdict. */
-  run(executor: Executor, frame: PacketFrame): number {
+  /**
+   * Runs a program once on a frame (r1 = its context) and returns r0 as a u32 verdict. `verified`
+   * says the verifier checked the program: it writes only inside the packet, so the frame can be
+   * recycled by zeroing less.
+   */
+  run(executor: Executor, frame: PacketFrame, verified = false): number {
+    if (!verified) frame.unconfined = true;
     const outer = this.current;
     this.current = frame;
     frame.redirect = undefined;
