@@ -62,7 +62,10 @@ export interface RuntimeOptions {
    * when `runtime.clock.set/advance` is called, so replays are deterministic; 'monotonic' is the host's.
    */
   readonly clock?: 'manual' | 'monotonic';
-  /** Start of the manual clock, in ns (default 0). */
+  /**
+   * Start of the manual clock, in ns. The default, DEFAULT_CLOCK_START, is a machine up for an hour:
+   * on Linux `bpf_ktime_get_ns()` is never 0, and programs (a kernel selftest among them) branch on it.
+   */
   readonly clockStart?: bigint;
   /** Seed of bpf_get_prandom_u32's generator (default 1). */
   readonly seed?: number;
@@ -95,6 +98,9 @@ export interface LoadOptions {
   /** Name to report in errors (default: the path, or '<object>' for bytes). */
   readonly fileName?: string;
 }
+
+/** Where the manual clock starts unless told: one hour after boot, in ns. */
+export const DEFAULT_CLOCK_START = 3_600_000_000_000n;
 
 /** The runtime's clock. */
 export class RuntimeClock {
@@ -271,7 +277,7 @@ export class Runtime {
     this.cpus = options.cpus ?? 1;
     if (!Number.isInteger(this.cpus) || this.cpus < 1) throw new RuntimeError(`cpus ${this.cpus} must be a positive integer`);
     this.memory = new GuestMemory(options.maximumPages ? { maximumPages: options.maximumPages } : {});
-    this.clock = new RuntimeClock(options.clock ?? 'manual', options.clockStart ?? 0n);
+    this.clock = new RuntimeClock(options.clock ?? 'manual', options.clockStart ?? DEFAULT_CLOCK_START);
     this.random = randomSource(options.seed ?? 1);
     this.onTrace = options.onTrace;
     this.budget = options.budget ?? DEFAULT_BUDGET;

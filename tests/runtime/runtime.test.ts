@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Runtime, RuntimeError } from '../../runtime/runtime.js';
+import { DEFAULT_CLOCK_START, Runtime, RuntimeError } from '../../runtime/runtime.js';
 import { DifferentialObject } from '../../runtime/differential.js';
 import { LoaderError } from '../../loader/errors.js';
 import { buildPacket } from '../../net/packets.js';
@@ -193,6 +193,16 @@ describe('system helpers', () => {
       expect((second - first) & 0xffffffffn).not.toBe(5n); // the random part moved too
       const again = await new Runtime({ engine, cpus: 4, clockStart: 1000n, seed: 7 }).loadObject(objectOf(ASM));
       expect(again.program('prog').run({ cpu: 3 }).r0).toBe(first);
+    }
+  });
+
+  test('the manual clock starts an hour after boot, never at 0, and the same in every runtime', async () => {
+    for (const engine of ['interp', 'jit'] as const) {
+      const read = async () => (await new Runtime({ engine }).loadObject(objectOf('call 5\n exit'))).program('prog').run().r0;
+      const first = await read();
+      expect(first).toBe(DEFAULT_CLOCK_START);
+      expect(first).toBe(3_600_000_000_000n);
+      expect(await read()).toBe(first);
     }
   });
 
