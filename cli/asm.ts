@@ -1,14 +1,13 @@
 // `ebpf-wasm asm`, `disasm` and `compile`: assembler text to raw program bytes and back, and a
 // program to a standalone WebAssembly module (its imports are in jit/abi.ts and the README).
-import { writeFileSync } from 'node:fs';
 import { codeSections, compileToWasm, disassemble, encode, formatObjdump, objdumpListing, readBtf, readBtfExt, readElf, type ListingSection } from '../index.js';
 import { UsageError } from './errors.js';
-import { loadProgram, readInput } from './input.js';
+import { loadProgram, readInput, writeOutput } from './input.js';
 
 export function asmCommand(file: string, options: { output?: string }): void {
   const bytes = encode(loadProgram(file).insns);
   if (options.output) {
-    writeFileSync(options.output, bytes);
+    writeOutput(options.output, bytes);
     process.stdout.write(`wrote ${bytes.length / 8} instructions (${bytes.length} bytes) to ${options.output}\n`);
   } else {
     const lines: string[] = [];
@@ -58,7 +57,7 @@ export async function compileCommand(file: string, options: { output?: string; e
   const compiled = await compileToWasm(loadProgram(file).insns, { optimize, text: Boolean(options.emitWat) });
   if (options.emitWat) process.stdout.write(compiled.text!);
   if (options.output) {
-    writeFileSync(options.output, compiled.binary);
+    writeOutput(options.output, compiled.binary);
     process.stderr.write(`wrote ${compiled.binary.length} bytes of WebAssembly to ${options.output}\n`);
   }
 }

@@ -1,7 +1,7 @@
 // `ebpf-wasm conformance` and `ebpf-wasm plugin`: the bpf_conformance suite runner and the
 // plugin protocol that lets the upstream C++ runner drive us (program hex on stdin, r0 in hex out).
-import { readFileSync } from 'node:fs';
-import { decode, ENGINES, GROUPS, runConformance, runProgram, type EngineName, type Group, type IsaVersion } from '../index.js';
+import { readFileSync, statSync } from 'node:fs';
+import { caughtNegative, decode, ENGINES, GROUPS, runConformance, runProgram, type EngineName, type Group, type IsaVersion } from '../index.js';
 import { parseHexBytes } from './input.js';
 import { UsageError } from './errors.js';
 
@@ -34,28 +34,31 @@ export async function conformanceCommand(dirs: string[], options: ConformanceCli
   const exclude = parseGroups(options.excludeGroups, '--exclude-groups') ?? [];
   const groups = (include ?? GROUPS).filter((g) => !exclude.includes(g));
   for (const dir of dirs) {
-    try {
-      readFileSync(dir, { flag: 'r' });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EISDIR') throw new UsageError(`${dir}: cannot read (${code === 'ENOENT' ? 'no such file or directory' : code})`);
-    }
+    const kind = statSync(dir, { throwIfNoEntry: false });
+    if (!kind) throw new UsageError(`${dir}: cannot read (no such file or directory)`);
+    if (kind.isFile() && !dir.endsWith('.data')) throw new UsageError(`${dir}: not a .data test (bpf_conformance tests are .data files)`);
   }
   const report = await runConformance(dirs, { engine, cpuVersion: Number(version[1]) as IsaVersion, groups });
-  if (report.results.length === 0) throw new UsageError(`${dirs.join(', ')}: no .data files found`);
+  if (report.results.length === 0) throw new UsageError(`${dirs.join(', ')}: no .data files found (folders are searched recursively)`);
+  const { negatives } = report;
+  const anyNegative = negatives.caught + negatives.missed + negatives.skipped > 0;
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ engine, cpuVersion: `v${version[1]}`, ...report }, null, 2)}\n`);
   } else {
     for (const r of report.results) {
-      if (r.outcome === 'fail') process.stdout.write(`FAIL ${r.file}: expected ${r.expected ?? '?'}, got ${r.actual ?? '?'}${r.reason ? ` (${r.reason})` : ''}\n`);
+      if (!r.negative && r.outcome === 'fail') process.stdout.write(`FAIL ${r.file}: expected ${r.expected ?? '?'}, got ${r.actual ?? '?'}${r.reason ? ` (${r.reason})` : ''}\n`);
+      if (r.negative && r.outcome !== 'skip' && !caughtNegative(r)) process.stdout.write(`MISSED negative case ${r.file}: it ran and gave ${r.actual ?? '?'}, as if it were valid\n`);
     }
     process.stdout.write(`\n${'group'.padEnd(10)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'skip'.padStart(5)}\n`);
     for (const [group, t] of Object.entries(report.byGroup)) {
       process.stdout.write(`${group.padEnd(10)} ${String(t.passed).padStart(5)} ${String(t.failed).padStart(5)} ${String(t.skipped).padStart(5)}\n`);
     }
     process.stdout.write(`\nconformance (${engine}, v${version[1]}): ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped\n`);
+    if (anyNegative) {
+      process.stdout.write(`negative cases: ${negatives.caught} caught, ${negatives.missed} missed, ${negatives.skipped} skipped (as upstream skips them)\n`);
+    }
   }
-  if (report.failed > 0) process.exitCode = 1;
+  if (report.failed > 0 || negatives.missed > 0) process.exitCode = 1;
 }
 
 /** Reads all of standard input. */

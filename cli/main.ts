@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The ebpf-wasm command line. Every command prints one clear line and exits 1 on bad input.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { GROUPS } from '../index.js';
 import { asmCommand, compileCommand, disasmCommand } from './asm.js';
@@ -16,8 +17,11 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
 const program = new Command('ebpf-wasm')
   .description('An eBPF runtime for JavaScript: a checked BPF interpreter and a BPF-to-WebAssembly JIT')
+  .version(version, '-V, --version', 'print the version')
   .option('--debug', 'print stack traces for errors')
   // Usage errors are one line too, in the same form as every other error.
   .configureOutput({ outputError: (text, write) => write(`ebpf-wasm: ${text.replace(/^error: /, '')}`) });
@@ -41,7 +45,7 @@ program
   .option('--mem <hex>', 'input memory as hex bytes')
   .option('--mem-file <file>', 'input memory from a file')
   .option('--trace', 'print every instruction with the registers it sees')
-  .option('--budget <n>', 'stop after this many instructions')
+  .option('--budget <n>', 'stop a runaway program: after this many instructions on the interpreter, loop back-edges on the JIT')
   .option('--json', 'print the result as JSON')
   .option('--emit-wat', 'with --engine jit: print the generated WebAssembly text first')
   .addOption(engineOption())
@@ -87,13 +91,24 @@ program
   .option('--ctx-in <file>', 'the context struct (ctx_in), e.g. a struct xdp_md')
   .option('--ctx-out <file>', "write ctx_out here ('-' prints a hex dump)")
   .option('--ctx-size-out <n>', 'room for ctx_out')
-  .option('--repeat <n>', 'run this many times on the same buffer; duration is the average', '1')
+  .option('--repeat <n>', 'run this many times on the same buffer (up to 4294967295); duration is the mean of a run after the first tenth, a warm-up', '1')
+  .option('--budget <n>', 'stop a runaway run: after this many instructions on the interpreter, loop back-edges on the JIT (default 100000000)')
   .option('--cpu <n>', 'simulated CPU to run on', '0')
   .option('--cpus <n>', 'simulated CPUs (per-CPU maps keep one value each)', '1')
   .option('--maps', 'after the run, print every map as JSON (typed by the object\'s BTF, as bpftool map dump)')
+  .option('--no-progress', 'no progress bar on a terminal for a long --repeat')
   .option('--json', 'print the result as JSON')
   .addOption(engineOption())
-  .addHelpText('after', '\nExample:\n  ebpf-wasm test-run tests/fixtures/xdp_firewall.o --data-in packet.bin --repeat 1000 --engine jit')
+  .addHelpText('after', [
+    '',
+    'Duration is measured as bpftool reports it, in ns per run, after a warm-up: the first tenth of',
+    'the runs are not timed (V8 compiles WebAssembly and JavaScript in tiers as they run), but they',
+    'run all the same, so maps see every run. With --engine both, each engine\'s duration is printed.',
+    '',
+    'Example:',
+    '  ebpf-wasm test-run examples/xdp_ttl.o --data-in examples/udp.bin --data-out -',
+    '  ebpf-wasm test-run examples/xdp_ttl.o --data-in examples/udp-ttl1.bin --repeat 100000 --engine jit',
+  ].join('\n'))
   .action(action((file: string, opts) => testRunCommand(file, opts)));
 
 program

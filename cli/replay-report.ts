@@ -1,6 +1,6 @@
 // How `ebpf-wasm replay` shows its result: the summary as tables (verdicts, interfaces, redirects,
 // programs, causes of drops and aborts, trace lines, timing, files), one line per packet with
-// --verbose, and a progress bar on a terminal.
+// --verbose.
 import { relative } from 'node:path';
 import type { Netdev, PacketReport, ReplaySummary } from '../index.js';
 
@@ -105,25 +105,3 @@ export function packetLine(r: PacketReport): string {
   return `#${r.number} ${r.direction === 'out' ? 'sent on' : 'on'} ${r.interface} (${r.length} bytes): ${fates}${trace}`;
 }
 
-/** A one-line progress bar on stderr: how much of the captures is read, packets so far, and the rate. */
-export class ProgressBar {
-  private readonly started = performance.now();
-  private lastDraw = 0;
-
-  constructor(private readonly stream: NodeJS.WriteStream) {}
-
-  update(packets: number, progress: { bytesRead: number; totalBytes: number } | undefined): void {
-    const now = performance.now();
-    if (now - this.lastDraw < 100) return;
-    this.lastDraw = now;
-    const share = progress && progress.totalBytes ? Math.min(1, progress.bytesRead / progress.totalBytes) : 0;
-    const width = 30;
-    const filled = Math.round(share * width);
-    const rate = packets / ((now - this.started) / 1000);
-    this.stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(share * 100).toFixed(0).padStart(3)}%  ${n(packets)} packets  ${n(Math.round(rate))}/s\x1b[K`);
-  }
-
-  clear(): void {
-    if (this.lastDraw) this.stream.write('\r\x1b[K');
-  }
-}

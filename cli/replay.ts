@@ -10,7 +10,8 @@ import {
 import { parseEngine } from './conformance.js';
 import { UsageError } from './errors.js';
 import { dumpMaps } from './maps.js';
-import { printMaps, printSockets, printSummary, ProgressBar, packetLine } from './replay-report.js';
+import { printMaps, printSockets, printSummary, packetLine } from './replay-report.js';
+import { ProgressBar } from './progress.js';
 
 export interface ReplayCliOptions {
   pcap?: string;
@@ -105,7 +106,7 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
   }
 
   const output = options.out !== undefined ? prepareOutput(options.out, runtime, options.pcapng ?? false) : undefined;
-  const bar = !options.json && options.progress !== false && process.stderr.isTTY ? new ProgressBar(process.stderr) : undefined;
+  const bar = ProgressBar.onTerminal('packets', !options.json && options.progress !== false);
   let progress: CaptureProgress | undefined;
   const onPacket = options.verbose && !options.json ? (r: PacketReport) => process.stdout.write(`${packetLine(r)}\n`) : undefined;
   let summary: ReplaySummary;
@@ -117,7 +118,7 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
       ...(hooks?.packet ? { afterPacket: hooks.packet } : {}),
       ...(outbox ? { outbox } : {}),
       ...(onPacket ? { onPacket } : {}),
-      ...(bar ? { onProgress: (n: number) => bar.update(n, progress), progressEvery: 16384 } : {}),
+      ...(bar ? { onProgress: (n: number) => bar.update(n, progress && progress.totalBytes ? progress.bytesRead / progress.totalBytes : 0), progressEvery: 16384 } : {}),
     });
   } catch (err) {
     output?.abort();

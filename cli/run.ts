@@ -1,9 +1,8 @@
 // `ebpf-wasm run`: runs a program on an engine over a block of memory (r1 = its address,
 // r2 = its length) and prints r0.
-import { readFileSync } from 'node:fs';
 import { compileToWasm, CONFORMANCE_HELPERS, createExecutor, formatInstruction, GuestMemory, type TraceEvent } from '../index.js';
 import { parseEngine } from './conformance.js';
-import { loadProgram, parseHexBytes, readInput } from './input.js';
+import { integerOption, loadProgram, parseHexBytes, readInput } from './input.js';
 import { UsageError } from './errors.js';
 
 export interface RunOptions {
@@ -33,12 +32,8 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
   const program = loadProgram(file);
   let mem = program.mem ?? new Uint8Array(0);
   if (options.mem !== undefined) mem = parseHexBytes(options.mem, '--mem');
-  if (options.memFile !== undefined) {
-    readInput(options.memFile);
-    mem = new Uint8Array(readFileSync(options.memFile));
-  }
-  const budget = options.budget === undefined ? undefined : Number(options.budget);
-  if (budget !== undefined && !(Number.isInteger(budget) && budget > 0)) throw new UsageError(`--budget: '${options.budget}' is not a positive integer`);
+  if (options.memFile !== undefined) mem = new Uint8Array(readInput(options.memFile));
+  const budget = integerOption(options.budget, '--budget', 1, 0x7fffffff);
   if (options.trace && engine !== 'interp') throw new UsageError('--trace: only the interpreter traces (use --engine interp)');
   if (options.emitWat) {
     if (engine === 'interp') throw new UsageError('--emit-wat: the interpreter runs no WebAssembly (use --engine jit)');

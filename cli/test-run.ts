@@ -1,12 +1,15 @@
 // `ebpf-wasm test-run`: BPF_PROG_TEST_RUN on a program of an ELF object, as `bpftool prog run`
 // does it: data and context in from files, retval and average duration out, data_out and ctx_out
 // written to files ('-' for a hex dump on stdout).
-import { writeFileSync } from 'node:fs';
-import { DifferentialObject, Runtime, type LoadedObject, type TestRunOptions, type TestRunResult } from '../index.js';
+import {
+  DifferentialObject, ExecutionError, Runtime, SkbTestRunError, XdpTestRunError,
+  type LoadedObject, type TestRunOptions, type TestRunResult,
+} from '../index.js';
 import { parseEngine } from './conformance.js';
-import { readInput } from './input.js';
+import { checkOutput, integerOption, readInput, writeOutput } from './input.js';
 import { aboutFile, UsageError } from './errors.js';
 import { dumpMaps } from './maps.js';
+import { ProgressBar } from './progress.js';
 
 export interface TestRunCliOptions {
   program?: string;
@@ -17,19 +20,15 @@ export interface TestRunCliOptions {
   dataSizeOut?: string;
   ctxSizeOut?: string;
   repeat?: string;
+  budget?: string;
   engine?: string;
   cpu?: string;
   cpus?: string;
   json?: boolean;
   maps?: boolean;
+  progress?: boolean;
 }
 
-function count(text: string | undefined, what: string, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > 0xffffffff) throw new UsageError(`${what}: '${text}' is not an integer of at least ${min}`);
-  return n;
-}
 
 function hexDump(bytes: Uint8Array): string {
   const lines: string[] = [];
@@ -46,58 +45,100 @@ function programName(obj: LoadedObject, name: string | undefined): string {
   throw new UsageError(`${obj.file}: has ${obj.programs.size} programs; choose one with --program (${[...obj.programs.keys()].join(', ')})`);
 }
 
+/** The first bytes of pcap (either byte order, µs or ns) and pcapng files. */
+const CAPTURE_MAGICS = new Map([[0xa1b2c3d4, 'pcap'], [0xd4c3b2a1, 'pcap'], [0xa1b23c4d, 'pcap'], [0x4d3cb2a1, 'pcap'], [0x0a0d0d0a, 'pcapng']]);
+
+/** Refuses a capture file given as a packet: test-run takes one frame's bytes, replay takes captures. */
+function checkNotCapture(path: string, bytes: Uint8Array, object: string): void {
+  if (bytes.length < 24) return;
+  const kind = CAPTURE_MAGICS.get(new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, false));
+  if (kind) throw new UsageError(`${path}: is a ${kind} capture, not one packet; replay captures with: ebpf-wasm replay ${object} --pcap ${path}`);
+}
+
+/** Where a redirect of the last run was going, in words. */
+function describeRedirect(redirect: NonNullable<TestRunResult['redirect']>): string {
+  if ('ifindex' in redirect) return `ifindex ${redirect.ifindex}${redirect.flags & 1n ? ' (ingress)' : ''}`;
+  const flags = redirect.flags ? ` flags 0x${redirect.flags.toString(16)}` : '';
+  return redirect.map !== undefined ? `map '${redirect.map}' key ${redirect.target}${flags}` : `ifindex ${redirect.target}${flags}`;
+}
+
 export async function testRunCommand(file: string, options: TestRunCliOptions): Promise<void> {
   const engine = parseEngine(options.engine ?? 'interp');
   if (options.dataIn === undefined) throw new UsageError('--data-in: required (a file with the packet)');
   readInput(file);
   const dataIn = new Uint8Array(readInput(options.dataIn));
+  checkNotCapture(options.dataIn, dataIn, file);
   const ctxIn = options.ctxIn !== undefined ? new Uint8Array(readInput(options.ctxIn)) : undefined;
-  const cpus = count(options.cpus, '--cpus', 1) ?? 1;
+  const cpus = integerOption(options.cpus, '--cpus', 1, 4096) ?? 1;
+  const cpu = integerOption(options.cpu, '--cpu', 0) ?? 0;
+  if (cpu >= cpus) throw new UsageError(`--cpu: ${cpu} is not one of the ${cpus} simulated CPUs (--cpus ${cpus} numbers them 0 to ${cpus - 1})`);
+  const budget = integerOption(options.budget, '--budget', 1, 0x7fffffff);
+  const repeat = integerOption(options.repeat, '--repeat', 0) ?? 1;
+  if (options.ctxOut !== undefined && !ctxIn) throw new UsageError('--ctx-out: needs --ctx-in (the kernel refuses ctx_out without ctx_in)');
+  for (const target of [options.dataOut, options.ctxOut]) if (target !== undefined && target !== '-') checkOutput(target);
+
+  const bar = ProgressBar.onTerminal('runs', !options.json && options.progress !== false && repeat >= 1 << 20);
   const runOptions: TestRunOptions = {
     dataIn,
     ...(ctxIn ? { ctxIn, ctxOut: options.ctxOut !== undefined } : {}),
-    ...(options.dataSizeOut !== undefined ? { dataSizeOut: count(options.dataSizeOut, '--data-size-out', 1)! } : {}),
-    ...(options.ctxSizeOut !== undefined ? { ctxSizeOut: count(options.ctxSizeOut, '--ctx-size-out', 0)! } : {}),
-    repeat: count(options.repeat, '--repeat', 0) ?? 1,
-    cpu: count(options.cpu, '--cpu', 0) ?? 0,
+    ...(options.dataSizeOut !== undefined ? { dataSizeOut: integerOption(options.dataSizeOut, '--data-size-out', 1)! } : {}),
+    ...(options.ctxSizeOut !== undefined ? { ctxSizeOut: integerOption(options.ctxSizeOut, '--ctx-size-out', 0)! } : {}),
+    repeat,
+    cpu,
+    ...(bar ? { onProgress: (done: number, total: number) => bar.update(done, done / total) } : {}),
   };
-  if (options.ctxOut !== undefined && !ctxIn) throw new UsageError('--ctx-out: needs --ctx-in (the kernel refuses ctx_out without ctx_in)');
 
-  const trace: string[] = [];
-  const onTrace = (line: string) => trace.push(line);
+  // Repeated runs print the same lines again and again: consecutive repeats are kept once, counted,
+  // so that a long --repeat does not hold every line.
+  const trace: { line: string; count: number }[] = [];
+  const onTrace = (text: string) => {
+    const line = text.replace(/\n$/, '');
+    const last = trace[trace.length - 1];
+    if (last?.line === line) last.count++;
+    else trace.push({ line, count: 1 });
+  };
+  const runtimeOptions = { cpus, onTrace, ...(budget !== undefined ? { budget } : {}) };
   let result: TestRunResult;
+  let jitDuration: number | undefined;
   let name: string;
   let object: LoadedObject;
-  // A run refused for its input names the input.
-  const refused = (err: unknown) => aboutFile(options.dataIn!, err);
-  if (engine === 'both') {
-    const d = await DifferentialObject.load(file, { cpus, onTrace });
-    object = d.interp;
-    name = programName(d.interp, options.program);
-    try {
-      result = d.testRun(name, runOptions);
-    } catch (err) {
-      throw refused(err);
+  // A refused run blames the input it refused; a fault or a spent budget blames the program.
+  const blame = (err: unknown) => {
+    if (err instanceof XdpTestRunError || err instanceof SkbTestRunError) {
+      if (err.input === 'data_in') return aboutFile(options.dataIn!, err);
+      if (err.input === 'ctx_in' && options.ctxIn !== undefined) return aboutFile(options.ctxIn, err);
     }
-    // Each line was printed once per engine.
-    trace.splice(trace.length / 2);
-  } else {
-    const obj = await new Runtime({ engine, cpus, onTrace }).loadObject(file);
-    object = obj;
-    name = programName(obj, options.program);
-    try {
-      result = obj.program(name).testRun(runOptions);
-    } catch (err) {
-      throw refused(err);
+    if (err instanceof ExecutionError || err instanceof XdpTestRunError || err instanceof SkbTestRunError) return aboutFile(`${file}: program '${name}'`, err);
+    return err;
+  };
+  try {
+    if (engine === 'both') {
+      const d = await DifferentialObject.load(file, runtimeOptions);
+      object = d.interp;
+      name = programName(d.interp, options.program);
+      try {
+        const both = d.testRunBoth(name, runOptions);
+        result = both.interp;
+        jitDuration = both.jit.durationNs;
+      } catch (err) {
+        throw blame(err);
+      }
+    } else {
+      const obj = await new Runtime({ engine, ...runtimeOptions }).loadObject(file);
+      object = obj;
+      name = programName(obj, options.program);
+      try {
+        result = obj.program(name).testRun(runOptions);
+      } catch (err) {
+        throw blame(err);
+      }
     }
+  } finally {
+    bar?.clear();
   }
 
-  const write = (target: string | undefined, bytes: Uint8Array | undefined) => {
-    if (target === undefined || target === '-' || bytes === undefined) return;
-    writeFileSync(target, bytes);
-  };
-  write(options.dataOut, result.dataOut);
-  write(options.ctxOut, result.ctxOut);
+  if (options.dataOut !== undefined && options.dataOut !== '-') writeOutput(options.dataOut, result.dataOut);
+  if (options.ctxOut !== undefined && options.ctxOut !== '-' && result.ctxOut) writeOutput(options.ctxOut, result.ctxOut);
 
   if (options.json) {
     process.stdout.write(`${JSON.stringify({
@@ -105,25 +146,24 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
       engine,
       retval: result.retval,
       duration: result.durationNs,
+      ...(jitDuration !== undefined ? { duration_jit: jitDuration } : {}),
       errno: result.errno,
       data_size_out: result.dataSizeOut,
       data_out: Buffer.from(result.dataOut).toString('hex'),
       ...(result.ctxOut ? { ctx_out: Buffer.from(result.ctxOut).toString('hex') } : {}),
+      ...(result.redirect ? { redirect: JSON.parse(JSON.stringify(result.redirect, (_, v) => (typeof v === 'bigint' ? Number(v) : v))) } : {}),
       trace,
       ...(options.maps ? { maps: dumpMaps(object) } : {}),
     })}\n`);
     return;
   }
-  // Repeated runs print the same lines again and again: consecutive repeats are shown once, counted.
-  for (let i = 0; i < trace.length; ) {
-    let j = i + 1;
-    while (j < trace.length && trace[j] === trace[i]) j++;
-    process.stdout.write(`trace: ${trace[i]!.replace(/\n$/, '')}${j - i > 1 ? ` (x${j - i})` : ''}\n`);
-    i = j;
-  }
+  for (const { line, count } of trace) process.stdout.write(`trace: ${line}${count > 1 ? ` (x${count})` : ''}\n`);
   if (options.dataOut === '-') process.stdout.write(`data_out:\n${hexDump(result.dataOut)}\n\n`);
   if (options.ctxOut === '-' && result.ctxOut) process.stdout.write(`ctx_out:\n${hexDump(result.ctxOut)}\n\n`);
   if (result.errno) process.stdout.write(`errno ${result.errno}: output truncated to the sizes given (data_size_out ${result.dataSizeOut})\n`);
-  process.stdout.write(`Return value: ${result.retval}, duration${runOptions.repeat! > 1 ? ' (average)' : ''}: ${result.durationNs}ns\n`);
+  if (result.redirect) process.stdout.write(`Redirect: ${describeRedirect(result.redirect)} (recorded, not carried out, as in Linux; replay carries it out)\n`);
+  const average = repeat > 1 ? ' (average)' : '';
+  const duration = jitDuration !== undefined ? `interpreter ${result.durationNs}ns, JIT ${jitDuration}ns` : `${result.durationNs}ns`;
+  process.stdout.write(`Return value: ${result.retval}, duration${average}: ${duration}\n`);
   if (options.maps) process.stdout.write(`${JSON.stringify(dumpMaps(object), null, 2)}\n`);
 }

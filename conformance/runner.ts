@@ -2,7 +2,7 @@
 // the opcode table (as the upstream runner does), skips what the configuration excludes, runs the
 // rest on an engine, and tallies pass/fail/skip in total and per conformance group.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { assemble } from '../isa/assembler.js';
 import { BpfError } from '../isa/errors.js';
 import { decode, type Instruction } from '../isa/instruction.js';
@@ -26,6 +26,11 @@ export type Outcome = 'pass' | 'fail' | 'skip';
 export interface TestResult {
   readonly file: string;
   readonly outcome: Outcome;
+  /**
+   * A negative case (a file under a `negative` folder): the upstream runner's self-test inputs,
+   * bad programs and wrong results that a runner must not pass. Counted apart from the suite.
+   */
+  readonly negative?: boolean;
   /** Most specific conformance group the test needs. */
   readonly group?: Group;
   readonly version?: IsaVersion;
@@ -37,10 +42,25 @@ export interface TestResult {
 /** Totals of a run. */
 export interface ConformanceReport {
   readonly results: readonly TestResult[];
+  /** The suite's tests (negative cases apart). */
   readonly passed: number;
   readonly failed: number;
   readonly skipped: number;
   readonly byGroup: Readonly<Record<string, { passed: number; failed: number; skipped: number }>>;
+  /**
+   * Negative cases: `caught` were refused (a program that does not assemble or run, a result that
+   * differs, the error a case expects), `missed` ran and passed as if valid, `skipped` as upstream.
+   */
+  readonly negatives: { readonly caught: number; readonly missed: number; readonly skipped: number };
+}
+
+/**
+ * Whether a negative case's outcome means the runner caught it: a case that expects an error must
+ * give one; any other must fail (not assemble, not run, or give a result other than the one written).
+ */
+export function caughtNegative(r: TestResult): boolean {
+  if (r.expected?.startsWith('error')) return r.outcome === 'pass';
+  return r.outcome === 'fail';
 }
 
 /** Groups that imply others (RFC 9669 2.4). */
@@ -109,10 +129,33 @@ async function runOne(path: string, options: ConformanceOptions, enabled: Set<Gr
   }
 }
 
-/** The `.data` files of a directory, sorted, not recursive; or the file itself. */
-export function dataFiles(path: string): string[] {
-  if (statSync(path).isFile()) return [path];
-  return readdirSync(path).filter((f) => f.endsWith('.data')).sort().map((f) => join(path, f));
+/** A `.data` file to run, and whether it is a negative case (it lies under a folder named `negative`). */
+export interface DataFile {
+  readonly path: string;
+  readonly negative: boolean;
+}
+
+/**
+ * The `.data` files under a folder, recursively, sorted by path; or the file itself. A file given
+ * by name must be a `.data` file.
+ */
+export function dataFiles(path: string): DataFile[] {
+  const negative = (p: string) => p.split(/[\\/]/).includes('negative');
+  if (statSync(path).isFile()) {
+    if (!path.endsWith('.data')) throw new BpfError('usage', `${path}: not a .data test (bpf_conformance tests are .data files)`);
+    return [{ path, negative: basename(dirname(resolve(path))) === 'negative' }];
+  }
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const at = join(dir, entry.name);
+      if (entry.isDirectory()) walk(at);
+      else if (entry.name.endsWith('.data')) found.push(at);
+    }
+  };
+  walk(path);
+  const inNegative = basename(resolve(path)) === 'negative';
+  return found.sort().map((p) => ({ path: p, negative: inNegative || negative(relative(path, dirname(p))) }));
 }
 
 /** Runs every `.data` file found in the given paths. */
@@ -124,16 +167,20 @@ export async function runConformance(paths: readonly string[], options: Conforma
   }
   const results: TestResult[] = [];
   for (const path of paths) {
-    for (const file of dataFiles(path)) {
+    for (const { path: file, negative } of dataFiles(path)) {
+      let result: TestResult;
       try {
-        results.push(await runOne(file, options, enabled));
+        result = await runOne(file, options, enabled);
       } catch (err) {
-        results.push({ file: basename(file), outcome: 'fail', actual: `error: ${(err as Error).message}`, reason: 'could not be run' });
+        result = { file: basename(file), outcome: 'fail', actual: `error: ${(err as Error).message}`, reason: 'could not be run' };
       }
+      results.push(negative ? { ...result, negative } : result);
     }
   }
+  const suite = results.filter((r) => !r.negative);
+  const negatives = results.filter((r) => r.negative);
   const byGroup: Record<string, { passed: number; failed: number; skipped: number }> = {};
-  for (const r of results) {
+  for (const r of suite) {
     const g = (byGroup[r.group ?? 'none'] ??= { passed: 0, failed: 0, skipped: 0 });
     if (r.outcome === 'pass') g.passed++;
     else if (r.outcome === 'fail') g.failed++;
@@ -141,9 +188,14 @@ export async function runConformance(paths: readonly string[], options: Conforma
   }
   return {
     results,
-    passed: results.filter((r) => r.outcome === 'pass').length,
-    failed: results.filter((r) => r.outcome === 'fail').length,
-    skipped: results.filter((r) => r.outcome === 'skip').length,
+    passed: suite.filter((r) => r.outcome === 'pass').length,
+    failed: suite.filter((r) => r.outcome === 'fail').length,
+    skipped: suite.filter((r) => r.outcome === 'skip').length,
     byGroup,
+    negatives: {
+      caught: negatives.filter(caughtNegative).length,
+      missed: negatives.filter((r) => r.outcome !== 'skip' && !caughtNegative(r)).length,
+      skipped: negatives.filter((r) => r.outcome === 'skip').length,
+    },
   };
 }

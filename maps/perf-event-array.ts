@@ -95,6 +95,17 @@ export class PerfEventArrayMap extends BaseMap {
     return n;
   }
 
+  /** The events a drain would deliver now, CPU by CPU, without delivering them. */
+  pending(): PerfEvent[] {
+    const events: PerfEvent[] = [];
+    this.buffers.forEach((buffer, cpu) => {
+      if (!buffer) return;
+      if (buffer.lost) events.push({ cpu, lost: buffer.lost });
+      for (const data of buffer.samples) events.push({ cpu, data: data.slice() });
+    });
+    return events;
+  }
+
   /** Events as they are output, until close(). */
   [Symbol.asyncIterator](): AsyncIterableIterator<PerfEvent> {
     return this.stream.iterate();

@@ -103,19 +103,33 @@ export class RingbufMap extends KeylessMap {
    */
   drain(onRecord: (record: Uint8Array) => void): number {
     let delivered = 0;
-    while (this.consumer < this.producer) {
-      const header = this.data.start + (this.consumer & this.mask);
+    this.consumer = this.scan(this.consumer, (record) => {
+      delivered++;
+      onRecord(record);
+    });
+    return delivered;
+  }
+
+  /** Copies of the submitted records not yet consumed, in order, without consuming them. */
+  pending(): Uint8Array[] {
+    const records: Uint8Array[] = [];
+    this.scan(this.consumer, (record) => records.push(record));
+    return records;
+  }
+
+  /** Walks the records from position `from` up to the first one still reserved; returns the position reached. */
+  private scan(from: number, onRecord: (record: Uint8Array) => void): number {
+    let at = from;
+    while (at < this.producer) {
+      const header = this.data.start + (at & this.mask);
       const len = this.memory.view.getUint32(header, true);
       if (len & BUSY_BIT) break;
       const size = len & ~(BUSY_BIT | DISCARD_BIT);
       const record = len & DISCARD_BIT ? undefined : this.copyOut(header + HEADER_SIZE, size);
-      this.consumer += roundUp8(size + HEADER_SIZE);
-      if (record) {
-        delivered++;
-        onRecord(record);
-      }
+      at += roundUp8(size + HEADER_SIZE);
+      if (record) onRecord(record);
     }
-    return delivered;
+    return at;
   }
 
   /** Records as they are submitted, until close(). */

@@ -22,3 +22,37 @@ export interface RunResult {
   /** Set when the program ended in a tail call: where the chain continues. */
   readonly tailCall?: { readonly target: unknown; readonly ctx: bigint };
 }
+
+/** What a refused or failed test run blames: its packet, its context, its flags, or the program's own doing. */
+export type TestRunInput = 'data_in' | 'ctx_in' | 'flags' | 'program';
+
+/** Called now and then while a test run repeats: runs done, and runs asked for. */
+export type RepeatProgress = (done: number, total: number) => void;
+
+/** The runs between two progress reports (a power of two, so the check is a mask). */
+const PROGRESS_EVERY = 1 << 16;
+
+/**
+ * A test run's repeats: `run` is called `repeat` times (0 counts as 1), as Linux does, and the
+ * last result is returned with the mean duration of a run in ns (u32, as the kernel reports it).
+ * The first tenth of the runs are a warm-up and not timed: V8 compiles the JIT's WebAssembly in
+ * tiers and JavaScript on first use, so early runs cost several times the steady state, which is
+ * what the kernel's figure (a JIT compiled at load) measures. They still run: maps see every run.
+ */
+export function repeatRuns(repeat: number, run: () => number, onProgress?: RepeatProgress): { retval: number; durationNs: number } {
+  const total = Math.max(1, repeat);
+  const warmUp = Math.floor(total / 10);
+  let retval = 0;
+  let i = 0;
+  const until = (end: number) => {
+    for (; i < end; i++) {
+      retval = run();
+      if (onProgress !== undefined && (i & (PROGRESS_EVERY - 1)) === PROGRESS_EVERY - 1) onProgress(i + 1, total);
+    }
+  };
+  until(warmUp);
+  const start = process.hrtime.bigint();
+  until(total);
+  const durationNs = Number(((process.hrtime.bigint() - start) / BigInt(total - warmUp)) & 0xffffffffn);
+  return { retval, durationNs };
+}

@@ -8,6 +8,7 @@ import { skbHelpers } from '../helpers/skb.js';
 import type { HelperSpec } from '../helpers/table.js';
 import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
+import { repeatRuns, type RepeatProgress, type TestRunInput } from './run.js';
 import type { GuestMemory } from './memory.js';
 import { ETH_HLEN, SKB_SHARED_INFO_TAILROOM } from './packet-frame.js';
 import {
@@ -50,7 +51,7 @@ export const SKB_LOOPBACK: SkbDevice = { ifindex: 1, address: ZERO_MAC, broadcas
 
 /** A test run failed as the kernel's does, with its errno (refused input, or -EBADMSG for a stale checksum). */
 export class SkbTestRunError extends BpfError {
-  constructor(readonly errno: number, detail: string) {
+  constructor(readonly input: TestRunInput, readonly errno: number, detail: string) {
     super('skb-test-run', `test run failed (${errno}): ${detail}`);
   }
 }
@@ -69,6 +70,8 @@ export interface SkbTestRunOptions {
   readonly ctxSizeOut?: number;
   /** Runs on the same skb (0 counts as 1). */
   readonly repeat?: number;
+  /** Called every 65,536 runs of a long repeat, with the runs done and asked for. */
+  readonly onProgress?: RepeatProgress;
   /** BPF_PROG_TEST_RUN flags (default 0): only BPF_F_TEST_SKB_CHECKSUM_COMPLETE is valid. */
   readonly flags?: number;
 }
@@ -234,8 +237,8 @@ const GSO_MAX_SEGS = 65535;
 function contextIn(ctxIn: SkbTestRunOptions['ctxIn'], wanted: boolean): Uint8Array | undefined {
   if (ctxIn === undefined) return wanted ? new Uint8Array(SK_BUFF_SIZE) : undefined;
   if (!(ctxIn instanceof Uint8Array)) return encodeSkBuff(ctxIn);
-  if (ctxIn.length > 4096) throw new SkbTestRunError(-Errno.E2BIG, `ctx_in of ${ctxIn.length} bytes is larger than a page`);
-  if (ctxIn.subarray(SK_BUFF_SIZE).some((b) => b !== 0)) throw new SkbTestRunError(-Errno.E2BIG, 'ctx_in has non-zero bytes past struct __sk_buff');
+  if (ctxIn.length > 4096) throw new SkbTestRunError('ctx_in', -Errno.E2BIG, `ctx_in of ${ctxIn.length} bytes is larger than a page`);
+  if (ctxIn.subarray(SK_BUFF_SIZE).some((b) => b !== 0)) throw new SkbTestRunError('ctx_in', -Errno.E2BIG, 'ctx_in has non-zero bytes past struct __sk_buff');
   const bytes = new Uint8Array(SK_BUFF_SIZE);
   bytes.set(ctxIn.subarray(0, SK_BUFF_SIZE));
   return bytes;
@@ -246,7 +249,7 @@ function checkContextFields(bytes: Uint8Array): void {
   const allowed = new Uint8Array(SK_BUFF_SIZE);
   for (const [at, size] of CTX_IN_ALLOWED) allowed.fill(1, at, at + size);
   const at = bytes.findIndex((b, i) => b !== 0 && !allowed[i]);
-  if (at >= 0) throw new SkbTestRunError(-Errno.EINVAL, `ctx_in sets byte ${at} of struct __sk_buff, which a test run does not take`);
+  if (at >= 0) throw new SkbTestRunError('ctx_in', -Errno.EINVAL, `ctx_in sets byte ${at} of struct __sk_buff, which a test run does not take`);
 }
 
 /**
@@ -264,30 +267,30 @@ export function skbTestRun(runner: SkbRunner, executor: Executor, programType: S
   const size = options.dataIn.length;
   const flags = options.flags ?? 0;
   const isL2 = programType === 'sched_cls';
-  if (flags & ~BPF_F_TEST_SKB_CHECKSUM_COMPLETE) throw new SkbTestRunError(-Errno.EINVAL, `unknown test-run flags 0x${flags.toString(16)}`);
+  if (flags & ~BPF_F_TEST_SKB_CHECKSUM_COMPLETE) throw new SkbTestRunError('flags', -Errno.EINVAL, `unknown test-run flags 0x${flags.toString(16)}`);
   const maxData = runner.frameSize - SKB_HEADROOM - SKB_SHARED_INFO_TAILROOM;
   if (size < ETH_HLEN || size > maxData) {
-    throw new SkbTestRunError(-Errno.EINVAL, `data_in of ${size} bytes is not between ${ETH_HLEN} and ${maxData} bytes`);
+    throw new SkbTestRunError('data_in', -Errno.EINVAL, `data_in of ${size} bytes is not between ${ETH_HLEN} and ${maxData} bytes`);
   }
   const ctxBytes = contextIn(options.ctxIn, options.ctxOut ?? false);
   const ctx = ctxBytes ? decodeSkBuff(ctxBytes) : emptySkBuff();
   let device = SKB_LOOPBACK;
   if (ctx.ifindex > 1) {
     const named = runner.device(ctx.ifindex);
-    if (!named) throw new SkbTestRunError(-Errno.ENODEV, `no device with ifindex ${ctx.ifindex}`);
+    if (!named) throw new SkbTestRunError('ctx_in', -Errno.ENODEV, `no device with ifindex ${ctx.ifindex}`);
     device = named;
   }
   const { protocol, pktType } = ethTypeTrans(options.dataIn, device);
   const network = options.dataIn.subarray(ETH_HLEN);
   if ((protocol === ETH_P_IP_LE && network.length < IPV4_HEADER) || (protocol === ETH_P_IPV6_LE && network.length < IPV6_HEADER)) {
-    throw new SkbTestRunError(-Errno.EINVAL, `an ${protocol === ETH_P_IP_LE ? 'IPv4' : 'IPv6'} packet of ${network.length} bytes after the Ethernet header has no room for its header`);
+    throw new SkbTestRunError('data_in', -Errno.EINVAL, `an ${protocol === ETH_P_IP_LE ? 'IPv4' : 'IPv6'} packet of ${network.length} bytes after the Ethernet header has no room for its header`);
   }
   const len = isL2 ? size : size - ETH_HLEN;
   if (ctxBytes) checkContextFields(ctxBytes);
   // Without ctx_in or ctx_out Linux converts no context at all, so wire_len (qdisc_skb_cb's pkt_len) stays 0.
   const wireLen = !ctxBytes ? 0 : ctx.wireLen === 0 ? len : ctx.wireLen;
-  if (ctxBytes && (wireLen < len || wireLen > GSO_LEGACY_MAX_SIZE)) throw new SkbTestRunError(-Errno.EINVAL, `wire_len ${ctx.wireLen} is below the packet's ${len} bytes or above ${GSO_LEGACY_MAX_SIZE}`);
-  if (ctx.gsoSegs > GSO_MAX_SEGS) throw new SkbTestRunError(-Errno.EINVAL, `gso_segs ${ctx.gsoSegs} is above ${GSO_MAX_SEGS}`);
+  if (ctxBytes && (wireLen < len || wireLen > GSO_LEGACY_MAX_SIZE)) throw new SkbTestRunError('ctx_in', -Errno.EINVAL, `wire_len ${ctx.wireLen} is below the packet's ${len} bytes or above ${GSO_LEGACY_MAX_SIZE}`);
+  if (ctx.gsoSegs > GSO_MAX_SEGS) throw new SkbTestRunError('ctx_in', -Errno.EINVAL, `gso_segs ${ctx.gsoSegs} is above ${GSO_MAX_SEGS}`);
   // The dummy socket takes its family and addresses from the IP header; other protocols leave AF_UNSPEC.
   const sock = protocol === ETH_P_IP_LE ? runner.sockets.openTestRunSocket(4, network.subarray(12, 16), network.subarray(16, 20))
     : protocol === ETH_P_IPV6_LE ? runner.sockets.openTestRunSocket(6, network.subarray(8, 24), network.subarray(24, 40))
@@ -309,13 +312,9 @@ export function skbTestRun(runner: SkbRunner, executor: Executor, programType: S
   try {
     const checksumComplete = (flags & BPF_F_TEST_SKB_CHECKSUM_COMPLETE) !== 0;
     if (checksumComplete) frame.startChecksumComplete();
-    const repeat = Math.max(1, options.repeat ?? 1);
-    let retval = 0;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < repeat; i++) retval = runner.run(executor, frame);
-    const durationNs = Number(((process.hrtime.bigint() - start) / BigInt(repeat)) & 0xffffffffn);
+    const { retval, durationNs } = repeatRuns(options.repeat ?? 1, () => runner.run(executor, frame), options.onProgress);
     if (checksumComplete && !frame.checksumValid()) {
-      throw new SkbTestRunError(-EBADMSG, 'skb->csum no longer matches the packet: the program changed it without updating the checksum');
+      throw new SkbTestRunError('program', -EBADMSG, 'skb->csum no longer matches the packet: the program changed it without updating the checksum');
     }
     if (!isL2) {
       // The Ethernet header comes back zeroed (Linux pushes ETH_HLEN cleared bytes).

@@ -42,6 +42,8 @@ interface SideCodec {
 export class TypedMap {
   /** Whether values are one per simulated CPU. */
   readonly perCpu: boolean;
+  /** Whether this global-data map's section has a DATASEC in BTF, so its value decodes as `{ variable: value }` (merged string sections have none). */
+  readonly typedData: boolean;
   private readonly key: SideCodec;
   private readonly value: SideCodec;
 
@@ -52,12 +54,13 @@ export class TypedMap {
     readonly valueType: number | undefined,
     options: TypedMapOptions = {},
     /** For a global-data map: its section, whose DATASEC types the value as `{ variable: value }`, and where its symbols put each variable. */
-    data?: GlobalData,
+    readonly data?: GlobalData,
   ) {
     this.perCpu = PER_CPU_TYPES.has(map.type);
     const key = sideCodec(map, btf, keyType, map.keySize, 'key', options);
     this.key = map.type === MapType.SK_STORAGE ? socketKeyCodec(key) : key;
     const datasec = valueType === undefined && data ? btf?.byName(data.section, BtfKind.DATASEC)[0] : undefined;
+    this.typedData = datasec?.kind === BtfKind.DATASEC;
     this.value = datasec?.kind === BtfKind.DATASEC ? datasecCodec(map, btf!, datasec, data!, options) : sideCodec(map, btf, valueType, map.valueSize, 'value', options);
   }
 

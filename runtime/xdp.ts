@@ -6,6 +6,7 @@ import type { HelperSpec } from '../helpers/table.js';
 import { xdpHelpers, type XdpRedirect } from '../helpers/xdp.js';
 import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
+import { repeatRuns, type RepeatProgress, type TestRunInput } from './run.js';
 import type { GuestMemory } from './memory.js';
 import type { SocketTable } from './sockets.js';
 import {
@@ -31,7 +32,7 @@ export const LOOPBACK: XdpDevice = { ifindex: 1, rxQueues: 1 };
 
 /** A test run refused its input before running, as the kernel does, with its errno. */
 export class XdpTestRunError extends BpfError {
-  constructor(readonly errno: number, detail: string) {
+  constructor(readonly input: TestRunInput, readonly errno: number, detail: string) {
     super('xdp-test-run', `test run refused (${errno}): ${detail}`);
   }
 }
@@ -50,6 +51,8 @@ export interface XdpTestRunOptions {
   readonly ctxSizeOut?: number;
   /** Runs on the same buffer (0 counts as 1). */
   readonly repeat?: number;
+  /** Called every 65,536 runs of a long repeat, with the runs done and asked for. */
+  readonly onProgress?: RepeatProgress;
 }
 
 /** Output of an XDP test run. */
@@ -196,14 +199,14 @@ function contextIn(ctxIn: XdpTestRunOptions['ctxIn'], wanted: boolean): XdpMd | 
   if (ctxIn === undefined) {
     // Linux builds a zeroed context when only ctx_out is asked for, which its checks refuse
     // (seen on Linux 6.18 through bpftool: -EINVAL).
-    if (wanted) throw new XdpTestRunError(-Errno.EINVAL, 'ctx_out without ctx_in');
+    if (wanted) throw new XdpTestRunError('ctx_in', -Errno.EINVAL, 'ctx_out without ctx_in');
     return undefined;
   }
   if (!(ctxIn instanceof Uint8Array)) {
     return { data: 0, dataEnd: 0, dataMeta: 0, ingressIfindex: 0, rxQueueIndex: 0, egressIfindex: 0, ...ctxIn };
   }
-  if (ctxIn.length > 4096) throw new XdpTestRunError(-Errno.E2BIG, `ctx_in of ${ctxIn.length} bytes is larger than a page`);
-  if (ctxIn.subarray(XDP_MD_SIZE).some((b) => b !== 0)) throw new XdpTestRunError(-Errno.E2BIG, 'ctx_in has non-zero bytes past struct xdp_md');
+  if (ctxIn.length > 4096) throw new XdpTestRunError('ctx_in', -Errno.E2BIG, `ctx_in of ${ctxIn.length} bytes is larger than a page`);
+  if (ctxIn.subarray(XDP_MD_SIZE).some((b) => b !== 0)) throw new XdpTestRunError('ctx_in', -Errno.E2BIG, 'ctx_in has non-zero bytes past struct xdp_md');
   const bytes = new Uint8Array(XDP_MD_SIZE);
   bytes.set(ctxIn.subarray(0, XDP_MD_SIZE));
   const v = new DataView(bytes.buffer);
@@ -247,14 +250,14 @@ export function xdpTestRun(runner: XdpRunner, executor: Executor, options: XdpTe
   let metaLength = 0;
   // The linear part of the frame; Linux puts the rest of data_in in fragments.
   let linear = size;
-  if (size < ETH_HLEN) throw new XdpTestRunError(-Errno.EINVAL, `data_in of ${size} bytes is shorter than an Ethernet header`);
+  if (size < ETH_HLEN) throw new XdpTestRunError('data_in', -Errno.EINVAL, `data_in of ${size} bytes is shorter than an Ethernet header`);
   if (ctx) {
     // User data cannot come before the metadata; data_end may end the linear part early.
     if (ctx.dataMeta !== 0 || ctx.dataEnd > size || ctx.data > ctx.dataEnd || metaLengthInvalid(ctx.data)) {
-      throw new XdpTestRunError(-Errno.EINVAL, `xdp_md data_meta ${ctx.dataMeta}, data ${ctx.data}, data_end ${ctx.dataEnd} do not fit data_in of ${size} bytes`);
+      throw new XdpTestRunError('ctx_in', -Errno.EINVAL, `xdp_md data_meta ${ctx.dataMeta}, data ${ctx.data}, data_end ${ctx.dataEnd} do not fit data_in of ${size} bytes`);
     }
     // The metadata comes out of the headroom, short of the xdp_frame Linux keeps at its start.
-    if (ctx.data > XDP_PACKET_HEADROOM - XDP_FRAME_RESERVED) throw new XdpTestRunError(-Errno.EINVAL, `${ctx.data} bytes of metadata overlap the xdp_frame area`);
+    if (ctx.data > XDP_PACKET_HEADROOM - XDP_FRAME_RESERVED) throw new XdpTestRunError('ctx_in', -Errno.EINVAL, `${ctx.data} bytes of metadata overlap the xdp_frame area`);
     metaLength = ctx.data;
     headroom -= metaLength;
     linear = ctx.dataEnd;
@@ -264,12 +267,12 @@ export function xdpTestRun(runner: XdpRunner, executor: Executor, options: XdpTe
   let ingressIfindex = LOOPBACK.ifindex;
   let rxQueueIndex = 0;
   if (ctx) {
-    if (ctx.egressIfindex !== 0) throw new XdpTestRunError(-Errno.EINVAL, 'egress_ifindex must be 0');
-    if (!ctx.ingressIfindex && ctx.rxQueueIndex) throw new XdpTestRunError(-Errno.EINVAL, 'rx_queue_index without ingress_ifindex');
+    if (ctx.egressIfindex !== 0) throw new XdpTestRunError('ctx_in', -Errno.EINVAL, 'egress_ifindex must be 0');
+    if (!ctx.ingressIfindex && ctx.rxQueueIndex) throw new XdpTestRunError('ctx_in', -Errno.EINVAL, 'rx_queue_index without ingress_ifindex');
     if (ctx.ingressIfindex) {
       const device = runner.device(ctx.ingressIfindex);
-      if (!device) throw new XdpTestRunError(-Errno.ENODEV, `no device with ifindex ${ctx.ingressIfindex}`);
-      if (ctx.rxQueueIndex >= device.rxQueues) throw new XdpTestRunError(-Errno.EINVAL, `ifindex ${ctx.ingressIfindex} has no rx queue ${ctx.rxQueueIndex}`);
+      if (!device) throw new XdpTestRunError('ctx_in', -Errno.ENODEV, `no device with ifindex ${ctx.ingressIfindex}`);
+      if (ctx.rxQueueIndex >= device.rxQueues) throw new XdpTestRunError('ctx_in', -Errno.EINVAL, `ifindex ${ctx.ingressIfindex} has no rx queue ${ctx.rxQueueIndex}`);
       ingressIfindex = ctx.ingressIfindex;
       rxQueueIndex = ctx.rxQueueIndex;
     }
@@ -280,14 +283,10 @@ export function xdpTestRun(runner: XdpRunner, executor: Executor, options: XdpTe
     frame = runner.createFrame(options.dataIn, { headroom: XDP_PACKET_HEADROOM, metaLength, ingressIfindex, rxQueueIndex, linearLength: linear - metaLength });
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    throw new XdpTestRunError(-Errno.ENOMEM, `data_in of ${size} bytes needs more than ${MAX_SKB_FRAGS} fragments`);
+    throw new XdpTestRunError('data_in', -Errno.ENOMEM, `data_in of ${size} bytes needs more than ${MAX_SKB_FRAGS} fragments`);
   }
   try {
-    const repeat = Math.max(1, options.repeat ?? 1);
-    let retval = 0;
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < repeat; i++) retval = runner.run(executor, frame);
-    const durationNs = Number(((process.hrtime.bigint() - start) / BigInt(repeat)) & 0xffffffffn);
+    const { retval, durationNs } = repeatRuns(options.repeat ?? 1, () => runner.run(executor, frame), options.onProgress);
     const output = frame.hasFragments ? concat(frame.metadata(), frame.packet()) : runner.memory.bytes.slice(frame.dataMeta, frame.dataEnd);
     let errno = 0;
     let dataOut = output;

@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { PROJECT_ROOT, SUITE_DIR, suiteAvailable } from '../support/suite.js';
+import { assemble } from '../../isa/assembler.js';
+import { encode } from '../../isa/instruction.js';
+import { writeElf } from '../../scripts/kernel-oracle/elf.mjs';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
 
@@ -158,6 +161,90 @@ describe('ebpf-wasm CLI', () => {
       expect(truncated.stderr.split('\n').length).toBe(2);
       expect(truncated.stderr).toContain('bad.o');
     });
+  });
+
+  describe('errors blame the input at fault', () => {
+    const fixture = join(PROJECT_ROOT, 'tests', 'fixtures', 'xdp_firewall.o');
+    const packet = join(PROJECT_ROOT, 'examples', 'udp.bin');
+    /** An object with one XDP program, `prog`, from assembler text. */
+    const objectFile = (name: string, asm: string) => {
+      const code = encode(assemble(asm));
+      const path = join(dir, name);
+      writeFileSync(path, writeElf({ programs: [{ name: 'xdp', code }], functions: [{ name: 'prog', section: 'xdp', offset: 0, size: code.length, global: true }], calls: [], license: 'GPL' }));
+      return path;
+    };
+    const oneLine = (r: { code: number | null; stderr: string }, message: RegExp) => {
+      expect(r.code).toBe(1);
+      expect(r.stderr.trimEnd()).toMatch(message);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    };
+
+    test('a CPU beyond --cpus is the option\'s fault, not the packet\'s', () => {
+      oneLine(cli(['test-run', fixture, '--data-in', packet, '--cpu', '3']), /^ebpf-wasm: --cpu: 3 is not one of the 1 simulated CPUs/);
+    });
+
+    test('a context the kernel would refuse names the ctx file', () => {
+      const ctx = join(dir, 'ctx.bin');
+      writeFileSync(ctx, Buffer.from('garbage!garbage!garbage!', 'latin1'));
+      oneLine(cli(['test-run', fixture, '--data-in', packet, '--ctx-in', ctx]), /^ebpf-wasm: .*ctx\.bin: test run refused \(-22\): xdp_md /);
+    });
+
+    test('a runaway program names the object and program, and --budget bounds it', () => {
+      const loop = objectFile('loop.o', 'mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit');
+      oneLine(cli(['test-run', loop, '--data-in', packet, '--budget', '1000']), /^ebpf-wasm: .*loop\.o: program 'prog': pc \d: instruction budget of 1000 exhausted$/);
+    });
+
+    test('output files that cannot be written are one line, and nothing is left behind', () => {
+      oneLine(cli(['test-run', fixture, '--data-in', packet, '--data-out', '/nonexistent/x']), /^ebpf-wasm: \/nonexistent\/x: cannot write \(no such directory\)$/);
+      oneLine(cli(['asm', asmFile, '-o', '/nonexistent/x']), /^ebpf-wasm: \/nonexistent\/x: cannot write \(no such directory\)$/);
+      oneLine(cli(['compile', asmFile, '-o', '/nonexistent/x.wasm']), /^ebpf-wasm: \/nonexistent\/x\.wasm: cannot write \(no such directory\)$/);
+      oneLine(cli(['asm', asmFile, '-o', dir]), /cannot write \(is a directory\)$/);
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    });
+
+    test('--repeat takes up to 2^32 - 1 and says so', () => {
+      oneLine(cli(['test-run', fixture, '--data-in', packet, '--repeat', '100000000000']), /^ebpf-wasm: --repeat: '100000000000' is not an integer from 0 to 4,294,967,295$/);
+      oneLine(cli(['test-run', fixture, '--data-in', packet, '--repeat', '-1']), /^ebpf-wasm: --repeat: '-1' is not an integer/);
+    });
+
+    test('an empty program file is named', () => {
+      const empty = join(dir, 'empty.bin');
+      writeFileSync(empty, '');
+      oneLine(cli(['run', empty]), /^ebpf-wasm: .*empty\.bin: is empty/);
+    });
+
+    test('a capture given as --data-in points to replay', () => {
+      const capture = join(PROJECT_ROOT, 'examples', 'firewall', 'traffic.pcap');
+      oneLine(cli(['test-run', fixture, '--data-in', capture]), /^ebpf-wasm: .*traffic\.pcap: is a pcap capture, not one packet; replay captures with: ebpf-wasm replay /);
+    });
+
+    test('conformance refuses a file that is not a .data test', () => {
+      oneLine(cli(['conformance', join(PROJECT_ROOT, 'README.md')]), /README\.md: not a \.data test/);
+    });
+  });
+
+  test('test-run shows where a redirect was going, in text and JSON', () => {
+    // xdp_redirect.o redirects to ifindex <UDP destination port> when the destination MAC ends in 00.
+    const frame = readFileSync(join(PROJECT_ROOT, 'examples', 'udp.bin'));
+    frame[5] = 0;
+    const packet = join(dir, 'to-port.bin');
+    writeFileSync(packet, frame);
+    const object = join(PROJECT_ROOT, 'tests', 'fixtures', 'xdp_redirect.o');
+    const text = cli(['test-run', object, '--data-in', packet]);
+    expect(text.stdout).toMatch(/^Redirect: ifindex 53 \(recorded, not carried out, as in Linux; replay carries it out\)\nReturn value: 4, /m);
+    expect(JSON.parse(cli(['test-run', object, '--data-in', packet, '--json']).stdout).redirect).toEqual({ target: 53, flags: 0 });
+  });
+
+  test('--version prints the package version', () => {
+    const r = cli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')).version);
+  });
+
+  test('test-run --engine both prints each engine\'s duration, and repeated trace lines once', () => {
+    const r = cli(['test-run', join(PROJECT_ROOT, 'examples', 'xdp_ttl.o'), '--data-in', join(PROJECT_ROOT, 'examples', 'udp-ttl1.bin'), '--engine', 'both', '--repeat', '50']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^trace: proto 17: ttl 1 expired, drop \(x50\)\nReturn value: 1, duration \(average\): interpreter \d+ns, JIT \d+ns\n$/);
   });
 
   test('disasm --source interleaves the source lines of BTF line info', () => {

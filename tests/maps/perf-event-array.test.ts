@@ -34,7 +34,9 @@ describe('perf_event_array', () => {
     memory.view.setUint32(stack, 7, true);
     map.outputAt(BPF_F_CURRENT_CPU, 3, stack, 4, Uint8Array.of(9, 9));
     const events: PerfEvent[] = [];
+    expect(map.pending()).toHaveLength(2); // pending() leaves them for the drain
     expect(map.drain((e) => events.push(e))).toBe(2);
+    expect(map.pending()).toEqual([]);
     expect(events.map((e) => ('data' in e ? [e.cpu, readU32(e.data), e.data.length] : []))).toEqual([[1, 0xabcd, 4], [3, 7, 6]]);
     expect(map.drain(() => {})).toBe(0);
   });

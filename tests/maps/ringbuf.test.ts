@@ -40,6 +40,22 @@ describe('ringbuf', () => {
     expect(rb.query(99)).toBe(0);
   });
 
+  test('pending() shows the submitted records without consuming them', () => {
+    const { memory, rb } = make();
+    const a = rb.reserve(3, 0);
+    memory.bytes.set([1, 2, 3], a);
+    rb.commit(a, 0, false);
+    const b = rb.reserve(2, 0);
+    memory.bytes.set([4, 5], b);
+    rb.commit(b, 0, true); // discarded
+    const c = rb.reserve(1, 0); // still reserved: nothing past it is visible
+    expect(rb.pending().map((r) => [...r])).toEqual([[1, 2, 3]]);
+    rb.commit(c, 0, false);
+    expect(rb.pending().map((r) => [...r])).toEqual([[1, 2, 3], [0]]);
+    expect(drainAll(rb).map((r) => [...r])).toEqual([[1, 2, 3], [0]]);
+    expect(rb.pending()).toEqual([]);
+  });
+
   test('discarded records are skipped', () => {
     const { rb, memory, stack } = make();
     const a = rb.reserve(8, 0);
