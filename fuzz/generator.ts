@@ -398,6 +398,11 @@ class FunctionBuilder {
 
   /** A conditional jump on data registers to `target`. */
   private conditionalJump(target: Label): void {
+    // may_goto forward: taken only once the function's budget is spent, so both ways stay possible.
+    if (this.rng.chance(0.03)) {
+      this.emit(FIXED.mayGoto, {}, target);
+      return;
+    }
     const row = this.rng.pick(ROWS.jcc);
     const dst = this.pickRead();
     if (isX(row)) this.emit(row, { dst, src: this.pickRead() }, target);
