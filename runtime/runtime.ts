@@ -20,6 +20,8 @@ import { mapSpecOf } from './map-spec.js';
 import { createMap } from '../maps/registry.js';
 import { RingbufMap } from '../maps/ringbuf.js';
 import { gateProgram } from '../verifier/gate.js';
+import { VerifierError } from '../verifier/diagnostics.js';
+import { verifierInputOf } from '../verifier/program-input.js';
 import { applyCoreRelocations } from '../loader/core.js';
 import { isTracingProgramType, type ProgramType } from '../loader/program-types.js';
 import { parseBtf } from '../loader/btf.js';
@@ -94,6 +96,19 @@ export interface LoadOptions {
   readonly engine?: EngineKind;
   /** Name to report in errors (default: the path, or '<object>' for bytes). */
   readonly fileName?: string;
+  /**
+   * Load only these programs (libbpf's autoload): each must load, and nothing else in the object is
+   * linked or verified. Without it every program is tried, and one that fails is reported in
+   * `failures` instead of failing the load.
+   */
+  readonly programs?: readonly string[];
+  /**
+   * Unsafe: run programs without verifying them. Allowed only on the checked interpreter, which
+   * traps at run time what the verifier would have refused; the JIT runs verified programs only.
+   */
+  readonly unsafeSkipVerification?: boolean;
+  /** BPF_F_STRICT_ALIGNMENT: verify as for a machine without efficient unaligned access. */
+  readonly strictAlignment?: boolean;
 }
 
 /** The runtime's clock. */
@@ -158,6 +173,8 @@ export class LoadedObject {
     readonly spec: ObjectSpec,
     readonly programs: ReadonlyMap<string, Program>,
     readonly maps: ReadonlyMap<string, BpfMap>,
+    /** Programs of the object that did not load, with why (a verifier rejection, an unknown helper, ...). */
+    readonly failures: ReadonlyMap<string, BpfError> = new Map(),
   ) {}
 
   get file(): string {
@@ -181,12 +198,14 @@ export class LoadedObject {
     if (this.closed) throw new RuntimeError(`${this.file}: the object was closed`);
   }
 
-  /** The program named `name`; throws a one-line error listing the names there are. */
+  /** The program named `name`; throws why it did not load, or a one-line error listing the names there are. */
   program(name: string): Program {
     this.open();
     const p = this.programs.get(name);
-    if (!p) throw new RuntimeError(`${this.file}: no program named '${name}' (there are: ${[...this.programs.keys()].join(', ') || 'none'})`);
-    return p;
+    if (p) return p;
+    const failure = this.failures.get(name);
+    if (failure) throw failure;
+    throw new RuntimeError(`${this.file}: no program named '${name}' (there are: ${[...this.programs.keys(), ...this.failures.keys()].join(', ') || 'none'})`);
   }
 
   /** The map named `name`; throws a one-line error listing the names there are. */
@@ -476,17 +495,40 @@ export class Runtime {
     }
     const spec = loadObjectSpec(bytes, fileName);
     const engine = checkEngine(options.engine ?? this.engine);
+    if (options.unsafeSkipVerification && engine !== 'interp') {
+      throw new RuntimeError(`${fileName}: skipping verification is allowed only with the checked interpreter (engine 'interp'): the JIT runs verified programs only`);
+    }
+    const wanted = options.programs ? new Set(options.programs) : undefined;
+    for (const name of wanted ?? []) {
+      if (!spec.programs.some((p) => p.name === name) && !spec.failures?.some((f) => f.name === name)) {
+        throw new RuntimeError(`${fileName}: no program named '${name}' (there are: ${[...spec.programs, ...spec.failures ?? []].map((p) => p.name).join(', ') || 'none'})`);
+      }
+    }
     const maps = this.createObjectMaps(spec);
     const programs = new Map<string, Program>();
+    // Per program, as libbpf loads them: one that fails is reported, and fails the load only when asked for.
+    const failures = new Map<string, BpfError>((spec.failures ?? []).filter((f) => !wanted || wanted.has(f.name)).map((f) => [f.name, f.error]));
     try {
-      for (const p of spec.programs) programs.set(p.name, await this.loadProgram(spec, p, maps, engine));
-      this.fillInitialValues(spec, maps, programs);
+      for (const p of spec.programs) {
+        if (wanted && !wanted.has(p.name)) continue;
+        try {
+          programs.set(p.name, await this.loadProgram(spec, p, maps, engine, options));
+        } catch (err) {
+          if (!(err instanceof LoaderError || err instanceof VerifierError)) throw err;
+          failures.set(p.name, err);
+        }
+      }
+      for (const name of wanted ?? []) {
+        const failure = failures.get(name);
+        if (failure) throw failure;
+      }
+      this.fillInitialValues(spec, maps, programs, failures);
     } catch (err) {
       for (const p of programs.values()) p.dispose();
       for (const m of maps.values()) this.releaseMap(m);
       throw err;
     }
-    return new LoadedObject(this, spec, programs, maps);
+    return new LoadedObject(this, spec, programs, maps, failures);
   }
 
   /** Takes a loaded object's programs and maps out of the runtime (LoadedObject.close). */
@@ -534,7 +576,7 @@ export class Runtime {
     return maps;
   }
 
-  private async loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, engine: EngineKind): Promise<Program> {
+  private async loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, engine: EngineKind, options: LoadOptions): Promise<Program> {
     let relocated: readonly Instruction[];
     try {
       relocated = applyCoreRelocations(p, spec, this.btf, { poison: !this.strictCore }).insns;
@@ -556,7 +598,10 @@ export class Runtime {
       }
       throw err;
     }
-    const verdict = gateProgram({ name: p.name, type: p.type, insns, helpers });
+    const verdict = gateProgram(verifierInputOf(spec, p, insns, helpers, { strictAlignment: options.strictAlignment ?? false }), {
+      skipVerification: options.unsafeSkipVerification ?? false,
+    });
+    if (verdict.error) throw verdict.error;
     const id = this.nextProgramId++;
     let program: Program;
     try {
@@ -596,8 +641,11 @@ export class Runtime {
     return address;
   }
 
-  /** Prog arrays and map-in-maps declared with initial values get their entries once every program exists. */
-  private fillInitialValues(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>, programs: ReadonlyMap<string, Program>): void {
+  /**
+   * Prog arrays and map-in-maps declared with initial values get their entries once every program
+   * exists; a slot naming a program that did not load (reported in `failures`) stays empty.
+   */
+  private fillInitialValues(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>, programs: ReadonlyMap<string, Program>, failures: ReadonlyMap<string, BpfError>): void {
     for (const def of spec.maps) {
       const values = def.initialValues;
       if (!values) continue;
@@ -605,6 +653,7 @@ export class Runtime {
       values.forEach((name, index) => {
         if (name === undefined) return;
         const isProgArray = def.type === MapType.PROG_ARRAY;
+        if (isProgArray && failures.has(name)) return;
         const id = isProgArray ? programs.get(name)?.id : (maps.get(name) ? this.mapId(maps.get(name)!) : undefined);
         if (id === undefined) throw new LoaderError(spec.file, def.section, def.offset, `map '${def.name}' slot ${index} names ${isProgArray ? 'program' : 'map'} '${name}', which the object does not define`);
         const key = new Uint8Array(4);

@@ -29,7 +29,7 @@ export interface Bounds {
 const s64 = (x: bigint): bigint => BigInt.asIntN(64, x);
 const u64 = (x: bigint): bigint => BigInt.asUintN(64, x);
 /** Low 32 bits as u32 / s32 numbers. */
-export const lowU32 = (x: bigint): number => Number(x & 0xffffffffn);
+export const lowU32 = (x: bigint): number => Number(BigInt.asUintN(32, x));
 export const lowS32 = (x: bigint): number => lowU32(x) | 0;
 const maxB = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const minB = (a: bigint, b: bigint): bigint => (a < b ? a : b);
@@ -228,10 +228,26 @@ function boundOffset(b: Bounds): void {
 
 /** Makes tnum and bounds agree with each other (Linux reg_bounds_sync). */
 export function syncBounds(b: Bounds): void {
+  if (b.var.mask === 0n) {
+    // A known value: everything follows from it (the same result, without the BigInt work).
+    const v = b.var.value;
+    if (b.umin <= v && v <= b.umax && b.smin <= BigInt.asIntN(64, v) && BigInt.asIntN(64, v) <= b.smax
+      && b.u32min <= lowU32(v) && lowU32(v) <= b.u32max && b.s32min <= lowS32(v) && lowS32(v) <= b.s32max) {
+      b.umin = b.umax = v;
+      b.smin = b.smax = BigInt.asIntN(64, v);
+      b.u32min = b.u32max = lowU32(v);
+      b.s32min = b.s32max = lowS32(v);
+      return;
+    }
+  }
   updateBounds(b);
-  deduceBounds(b);
-  deduceBounds(b);
-  deduceBounds(b);
+  // Linux deduces three times; stopping once a round changes nothing gives the same result.
+  for (let round = 0; round < 3; round++) {
+    const { smin, smax, umin, umax, s32min, s32max, u32min, u32max, var: t } = b;
+    deduceBounds(b);
+    if (smin === b.smin && smax === b.smax && umin === b.umin && umax === b.umax && s32min === b.s32min && s32max === b.s32max
+      && u32min === b.u32min && u32max === b.u32max && t === b.var) break;
+  }
   boundOffset(b);
   updateBounds(b);
 }

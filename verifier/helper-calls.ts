@@ -242,11 +242,12 @@ export function checkHelperCall(env: Env, insn: Instruction): number {
   const id = insn.imm;
   const state = env.state;
   if (state.lock && id !== Helper.spinUnlock) reject('lock', 'function calls are not allowed while holding a lock');
+  // libbpf's poisoned call: fine in dead code, a rejection when a path reaches it.
+  if (id === CORE_POISON_ID) {
+    reject('helper-unknown', `invalid func unknown#${id}\nA CO-RE relocation of this instruction failed: the kernel type or field it reads does not exist in the runtime's BTF`);
+  }
   const helper = env.helper(id);
   if (!helper) {
-    if (id === CORE_POISON_ID) {
-      reject('helper-unknown', `invalid func unknown#${id}\nA CO-RE relocation of this instruction failed: the kernel type or field it reads does not exist in the runtime's BTF`);
-    }
     if (LINUX_HELPER_NAMES[id]) reject('helper-unknown', `program of this type cannot use helper ${helperName(id)}#${id}`);
     reject('helper-unknown', `invalid func unknown#${id}`);
   }

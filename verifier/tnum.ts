@@ -20,6 +20,14 @@ export function tnum(value: bigint, mask: bigint): Tnum {
   return { value: u64(value) & ~u64(mask) & U64_MAX, mask: u64(mask) };
 }
 
+/** Linux fls64: the position of the highest set bit, 1-based (0 for 0). */
+export function bitLength(x: bigint): number {
+  if (x === 0n) return 0;
+  const high = Number(x >> 32n);
+  if (high !== 0) return 64 - Math.clz32(high);
+  return 32 - Math.clz32(Number(x & 0xffffffffn));
+}
+
 /** Every bit unknown. */
 export const TNUM_UNKNOWN: Tnum = { value: 0n, mask: U64_MAX };
 
@@ -31,7 +39,7 @@ export function tnumConst(value: bigint): Tnum {
 /** The smallest tnum holding every value of [min, max] (unsigned). */
 export function tnumRange(min: bigint, max: bigint): Tnum {
   const chi = min ^ max;
-  const bits = chi === 0n ? 0 : chi.toString(2).length;
+  const bits = bitLength(chi);
   if (bits > 63) return TNUM_UNKNOWN;
   const delta = (1n << BigInt(bits)) - 1n;
   return { value: min & ~delta, mask: delta };
