@@ -4,9 +4,9 @@
 // semantics: combining pointers in ways Linux refuses only to unprivileged loaders gives a scalar.
 import { AluCode } from '../isa/fields.js';
 import type { Instruction } from '../isa/instruction.js';
-import { specOf } from '../isa/opcodes.js';
+import { Op, specOf } from '../isa/opcodes.js';
 import {
-  coerceSubregToSizeSx, coerceToSizeSx, markKnown, markKnown32, markUnbounded32, sanitizeBounds, syncBounds,
+  coerceSubregToSizeSx, coerceToSize, coerceToSizeSx, markKnown, markKnown32, markUnbounded32, sanitizeBounds, syncBounds,
   zext32to64, S64_MAX, S64_MIN,
 } from './bounds.js';
 import type { Env } from './env.js';
@@ -15,7 +15,7 @@ import { reject } from './reject.js';
 import { constScalar, isPacketPointer, isPointer, RegType, typeName, unknownScalar, withFields, type Reg } from './registers.js';
 import { scalarAlu, type AluKind } from './scalar-alu.js';
 import { linkForCopy, MAX_VAR_OFF } from './stack.js';
-import { tnumAdd, tnumIsConst, tnumSub, U64_MAX } from './tnum.js';
+import { tnumAdd, tnumByteSwap, tnumCast, tnumIsConst, tnumSub, U64_MAX } from './tnum.js';
 
 const ALU_NAMES: Record<number, string> = {
   [AluCode.ADD]: 'add', [AluCode.SUB]: 'sub', [AluCode.MUL]: 'mul', [AluCode.DIV]: 'div', [AluCode.OR]: 'or', [AluCode.AND]: 'and',
@@ -181,6 +181,24 @@ function scalarOp(env: Env, insn: Instruction, dst: Reg, src: Reg, srcIsDst: boo
   return withFields(out, { id: 0, off: 0, addConst: false });
 }
 
+/**
+ * le/be/bswap on a scalar: on this little-endian machine a to-little conversion truncates, the others
+ * reverse the bytes of the low 16, 32 or 64 bits. Linux 6.18 tracks these; the bits move with their bytes.
+ */
+function byteOrder(insn: Instruction, d: Reg): Reg {
+  const bits = insn.imm;
+  const out = withFields(d, { id: 0 });
+  if (insn.op === Op.Le64) return out;
+  if (insn.op === Op.Le16 || insn.op === Op.Le32) {
+    coerceToSize(out, bits / 8);
+    return out;
+  }
+  const swapped = unknownScalar();
+  swapped.var = tnumByteSwap(tnumCast(d.var, bits / 8), bits);
+  syncBounds(swapped);
+  return swapped;
+}
+
 /** Checks and applies one ALU or ALU64 instruction to the current state. */
 export function checkAlu(env: Env, insn: Instruction): void {
   const row = specOf(insn.op);
@@ -189,10 +207,12 @@ export function checkAlu(env: Env, insn: Instruction): void {
   const is32 = row.is32;
 
   if (row.form === 'unary') {
-    // neg, le/be and bswap: Linux 6.12 tracks neither; the result is unknown (a pointer becomes a number).
     readReg(env, insn.dst);
     checkWritable(insn.dst);
-    setReg(env, insn.dst, unknownScalar());
+    const d = regAt(env, insn.dst);
+    // neg is not tracked (Linux 6.12); a pointer becomes a number.
+    if (insn.op === Op.Neg64 || insn.op === Op.Neg32 || d.type !== RegType.Scalar) return setReg(env, insn.dst, unknownScalar());
+    setReg(env, insn.dst, byteOrder(insn, d));
     return;
   }
 

@@ -171,6 +171,16 @@ export function tnumIn(a: Tnum, b: Tnum): boolean {
   return a.value === (b.value & ~a.mask & U64_MAX);
 }
 
+/** The low `bits` bits (16, 32 or 64) with their bytes reversed: a byte swap moves known bits with their bytes. */
+export function tnumByteSwap(a: Tnum, bits: number): Tnum {
+  const swap = (x: bigint): bigint => {
+    let out = 0n;
+    for (let i = 0; i < bits / 8; i++) out = (out << 8n) | ((x >> BigInt(8 * i)) & 0xffn);
+    return out;
+  };
+  return { value: swap(a.value), mask: swap(a.mask) };
+}
+
 /** The low 32 bits. */
 export function tnumSubreg(a: Tnum): Tnum {
   return tnumCast(a, 4);
