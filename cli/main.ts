@@ -9,6 +9,7 @@ import { runCommand } from './run.js';
 import { testRunCommand } from './test-run.js';
 import { replayCommand } from './replay.js';
 import { controlCommand } from './control.js';
+import { verifyCommand } from './verify.js';
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -126,6 +127,17 @@ program
   .option('--elf', 'stdin carries an ELF object (not supported: use test-run for objects)')
   .addHelpText('after', '\nExample:\n  echo b7000000050000009500000000000000 | ebpf-wasm plugin')
   .action(action((memhex: string | undefined, opts) => pluginCommand(memhex, opts)));
+
+program
+  .command('verify')
+  .description('verify the programs of an ELF object as loading would: accepted with statistics, or why each is rejected')
+  .argument('<object>', 'a clang-compiled BPF ELF object')
+  .option('--program <name>', 'verify only this program (and what it calls)')
+  .option('--log', 'print every instruction the verifier walked, with the registers after it, never truncated')
+  .option('--json', 'print { file, programs: [ { name, section, type, verdict, error, pc, line, insns_processed, states, ms, ... } ] }')
+  .option('--strict-alignment', 'verify as Linux does with BPF_F_STRICT_ALIGNMENT')
+  .addHelpText('after', '\nExits 1 when a program is rejected.\n\nExample:\n  ebpf-wasm verify tests/fixtures/xdp_firewall.o\n  ebpf-wasm verify prog.o --program xdp_main --log')
+  .action(action((file: string, opts) => verifyCommand(file, opts)));
 
 program
   .command('asm')

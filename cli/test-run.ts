@@ -39,11 +39,19 @@ function hexDump(bytes: Uint8Array): string {
   return lines.join('\n');
 }
 
-/** Picks the program: the one named, or the only one. */
+/** Picks the program: the one named, or the only one (a program that did not load counts, and says why). */
 function programName(obj: LoadedObject, name: string | undefined): string {
-  if (name !== undefined) return obj.program(name).name;
-  if (obj.programs.size === 1) return [...obj.programs.keys()][0]!;
-  throw new UsageError(`${obj.file}: has ${obj.programs.size} programs; choose one with --program (${[...obj.programs.keys()].join(', ')})`);
+  const pick = (n: string) => {
+    try {
+      return obj.program(n).name;
+    } catch (err) {
+      throw aboutFile(obj.file, err);
+    }
+  };
+  if (name !== undefined) return pick(name);
+  const all = [...obj.programs.keys(), ...obj.failures.keys()];
+  if (all.length === 1) return pick(all[0]!);
+  throw new UsageError(`${obj.file}: has ${all.length} programs; choose one with --program (${all.join(', ')})`);
 }
 
 export async function testRunCommand(file: string, options: TestRunCliOptions): Promise<void> {
@@ -82,7 +90,9 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
     // Each line was printed once per engine.
     trace.splice(trace.length / 2);
   } else {
-    const obj = await new Runtime({ engine, cpus, onTrace }).loadObject(file);
+    // Only the program asked for needs to load (libbpf's autoload); others are not even verified.
+    const obj = await new Runtime({ engine, cpus, onTrace }).loadObject(file, options.program !== undefined ? { programs: [options.program] } : {})
+      .catch((err: unknown) => { throw aboutFile(file, err); });
     object = obj;
     name = programName(obj, options.program);
     try {
@@ -103,6 +113,7 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
     process.stdout.write(`${JSON.stringify({
       program: name,
       engine,
+      verified: object.program(name).verified,
       retval: result.retval,
       duration: result.durationNs,
       errno: result.errno,
@@ -125,5 +136,6 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
   if (options.ctxOut === '-' && result.ctxOut) process.stdout.write(`ctx_out:\n${hexDump(result.ctxOut)}\n\n`);
   if (result.errno) process.stdout.write(`errno ${result.errno}: output truncated to the sizes given (data_size_out ${result.dataSizeOut})\n`);
   process.stdout.write(`Return value: ${result.retval}, duration${runOptions.repeat! > 1 ? ' (average)' : ''}: ${result.durationNs}ns\n`);
+  process.stdout.write(`Verified: ${object.program(name).verified ? 'yes' : `no (${object.program(name).verdict.reason})`}\n`);
   if (options.maps) process.stdout.write(`${JSON.stringify(dumpMaps(object), null, 2)}\n`);
 }

@@ -109,6 +109,8 @@ export interface LoadOptions {
   readonly unsafeSkipVerification?: boolean;
   /** BPF_F_STRICT_ALIGNMENT: verify as for a machine without efficient unaligned access. */
   readonly strictAlignment?: boolean;
+  /** Keep the verifier's log of every instruction it walked in each program's verdict (slower). */
+  readonly verifierLog?: boolean;
 }
 
 /** The runtime's clock. */
@@ -598,7 +600,7 @@ export class Runtime {
       }
       throw err;
     }
-    const verdict = gateProgram(verifierInputOf(spec, p, insns, helpers, { strictAlignment: options.strictAlignment ?? false }), {
+    const verdict = gateProgram(verifierInputOf(spec, p, insns, helpers, { strictAlignment: options.strictAlignment ?? false, fullLog: options.verifierLog ?? false }), {
       skipVerification: options.unsafeSkipVerification ?? false,
     });
     if (verdict.error) throw verdict.error;
@@ -643,7 +645,7 @@ export class Runtime {
 
   /**
    * Prog arrays and map-in-maps declared with initial values get their entries once every program
-   * exists; a slot naming a program that did not load (reported in `failures`) stays empty.
+   * exists; a slot naming a program that did not load (reported in `failures`) or was not asked for stays empty.
    */
   private fillInitialValues(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>, programs: ReadonlyMap<string, Program>, failures: ReadonlyMap<string, BpfError>): void {
     for (const def of spec.maps) {
@@ -653,7 +655,8 @@ export class Runtime {
       values.forEach((name, index) => {
         if (name === undefined) return;
         const isProgArray = def.type === MapType.PROG_ARRAY;
-        if (isProgArray && failures.has(name)) return;
+        // A program that did not load, or was not asked for, leaves its slot empty.
+        if (isProgArray && !programs.has(name) && (failures.has(name) || spec.programs.some((p) => p.name === name))) return;
         const id = isProgArray ? programs.get(name)?.id : (maps.get(name) ? this.mapId(maps.get(name)!) : undefined);
         if (id === undefined) throw new LoaderError(spec.file, def.section, def.offset, `map '${def.name}' slot ${index} names ${isProgArray ? 'program' : 'map'} '${name}', which the object does not define`);
         const key = new Uint8Array(4);

@@ -12,6 +12,8 @@ export const S64_MAX = (1n << 63n) - 1n;
 export const S32_MIN = -0x80000000;
 export const S32_MAX = 0x7fffffff;
 export const U32_MAX = 0xffffffff;
+const S32_MIN_N = BigInt(S32_MIN);
+const S32_MAX_N = BigInt(S32_MAX);
 
 /** What is known about a 64-bit value (a scalar, or a pointer's variable offset). */
 export interface Bounds {
@@ -114,37 +116,45 @@ export function updateBounds(b: Bounds): void {
   updateBounds64(b);
 }
 
-const u32of = (x: bigint): number => lowU32(x);
-const s32of = (x: bigint): number => lowS32(x);
+/** High and low 32-bit halves of a 64-bit value (two's complement for negative BigInts). */
+function halves(x: bigint): [hi: number, lo: number] {
+  const u = BigInt.asUintN(64, x);
+  return [Number(u >> 32n), Number(u & 0xffffffffn)];
+}
 
 function deduceBounds32(b: Bounds): void {
+  // Each 64-bit bound split once; the rest is 32-bit arithmetic on numbers.
+  const [uminHi, uminLo] = halves(b.umin);
+  const [umaxHi, umaxLo] = halves(b.umax);
+  const [sminHi, sminLo] = halves(b.smin);
+  const [smaxHi, smaxLo] = halves(b.smax);
   // The high halves of the 64-bit range agree: its low halves form a 32-bit range.
-  if (b.umin >> 32n === b.umax >> 32n) {
-    b.u32min = Math.max(b.u32min, u32of(b.umin));
-    b.u32max = Math.min(b.u32max, u32of(b.umax));
-    if (s32of(b.umin) <= s32of(b.umax)) {
-      b.s32min = Math.max(b.s32min, s32of(b.umin));
-      b.s32max = Math.min(b.s32max, s32of(b.umax));
+  if (uminHi === umaxHi) {
+    b.u32min = Math.max(b.u32min, uminLo);
+    b.u32max = Math.min(b.u32max, umaxLo);
+    if ((uminLo | 0) <= (umaxLo | 0)) {
+      b.s32min = Math.max(b.s32min, uminLo | 0);
+      b.s32max = Math.min(b.s32max, umaxLo | 0);
     }
   }
-  if (b.smin >> 32n === b.smax >> 32n) {
-    if (u32of(b.smin) <= u32of(b.smax)) {
-      b.u32min = Math.max(b.u32min, u32of(b.smin));
-      b.u32max = Math.min(b.u32max, u32of(b.smax));
+  if (sminHi === smaxHi) {
+    if (sminLo <= smaxLo) {
+      b.u32min = Math.max(b.u32min, sminLo);
+      b.u32max = Math.min(b.u32max, smaxLo);
     }
-    if (s32of(b.smin) <= s32of(b.smax)) {
-      b.s32min = Math.max(b.s32min, s32of(b.smin));
-      b.s32max = Math.min(b.s32max, s32of(b.smax));
+    if ((sminLo | 0) <= (smaxLo | 0)) {
+      b.s32min = Math.max(b.s32min, sminLo | 0);
+      b.s32max = Math.min(b.s32max, smaxLo | 0);
     }
   }
   // High halves one apart, low halves crossing from negative to non-negative: still an s32 range.
-  if (((u32of(b.umin >> 32n) + 1) >>> 0) === u32of(b.umax >> 32n) && s32of(b.umin) < 0 && s32of(b.umax) >= 0) {
-    b.s32min = Math.max(b.s32min, s32of(b.umin));
-    b.s32max = Math.min(b.s32max, s32of(b.umax));
+  if (((uminHi + 1) >>> 0) === umaxHi && (uminLo | 0) < 0 && (umaxLo | 0) >= 0) {
+    b.s32min = Math.max(b.s32min, uminLo | 0);
+    b.s32max = Math.min(b.s32max, umaxLo | 0);
   }
-  if (((u32of(b.smin >> 32n) + 1) >>> 0) === u32of(b.smax >> 32n) && s32of(b.smin) < 0 && s32of(b.smax) >= 0) {
-    b.s32min = Math.max(b.s32min, s32of(b.smin));
-    b.s32max = Math.min(b.s32max, s32of(b.smax));
+  if (((sminHi + 1) >>> 0) === smaxHi && (sminLo | 0) < 0 && (smaxLo | 0) >= 0) {
+    b.s32min = Math.max(b.s32min, sminLo | 0);
+    b.s32max = Math.min(b.s32max, smaxLo | 0);
   }
   // A u32 range on one side of the sign bit is an s32 range too.
   if ((b.u32min | 0) <= (b.u32max | 0)) {
@@ -184,15 +194,21 @@ function deduceBounds64(b: Bounds): void {
 
 function deduceMixedBounds(b: Bounds): void {
   const HIGH = ~0xffffffffn;
-  // The 32-bit bounds substituted into the low halves of the 64-bit ones.
-  let nmin = (b.umin & HIGH & U64_MAX) | BigInt(b.u32min);
-  let nmax = (b.umax & HIGH & U64_MAX) | BigInt(b.u32max);
-  b.umin = maxB(b.umin, nmin);
-  b.umax = minB(b.umax, nmax);
-  let smin = s64((u64(b.smin) & HIGH) | BigInt(b.u32min));
-  let smax = s64((u64(b.smax) & HIGH) | BigInt(b.u32max));
-  b.smin = maxB(b.smin, smin);
-  b.smax = minB(b.smax, smax);
+  let nmin: bigint;
+  let nmax: bigint;
+  // The 32-bit bounds substituted into the low halves of the 64-bit ones (nothing to learn from a full u32 range).
+  if (b.u32min !== 0 || b.u32max !== U32_MAX) {
+    nmin = (b.umin & HIGH & U64_MAX) | BigInt(b.u32min);
+    nmax = (b.umax & HIGH & U64_MAX) | BigInt(b.u32max);
+    b.umin = maxB(b.umin, nmin);
+    b.umax = minB(b.umax, nmax);
+    const smin = s64((u64(b.smin) & HIGH) | BigInt(b.u32min));
+    const smax = s64((u64(b.smax) & HIGH) | BigInt(b.u32max));
+    b.smin = maxB(b.smin, smin);
+    b.smax = minB(b.smax, smax);
+  }
+  let smin: bigint;
+  let smax: bigint;
   if (b.s32min >>> 0 <= b.s32max >>> 0) {
     nmin = (b.umin & HIGH & U64_MAX) | BigInt(b.s32min >>> 0);
     nmax = (b.umax & HIGH & U64_MAX) | BigInt(b.s32max >>> 0);
@@ -205,7 +221,7 @@ function deduceMixedBounds(b: Bounds): void {
   }
   // After a sign-extending load: a non-negative s32 range within [S32_MIN, S32_MAX] on 64 bits
   // means the high half cannot be all ones.
-  if (b.s32min >= 0 && b.smin >= BigInt(S32_MIN) && b.smax <= BigInt(S32_MAX)) {
+  if (b.s32min >= 0 && b.smin >= S32_MIN_N && b.smax <= S32_MAX_N) {
     b.smin = BigInt(b.s32min);
     b.smax = BigInt(b.s32max);
     b.umin = BigInt(b.s32min);
@@ -288,6 +304,17 @@ export function zext32to64(b: Bounds): void {
 /** Truncates to `size` bytes (< 8), zero-extending (Linux coerce_reg_to_size). */
 export function coerceToSize(b: Bounds, size: number): void {
   const mask = (1n << BigInt(size * 8)) - 1n;
+  if (b.var.mask === U64_MAX && b.umin === 0n && b.umax === U64_MAX) {
+    // An unknown value cut to `size` bytes (every narrow load): the same result without the work.
+    b.var = { value: 0n, mask };
+    b.umin = 0n; b.umax = mask; b.smin = 0n; b.smax = mask;
+    if (size < 4) {
+      b.u32min = 0; b.u32max = Number(mask); b.s32min = 0; b.s32max = Number(mask);
+    } else {
+      b.u32min = 0; b.u32max = U32_MAX; b.s32min = S32_MIN; b.s32max = S32_MAX;
+    }
+    return;
+  }
   b.var = { value: b.var.value & mask, mask: b.var.mask & mask };
   if ((b.umin & ~mask) === (b.umax & ~mask)) {
     b.umin &= mask;

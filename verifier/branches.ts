@@ -252,14 +252,17 @@ function refine(a: Bounds, b: Bounds, opcode: number, is32: boolean): void {
 }
 
 /** Both scalars refined for one direction of the branch, made consistent. */
-function refined(r1: Reg, r2: Reg, op: number, is32: boolean): [Reg, Reg] {
+function refined(r1: Reg, r2: Reg, op: number, is32: boolean, needSecond: boolean): [Reg, Reg] {
   const a = withFields(r1, {});
   const b = withFields(r2, {});
   refine(a, b, op, is32);
   syncBounds(a);
-  syncBounds(b);
   sanitizeBounds(a);
-  sanitizeBounds(b);
+  // An immediate operand's refinement is of no use to anyone.
+  if (needSecond) {
+    syncBounds(b);
+    sanitizeBounds(b);
+  }
   return [a, b];
 }
 
@@ -386,8 +389,8 @@ export function checkConditionalJump(env: Env, insn: Instruction): number {
   const fallRegs = curFrame(fallthrough).regs;
 
   if (dst.type === RegType.Scalar && src.type === RegType.Scalar) {
-    const [t1, t2] = refined(dst, src, op, is32);
-    const [f1, f2] = refined(dst, src, reverse(op), is32);
+    const [t1, t2] = refined(dst, src, op, is32, x);
+    const [f1, f2] = refined(dst, src, reverse(op), is32, x);
     // A contradiction means the branch cannot go that way at run time; the bounds say so (Linux forgets them).
     takenRegs[insn.dst] = t1;
     fallRegs[insn.dst] = f1;

@@ -85,8 +85,15 @@ export interface RejectionReport {
 
 /** A program the verifier refused, with everything a person needs to fix it. */
 export class VerifierError extends BpfError {
-  constructor(readonly program: string, readonly report: RejectionReport, readonly log: string) {
-    super(`verifier-${report.kind}`, `${program}: pc ${report.pc}: ${report.message.split('\n')[0]}`);
+  constructor(
+    readonly program: string,
+    readonly report: RejectionReport,
+    /** The report as text (and the walked instructions before it, with fullLog). */
+    readonly log: string,
+    /** What the verifier had done when it gave up. */
+    readonly stats: { readonly insnsProcessed: number; readonly states: number; readonly ms: number } = { insnsProcessed: 0, states: 0, ms: 0 },
+  ) {
+    super(`verifier-${report.kind}`, `program '${program}' rejected by the verifier: pc ${report.pc}: ${report.message.split('\n')[0]}`);
   }
 
   /** The pc of the failing instruction. */

@@ -446,10 +446,10 @@ export function verify(input: VerifierInput): VerificationResult {
     };
     const text = renderReport(report, byPc, sourceOf);
     const lines = v ? [...v.lines, text] : [text];
+    const stats = { insnsProcessed: v?.processed ?? 0, states: v?.explored.count ?? 0, ms: performance.now() - start };
     return {
-      accepted: false, error: new VerifierError(input.name, report, text), insnsProcessed: v?.processed ?? 0,
-      states: v?.explored.count ?? 0, peakStates: v?.explored.peak ?? 0, ms: performance.now() - start,
-      stackDepths: v?.stackDepths ?? [], log: lines,
+      accepted: false, error: new VerifierError(input.name, report, lines.join('\n'), stats), insnsProcessed: stats.insnsProcessed,
+      states: stats.states, peakStates: v?.explored.peak ?? 0, ms: stats.ms, stackDepths: v?.stackDepths ?? [], log: lines,
     };
   }
 }

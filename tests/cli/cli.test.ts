@@ -93,6 +93,19 @@ describe('ebpf-wasm CLI', () => {
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  test('run on the JIT verifies a bare program first (r1 = the memory, r2 = its size) and refuses what fails', () => {
+    const unchecked = join(dir, 'unchecked.asm');
+    writeFileSync(unchecked, 'ldxb %r0, [%r1+8]\nexit\n');
+    expect(JSON.parse(cli(['run', asmFile, '--mem', '01 02', '--engine', 'jit', '--json']).stdout)).toMatchObject({ verified: true, r0: '0x3' });
+    const r = cli(['run', unchecked, '--mem', '01 02', '--engine', 'jit']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ebpf-wasm: .*unchecked\.asm: the JIT runs verified programs only, and the verifier refuses this one: pc 0: invalid access to memory, mem_size=2 off=8 size=1 \(run it with --engine interp/);
+    // The checked interpreter runs it unverified and traps the access.
+    const interp = cli(['run', unchecked, '--mem', '01 02', '--json']);
+    expect(interp.code).toBe(1);
+    expect(interp.stderr).toMatch(/pc 0: read of 1 byte at 0x[0-9a-f]+ is outside/);
+  });
+
   test('run works on every engine, and --emit-wat prints the module', () => {
     for (const engine of ['interp', 'jit', 'both']) {
       expect(cli(['run', asmFile, '--mem', '01 02 03 04', '--engine', engine]).stdout).toMatch(/^r0 = 0xa \(10\)\n/);
@@ -103,11 +116,47 @@ describe('ebpf-wasm CLI', () => {
   });
 
   test('every command has --help with an example', () => {
-    for (const cmd of ['run', 'test-run', 'conformance', 'plugin', 'asm', 'disasm', 'compile']) {
+    for (const cmd of ['run', 'test-run', 'verify', 'conformance', 'plugin', 'asm', 'disasm', 'compile']) {
       const r = cli([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Example:');
     }
+  });
+
+  describe('verify', () => {
+    const fixtures = join(PROJECT_ROOT, 'tests', 'fixtures');
+    test('prints each program accepted, with the counts Linux prints', () => {
+      const r = cli(['verify', join(fixtures, 'tail_calls.o')]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean).map((l) => l.replace(/\d+ insns, \d+ states, [\d.]+ ms/, 'N'))).toEqual([
+        'stage_ipv4 (xdp, xdp): accepted: processed N', 'stage_ipv6 (xdp, xdp): accepted: processed N',
+        'stage_final (xdp, xdp): accepted: processed N', 'entry (xdp, xdp): accepted: processed N',
+      ]);
+    });
+
+    test('--json gives one document with a verdict per program', () => {
+      const r = cli(['verify', join(fixtures, 'xdp_firewall.o'), '--json']);
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.programs).toHaveLength(1);
+      expect(doc.programs[0]).toMatchObject({ name: 'xdp_firewall', section: 'xdp', type: 'xdp', verdict: 'accepted', error: null, pc: null, line: null });
+      expect(doc.programs[0].insns_processed).toBeGreaterThan(100);
+      expect(typeof doc.programs[0].ms).toBe('number');
+    });
+
+    test('--log prints every instruction walked, and --program limits it to one program', () => {
+      const r = cli(['verify', join(fixtures, 'tail_calls.o'), '--program', 'entry', '--log']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^0: r6 = r1 +; R1=ctx\(\) R6=ctx\(\) R10=fp0$/m);
+      expect(r.stdout).not.toContain('stage_ipv4 (');
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^entry \(xdp, xdp\): accepted/);
+    });
+
+    test('an unknown program or file is one line and exit 1', () => {
+      const r = cli(['verify', join(fixtures, 'tail_calls.o'), '--program', 'nope']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^ebpf-wasm: .*tail_calls\.o: no program named 'nope' \(there are: stage_ipv4, stage_ipv6, stage_final, entry\)\n$/);
+    });
   });
 
   describe('test-run', () => {
@@ -122,14 +171,14 @@ describe('ebpf-wasm CLI', () => {
       const r = cli(['test-run', fixture, '--data-in', packet, '--data-out', out, '--repeat', '10']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^Return value: 2, duration \(average\): \d+ns\n$/);
+      expect(r.stdout).toMatch(/^Return value: 2, duration \(average\): \d+ns\nVerified: yes\n$/);
       expect(readFileSync(out)).toEqual(bytes);
     });
 
     test.for(['interp', 'jit', 'both'])('--json on %s', (engine) => {
       const r = cli(['test-run', fixture, '--data-in', packet, '--engine', engine, '--json', '--data-size-out', '20']);
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ program: 'xdp_firewall', engine, retval: 2, errno: -28, data_size_out: 42, data_out: bytes.subarray(0, 20).toString('hex') });
+      expect(JSON.parse(r.stdout)).toMatchObject({ program: 'xdp_firewall', engine, verified: true, retval: 2, errno: -28, data_size_out: 42, data_out: bytes.subarray(0, 20).toString('hex') });
     });
 
     test('--maps dumps every map after the run, typed by BTF', () => {
