@@ -36,7 +36,8 @@ function flip(op: number): number {
   }
 }
 
-function reverse(op: number): number {
+/** The condition that holds on the fall-through of `op` (Linux rev_opcode; JSET's reverse is NOT_JSET). */
+export function reverse(op: number): number {
   switch (op) {
     case JmpCode.JEQ: return JmpCode.JNE;
     case JmpCode.JNE: return JmpCode.JEQ;
@@ -124,8 +125,8 @@ function packetBranchTaken(dst: Reg, src: Reg, op: number): number {
   }
 }
 
-/** Linux is_branch_taken. */
-function branchTaken(r1: Reg, r2: Reg, op: number, is32: boolean): number {
+/** Linux is_branch_taken: 1 when `r1 op r2` is true for every value, 0 when for none, -1 otherwise. */
+export function branchTaken(r1: Reg, r2: Reg, op: number, is32: boolean): number {
   if (isPacketPointerAny(r1) && isPacketPointerAny(r2) && !is32) return packetBranchTaken(r1, r2, op);
   if (isPointer(r1) || isPointer(r2)) {
     // A valid pointer is never 0; its low 32 bits may be.
@@ -251,8 +252,8 @@ function refine(a: Bounds, b: Bounds, opcode: number, is32: boolean): void {
   }
 }
 
-/** Both scalars refined for one direction of the branch, made consistent. */
-function refined(r1: Reg, r2: Reg, op: number, is32: boolean, needSecond: boolean): [Reg, Reg] {
+/** Both scalars refined for one direction of the branch (`r1 op r2` holds), made consistent. */
+export function refined(r1: Reg, r2: Reg, op: number, is32: boolean, needSecond: boolean): [Reg, Reg] {
   const a = withFields(r1, {});
   const b = withFields(r2, {});
   refine(a, b, op, is32);
@@ -380,8 +381,12 @@ export function checkConditionalJump(env: Env, insn: Instruction): number {
   const src = x ? readReg(env, insn.src) : constScalar(BigInt(insn.imm));
 
   const pred = branchTaken(dst, src, op, is32);
-  if (pred === 1) return target;
-  if (pred === 0) return insn.pc + 1;
+  if (pred !== -1) {
+    // The values decided the branch: loop widening keeps them (pruning.ts widenScalars).
+    if (dst.type === RegType.Scalar) dst.precise = true;
+    if (src.type === RegType.Scalar) src.precise = true;
+    return pred === 1 ? target : insn.pc + 1;
+  }
 
   const fallthrough = env.state;
   const taken = env.fork(target);
@@ -404,13 +409,12 @@ export function checkConditionalJump(env: Env, insn: Instruction): number {
     syncLinked(fallthrough, fallRegs[insn.dst]!);
   }
 
-  // Two pointers compared equal: one known non-NULL makes the other non-NULL.
-  if (!is32 && x && isPointer(src) && isPointer(dst) && src.type !== RegType.BtfId && dst.type !== RegType.BtfId) {
+  // Two pointers compared equal, only one of them maybe NULL: where they are equal, neither is.
+  if (!is32 && x && isPointer(src) && isPointer(dst) && src.type !== RegType.BtfId && dst.type !== RegType.BtfId
+    && src.nullable !== dst.nullable) {
     const eq = op === JmpCode.JEQ ? takenRegs : op === JmpCode.JNE ? fallRegs : undefined;
-    if (eq) {
-      if (regNotNull(dst) && src.nullable) eq[insn.src] = notNull(eq[insn.src]!);
-      if (regNotNull(src) && dst.nullable) eq[insn.dst] = notNull(eq[insn.dst]!);
-    }
+    if (eq && src.nullable) eq[insn.src] = notNull(eq[insn.src]!);
+    if (eq && dst.nullable) eq[insn.dst] = notNull(eq[insn.dst]!);
   }
 
   if (!is32 && !x && insn.imm === 0 && (op === JmpCode.JEQ || op === JmpCode.JNE) && dst.nullable && isPointer(dst)) {

@@ -152,22 +152,28 @@ function writes(insn: Instruction): number | undefined {
 /**
  * The causal path: walking the failing path backwards from the failure, keep the instructions that
  * wrote a register or stack slot the failure (transitively) read, and the conditions that tested
- * one. Returns pcs, oldest first.
+ * one. A packet access also keeps the comparisons that proved (or failed to prove) packet ranges,
+ * a NULL dereference the NULL checks, and a leak the call that took the reference and every
+ * decision since. Returns pcs, oldest first.
  */
-export function causalPath(path: PathNode | undefined, byPc: readonly (Instruction | undefined)[], failing: Instruction, registers: readonly number[] | undefined, frame: number): number[] {
+export function causalPath(
+  path: PathNode | undefined, byPc: readonly (Instruction | undefined)[], failing: Instruction, registers: readonly number[] | undefined,
+  frame: number, kind?: RejectKind, heldRefPcs: readonly number[] = [],
+): number[] {
+  if (kind === 'ref-leak' || kind === 'lock') return decisionsSince(path, byPc, heldRefPcs);
   const relevant = new Set<string>((registers ?? reads(failing)).map((r) => key(frame, `r${r}`)));
   if (failing && specOf(failing.op).form === 'ldx' && path?.stackOff !== undefined) relevant.add(key(path.stackFrame!, `fp${path.stackOff}`));
+  const wantCheck = kind === 'packet-range' ? 'packet' : kind === 'null-pointer' ? 'null' : undefined;
   const kept: number[] = [];
-  let node = path?.prev;
   // The failing instruction itself is the first node of the path; start from the one before.
-  if (path && path.pc !== failing.pc) node = path;
+  let node = path && path.pc === failing.pc ? path.prev : path;
   for (; node && relevant.size > 0; node = node.prev) {
     const insn = byPc[node.pc];
     if (!insn) continue;
     const f = node.frame;
     const form = specOf(insn.op).form;
     if (form === 'jcc') {
-      if (reads(insn).some((r) => relevant.has(key(f, `r${r}`)))) {
+      if ((wantCheck && node.check === wantCheck) || reads(insn).some((r) => relevant.has(key(f, `r${r}`)))) {
         kept.push(node.pc);
         for (const r of reads(insn)) relevant.add(key(f, `r${r}`));
       }
@@ -195,6 +201,21 @@ export function causalPath(path: PathNode | undefined, byPc: readonly (Instructi
     else if (form !== 'lddw') for (const r of reads(insn)) if (!(isMove && r === insn.dst)) relevant.add(key(f, `r${r}`));
   }
   return kept.reverse();
+}
+
+/** For a reference or lock still held: the call that took it and every branch decided since. */
+function decisionsSince(path: PathNode | undefined, byPc: readonly (Instruction | undefined)[], fromPcs: readonly number[]): number[] {
+  const kept: number[] = [];
+  const start = new Set(fromPcs);
+  for (let node = path; node; node = node.prev) {
+    const insn = byPc[node.pc];
+    if (!insn) continue;
+    const form = specOf(insn.op).form;
+    if (form === 'jcc' || start.has(node.pc)) kept.push(node.pc);
+    start.delete(node.pc);
+    if (fromPcs.length > 0 && start.size === 0) break;
+  }
+  return [...new Set(kept.reverse())];
 }
 
 /** The report as text, in the layout Linux 7.3 introduced (heading, reason, place, path, suggestion). */

@@ -99,7 +99,7 @@ export function checkExit(env: Env): number | undefined {
   if (state.frames.length === 1) {
     if (state.lock) reject('lock', 'bpf_spin_unlock is missing');
     const leak = leakMessage(state);
-    if (leak) reject('ref-leak', leak);
+    if (leak) reject('ref-leak', `${leak}\nBPF_EXIT instruction in main prog would lead to reference leak`);
     const r0 = readReg(env, 0);
     const range = env.rules.returnRange;
     if (range) {

@@ -131,25 +131,29 @@ export function statesEqual(old: State, cur: State, exact: Exactness, live: (fra
   return true;
 }
 
-/** Scalars of `cur` that differ from the earlier visit `prev` become unknown, so a loop's states converge. */
+/** Whether widening forgets `cur`: a scalar that changed, unless one of the two values decided a branch. */
+function widens(prev: Reg, cur: Reg): boolean {
+  if (prev.type !== RegType.Scalar || cur.type !== RegType.Scalar || prev.precise || cur.precise) return false;
+  return !exactlyEqual(prev, cur, new IdMap());
+}
+
+/**
+ * Scalars of `cur` that differ from the earlier visit `prev` become unknown, so a loop's states
+ * converge. Linux lets only imprecise scalars differ, and a scalar turns precise mostly when its
+ * known value decides a branch: those stay, so counted loops still count.
+ */
 export function widenScalars(prev: State, cur: State): void {
   for (let f = 0; f < Math.min(prev.frames.length, cur.frames.length); f++) {
     const pf = prev.frames[f]!;
     const cf = cur.frames[f]!;
     for (let r = 0; r < 10; r++) {
-      const p = pf.regs[r]!;
-      const c = cf.regs[r]!;
-      if (p.type === RegType.Scalar && c.type === RegType.Scalar && !exactlyEqual(p, c, new IdMap())) cf.regs[r] = unknownScalar();
+      if (widens(pf.regs[r]!, cf.regs[r]!)) cf.regs[r] = unknownScalar();
     }
     for (let spi = 0; spi < cf.stack.length; spi++) {
       const ps = slotAt(pf, spi);
       const cs = slotAt(cf, spi);
-      if (!isSpilled(cs) || !isSpilled(ps)) continue;
-      const p = ps.spill!;
-      const c = cs.spill!;
-      if (p.type === RegType.Scalar && c.type === RegType.Scalar && !exactlyEqual(p, c, new IdMap())) {
-        cf.stack[spi] = { types: cs.types, spill: unknownScalar() };
-      }
+      if (!isSpilled(cs) || !isSpilled(ps) || !widens(ps.spill!, cs.spill!)) continue;
+      cf.stack[spi] = { types: cs.types, spill: unknownScalar() };
     }
   }
 }
@@ -178,11 +182,17 @@ export class ExploredStates {
     return checkpoint;
   }
 
-  /** Forgets explored states that keep failing to prune, once their paths are done (Linux's eviction). */
-  evict(pc: number): void {
+  /**
+   * Forgets explored states at `pc` that keep failing to prune (Linux's miss_cnt rule), in-progress ones
+   * too: the paths below them keep their parent links. Loop heads that must checkpoint keep theirs longer.
+   */
+  evict(pc: number, force: boolean): void {
     const list = this.byPc.get(pc);
-    if (!list || list.length < 8) return;
-    const kept = list.filter((c) => c.branches > 0 || c.misses <= c.hits * 3 + 3);
+    if (!list) return;
+    const kept = list.filter((c) => {
+      const n = force && c.branches > 0 ? 64 : 3;
+      return c.misses <= c.hits * n + n;
+    });
     this.count -= list.length - kept.length;
     this.byPc.set(pc, kept);
   }

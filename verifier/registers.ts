@@ -60,7 +60,11 @@ export class Reg implements Bounds {
   frameNo = 0;
   /** Func pointers: the subprogram. */
   subprog = 0;
-  /** Scalars: some decision depended on the exact value (precision tracking). */
+  /**
+   * Scalars: the value decided a branch on some path (Linux would mark it precise). Set on the
+   * register object, which states share, so earlier checkpoints holding the same value see it too.
+   * A hint for loop widening and the log only: state comparison never looks at it.
+   */
   precise = false;
   /** Scalars: this is `other + off` for the register whose id it shares (Linux BPF_ADD_CONST). */
   addConst = false;

@@ -62,9 +62,11 @@ export interface PathNode {
   readonly pc: number;
   readonly frame: number;
   readonly prev: PathNode | undefined;
-  /** Stack slot a load or store went through (frame offset), for precision and slicing. */
+  /** Stack slot a load or store went through (frame offset), for the causal path. */
   readonly stackOff?: number;
   readonly stackFrame?: number;
+  /** A conditional jump that compared a packet pointer with another, or tested a maybe-NULL pointer. */
+  readonly check?: 'packet' | 'null';
 }
 
 /** The state of one path. */
@@ -145,7 +147,7 @@ export function forEachReg(s: State, fn: (reg: Reg, set: (r: Reg) => void, frame
 }
 
 /** Appends an instruction to the state's path. */
-export function recordStep(s: State, pc: number, extra?: { stackOff: number; stackFrame: number }): void {
+export function recordStep(s: State, pc: number, extra?: { stackOff?: number; stackFrame?: number; check?: 'packet' | 'null' }): void {
   s.path = extra ? { pc, frame: s.frames.length - 1, prev: s.path, ...extra } : { pc, frame: s.frames.length - 1, prev: s.path };
   s.pathLength++;
 }

@@ -18,7 +18,7 @@ import { memAccess, regAt, setReg } from './memory.js';
 import { programRules } from './program-rules.js';
 import { ExploredStates, finishPath, infiniteLoop, statesEqual, widenScalars } from './pruning.js';
 import { reject, Rejection } from './reject.js';
-import { constScalar, NOT_INIT, pointer, RegType, unknownScalar, type Reg } from './registers.js';
+import { constScalar, isPacketPointerAny, NOT_INIT, pointer, RegType, unknownScalar, type Reg } from './registers.js';
 import { copyState, curFrame, newFrame, recordStep, type State } from './state.js';
 import { tnumIsConst } from './tnum.js';
 
@@ -144,7 +144,7 @@ class Verification implements Env {
         // A loop on this path: only loops bounded by may_goto or a callback helper may prune against themselves.
         if (mayGoto && c.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(c.state, cur, 'within', live)) return this.hit(c);
         if (callsCallback && statesEqual(c.state, cur, 'within', live)) return this.hit(c);
-        if (!mayGoto && !callsCallback && c.state.mayGotoDepth === cur.mayGotoDepth && c.state.callbackDepth === cur.callbackDepth
+        if (!callsCallback && c.state.mayGotoDepth === cur.mayGotoDepth && c.state.callbackDepth === cur.callbackDepth
           && statesEqual(c.state, cur, 'exact', live)) {
           infiniteLoop(pc);
         }
@@ -155,8 +155,8 @@ class Verification implements Env {
       if (statesEqual(c.state, cur, 'within', live)) return this.hit(c);
       c.misses++;
     }
+    this.explored.evict(pc, force);
     if (add) {
-      this.explored.evict(pc);
       this.explored.add(pc, cur);
       this.lastCheckpointJumps = this.jumps;
       this.lastCheckpointInsns = this.processed;
@@ -197,9 +197,18 @@ class Verification implements Env {
     }
   }
 
-  /** Where a load or store through the stack lands, for the causal path. */
-  private stackTarget(insn: Instruction): { stackOff: number; stackFrame: number } | undefined {
+  /** What the causal path needs to know about an instruction: the stack slot it touches, the check it makes. */
+  private pathInfo(insn: Instruction): { stackOff?: number; stackFrame?: number; check?: 'packet' | 'null' } | undefined {
     const form = specOf(insn.op).form;
+    // Runs before the instruction's checks: a register number past r10 is rejected by them.
+    if (insn.dst > 10 || insn.src > 10) return undefined;
+    if (form === 'jcc') {
+      const dst = regAt(this, insn.dst);
+      const src = (insn.opcode & 0x08) !== 0 ? regAt(this, insn.src) : undefined;
+      if (isPacketPointerAny(dst) || (src && isPacketPointerAny(src))) return { check: 'packet' };
+      if (dst.nullable || src?.nullable) return { check: 'null' };
+      return undefined;
+    }
     const base = form === 'ldx' ? insn.src : form === 'st' || form === 'stx' || form === 'atomic' ? insn.dst : -1;
     if (base < 0 || base > 10) return undefined;
     const reg = regAt(this, base);
@@ -212,7 +221,7 @@ class Verification implements Env {
   private step(pc: number): number | undefined {
     const insn = this.cfg.byPc[pc]!;
     this.insn = insn;
-    recordStep(this.state, pc, this.stackTarget(insn));
+    recordStep(this.state, pc, this.pathInfo(insn));
     const row = specOf(insn.op);
     let next: number | undefined = pc + row.width;
     switch (row.form) {
@@ -442,7 +451,7 @@ export function verify(input: VerifierInput): VerificationResult {
       ...(locate(input, pc) ? { where: locate(input, pc)! } : {}),
       ...(state && err.pc === undefined ? { state: formatState(state) } : {}),
       causalPath: state && failing && err.pc === undefined
-        ? causalPath(state.path, byPc, failing, err.registers, state.frames.length - 1) : [],
+        ? causalPath(state.path, byPc, failing, err.registers, state.frames.length - 1, err.kind, state.refs.map((r) => r.pc)) : [],
     };
     const text = renderReport(report, byPc, sourceOf);
     const lines = v ? [...v.lines, text] : [text];

@@ -14,6 +14,14 @@
 #include <string.h>
 
 #define LOG_SIZE (16 * 1024 * 1024)
+
+/* Older uapi headers (Debian's libbpf-dev) predate these flags. */
+#ifndef BPF_F_TEST_REG_INVARIANTS
+#define BPF_F_TEST_REG_INVARIANTS (1U << 7)
+#endif
+#ifndef BPF_F_XDP_HAS_FRAGS
+#define BPF_F_XDP_HAS_FRAGS (1U << 5)
+#endif
 #define MAX_TAGS 64
 
 static char *log_buf;
