@@ -27,6 +27,7 @@ import { MAX_FRAMES } from '../isa/abi.js';
  * - 'ptr_to_ringbuf_mem': a sample from bpf_ringbuf_reserve (with `releases`: given back by the call).
  * - 'ptr_to_spin_lock': the `struct bpf_spin_lock` of a map value, at a constant offset.
  * - 'ptr_to_sock_common': any socket pointer; 'ptr_to_socket': a full socket (PTR_TO_SOCKET).
+ * - 'ptr_to_btf_id_sock_common': any socket pointer, or a BTF pointer to a socket (ARG_PTR_TO_BTF_ID_SOCK_COMMON).
  * - 'ptr_to_long': 8 bytes the helper writes a long into (bpf_strtol).
  * - 'ptr_to_const_str': a NUL-terminated string in read-only map memory (bpf_strncmp).
  * - { kind: 'ptr_to_mem' | 'ptr_to_uninit_mem', size }: memory of a fixed size (ARG_PTR_TO_FIXED_SIZE_MEM).
@@ -36,7 +37,7 @@ export type HelperArgKind =
   | 'ptr_to_map_value_or_null'
   | 'ptr_to_mem' | 'ptr_to_mem_or_null' | 'ptr_to_uninit_mem' | 'const_size' | 'const_size_or_zero' | 'const_alloc_size_or_zero'
   | 'ptr_to_ctx' | 'ptr_to_func' | 'ptr_to_stack_or_null' | 'ptr_to_ringbuf_mem' | 'ptr_to_spin_lock' | 'ptr_to_sock_common'
-  | 'ptr_to_socket' | 'ptr_to_long' | 'ptr_to_const_str';
+  | 'ptr_to_socket' | 'ptr_to_btf_id_sock_common' | 'ptr_to_long' | 'ptr_to_const_str';
 
 /** One argument of a helper prototype. */
 export type HelperArg = HelperArgKind | { readonly kind: 'ptr_to_mem' | 'ptr_to_uninit_mem'; readonly size: number };

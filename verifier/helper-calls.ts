@@ -19,6 +19,11 @@ const MAX_VAR_SIZE = 1 << 29;
 /** The id libbpf's poisoned CO-RE relocations call. */
 const CORE_POISON_ID = 0xbad2310;
 const Helper = { tailCall: 12, spinLock: 93, spinUnlock: 94 } as const;
+/**
+ * Helpers whose result is their socket argument seen as another type (Linux is_ptr_cast_function):
+ * sk_fullsock, tcp_sock and the skc_to_* casts. The result lives under the argument's reference.
+ */
+const CAST_HELPERS = new Set([95, 96, 136, 137, 138, 139, 140, 196]);
 const SOCKMAP = 15;
 const SOCKHASH = 18;
 
@@ -53,6 +58,8 @@ function isConstZero(reg: Reg): boolean {
 
 const MEM_TYPES = 'fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_';
 const SOCK_TYPES = 'sock_common, sock, tcp_sock, xdp_sock';
+/** BTF structs a 'ptr_to_btf_id_sock_common' argument may point to (struct sock_common and those starting with it). */
+const SOCK_STRUCTS = new Set(['sock_common', 'sock', 'inet_sock', 'inet_connection_sock', 'tcp_sock', 'udp_sock', 'unix_sock', 'request_sock', 'inet_timewait_sock']);
 
 /** The register types an argument kind accepts, and Linux's "expected=" list for the message. */
 function accepts(kind: HelperArgKind, reg: Reg, writes: boolean): { ok: boolean; expected: string } {
@@ -69,6 +76,13 @@ function accepts(kind: HelperArgKind, reg: Reg, writes: boolean): { ok: boolean;
     case 'ptr_to_spin_lock': return { ok: reg.type === RegType.MapValue && !reg.nullable, expected: 'map_value, ptr_' };
     case 'ptr_to_sock_common':
       return { ok: (reg.type === RegType.Sock || reg.type === RegType.SockCommon || reg.type === RegType.TcpSock || reg.type === RegType.XdpSock) && !reg.nullable, expected: SOCK_TYPES };
+    case 'ptr_to_btf_id_sock_common':
+      // Linux btf_id_sock_common_types: the socket pointers, or a BTF pointer to a socket struct.
+      return {
+        ok: ((reg.type === RegType.Sock || reg.type === RegType.SockCommon || reg.type === RegType.TcpSock || reg.type === RegType.XdpSock)
+          || (reg.type === RegType.BtfId && SOCK_STRUCTS.has(reg.btfName))) && !reg.nullable,
+        expected: `${SOCK_TYPES}, ptr_`,
+      };
     case 'ptr_to_socket': return { ok: reg.type === RegType.Sock && !reg.nullable, expected: 'sock' };
     case 'ptr_to_const_str': return { ok: reg.type === RegType.MapValue && !reg.nullable, expected: 'map_value' };
     default: return { ok: mem, expected: MEM_TYPES };
@@ -282,7 +296,9 @@ export function checkHelperCall(env: Env, insn: Instruction): number {
   let r0 = returnValue(env, proto, meta, helper.name);
   // A socket looked up in a sockmap or sockhash is a reference the program must release.
   const socketLookup = id === 1 && meta.map !== undefined && (meta.map.type === SOCKMAP || meta.map.type === SOCKHASH);
-  if (proto.acquires || socketLookup) {
+  if (CAST_HELPERS.has(id) && meta.refObjId) {
+    r0 = withFields(r0, { refObjId: meta.refObjId });
+  } else if (proto.acquires || socketLookup) {
     const refId = env.nextId();
     state.refs = [...state.refs, { id: refId, pc: insn.pc, kind: proto.ret === 'ptr_to_ringbuf_mem_or_null' ? 'ringbuf' : 'socket', frame: callbackFrame(state) }];
     r0 = withFields(r0, { id: refId, refObjId: refId });
