@@ -61,6 +61,7 @@ export const CATALOGUE: Readonly<Record<RejectKind, CatalogueEntry>> = {
   'infinite-loop': { category: 'Loops: Infinite loop', suggestion: 'A loop reaches the same state again, so it can never end. Make the loop variable change on every iteration and bound it, e.g. `for (i = 0; i < MAX && i < n; i++)`, or use bpf_loop / bpf_for.' },
   'complexity': { category: 'Complexity: Limit reached', suggestion: 'The verifier explored 1,000,000 instructions without finishing. Bound loops with small constants, reduce the number of branches whose outcomes combine, or move loop bodies into bpf_loop callbacks.' },
   'return-value': { category: 'Return value: Out of range', suggestion: 'The value returned is not one this program type allows (cgroup_skb programs return 1 to allow, 0 to drop; callbacks return 0 or 1). Return only the allowed constants.' },
+  'func-return-type': { category: 'Functions: Return type', suggestion: 'A function that uses LD_ABS/LD_IND or makes a tail call returns r0 from them when they fail, so it must return an integer: declare it `static int`, not `void`.' },
   'tail-call': { category: 'Tail calls: Not allowed here', suggestion: 'A tail call cannot be made while holding references or a lock: release them first.' },
   'program-type': { category: 'Program: Type not verifiable', suggestion: 'The verifier has no model of this program type, so it cannot be proved safe. Use one of the types the runtime runs (xdp, tc, socket, cgroup_skb, or the tracing types).' },
 };

@@ -46,8 +46,11 @@ export interface VerifierInput {
   readonly helpers: HelperTable;
   /** lddw instructions that load maps or global data, by pc. */
   readonly maps?: ReadonlyMap<number, MapReferenceInfo>;
-  /** Functions by first slot, for diagnostics. */
-  readonly functions?: readonly { readonly name: string; readonly pc: number }[];
+  /**
+   * Functions by first slot, for diagnostics; `returnsInt` is what BTF func info says of the return
+   * type (an integer or enum), absent without BTF.
+   */
+  readonly functions?: readonly { readonly name: string; readonly pc: number; readonly returnsInt?: boolean }[];
   /** Source lines by pc, for diagnostics. */
   readonly source?: (pc: number) => SourceLine | undefined;
   readonly options?: VerifierOptions;

@@ -4,15 +4,18 @@
 import type { Instruction } from '../isa/instruction.js';
 import type { HelperSpec } from '../helpers/table.js';
 import { MAX_FRAMES } from '../isa/abi.js';
-import type { Env } from './env.js';
+import { Op, specOf } from '../isa/opcodes.js';
+import type { ControlFlow } from './cfg.js';
+import type { Env, VerifierInput } from './env.js';
 import { readReg } from './alu.js';
 import { leakMessage } from './helper-calls.js';
 import { regAt } from './memory.js';
-import { reject } from './reject.js';
+import { reject, rejectAt } from './reject.js';
 import { NOT_INIT, pointer, RegType, typeName, unknownScalar, type MapInfo, type Reg } from './registers.js';
 import { curFrame, newFrame, type State } from './state.js';
 
 const CallbackHelper = { loop: 181, forEachMapElem: 164 } as const;
+const TAIL_CALL = 12;
 
 /** Linux verbose_invalid_scalar: "... has smin=1 smax=5 should have been in [0, 1]". */
 function rangeMessage(reg: Reg, range: readonly [number, number], where: string, name: string): string {
@@ -126,4 +129,21 @@ export function checkExit(env: Env): number | undefined {
   }
   caller.regs[0] = r0;
   return frame.callsite + 1;
+}
+
+/**
+ * Linux check_btf_func: a subprogram that uses LD_ABS/LD_IND or tail-calls hands r0 back from them
+ * when they fail, so BTF must say it returns an integer. Checked before any path is walked.
+ */
+export function checkFunctionReturnTypes(cfg: ControlFlow, functions: VerifierInput['functions']): void {
+  for (const sub of cfg.subprograms) {
+    if (sub.index === 0 || functions?.find((f) => f.pc === sub.start)?.returnsInt !== false) continue;
+    for (let pc = sub.start; pc < sub.end; pc++) {
+      const insn = cfg.byPc[pc];
+      if (!insn) continue;
+      const form = specOf(insn.op).form;
+      if (form === 'ldabs' || form === 'ldind') rejectAt(pc, 'func-return-type', 'LD_ABS is only allowed in functions that return \'int\'.');
+      if (insn.op === Op.CallHelper && insn.imm === TAIL_CALL) rejectAt(pc, 'func-return-type', 'tail_call is only allowed in functions that return \'int\'.');
+    }
+  }
 }

@@ -72,6 +72,21 @@ export function sourceLinesOf(spec: ObjectSpec, program: ProgramSpec): (pc: numb
   };
 }
 
+/**
+ * Whether BTF func info says the function at `sectionPc` of `section` returns an integer or an enum
+ * (Linux btf_type_is_small_int or an enum); undefined without func info for it.
+ */
+function returnsInt(spec: ObjectSpec, section: string, sectionPc: number): boolean | undefined {
+  const btf = spec.btf;
+  const record = spec.btfExt?.funcInfo.find((s) => s.section === section)?.records.find((r) => r.pc === sectionPc);
+  if (!btf || !record) return undefined;
+  const func = btf.typeById(record.typeId);
+  const proto = func?.kind === BtfKind.FUNC ? btf.typeById(func.type) : undefined;
+  if (proto?.kind !== BtfKind.FUNC_PROTO) return undefined;
+  const ret = proto.returnType === 0 ? undefined : btf.typeById(btf.resolve(proto.returnType));
+  return (ret?.kind === BtfKind.INT && ret.size <= 8) || ret?.kind === BtfKind.ENUM || ret?.kind === BtfKind.ENUM64;
+}
+
 /** The verifier's input for one program of an object. */
 export function verifierInputOf(
   spec: ObjectSpec,
@@ -93,7 +108,7 @@ export function verifierInputOf(
     insns,
     helpers,
     maps,
-    functions: program.functions.map((f) => ({ name: f.name, pc: f.pc })),
+    functions: program.functions.map((f) => ({ name: f.name, pc: f.pc, returnsInt: returnsInt(spec, f.section, f.sectionPc) })),
     source: sourceLinesOf(spec, program),
     options,
   };

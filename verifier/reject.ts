@@ -16,6 +16,7 @@ export type RejectKind =
   | 'ref-leak' | 'ref-release' | 'lock'
   // control flow and limits
   | 'cfg-range' | 'cfg-unreachable' | 'cfg-fallthrough' | 'infinite-loop' | 'complexity' | 'return-value' | 'tail-call'
+  | 'func-return-type'
   // the program as a whole
   | 'program-type';
 

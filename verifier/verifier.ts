@@ -12,7 +12,7 @@ import { checkConditionalJump } from './branches.js';
 import { analyzeControlFlow, type ControlFlow } from './cfg.js';
 import { CATALOGUE, causalPath, formatState, renderReport, VerifierError, type RejectionReport } from './diagnostics.js';
 import type { Env, VerifierInput, VerifierOptions } from './env.js';
-import { checkExit, checkLocalCall } from './functions.js';
+import { checkExit, checkFunctionReturnTypes, checkLocalCall } from './functions.js';
 import { checkHelperCall, leakMessage } from './helper-calls.js';
 import { memAccess, regAt, setReg } from './memory.js';
 import { programRules } from './program-rules.js';
@@ -80,6 +80,7 @@ class Verification implements Env {
     this.rules = rules;
     this.helpers = input.helpers;
     this.cfg = analyzeControlFlow(input.insns, input.helpers);
+    checkFunctionReturnTypes(this.cfg, input.functions);
     this.stackDepths = this.cfg.subprograms.map(() => 0);
   }
 

@@ -137,3 +137,23 @@ describe('verifier rules, one program each', () => {
     if (c.pc !== undefined) expect(r.verdict === 'rejected' && r.pc).toBe(c.pc);
   });
 });
+
+describe('what BTF says of a function', () => {
+  const program = assemble('call local f\nmov %r0, 0\nexit\nf:\nmov %r6, %r1\nldabsb 12\nexit');
+  const verdict = (returnsInt: boolean | undefined) => verify({
+    name: 'test', type: 'socket_filter', insns: program, helpers: runtime.helpersFor('socket_filter'),
+    functions: [{ name: 'test', pc: 0 }, { name: 'f', pc: 3, ...(returnsInt === undefined ? {} : { returnsInt }) }],
+  });
+
+  test('LD_ABS in a function BTF says returns void is refused before any path is walked', () => {
+    const r = verdict(false);
+    expect(r.error?.report.message).toBe('LD_ABS is only allowed in functions that return \'int\'.');
+    expect(r.error?.report.pc).toBe(4);
+    expect(r.insnsProcessed).toBe(0);
+  });
+
+  test('the same function returning int, or without BTF, is accepted', () => {
+    expect(verdict(true).accepted).toBe(true);
+    expect(verdict(undefined).accepted).toBe(true);
+  });
+});
