@@ -2,12 +2,14 @@
 // instruction, the JIT's speed-up), the JIT's compile time per 1,000 instructions with binaryen's
 // load time apart, and the cost of entering a compiled program from JS. Each figure is the median
 // of several timed batches after a warm-up; a batch runs enough times to last at least 20 ms.
+// Verification times come last (bench/verifier.ts).
 import { assemble, binaryenLoadMs, compileToWasm, CONFORMANCE_HELPERS, createExecutor, GuestMemory, type EngineKind } from '../index.js';
 import { captureFigures } from './capture.js';
 import { replayFigures } from './replay.js';
 import { extensionFigures } from './extensions.js';
 import { skStorageFigures } from './sk-storage.js';
 import { largeProgram } from './large-program.js';
+import { verifierFigures } from './verifier.js';
 import { firewallFigures, loaderFigures } from './objects.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
@@ -86,9 +88,10 @@ const capture = !only || only === 'capture' ? captureFigures() : undefined;
 const extensions = !only || only === 'extensions' ? await extensionFigures() : [];
 const replays = !only || only === 'replay' ? replayFigures(!process.argv.includes('--quick')) : [];
 const skStorage = !only || only === 'sk-storage' ? await skStorageFigures() : [];
+const verification = !only || only === 'verifier' ? verifierFigures() : undefined;
 
 if (json) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets, capture, extensions, replays, skStorage }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets, capture, extensions, replays, skStorage, verification }, null, 2)}\n`);
 } else {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`node ${process.version}; medians of ${BATCHES} batches of >= ${BATCH_MS} ms`);
@@ -148,5 +151,13 @@ if (!json && skStorage.length) {
   for (const f of skStorage) {
     const above = (ns: number) => ns - f.emptyNs;
     out(`  ${f.engine.padEnd(6)}: storage ${f.storageNs} ns, hash ${f.hashNs} ns per run: ${(f.hashNs / f.storageNs).toFixed(2)}x; above an empty run (${f.emptyNs} ns): ${above(f.storageNs)} vs ${above(f.hashNs)} ns, ${(above(f.hashNs) / above(f.storageNs)).toFixed(2)}x`);
+  }
+}
+if (!json && verification) {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out('');
+  out('verification (median of several runs; processed = instructions walked, as Linux counts insn_processed):');
+  for (const f of [...verification.synthetic, ...verification.programs]) {
+    out(`  ${f.program.padEnd(34)} ${String(f.instructions).padStart(6)} insns ${String(f.processed).padStart(7)} processed ${String(f.states).padStart(5)} states ${f.ms.toFixed(1).padStart(8)} ms  ${f.msPer1000.toFixed(1).padStart(7)} ms per 1,000 insns`);
   }
 }

@@ -1,6 +1,6 @@
 // How the CLI reports failures: one line naming the input and what is wrong, exit code 1;
 // a stack trace only with --debug.
-import { BpfError } from '../index.js';
+import { BpfError, VerifierError } from '../index.js';
 
 /** A mistake in how the command was called or in a file it was given. */
 export class UsageError extends BpfError {
@@ -18,7 +18,10 @@ export function aboutFile(file: string, err: unknown): Error {
 
 /** Prints an error as one line (or with its stack under --debug) and sets exit code 1. */
 export function report(err: unknown, debug: boolean): void {
-  const message = err instanceof Error ? err.message : String(err);
+  let message = err instanceof Error ? err.message : String(err);
+  // A verifier rejection: one line here; `verify` prints the whole explanation.
+  const rejection = err instanceof VerifierError ? err : err instanceof Error && err.cause instanceof VerifierError ? err.cause : undefined;
+  if (rejection) message += ` ('ebpf-wasm verify OBJECT --program ${rejection.program}' explains why)`;
   process.stderr.write(`ebpf-wasm: ${message}\n`);
   if (debug && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   else if (!(err instanceof BpfError)) process.stderr.write('(this is a bug in ebpf-wasm; run with --debug for a stack trace)\n');

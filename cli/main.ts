@@ -10,6 +10,7 @@ import { runCommand } from './run.js';
 import { testRunCommand } from './test-run.js';
 import { replayCommand } from './replay.js';
 import { controlCommand } from './control.js';
+import { verifyCommand } from './verify.js';
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -35,6 +36,9 @@ function action<A extends unknown[]>(fn: (...args: A) => void | Promise<void>): 
     }
   };
 }
+
+/** Collects a repeatable option's values. */
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 const engineOption = () => new Option('--engine <engine>', 'interp (checked interpreter), jit (WebAssembly) or both (compare them)').choices(['interp', 'jit', 'both']).default('interp');
 
@@ -66,10 +70,11 @@ program
   .option('--cpus <n>', 'simulated CPUs (receive queues spread over them; per-CPU maps keep one value each)', '1')
   .option('--verbose', 'print a line per packet: where each frame ended, and its trace lines')
   .option('--dump-maps', 'after the replay, print every map as JSON (typed by BTF, globals included)')
+  .option('--map <name=file>', 'state before the replay, from JSON (as --dump-maps prints it): global data as { variable: value } (.rodata too: set before load), other maps as [{ key, value }]; with --topology, name maps object/map; repeatable', collect, [])
   .option('--meta-key <name=key...>', 'name a key of the XDP metadata store (0-63), for the --pcapng comments: --meta-key packet_id=12')
   .option('--no-progress', 'no progress bar on a terminal')
   .option('--json', 'print the summary as JSON')
-  .addOption(engineOption())
+  .option('--engine <engine>', 'jit (WebAssembly, verified programs) or interp (checked interpreter)', 'jit')
   .addHelpText('after', '\nExamples:\n  ebpf-wasm replay --topology examples/lb/topology.json --out /tmp/lb\n  ebpf-wasm replay examples/firewall/firewall.o --pcap examples/firewall/traffic.pcap --json')
   .action(action((file: string | undefined, opts) => replayCommand(file, opts)));
 
@@ -96,6 +101,7 @@ program
   .option('--cpu <n>', 'simulated CPU to run on', '0')
   .option('--cpus <n>', 'simulated CPUs (per-CPU maps keep one value each)', '1')
   .option('--maps', 'after the run, print every map as JSON (typed by the object\'s BTF, as bpftool map dump)')
+  .option('--map <name=file>', 'state before the run, from JSON (as --maps prints it): global data as { variable: value } (.rodata too: set before load), other maps as [{ key, value }]; repeatable', collect, [])
   .option('--no-progress', 'no progress bar on a terminal for a long --repeat')
   .option('--json', 'print the result as JSON')
   .addOption(engineOption())
@@ -124,7 +130,7 @@ program
 program
   .command('conformance')
   .description('run bpf_conformance .data tests and report pass/fail/skip per conformance group')
-  .argument('<dirs...>', 'directories of .data files (not recursive), or single files')
+  .argument('<dirs...>', 'folders of .data files (searched recursively; cases under negative/ are counted apart), or single files')
   .addOption(engineOption())
   .option('--cpu-version <v>', 'highest ISA version to run: v1..v4', 'v4')
   .option('--include-groups <groups...>', `groups to run (default: all: ${GROUPS.join(' ')})`)
@@ -141,6 +147,17 @@ program
   .option('--elf', 'stdin carries an ELF object (not supported: use test-run for objects)')
   .addHelpText('after', '\nExample:\n  echo b7000000050000009500000000000000 | ebpf-wasm plugin')
   .action(action((memhex: string | undefined, opts) => pluginCommand(memhex, opts)));
+
+program
+  .command('verify')
+  .description('verify the programs of an ELF object as loading would: accepted with statistics, or why each is rejected')
+  .argument('<object>', 'a clang-compiled BPF ELF object')
+  .option('--program <name>', 'verify only this program (and what it calls)')
+  .option('--log', 'print every instruction the verifier walked, with the registers after it, never truncated')
+  .option('--json', 'print { file, programs: [ { name, section, type, verdict, error, pc, line, insns_processed, states, ms, ... } ] }')
+  .option('--strict-alignment', 'verify as Linux does with BPF_F_STRICT_ALIGNMENT')
+  .addHelpText('after', '\nExits 1 when a program is rejected.\n\nExample:\n  ebpf-wasm verify tests/fixtures/xdp_firewall.o\n  ebpf-wasm verify prog.o --program xdp_main --log')
+  .action(action((file: string, opts) => verifyCommand(file, opts)));
 
 program
   .command('asm')

@@ -8,6 +8,7 @@ import {
   type CaptureInput, type CaptureProgress, type ControlPlaneHooks, type LoadedObject, type PacketReport, type Program, type ReplayRecord, type ReplaySummary,
 } from '../index.js';
 import { parseEngine } from './conformance.js';
+import { blameGlobals, fillMaps, globalsOf, parseMapOptions, topologyMaps } from './map-state.js';
 import { UsageError } from './errors.js';
 import { dumpMaps } from './maps.js';
 import { printMaps, printSockets, printSummary, packetLine } from './replay-report.js';
@@ -28,6 +29,7 @@ export interface ReplayCliOptions {
   cpus?: string;
   progress?: boolean;
   metaKey?: string[];
+  map?: string[];
 }
 
 /** The hook a lone program goes on, and which way the capture runs through it. */
@@ -55,12 +57,13 @@ function positiveInteger(text: string | undefined, what: string): number | undef
 }
 
 export async function replayCommand(objectFile: string | undefined, options: ReplayCliOptions): Promise<void> {
-  const engine = parseEngine(options.engine ?? 'interp');
+  const engine = parseEngine(options.engine ?? 'jit');
   if (engine === 'both') throw new UsageError("--engine: replay runs one engine (interp or jit); compare engines with test-run --engine both");
   if (objectFile === undefined && options.topology === undefined) throw new UsageError('give an object file (with --pcap) or a --topology');
   if (objectFile !== undefined && options.topology !== undefined) throw new UsageError('give either an object file or a --topology, not both (a topology names its objects)');
   const limit = positiveInteger(options.limit, '--limit');
   const cpus = positiveInteger(options.cpus, '--cpus') ?? 1;
+  const mapOptions = parseMapOptions(options.map);
   const runtime = new Runtime({ engine, cpus });
   for (const spec of options.metaKey ?? []) {
     const m = /^([^=]+)=(\d+)$/.exec(spec);
@@ -80,7 +83,7 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
   let hooks: ControlPlaneHooks | undefined;
   let outbox: ReplayRecord[] | undefined;
   if (options.topology !== undefined) {
-    const applied = await loadTopologyFile(runtime, options.topology);
+    const applied = await loadTopologyFile(runtime, options.topology, topologyMaps(mapOptions));
     for (const [name, obj] of applied.objects) objects.set(name, obj);
     hopLimit = applied.hopLimit;
     hooks = applied.hooks;
@@ -95,7 +98,13 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
   } else {
     if (options.pcap === undefined) throw new UsageError('--pcap: required (the capture to replay)');
     if (options.interface !== undefined) throw new UsageError('--interface: only with --topology (a plain replay has one interface, eth0)');
-    const obj = await runtime.loadObject(objectFile!);
+    const globals = globalsOf(mapOptions);
+    const obj = await runtime.loadObject(objectFile!, {
+      // Only the program asked for needs to load (libbpf's autoload); others are not even verified.
+      ...(options.program !== undefined ? { programs: [options.program] } : {}),
+      ...(Object.keys(globals).length ? { globals } : {}),
+    }).catch((err: unknown) => { throw blameGlobals(mapOptions, err); });
+    fillMaps(obj, mapOptions);
     objects.set(obj.file, obj);
     program = pickProgram(obj, options.program);
     const place = hookFor(program);

@@ -1,6 +1,6 @@
 // `ebpf-wasm run`: runs a program on an engine over a block of memory (r1 = its address,
 // r2 = its length) and prints r0.
-import { compileToWasm, CONFORMANCE_HELPERS, createExecutor, formatInstruction, GuestMemory, type TraceEvent } from '../index.js';
+import { compileToWasm, CONFORMANCE_HELPERS, createExecutor, formatInstruction, GuestMemory, verify, type TraceEvent } from '../index.js';
 import { parseEngine } from './conformance.js';
 import { integerOption, loadProgram, parseHexBytes, readInput } from './input.js';
 import { UsageError } from './errors.js';
@@ -40,6 +40,18 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     process.stdout.write((await compileToWasm(program.insns, { text: true })).text!);
   }
 
+  // A bare program has no program type: it is verified as the conformance convention runs it (r1
+  // points at the memory, r2 holds its size). The JIT runs verified programs only; the checked
+  // interpreter runs any program (the unsafe opt-out) and traps what the verifier would refuse.
+  let verified = false;
+  if (engine !== 'interp') {
+    const result = verify({ name: file, type: 'raw', insns: program.insns, helpers: CONFORMANCE_HELPERS, options: { rawMemorySize: mem.length } });
+    if (!result.accepted) {
+      throw new UsageError(`${file}: the JIT runs verified programs only, and the verifier refuses this one: ${result.error!.message.replace(/^program '[^']*' rejected by the verifier: /, '')} (run it with --engine interp, which checks each access as it runs)`);
+    }
+    verified = true;
+  }
+
   const memory = new GuestMemory();
   const block = mem.length > 0 ? memory.allocate(mem.length, 'input memory') : undefined;
   if (block) memory.bytes.set(mem, block.start);
@@ -62,6 +74,7 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
     process.stdout.write(`${JSON.stringify({
       file,
       engine,
+      verified,
       r0: hex64(result.r0),
       ...(result.instructions !== undefined ? { instructions: result.instructions } : {}),
       ...(program.expected !== undefined ? { expected: hex64(program.expected), matches: program.expected === result.r0 } : {}),

@@ -8,6 +8,7 @@ import {
 import { parseEngine } from './conformance.js';
 import { checkOutput, integerOption, readInput, writeOutput } from './input.js';
 import { aboutFile, UsageError } from './errors.js';
+import { blameGlobals, fillMaps, globalsOf, parseMapOptions } from './map-state.js';
 import { dumpMaps } from './maps.js';
 import { ProgressBar } from './progress.js';
 
@@ -26,6 +27,7 @@ export interface TestRunCliOptions {
   cpus?: string;
   json?: boolean;
   maps?: boolean;
+  map?: string[];
   progress?: boolean;
 }
 
@@ -38,11 +40,19 @@ function hexDump(bytes: Uint8Array): string {
   return lines.join('\n');
 }
 
-/** Picks the program: the one named, or the only one. */
+/** Picks the program: the one named, or the only one (a program that did not load counts, and says why). */
 function programName(obj: LoadedObject, name: string | undefined): string {
-  if (name !== undefined) return obj.program(name).name;
-  if (obj.programs.size === 1) return [...obj.programs.keys()][0]!;
-  throw new UsageError(`${obj.file}: has ${obj.programs.size} programs; choose one with --program (${[...obj.programs.keys()].join(', ')})`);
+  const pick = (n: string) => {
+    try {
+      return obj.program(n).name;
+    } catch (err) {
+      throw aboutFile(obj.file, err);
+    }
+  };
+  if (name !== undefined) return pick(name);
+  const all = [...obj.programs.keys(), ...obj.failures.keys()];
+  if (all.length === 1) return pick(all[0]!);
+  throw new UsageError(`${obj.file}: has ${all.length} programs; choose one with --program (${all.join(', ')})`);
 }
 
 /** The first bytes of pcap (either byte order, µs or ns) and pcapng files. */
@@ -98,6 +108,17 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
     else trace.push({ line, count: 1 });
   };
   const runtimeOptions = { cpus, onTrace, ...(budget !== undefined ? { budget } : {}) };
+  const mapOptions = parseMapOptions(options.map);
+  const globals = globalsOf(mapOptions);
+  const loadOptions = {
+    // Only the program asked for needs to load (libbpf's autoload); others are not even verified.
+    ...(options.program !== undefined ? { programs: [options.program] } : {}),
+    ...(Object.keys(globals).length ? { globals } : {}),
+  };
+  const loadFailed = (err: unknown) => {
+    const blamed = blameGlobals(mapOptions, err);
+    throw blamed !== err ? blamed : aboutFile(file, err);
+  };
   let result: TestRunResult;
   let jitDuration: number | undefined;
   let name: string;
@@ -113,7 +134,9 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
   };
   try {
     if (engine === 'both') {
-      const d = await DifferentialObject.load(file, runtimeOptions);
+      const d = await DifferentialObject.load(file, runtimeOptions, loadOptions).catch(loadFailed);
+      fillMaps(d.interp, mapOptions);
+      fillMaps(d.jit, mapOptions);
       object = d.interp;
       name = programName(d.interp, options.program);
       try {
@@ -124,7 +147,8 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
         throw blame(err);
       }
     } else {
-      const obj = await new Runtime({ engine, ...runtimeOptions }).loadObject(file);
+      const obj = await new Runtime({ engine, ...runtimeOptions }).loadObject(file, loadOptions).catch(loadFailed);
+      fillMaps(obj, mapOptions);
       object = obj;
       name = programName(obj, options.program);
       try {
@@ -144,6 +168,7 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
     process.stdout.write(`${JSON.stringify({
       program: name,
       engine,
+      verified: object.program(name).verified,
       retval: result.retval,
       duration: result.durationNs,
       ...(jitDuration !== undefined ? { duration_jit: jitDuration } : {}),
@@ -165,5 +190,6 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
   const average = repeat > 1 ? ' (average)' : '';
   const duration = jitDuration !== undefined ? `interpreter ${result.durationNs}ns, JIT ${jitDuration}ns` : `${result.durationNs}ns`;
   process.stdout.write(`Return value: ${result.retval}, duration${average}: ${duration}\n`);
+  process.stdout.write(`Verified: ${object.program(name).verified ? 'yes' : `no (${object.program(name).verdict.reason})`}\n`);
   if (options.maps) process.stdout.write(`${JSON.stringify(dumpMaps(object), null, 2)}\n`);
 }

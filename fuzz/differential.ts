@@ -81,7 +81,7 @@ function describeError(err: unknown): RunError {
 export class Lane {
   private readonly memory = new GuestMemory();
 
-  constructor(readonly engine: EngineUnderTest) {}
+  constructor(readonly engine: EngineUnderTest, private readonly budget = FUZZ_BUDGET) {}
 
   /** Runs a program over a fresh copy of `input` with a fresh stack. */
   async run(insns: readonly Instruction[], input: Uint8Array): Promise<Outcome> {
@@ -92,7 +92,7 @@ export class Lane {
     let r0: bigint | undefined;
     let error: RunError | undefined;
     try {
-      executor = await this.engine.create(insns, { memory, helpers: CONFORMANCE_HELPERS, budget: FUZZ_BUDGET });
+      executor = await this.engine.create(insns, { memory, helpers: CONFORMANCE_HELPERS, budget: this.budget });
       r0 = executor.run({ args: [buffer.start, input.length], packet: { start: buffer.start, end: buffer.end } }).r0;
     } catch (err) {
       error = describeError(err);

@@ -41,6 +41,12 @@ export interface GeneratorOptions {
   /** Rough bounds on the program's instruction count (defaults 20 and 280). */
   readonly minInsns?: number;
   readonly maxInsns?: number;
+  /**
+   * Only programs Linux's verifier could accept (for the verifier's soundness fuzzing): no code
+   * that never runs, no callx, no division by a zero immediate, shift immediates in range, aligned
+   * accesses. Default false: the engines are tested on everything they must run.
+   */
+  readonly verifiable?: boolean;
 }
 
 type ArgKind = 'scalar' | 'buffer' | 'stack';
@@ -98,6 +104,8 @@ class FunctionBuilder {
   private readonly pending: PendingLabel[] = [];
   /** Depth of code that never runs (after deadSkip's jump), where no pending label is placed. */
   private dead = 0;
+  /** Functions this one calls, for dropping those nothing calls from verifiable programs. */
+  readonly called = new Set<FunctionPlan>();
 
   constructor(
     private readonly rng: Prng,
@@ -108,17 +116,27 @@ class FunctionBuilder {
     private readonly callees: readonly FunctionPlan[],
     private readonly bufferSize: number,
     private readonly costLimit: number,
-  ) {}
+    private readonly verifiable = false,
+  ) {
+    // Verifiable programs keep each frame small: the frames of a call chain share 512 bytes.
+    this.frameBytes = verifiable ? 64 : FRAME_BYTES;
+    this.foreignOffset = verifiable ? 32 : FOREIGN_STACK_OFFSET;
+  }
+
+  /** Stack bytes of each frame the program uses, and where a callee's pointer into its caller's frame points. */
+  private readonly frameBytes: number;
+  private readonly foreignOffset: number;
 
   build(bodySize: number): void {
     this.place(this.plan.label);
     this.entry();
     // Calls are what engines get wrong most easily: most functions that can call start with one.
     const callable = this.callable();
-    if (callable.length > 0 && this.rng.chance(0.6)) {
-      // Often the next function, which makes long call chains (deep frames) likely.
-      const callee = this.rng.chance(0.5) ? callable[0]! : this.rng.pick(callable);
-      if (this.rng.chance(0.6)) this.localCall(callee);
+    if (callable.length > 0 && (this.verifiable || this.rng.chance(0.6))) {
+      // Often the next function, which makes long call chains (deep frames) likely; verifiable
+      // programs always call it, so that no function is left unreachable.
+      const callee = this.verifiable || this.rng.chance(0.5) ? callable[0]! : this.rng.pick(callable);
+      if (this.verifiable || this.rng.chance(0.6)) this.localCall(callee);
       else this.indirectCall(callee);
     }
     this.block(bodySize);
@@ -192,7 +210,7 @@ class FunctionBuilder {
       ...(this.bufferRegister !== undefined
         ? [[() => load(this.bufferRegister!, this.rng.int(0, this.bufferSize - 8)), 3] as const]
         : []),
-      [() => load(FRAME_POINTER, -this.rng.int(8, FRAME_BYTES)), 1],
+      [() => load(FRAME_POINTER, -this.rng.int(8, this.frameBytes)), 1],
     ])();
   }
 
@@ -250,14 +268,16 @@ class FunctionBuilder {
       [() => this.helperCall(), 2],
     ];
     if (nest) {
-      choices.push([() => this.ifThen(room), 5], [() => this.ifElse(room), 5], [() => this.deadSkip(room), 1]);
+      choices.push([() => this.ifThen(room), 5], [() => this.ifElse(room), 5]);
+      if (!this.verifiable) choices.push([() => this.deadSkip(room), 1]);
     }
     if (canLoop) choices.push([() => this.loop(room, counters), 6]);
     if (this.loops.length > 0) choices.push([() => this.breakOut(), 1.5]);
     choices.push([() => this.goto(), 2]);
     const landable = this.landable();
     if (landable.length > 0) choices.push([() => this.land(rng.pick(landable)), 3]);
-    if (callable.length > 0) choices.push([() => this.localCall(rng.pick(callable)), 4], [() => this.indirectCall(rng.pick(callable)), 3]);
+    if (callable.length > 0) choices.push([() => this.localCall(rng.pick(callable)), 4]);
+    if (callable.length > 0 && !this.verifiable) choices.push([() => this.indirectCall(rng.pick(callable)), 3]);
     // An early exit from main ends the whole run: keep those rare so that most code runs.
     if (room >= 3) choices.push([() => this.earlyExit(), this.isMain ? 0.15 : 0.5]);
     rng.weighted(choices)();
@@ -291,7 +311,9 @@ class FunctionBuilder {
       }
       this.emit(row, { dst, src });
     } else {
-      const imm = isShift(row) ? shiftCount(rng, width) : isDivision(row) ? divisor(rng) : imm32(rng);
+      let imm = isShift(row) ? shiftCount(rng, width) : isDivision(row) ? divisor(rng) : imm32(rng);
+      if (this.verifiable && isShift(row)) imm = ((imm % width) + width) % width;
+      if (this.verifiable && isDivision(row) && imm === 0) imm = 1;
       this.emit(row, { dst, imm });
     }
     this.written(dst);
@@ -315,7 +337,7 @@ class FunctionBuilder {
     const kind = rng.weighted<'ldx' | 'st' | 'stx' | 'atomic'>([['ldx', 34], ['st', 12], ['stx', 24], ['atomic', 30]]);
     const row = rng.pick(ROWS[kind]);
     const size = row.size!;
-    const aligned = kind === 'atomic' || rng.chance(0.75);
+    const aligned = kind === 'atomic' || rng.chance(0.75) || this.verifiable;
     const cmpxchg = kind === 'atomic' && row.imm === AtomicOp.CMPXCHG;
     // An offset in [lo, hi], a multiple of the size when aligned, often in a small hot area so
     // that stores and loads meet.
@@ -360,15 +382,15 @@ class FunctionBuilder {
           break;
         case 'stack':
           base = FRAME_POINTER;
-          off = -offset(size, FRAME_BYTES);
+          off = -offset(size, this.frameBytes);
           break;
         case 'stackIndexed':
-          base = temp = indexed(FRAME_POINTER, (FRAME_BYTES / 2 - 1) & ~7);
-          off = -offset(FRAME_BYTES / 2 + size, FRAME_BYTES);
+          base = temp = indexed(FRAME_POINTER, (this.frameBytes / 2 - 1) & ~7);
+          off = -offset(this.frameBytes / 2 + size, this.frameBytes);
           break;
         case 'foreign':
           base = foreign!;
-          off = offset(-FOREIGN_STACK_OFFSET, FRAME_BYTES - FOREIGN_STACK_OFFSET - size);
+          off = offset(-this.foreignOffset, this.frameBytes - this.foreignOffset - size);
           break;
       }
       const notTemp = temp === undefined ? 0 : bit(temp);
@@ -398,6 +420,11 @@ class FunctionBuilder {
 
   /** A conditional jump on data registers to `target`. */
   private conditionalJump(target: Label): void {
+    // may_goto forward: taken only once the function's budget is spent, so both ways stay possible.
+    if (this.rng.chance(0.03)) {
+      this.emit(FIXED.mayGoto, {}, target);
+      return;
+    }
     const row = this.rng.pick(ROWS.jcc);
     const dst = this.pickRead();
     if (isX(row)) this.emit(row, { dst, src: this.pickRead() }, target);
@@ -516,7 +543,8 @@ class FunctionBuilder {
     while (common < target.loops.length && common < this.loops.length && target.loops[common] === this.loops[common]) common++;
     target.loops = target.loops.slice(0, common);
     target.incoming &= this.init;
-    if (this.rng.chance(0.75)) this.conditionalJump(target.label);
+    // An unconditional jump would leave the code it skips unreachable, which Linux refuses.
+    if (this.verifiable || this.rng.chance(0.75)) this.conditionalJump(target.label);
     else this.jump(target.label);
   }
 
@@ -559,7 +587,7 @@ class FunctionBuilder {
         this.emit(FIXED.mov64X, { dst: r, src: this.bufferRegister! });
       } else if (kind === 'stack') {
         this.emit(FIXED.mov64X, { dst: r, src: FRAME_POINTER });
-        this.emit(FIXED.add64K, { dst: r, imm: -FOREIGN_STACK_OFFSET });
+        this.emit(FIXED.add64K, { dst: r, imm: -this.foreignOffset });
       } else {
         // Scalars come from registers outside r1-r5, which may already hold pointer arguments.
         const sources = registersIn(this.init & ~this.reserved & ~ARG_REGS & 0x3ff);
@@ -580,6 +608,7 @@ class FunctionBuilder {
       this.passArguments(callee.args);
       this.emit(FIXED.callLocal, {}, callee.label);
     });
+    this.called.add(callee);
     this.afterCall(callee.cost);
   }
 
@@ -591,6 +620,7 @@ class FunctionBuilder {
       this.emit(FIXED.lddwFunc, { dst: pointer }, callee.label);
       this.emit(FIXED.callx, { dst: pointer });
     });
+    this.called.add(callee);
     this.afterCall(callee.cost);
   }
 
@@ -646,10 +676,14 @@ export function generateProgram(seed: number, options: GeneratorOptions = {}): F
   for (let i = plans.length - 1; i >= 0; i--) {
     const isMain = i === 0;
     const builder = new FunctionBuilder(rng, atoms, plans[i]!, isMain, plans.slice(i + 1), bufferSize,
-      isMain ? MAIN_COST_LIMIT : CALLEE_COST_LIMIT);
+      isMain ? MAIN_COST_LIMIT : CALLEE_COST_LIMIT, options.verifiable ?? false);
     builder.build(isMain ? mainBody : calleeBody);
     plans[i]!.cost = builder.cost;
     builders[i] = builder;
   }
-  return { seed, ...link(builders), input: rng.bytes(bufferSize) };
+  // A verifier rejects code no path reaches: verifiable programs leave out functions nothing calls.
+  const reached = new Set<FunctionPlan>([plans[0]!]);
+  for (let i = 0; i < plans.length; i++) if (reached.has(plans[i]!)) for (const c of builders[i]!.called) reached.add(c);
+  const kept = options.verifiable ? builders.filter((_, i) => reached.has(plans[i]!)) : builders;
+  return { seed, ...link(kept), input: rng.bytes(bufferSize) };
 }

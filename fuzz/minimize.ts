@@ -9,10 +9,10 @@ import { MAIN_BUFFER_REGISTER } from './generator.js';
 import type { Atom, FuzzProgram } from './program.js';
 import { FIXED } from './rows.js';
 
-/** True when a transfer's target is in the off field (ja, conditional jumps) rather than imm. */
+/** True when a transfer's target is in the off field (ja, conditional jumps, may_goto) rather than imm. */
 function targetInOff(insn: Instruction): boolean {
   const form = specOf(insn.op).form;
-  return form === 'ja' || form === 'jcc';
+  return form === 'ja' || form === 'jcc' || form === 'maygoto';
 }
 
 function slotsOf(insns: readonly Instruction[]): number {

@@ -118,7 +118,7 @@ export function link(functions: readonly { readonly items: readonly Item[] }[]):
     const fields = { ...d.fields };
     if (d.target) {
       const delta = d.target.pc - pcs[i]! - 1;
-      if (d.row.form === 'ja' || d.row.form === 'jcc') fields.off = delta;
+      if (d.row.form === 'ja' || d.row.form === 'jcc' || d.row.form === 'maygoto') fields.off = delta;
       else fields.imm = delta;
     }
     return make(d.row, { pc: pcs[i]!, ...fields });

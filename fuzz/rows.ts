@@ -68,6 +68,8 @@ export const ROWS = {
   atomic: byForm('atomic'),
   /** Conditional jumps, JMP and JMP32, K and X. */
   jcc: byForm('jcc'),
+  /** may_goto: falls through until the function's loop budget runs out. */
+  mayGoto: byForm('maygoto'),
   /** Unconditional jumps: ja (off) and ja32 (imm). */
   ja: GENERATED_ROWS.filter((r) => r.form === 'ja' || r.form === 'ja32'),
   lddw: GENERATED_ROWS.filter((r) => r.form === 'lddw' && r.src === LddwSrc.IMM64),
@@ -100,6 +102,7 @@ export const FIXED = {
   xor64X: one(ROWS.alu.filter((r) => codeOf(r) === AluCode.XOR && isX(r) && !r.is32), 'xor64 X'),
   add64X: one(ROWS.alu.filter((r) => codeOf(r) === AluCode.ADD && isX(r) && !r.is32), 'add64 X'),
   ja: one(GENERATED_ROWS.filter((r) => r.form === 'ja'), 'ja'),
+  mayGoto: one(GENERATED_ROWS.filter((r) => r.form === 'maygoto'), 'may_goto'),
   lddw: one(ROWS.lddw, 'lddw'),
   lddwFunc: one(ROWS.lddwFunc, 'lddw func'),
   callHelper: one(ROWS.callHelper, 'call helper'),

@@ -4,6 +4,9 @@
 // Prints progress and the seed of every divergence, writes the first K divergences as minimized
 // `.data` regressions into DIR (default tests/data/regressions), exits 1 on any divergence and
 // 2 on bad usage or an engine that cannot run.
+//   node dist/fuzz/run.js --verifier --count N --seed S
+// Soundness fuzzing of the verifier (issue 10): generated programs and mutants of them, every
+// accepted one run in the checked interpreter; exits 1 when an accepted program faults.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assemble } from '../isa/assembler.js';
@@ -11,10 +14,11 @@ import type { EngineKind } from '../runtime/engine.js';
 import { investigate, programSeed, runCampaign } from './campaign.js';
 import { Differential, Lane, engineNamed } from './differential.js';
 import { writeRegression } from './regression.js';
+import { verifierSoundness } from './verifier-soundness.js';
 
 const ENGINES: readonly EngineKind[] = ['interp', 'jit'];
 const DEFAULT_OUT = fileURLToPath(new URL('../../tests/data/regressions', import.meta.url));
-const USAGE = 'usage: fuzz --count N --seed S [--engines interp,jit] [--out DIR] [--max-files K]';
+const USAGE = 'usage: fuzz --count N --seed S [--engines interp,jit] [--out DIR] [--max-files K]\n       fuzz --verifier --count N --seed S';
 
 function fail(message: string): never {
   process.stderr.write(`fuzz: ${message}\n${USAGE}\n`);
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
         engines: { type: 'string', default: 'interp,jit' },
         out: { type: 'string', default: DEFAULT_OUT },
         'max-files': { type: 'string' },
+        verifier: { type: 'boolean', default: false },
       },
       strict: true,
     }));
@@ -62,6 +67,7 @@ async function main(): Promise<void> {
   const count = integer('count', values.count, 1000, 1, 1e9);
   const seed = integer('seed', values.seed, 1, 0, 0xffffffff);
   const maxFiles = integer('max-files', values['max-files'], 20, 0, 1e9);
+  if (values.verifier) return verifierCampaign(count, seed);
   const kinds = engines(values.engines);
   for (const kind of new Set(kinds)) await checkEngine(kind);
 
@@ -96,6 +102,28 @@ async function main(): Promise<void> {
     if (report.divergences.length > written) console.log(`(regression files written for the first ${written} only: --max-files)`);
     process.exitCode = 1;
   }
+}
+
+/** The verifier's soundness campaign: counts of verdicts, and every accepted program that faulted. */
+async function verifierCampaign(count: number, seed: number): Promise<void> {
+  const started = performance.now();
+  const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  const step = Math.max(100, Math.ceil(count / 20 / 100) * 100);
+  console.log(`fuzz --verifier: ${count} programs, seeds ${seed}..${(seed + count - 1) >>> 0}`);
+  const report = await verifierSoundness({
+    count,
+    seed,
+    onProgress(done, violations) {
+      if (done % step === 0 && done < count) console.log(`  ${done}/${count} programs, ${violations} violations, ${elapsed()}`);
+    },
+  });
+  const reasons = [...report.rejectedBy].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${n} ${kind}`).join(', ');
+  console.log(`${report.programs} programs in ${elapsed()}: ${report.accepted} accepted (${report.acceptedMutants} of them mutants), `
+    + `${report.programs - report.accepted} rejected (${reasons || 'none'}); ${report.violations.length} accepted programs faulted`);
+  for (const v of report.violations) {
+    console.log(`VIOLATION seed ${v.seed} [${v.mutations.join('; ') || 'not mutated'}]: ${v.error.message}`);
+  }
+  if (report.violations.length > 0) process.exitCode = 1;
 }
 
 await main();

@@ -3,7 +3,7 @@
 // map_for_each_callback in kernel/bpf/hashtab.c and arraymap.c). The callback is a function pointer
 // the program passes (`lddw rX, func`); HelperCall.callFunction runs it on whichever engine runs the
 // program, in a new frame below the caller's.
-import { Errno } from '../maps/constants.js';
+import { Errno, MapType } from '../maps/constants.js';
 import type { BpfMap } from '../maps/map.js';
 import type { HelperSpec } from './table.js';
 
@@ -29,8 +29,7 @@ export interface CallbackHelperEnvironment {
 export const loopHelper: HelperSpec = {
   id: CallbackHelperId.loop,
   name: 'bpf_loop',
-  // Deviation: callback_ctx is ARG_PTR_TO_STACK_OR_NULL in Linux; the prototype table has no such kind yet.
-  proto: { ret: 'integer', args: ['anything', 'ptr_to_func', 'anything', 'anything'] },
+  proto: { ret: 'integer', args: ['anything', 'ptr_to_func', 'ptr_to_stack_or_null', 'anything'], callback: 'loop' },
   impl: (call) => {
     const loops = call.argU32(1);
     const callback = call.arg(2);
@@ -56,7 +55,10 @@ export function forEachMapElemHelper(env: CallbackHelperEnvironment): HelperSpec
   return {
     id: CallbackHelperId.forEachMapElem,
     name: 'bpf_for_each_map_elem',
-    proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_func', 'anything', 'anything'] },
+    proto: {
+      ret: 'integer', args: ['const_map_ptr', 'ptr_to_func', 'ptr_to_stack_or_null', 'anything'], callback: 'for_each_map_elem',
+      mapTypes: [MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH],
+    },
     impl: (call) => {
       const map = env.mapAt(call.argU32(1));
       // Deviation: Linux's verifier refuses a map argument that is no map, or a kind without a walk

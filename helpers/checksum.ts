@@ -107,7 +107,7 @@ export const CSUM_DIFF_HELPER_ID = 28;
 export const csumDiffHelper: HelperSpec = {
   id: CSUM_DIFF_HELPER_ID,
   name: 'bpf_csum_diff',
-  proto: { ret: 'integer', args: ['ptr_to_mem', 'const_size', 'ptr_to_mem', 'const_size', 'anything'] },
+  proto: { ret: 'integer', args: ['ptr_to_mem_or_null', 'const_size_or_zero', 'ptr_to_mem_or_null', 'const_size_or_zero', 'anything'], packetAccess: true },
   impl: (call) => {
     const bytes = call.memory.bytes;
     const from = bytes.subarray(call.argU32(1), call.argU32(1) + call.argU32(2));

@@ -3,7 +3,7 @@
 // buffers (130-134) and the flow map's extension helpers (DESIGN.md). A map argument is the guest
 // address the runtime bound the program's map reference to; `mapAt` turns it back into the map.
 import { BpfError } from '../isa/errors.js';
-import { Errno } from '../maps/constants.js';
+import { Errno, MapType } from '../maps/constants.js';
 import type { BpfMap } from '../maps/map.js';
 import { FlowMap } from '../maps/flow-map.js';
 import { PerfEventArrayMap } from '../maps/perf-event-array.js';
@@ -54,7 +54,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
   return [
     {
       id: 1, name: 'bpf_map_lookup_elem',
-      proto: { ret: 'ptr_to_map_value_or_null', args: ['const_map_ptr', 'ptr_to_map_key'] },
+      proto: { ret: 'ptr_to_map_value_or_null', args: ['const_map_ptr', 'ptr_to_map_key'], packetAccess: true },
       impl: (call) => {
         const map = env.mapAt(call.argU32(1));
         call.returnNumber(map ? map.lookupAddress(call.argU32(2), env.cpu()) : 0);
@@ -62,32 +62,33 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
     },
     {
       id: 2, name: 'bpf_map_update_elem',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key', 'ptr_to_map_value', 'anything'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key', 'ptr_to_map_value', 'anything'], packetAccess: true },
       impl: (call) => anyMap(call, (m) => m.updateAt(call.argU32(2), call.argU32(3), flags(call, 4), env.cpu())),
     },
     {
       id: 3, name: 'bpf_map_delete_elem',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key'], packetAccess: true },
       impl: (call) => anyMap(call, (m) => m.deleteAt(call.argU32(2))),
     },
     {
       id: 87, name: 'bpf_map_push_elem',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_value', 'anything'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_value', 'anything'], packetAccess: true, mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] },
       impl: (call) => anyMap(call, (m) => m.pushAt(call.argU32(2), flags(call, 3))),
     },
     {
       id: 88, name: 'bpf_map_pop_elem',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_uninit_mem'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_uninit_map_value'], mapTypes: [MapType.QUEUE, MapType.STACK] },
       impl: (call) => anyMap(call, (m) => m.popAt(call.argU32(2))),
     },
     {
       id: 89, name: 'bpf_map_peek_elem',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_uninit_mem'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_uninit_map_value'], mapTypes: [MapType.QUEUE, MapType.STACK, MapType.BLOOM_FILTER] },
       impl: (call) => anyMap(call, (m) => m.peekAt(call.argU32(2))),
     },
     {
       id: 12, name: 'bpf_tail_call',
-      proto: { ret: 'integer', args: ['ptr_to_ctx', 'const_map_ptr', 'anything'] },
+      // A failed tail call goes on after the call; what the target did to the packet is unknown then.
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'const_map_ptr', 'anything'], mapTypes: [MapType.PROG_ARRAY], changesPacket: true },
       impl: (call) => {
         // On success the program ends and the target runs with the same context. On failure the
         // program goes on after the call; Linux leaves r0 unspecified there, we return -ENOENT.
@@ -100,7 +101,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
     },
     {
       id: 25, name: 'bpf_perf_event_output',
-      proto: { ret: 'integer', args: ['ptr_to_ctx', 'const_map_ptr', 'anything', 'ptr_to_mem', 'const_size'] },
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'const_map_ptr', 'anything', 'ptr_to_mem', 'const_size_or_zero'], mapTypes: [MapType.PERF_EVENT_ARRAY] },
       impl: (call) => {
         // XDP and skb programs may ask for the first (flags >> 32) packet bytes after the sample
         // (bpf_xdp_event_output, bpf_skb_event_output); other types take index bits only.
@@ -120,7 +121,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
     },
     {
       id: 93, name: 'bpf_spin_lock',
-      proto: { ret: 'void', args: ['ptr_to_map_value'] },
+      proto: { ret: 'void', args: ['ptr_to_spin_lock'] },
       impl: (call) => {
         // One program runs at a time, so the lock is never contended; holding it twice is a deadlock.
         const at = call.argU32(1);
@@ -131,7 +132,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
     },
     {
       id: 94, name: 'bpf_spin_unlock',
-      proto: { ret: 'void', args: ['ptr_to_map_value'] },
+      proto: { ret: 'void', args: ['ptr_to_spin_lock'] },
       impl: (call) => {
         const at = call.argU32(1);
         if (call.memory.view.getUint32(at, true) === 0) throw new SpinLockError(at, 'released while not held');
@@ -141,12 +142,12 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
     },
     {
       id: 130, name: 'bpf_ringbuf_output',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_mem', 'const_size', 'anything'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_mem', 'const_size_or_zero', 'anything'], mapTypes: [MapType.RINGBUF] },
       impl: (call) => withMap(call, RingbufMap, (m) => m.output(call.argU32(2), call.argU32(3), flags(call, 4))),
     },
     {
       id: 131, name: 'bpf_ringbuf_reserve',
-      proto: { ret: 'ptr_to_mem_or_null', args: ['const_map_ptr', 'const_size', 'anything'] },
+      proto: { ret: 'ptr_to_ringbuf_mem_or_null', args: ['const_map_ptr', 'const_alloc_size_or_zero', 'anything'], mapTypes: [MapType.RINGBUF], acquires: true },
       impl: (call) => {
         const map = env.mapAt(call.argU32(1));
         call.returnNumber(map instanceof RingbufMap && call.argHighU32(2) === 0 ? map.reserve(call.argU32(2), flags(call, 3)) : 0);
@@ -154,7 +155,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
     },
     ...(['submit', 'discard'] as const).map((what, i): HelperSpec => ({
       id: 132 + i, name: `bpf_ringbuf_${what}`,
-      proto: { ret: 'void', args: ['ptr_to_mem', 'anything'] },
+      proto: { ret: 'void', args: ['ptr_to_ringbuf_mem', 'anything'], releases: 1 },
       impl: (call) => {
         const sample = call.argU32(1);
         for (const ring of env.ringbufs()) {
@@ -168,7 +169,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
     })),
     {
       id: 134, name: 'bpf_ringbuf_query',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'anything'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'anything'], mapTypes: [MapType.RINGBUF] },
       impl: (call) => {
         const map = env.mapAt(call.argU32(1));
         call.returnNumber(map instanceof RingbufMap ? map.query(flags(call, 2)) : 0);
@@ -176,12 +177,12 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
     },
     {
       id: 0x10010, name: 'bpf_flow_map_insert',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key', 'ptr_to_map_key', 'ptr_to_map_value', 'anything'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key', 'ptr_to_map_key', 'ptr_to_map_value', 'anything'], mapTypes: [MapType.FLOW] },
       impl: (call) => withMap(call, FlowMap, (m) => m.insertAt(call.argU32(2), call.argU32(3), call.argU32(4), flags(call, 5))),
     },
     {
       id: 0x10011, name: 'bpf_flow_map_lookup',
-      proto: { ret: 'ptr_to_map_value_or_null', args: ['const_map_ptr', 'ptr_to_map_key', 'ptr_to_uninit_mem'] },
+      proto: { ret: 'ptr_to_map_value_or_null', args: ['const_map_ptr', 'ptr_to_map_key', { kind: 'ptr_to_uninit_mem', size: 4 }], mapTypes: [MapType.FLOW] },
       impl: (call) => {
         const map = env.mapAt(call.argU32(1));
         call.returnNumber(map instanceof FlowMap ? map.lookupFlowAt(call.argU32(2), call.argU32(3)) : 0);
@@ -189,7 +190,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
     },
     {
       id: 0x10012, name: 'bpf_flow_map_peer',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key', 'ptr_to_uninit_mem'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key', 'ptr_to_uninit_map_key'], mapTypes: [MapType.FLOW] },
       impl: (call) => withMap(call, FlowMap, (m) => m.peerAt(call.argU32(2), call.argU32(3))),
     },
   ];

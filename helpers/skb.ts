@@ -82,7 +82,7 @@ export function skbHelpers({ lookup, current }: SkbHelperBinding): HelperSpec[] 
     {
       id: SkbHelperId.storeBytes,
       name: 'bpf_skb_store_bytes',
-      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'ptr_to_mem', 'const_size', 'anything'] },
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'ptr_to_mem', 'const_size', 'anything'], changesPacket: true },
       impl: (call) => withFrame(call, (f) => {
         const flags = u64(call, 5);
         if (flags & ~(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)) return -Errno.EINVAL;
@@ -92,7 +92,7 @@ export function skbHelpers({ lookup, current }: SkbHelperBinding): HelperSpec[] 
     {
       id: SkbHelperId.l3CsumReplace,
       name: 'bpf_l3_csum_replace',
-      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'anything', 'anything', 'anything'] },
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'anything', 'anything', 'anything'], changesPacket: true },
       impl: (call) => withFrame(call, (f) => {
         const flags = u64(call, 5);
         if (flags & ~BPF_F_HDR_FIELD_MASK) return -Errno.EINVAL;
@@ -102,7 +102,7 @@ export function skbHelpers({ lookup, current }: SkbHelperBinding): HelperSpec[] 
     {
       id: SkbHelperId.l4CsumReplace,
       name: 'bpf_l4_csum_replace',
-      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'anything', 'anything', 'anything'] },
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything', 'anything', 'anything', 'anything'], changesPacket: true },
       impl: (call) => withFrame(call, (f) => {
         const flags = u64(call, 5);
         if (flags & ~(BPF_F_MARK_MANGLED_0 | BPF_F_MARK_ENFORCE | BPF_F_PSEUDO_HDR | BPF_F_IPV6 | BPF_F_HDR_FIELD_MASK)) return -Errno.EINVAL;
@@ -136,7 +136,7 @@ export function skbHelpers({ lookup, current }: SkbHelperBinding): HelperSpec[] 
     {
       id: SkbHelperId.pullData,
       name: 'bpf_skb_pull_data',
-      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'], changesPacket: true },
       impl: (call) => withFrame(call, (f) => f.pullData(call.argU32(2))),
     },
     {

@@ -80,7 +80,7 @@ export function systemHelpers(env: SystemHelperEnvironment): HelperSpec[] {
     },
     {
       id: 182, name: 'bpf_strncmp',
-      proto: { ret: 'integer', args: ['ptr_to_mem', 'const_size', 'anything'] },
+      proto: { ret: 'integer', args: ['ptr_to_mem', 'const_size', 'ptr_to_const_str'] },
       impl: (call) => {
         // strncmp(s1, s2, s1_sz) with the kernel's -1/0/1 result; s2 is a read-only, NUL-terminated string.
         const bytes = call.memory.bytes;

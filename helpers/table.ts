@@ -9,32 +9,64 @@ import { LINUX_HELPER_NAMES } from './linux-helper-names.js';
 import { MAX_FRAMES } from '../isa/abi.js';
 
 /**
- * Argument kinds of a helper prototype (Linux enum bpf_arg_type), as the verifier will check them.
- * Besides the plain ones:
- * - 'ptr_to_map_value_or_null': value-sized readable memory of the map argument's map, or NULL.
- * - 'const_size_or_zero': the previous argument's size, which may be 0.
- * - 'ptr_to_sock_common': any socket pointer (ARG_PTR_TO_SOCK_COMMON: sock_common, sock, tcp_sock, xdp_sock).
- * - 'ptr_to_btf_id_sock_common': the same, or a BTF pointer to a socket (ARG_PTR_TO_BTF_ID_SOCK_COMMON).
+ * Argument kinds of a helper prototype (Linux enum bpf_arg_type), as the verifier checks them:
+ * - 'anything': any initialised value (ARG_ANYTHING).
+ * - 'const_map_ptr': a map from `lddw rX, map` (ARG_CONST_MAP_PTR); key and value arguments after it
+ *   are sized by that map, and `mapTypes` may restrict its type.
+ * - 'ptr_to_map_key' / 'ptr_to_map_value': readable memory of the map's key / value size.
+ * - 'ptr_to_uninit_map_value': value-sized memory the helper fills (pop, peek).
+ * - 'ptr_to_uninit_map_key': key-sized memory the helper fills (bpf_flow_map_peer's other key).
+ * - 'ptr_to_map_value_or_null': value-sized readable memory, or NULL.
+ * - 'ptr_to_mem' / 'ptr_to_mem_or_null': readable memory whose size is the next argument (or NULL with size 0).
+ * - 'ptr_to_uninit_mem': memory the helper fills, sized by the next argument.
+ * - 'const_size' / 'const_size_or_zero': the previous argument's size: bounded, > 0 unless "or_zero".
+ * - 'const_alloc_size_or_zero': a known constant the helper allocates that many bytes for (ringbuf_reserve).
+ * - 'ptr_to_ctx': the program's context, unmodified.
+ * - 'ptr_to_func': a callback (`lddw rX, func`), run as `callback` says.
+ * - 'ptr_to_stack_or_null': a pointer into the stack, or NULL (a callback's context).
+ * - 'ptr_to_ringbuf_mem': a sample from bpf_ringbuf_reserve (with `releases`: given back by the call).
+ * - 'ptr_to_spin_lock': the `struct bpf_spin_lock` of a map value, at a constant offset.
+ * - 'ptr_to_sock_common': any socket pointer; 'ptr_to_socket': a full socket (PTR_TO_SOCKET).
+ * - 'ptr_to_btf_id_sock_common': any socket pointer, or a BTF pointer to a socket (ARG_PTR_TO_BTF_ID_SOCK_COMMON).
+ * - 'ptr_to_long': 8 bytes the helper writes a long into (bpf_strtol).
+ * - 'ptr_to_const_str': a NUL-terminated string in read-only map memory (bpf_strncmp).
+ * - { kind: 'ptr_to_mem' | 'ptr_to_uninit_mem', size }: memory of a fixed size (ARG_PTR_TO_FIXED_SIZE_MEM).
  */
-export type HelperArg =
-  | 'anything' | 'const_map_ptr' | 'ptr_to_map_key' | 'ptr_to_map_value' | 'ptr_to_map_value_or_null' | 'ptr_to_mem' | 'ptr_to_uninit_mem'
-  | 'const_size' | 'const_size_or_zero' | 'ptr_to_ctx' | 'ptr_to_func' | 'ptr_to_sock_common' | 'ptr_to_btf_id_sock_common';
+export type HelperArgKind =
+  | 'anything' | 'const_map_ptr' | 'ptr_to_map_key' | 'ptr_to_map_value' | 'ptr_to_uninit_map_value' | 'ptr_to_uninit_map_key'
+  | 'ptr_to_map_value_or_null'
+  | 'ptr_to_mem' | 'ptr_to_mem_or_null' | 'ptr_to_uninit_mem' | 'const_size' | 'const_size_or_zero' | 'const_alloc_size_or_zero'
+  | 'ptr_to_ctx' | 'ptr_to_func' | 'ptr_to_stack_or_null' | 'ptr_to_ringbuf_mem' | 'ptr_to_spin_lock' | 'ptr_to_sock_common'
+  | 'ptr_to_socket' | 'ptr_to_btf_id_sock_common' | 'ptr_to_long' | 'ptr_to_const_str';
 
-/** Return kinds of a helper prototype (Linux enum bpf_return_type); the socket ones are a full socket, or any socket, or NULL. */
-export type HelperRet = 'integer' | 'void' | 'ptr_to_map_value_or_null' | 'ptr_to_mem_or_null' | 'ptr_to_socket_or_null' | 'ptr_to_sock_common_or_null';
+/** One argument of a helper prototype. */
+export type HelperArg = HelperArgKind | { readonly kind: 'ptr_to_mem' | 'ptr_to_uninit_mem'; readonly size: number };
+
+/**
+ * Return kinds of a helper prototype (Linux enum bpf_return_type): a scalar, nothing (r0 unreadable),
+ * a value of the map argument's map (or NULL), a ring buffer sample of the allocated size (or NULL),
+ * memory of the allocated size (or NULL), or a socket pointer (or NULL).
+ */
+export type HelperRet =
+  | 'integer' | 'void' | 'ptr_to_map_value_or_null' | 'ptr_to_map_value' | 'ptr_to_ringbuf_mem_or_null' | 'ptr_to_mem_or_null'
+  | 'ptr_to_socket_or_null' | 'ptr_to_sock_common_or_null' | 'ptr_to_tcp_sock_or_null';
 
 /** A helper's prototype: what the verifier checks at each call site (Linux struct bpf_func_proto). */
 export interface HelperProto {
   readonly ret: HelperRet;
   readonly args: readonly HelperArg[];
-  /** The returned pointer is a reference the program must give back (socket lookups). */
+  /** The returned pointer is a reference the program must give back (ringbuf samples, socket lookups). */
   readonly acquires?: boolean;
-  /** The argument (1-based) whose reference the call gives back (bpf_sk_release). */
+  /** The argument (1-based) whose reference the call gives back (bpf_ringbuf_submit, bpf_sk_release). */
   readonly releases?: number;
+  /** The helper may move, grow or shrink the packet: packet pointers are invalid after the call. */
+  readonly changesPacket?: boolean;
   /** Memory arguments may point into the packet (Linux pkt_access). */
   readonly packetAccess?: boolean;
   /** BPF_MAP_TYPE_* numbers the 'const_map_ptr' argument accepts (any map when absent). */
   readonly mapTypes?: readonly number[];
+  /** How the 'ptr_to_func' argument is called: bpf_loop's (index, ctx), or once per map element (map, key, value, ctx). */
+  readonly callback?: 'loop' | 'for_each_map_elem';
 }
 
 /** Tail calls one chain of programs may take (Linux MAX_TAIL_CALL_CNT). */

@@ -111,7 +111,7 @@ function probeReadStr(call: HelperCall): void {
 
 /** The tracing helpers, bound to a source of the current task. */
 export function tracingHelpers(tasks: TracingTaskSource): HelperSpec[] {
-  const readProto = { ret: 'integer', args: ['ptr_to_uninit_mem', 'const_size', 'anything'] } as const;
+  const readProto = { ret: 'integer', args: ['ptr_to_uninit_mem', 'const_size_or_zero', 'anything'] } as const;
   return [
     { id: TracingHelperId.probeRead, name: 'bpf_probe_read', proto: readProto, impl: probeRead },
     { id: TracingHelperId.probeReadUser, name: 'bpf_probe_read_user', proto: readProto, impl: probeRead },
@@ -164,7 +164,8 @@ export function tracingHelpers(tasks: TracingTaskSource): HelperSpec[] {
       impl: (call) => call.returnNumber(tasks.currentTask()?.address ?? 0),
     },
     {
-      // Linux returns a PTR_TO_BTF_ID the program may dereference; the table has no such return kind yet.
+      // Deviation: Linux returns a PTR_TO_BTF_ID the program may dereference; here it is a number (the
+      // verifier has no BTF-typed pointers), read through bpf_probe_read_kernel as BPF_CORE_READ does.
       id: TracingHelperId.getCurrentTaskBtf,
       name: 'bpf_get_current_task_btf',
       proto: { ret: 'integer', args: [] },

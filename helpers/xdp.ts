@@ -62,19 +62,19 @@ export function xdpHelpers(lookup: XdpFrameLookup): HelperSpec[] {
     {
       id: XdpHelperId.adjustHead,
       name: 'bpf_xdp_adjust_head',
-      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'], changesPacket: true },
       impl: (call) => withFrame(call, (f) => f.adjustHead(s32(call, 2))),
     },
     {
       id: XdpHelperId.adjustMeta,
       name: 'bpf_xdp_adjust_meta',
-      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'], changesPacket: true },
       impl: (call) => withFrame(call, (f) => f.adjustMeta(s32(call, 2))),
     },
     {
       id: XdpHelperId.adjustTail,
       name: 'bpf_xdp_adjust_tail',
-      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'] },
+      proto: { ret: 'integer', args: ['ptr_to_ctx', 'anything'], changesPacket: true },
       impl: (call) => withFrame(call, (f) => f.adjustTail(s32(call, 2))),
     },
     {
@@ -172,7 +172,7 @@ export function xdpRedirectHelpers(env: XdpRedirectEnvironment): HelperSpec[] {
     {
       id: 51,
       name: 'bpf_redirect_map',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'anything', 'anything'] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'anything', 'anything'], mapTypes: [MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP] },
       impl: (call) => {
         const map = env.mapAt(call.argU32(1));
         const kind = redirectMap(map);

@@ -5,7 +5,7 @@
 import { Op } from '../isa/opcodes.js';
 import type { Instruction } from '../isa/instruction.js';
 import { FRAME_POINTER } from '../isa/fields.js';
-import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES } from '../isa/abi.js';
+import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES, MAY_GOTO_LOOPS } from '../isa/abi.js';
 import { HelperCall, type HelperSpec, type HelperTable } from '../helpers/table.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import {
@@ -73,6 +73,8 @@ export class Interpreter {
   private readonly rl = new Int32Array(11);
   private readonly rh = new Int32Array(11);
   private readonly frames = new Int32Array(MAX_FRAMES * FRAME_WORDS);
+  /** What is left of each frame's may_goto budget; a frame's call starts it afresh. */
+  private readonly mayGoto = new Int32Array(MAX_FRAMES);
   private stack: Region | undefined;
   private registerFile: Region | undefined;
   private call: HelperCall | undefined;
@@ -165,6 +167,7 @@ export class Interpreter {
     const top = this.stack!.end;
     this.memory.setStart(this.stack!, top - FRAME_BYTES * (depth + 1));
     this.forgetRegions();
+    this.mayGoto[depth] = MAY_GOTO_LOOPS;
     return top - FRAME_BYTES * depth;
   }
 
@@ -449,6 +452,7 @@ export class Interpreter {
         // Jumps --------------------------------------------------------------------------------
         case Op.Ja: pc += (w >> 16); break;
         case Op.Ja32: pc += k; break;
+        case Op.MayGoto: if (this.mayGoto[depth] === 0) pc += (w >> 16); else this.mayGoto[depth]--; break;
         case Op.Jeq64K: if (rl[d] === k && rh[d] === k >> 31) pc += (w >> 16); break;
         case Op.Jeq64X: if (rl[d] === rl[s] && rh[d] === rh[s]) pc += (w >> 16); break;
         case Op.Jne64K: if (rl[d] !== k || rh[d] !== k >> 31) pc += (w >> 16); break;

@@ -82,6 +82,7 @@ export function registerUse(insn: Instruction, helper?: HelperSpec): { reads: nu
       return { reads: bit(insn.src), writes: bit(0) };
     case 'ja':
     case 'ja32':
+    case 'maygoto':
       return { reads: 0, writes: 0 };
   }
 }

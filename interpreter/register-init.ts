@@ -66,7 +66,7 @@ export function analyzeRegisterInit(p: PreparedProgram, entryMask: number): Regi
         if (row.form === 'ja' || row.form === 'ja32') {
           join(branchTarget(insn)!, state);
         } else {
-          if (row.form === 'jcc') join(branchTarget(insn)!, state);
+          if (row.form === 'jcc' || row.form === 'maygoto') join(branchTarget(insn)!, state);
           join(pc + row.width, state);
         }
     }

@@ -28,3 +28,10 @@ export function frameViolation(insn: Instruction): { access: 'read' | 'write'; s
   if (insn.off >= -FRAME_BYTES && insn.off + size <= 0) return undefined;
   return { access: row.form === 'ldx' ? 'read' : 'write', size };
 }
+
+/**
+ * may_goto's budget (Linux BPF_MAX_LOOPS): each call of a function that contains may_goto starts a
+ * counter at this value; each may_goto decrements it and jumps once it is zero. Deviation: Linux
+ * 6.13+ on x86-64 may also give up after a time limit; here the count is the only limit.
+ */
+export const MAY_GOTO_LOOPS = 1 << 23;

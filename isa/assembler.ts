@@ -42,6 +42,7 @@ export const OPERANDS: Readonly<Record<Form, readonly OperandKind[]>> = {
   exit: [],
   ldabs: ['imm'],
   ldind: ['src', 'imm'],
+  maygoto: ['offTarget'],
 };
 
 /** The mode keyword after `call` for each call form; `helper` may be left out. */

@@ -61,6 +61,8 @@ export const JmpCode = {
   JLE: 0xb0,
   JSLT: 0xc0,
   JSLE: 0xd0,
+  /** Conditional pseudo-jumps; src 0 is may_goto. */
+  JCOND: 0xe0,
 } as const;
 
 /** Access size for load and store classes: bits 3..4. */

@@ -157,12 +157,14 @@ export function formatObjdump(insn: Instruction, options: ObjdumpOptions = {}): 
       return `r0 = *(${memoryType(row)} *)skb[${hex(insn.imm)}]`;
     case 'ldind':
       return `r0 = *(${memoryType(row)} *)skb[r${insn.src}]`;
+    case 'maygoto':
+      return `may_goto ${displacement(insn.off)}`;
   }
 }
 
 /** The slot a jump lands on, as llvm-objdump's branch evaluation computes it; undefined for non-jumps. */
 function jumpTarget(insn: Instruction, row: OpcodeSpec): number | undefined {
-  if (row.form === 'ja' || row.form === 'jcc') return insn.pc + 1 + insn.off;
+  if (row.form === 'ja' || row.form === 'jcc' || row.form === 'maygoto') return insn.pc + 1 + insn.off;
   if (row.form === 'ja32') return insn.pc + 1 + insn.imm;
   return undefined;
 }

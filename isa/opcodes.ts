@@ -29,6 +29,8 @@ export const enum Op {
   Jsle32K, Jsle32X,
   // Calls.
   CallHelper, CallLocal, CallBtf, Callx, Exit,
+  // may_goto: a jump taken once the current function's loop counter runs out (Linux BPF_JCOND).
+  MayGoto,
   // 64-bit immediate loads, one per pseudo source.
   Lddw, LddwMapFd, LddwMapValue, LddwBtfId, LddwFunc, LddwMapIdx, LddwMapIdxValue,
   // Loads and stores.
@@ -56,11 +58,12 @@ export type IsaVersion = 1 | 2 | 3 | 4;
  * - ldx: `dst, [src+off]`; st: `[dst+off], imm`; stx and atomic: `[dst+off], src`
  * - lddw: `dst, imm64`; ja: `target` (off); ja32: `target` (imm)
  * - jcc: `dst, src|imm, target`; call: `imm`; calllocal: `local target` (imm); callx: `%rN` (dst)
+ * - maygoto: `target` (off)
  * - ldabs: `imm`; ldind: `src, imm`; none: no operand
  */
 export type Form =
   | 'alu' | 'unary' | 'ldx' | 'st' | 'stx' | 'atomic' | 'lddw' | 'ja' | 'ja32' | 'jcc'
-  | 'call' | 'calllocal' | 'callbtf' | 'callx' | 'exit' | 'ldabs' | 'ldind';
+  | 'call' | 'calllocal' | 'callbtf' | 'callx' | 'exit' | 'ldabs' | 'ldind' | 'maygoto';
 
 /**
  * What a field may hold. 'reg' is any of r0..r10, 'wreg' a writable register (r0..r9),
@@ -201,6 +204,11 @@ for (const [name, code, version, k64, x64, k32, x32] of CONDITIONS) {
   row({ ...common, op: k32, opcode: Class.JMP32 | code | Source.K, mnemonic: `${name}32`, src: 0, imm: 'any', version: 3, is32: true, groups: g32 });
   row({ ...common, op: x32, opcode: Class.JMP32 | code | Source.X, mnemonic: `${name}32`, src: 'reg', imm: 0, version: 3, is32: true, groups: g32 });
 }
+
+// may_goto (Linux 6.9, clang's can_loop and bpf_for): src 0 is BPF_MAY_GOTO, the only JCOND.
+// Each call of a function starts its own counter at BPF_MAX_LOOPS; every may_goto in it
+// decrements it and jumps once it is zero.
+row({ op: Op.MayGoto, opcode: Class.JMP | JmpCode.JCOND, mnemonic: 'may_goto', form: 'maygoto', dst: 0, src: 0, off: 'any', imm: 0, version: 4, groups: ['base32'] });
 
 const CALL = Class.JMP | JmpCode.CALL;
 row({ op: Op.CallHelper, opcode: CALL, mnemonic: 'call', form: 'call', dst: 0, src: CallSrc.HELPER, off: 0, imm: 'any', discriminator: 'src', version: 1, groups: ['base32'] });

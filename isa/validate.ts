@@ -22,7 +22,7 @@ export function branchTarget(insn: Instruction): number | undefined {
       return undefined;
     default: {
       const form = specOf(insn.op).form;
-      return form === 'ja' || form === 'jcc' ? insn.pc + 1 + insn.off : undefined;
+      return form === 'ja' || form === 'jcc' || form === 'maygoto' ? insn.pc + 1 + insn.off : undefined;
     }
   }
 }

@@ -32,7 +32,7 @@ export interface ProgramStructure {
 
 function endsBlock(insn: Instruction): boolean {
   const form = specOf(insn.op).form;
-  return form === 'ja' || form === 'ja32' || form === 'jcc' || form === 'exit';
+  return form === 'ja' || form === 'ja32' || form === 'jcc' || form === 'maygoto' || form === 'exit';
 }
 
 /** Splits a validated program into functions and basic blocks. */
@@ -55,7 +55,7 @@ export function programStructure(insns: readonly Instruction[], slots: number): 
   for (const e of entries) leader[e] = 1;
   for (const insn of insns) {
     const form = specOf(insn.op).form;
-    if (form === 'ja' || form === 'ja32' || form === 'jcc') leader[branchTarget(insn)!] = 1;
+    if (form === 'ja' || form === 'ja32' || form === 'jcc' || form === 'maygoto') leader[branchTarget(insn)!] = 1;
     if (endsBlock(insn)) leader[insn.pc + 1] = 1;
   }
 
@@ -77,7 +77,7 @@ export function programStructure(insns: readonly Instruction[], slots: number): 
         target = branchTarget(insn);
         break;
       }
-      if (row.form === 'jcc') {
+      if (row.form === 'jcc' || row.form === 'maygoto') {
         target = branchTarget(insn);
         next = pc;
         break;

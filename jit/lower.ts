@@ -5,7 +5,7 @@
 import type { Instruction } from '../isa/instruction.js';
 import { Op, specOf } from '../isa/opcodes.js';
 import { branchTarget } from '../isa/validate.js';
-import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES } from '../isa/abi.js';
+import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES, MAY_GOTO_LOOPS } from '../isa/abi.js';
 import type { Binaryen, Expr, WasmModule, WasmType } from './binaryen.js';
 import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, TRAP_IMPORT, TrapCode } from './abi.js';
 import type { BasicBlock, BpfFunction, ProgramStructure } from './cfg.js';
@@ -17,6 +17,7 @@ const T0 = 13; // i64 scratch
 const ADDR = 14; // i32 scratch: addresses, divisors, table indexes
 const LABEL = 15; // the Relooper's label helper
 const T32 = 16; // i32 scratch
+const MAY_GOTO = 17; // i32: what is left of this call's may_goto budget
 const FRAME_POINTER_REGISTER = 10;
 /** Local index of each BPF register r0..r10. */
 const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
@@ -88,12 +89,15 @@ export class Lowering {
         relooper.addBranch(from, ref(block.next), 0, block.next <= block.start ? this.backEdge(block.insns.at(-1)!.pc) : 0);
       }
     }
+    const mayGoto = fn.blocks.some((bl) => bl.insns.some((i) => i.op === Op.MayGoto));
     const body = m.block(null, [
       m.local.set(REG[10]!, m.i64.extend_u(m.local.get(FP, this.i32))),
+      // Each call of a function gets its own may_goto budget, as Linux's prologue gives it.
+      ...(mayGoto ? [m.local.set(MAY_GOTO, m.i32.const(MAY_GOTO_LOOPS))] : []),
       relooper.renderAndDispose(refs.get(fn.entry)!, LABEL),
       m.unreachable(),
     ]);
-    const vars = [b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32, b.i32];
+    const vars = [b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32, b.i32, ...(mayGoto ? [b.i32] : [])];
     m.addFunction(functionName(fn.entry), this.params, b.i64, vars, body);
   }
 
@@ -271,7 +275,7 @@ export class Lowering {
     const stmts: Expr[] = [];
     for (const insn of block.insns) {
       const form = specOf(insn.op).form;
-      if (form === 'ja' || form === 'ja32' || form === 'jcc') continue; // the Relooper's branches
+      if (form === 'ja' || form === 'ja32' || form === 'jcc' || form === 'maygoto') continue; // the Relooper's branches
       stmts.push(this.lower(insn));
     }
     return this.m.block(null, stmts);
@@ -281,6 +285,12 @@ export class Lowering {
   private condition(insn: Instruction): Expr {
     const { m } = this;
     const row = specOf(insn.op);
+    if (insn.op === Op.MayGoto) {
+      // Taken once the budget is spent; otherwise spend one and fall through (the interpreter's rule).
+      const left = m.local.get(MAY_GOTO, this.i32);
+      return m.if(m.i32.eqz(left), m.i32.const(1),
+        m.block(null, [m.local.set(MAY_GOTO, m.i32.sub(m.local.get(MAY_GOTO, this.i32), m.i32.const(1))), m.i32.const(0)], this.i32));
+    }
     if (row.is32) {
       const a = this.get32(insn.dst);
       const b = this.source32(insn);

@@ -45,12 +45,26 @@ export interface ProgramSpec {
   readonly functions: readonly LinkedFunction[];
 }
 
+/**
+ * A program the object declares but that cannot be linked (its code does not decode, or it calls a
+ * kernel function or refers to a symbol nothing defines). As with libbpf, one such program does not
+ * stop the object's other programs from loading; asking for it gives its error.
+ */
+export interface ProgramFailure {
+  readonly name: string;
+  readonly section: string;
+  readonly type: ProgramType;
+  readonly error: LoaderError;
+}
+
 /** A whole object, as data. */
 export interface ObjectSpec {
   readonly file: string;
   readonly license: string | undefined;
   readonly kernelVersion: number | undefined;
   readonly programs: readonly ProgramSpec[];
+  /** Programs that could not be linked, with why. */
+  readonly failures?: readonly ProgramFailure[];
   readonly maps: readonly MapDefinition[];
   readonly btf: Btf | undefined;
   readonly btfExt: BtfExt | undefined;
@@ -111,18 +125,40 @@ export function loadObjectSpec(bytes: Uint8Array, fileName = '<object>'): Object
   maps.push(...dataMaps(elf));
   const mapSections = new Set(maps.map((m) => m.section));
 
+  // A code section that does not decode fails the programs that live in it or call into it, no others.
   const code = new Map<number, CodeSection>();
+  const broken = new Map<number, LoaderError>();
   for (const s of elf.sections) {
-    if ((s.flags & SectionFlag.EXECINSTR) !== 0 && s.type === SectionType.PROGBITS && s.size > 0) code.set(s.index, codeSection(elf, s));
+    if ((s.flags & SectionFlag.EXECINSTR) === 0 || s.type !== SectionType.PROGBITS || s.size === 0) continue;
+    try {
+      code.set(s.index, codeSection(elf, s));
+    } catch (err) {
+      if (!(err instanceof LoaderError)) throw err;
+      broken.set(s.index, err);
+    }
   }
 
   const programs: ProgramSpec[] = [];
+  const failures: ProgramFailure[] = [];
+  for (const s of elf.sections) {
+    const error = broken.get(s.index);
+    if (!error || s.name === '.text') continue;
+    const { type } = programTypeOf(s.name);
+    for (const sym of elf.symbols) {
+      if (sym.sectionIndex === s.index && sym.type === SymbolType.FUNC && sym.bind !== SymbolBind.LOCAL) failures.push({ name: sym.name, section: s.name, type, error });
+    }
+  }
   for (const cs of code.values()) {
     if (cs.section.name === '.text') continue;
     const { type, attach } = programTypeOf(cs.section.name);
     for (const [entry, fn] of cs.functions) {
       if (!fn.global) continue;
-      programs.push({ ...link(elf, code, cs, entry, fn.name, maps, mapSections), section: cs.section.name, type, attach });
+      try {
+        programs.push({ ...link(elf, code, broken, cs, entry, fn.name, maps, mapSections), section: cs.section.name, type, attach });
+      } catch (err) {
+        if (!(err instanceof LoaderError)) throw err;
+        failures.push({ name: fn.name, section: cs.section.name, type, error: err });
+      }
     }
   }
   return {
@@ -130,6 +166,7 @@ export function loadObjectSpec(bytes: Uint8Array, fileName = '<object>'): Object
     license: license ? nulTerminated(license.data) : undefined,
     kernelVersion: version && version.size >= 4 ? new DataView(version.data.buffer, version.data.byteOffset).getUint32(0, true) : undefined,
     programs,
+    ...(failures.length > 0 ? { failures } : {}),
     maps,
     btf,
     btfExt,
@@ -140,6 +177,7 @@ export function loadObjectSpec(bytes: Uint8Array, fileName = '<object>'): Object
 function link(
   elf: ElfFile,
   code: ReadonlyMap<number, CodeSection>,
+  broken: ReadonlyMap<number, LoaderError>,
   home: CodeSection,
   entry: number,
   name: string,
@@ -173,10 +211,12 @@ function link(
       if (insn.op === Op.CallLocal) {
         // libbpf: with a relocation the target is the symbol's slot + imm + 1; without, it is relative.
         const target = relo ? symbolSlot(elf, cs, relo, slot) + insn.imm + 1 : slot + insn.imm + 1;
-        fixups.push({ at: out.length, section: relo ? sectionOfSymbol(elf, code, cs, relo, slot) : cs, target });
+        fixups.push({ at: out.length, section: relo ? sectionOfSymbol(elf, code, broken, cs, relo, slot) : cs, target });
       } else if (specOf(insn.op).form === 'lddw' && relo && relo.type !== BpfRelocationType.R_BPF_64_ABS64) {
         const sym = elf.symbols[relo.symbol] ?? fail(cs, slot, `relocation names symbol ${relo.symbol}, which does not exist`);
         const targetSection = elf.sections[sym.sectionIndex];
+        const failed = broken.get(sym.sectionIndex);
+        if (failed) throw failed;
         if (targetSection && code.has(targetSection.index) && (targetSection.flags & SectionFlag.EXECINSTR) !== 0) {
           // A function pointer (a bpf_loop callback, callx): imm holds a byte offset from the symbol.
           out1 = { ...out1, op: Op.LddwFunc, src: LddwSrc.FUNC };
@@ -223,8 +263,10 @@ function symbolSlot(elf: ElfFile, cs: CodeSection, relo: ElfRelocation, slot: nu
   return sym.value / 8;
 }
 
-function sectionOfSymbol(elf: ElfFile, code: ReadonlyMap<number, CodeSection>, cs: CodeSection, relo: ElfRelocation, slot: number): CodeSection {
+function sectionOfSymbol(elf: ElfFile, code: ReadonlyMap<number, CodeSection>, broken: ReadonlyMap<number, LoaderError>, cs: CodeSection, relo: ElfRelocation, slot: number): CodeSection {
   const sym = elf.symbols[relo.symbol]!;
+  const failed = broken.get(sym.sectionIndex);
+  if (failed) throw failed;
   const target = code.get(sym.sectionIndex);
   if (!target) throw new LoaderError(elf.fileName, cs.section.name, slot * 8, `call to '${sym.name}', which is not in a code section`);
   return target;

@@ -119,6 +119,13 @@ export interface BpfMap {
   updateBatch(keys: readonly Uint8Array[], values: readonly Uint8Array[], flags?: number): number;
   /** BPF_MAP_DELETE_BATCH: stops at the first key not found (ENOENT), as Linux does. */
   deleteBatch(keys: readonly Uint8Array[]): number;
+  /**
+   * BPF_MAP_FREEZE: from now on user space may only read the map (updates and deletes fail with
+   * EPERM); programs are not affected. The loader freezes `.rodata` once its values are set, as
+   * libbpf does, because the verifier takes its contents as constants.
+   */
+  freeze(): void;
+  readonly frozen: boolean;
   /** Returns the map's guest memory. */
   free(): void;
 }
@@ -273,9 +280,19 @@ export abstract class BaseMap implements BpfMap {
     throw new MapOpError(this.name, op, Math.abs(errno), processed);
   }
 
-  /** BPF_F_WRONLY maps cannot be read from user space, BPF_F_RDONLY ones not written (-EPERM). */
+  private isFrozen = false;
+
+  get frozen(): boolean {
+    return this.isFrozen;
+  }
+
+  freeze(): void {
+    this.isFrozen = true;
+  }
+
+  /** BPF_F_WRONLY maps cannot be read from user space, BPF_F_RDONLY and frozen ones not written (-EPERM). */
   protected checkAccess(op: string, write: boolean): void {
-    if (this.flags & (write ? MapFlag.RDONLY : MapFlag.WRONLY)) this.fail(op, Errno.EPERM);
+    if (this.flags & (write ? MapFlag.RDONLY : MapFlag.WRONLY) || (write && this.isFrozen)) this.fail(op, Errno.EPERM);
   }
 
   lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Runtime } from '../runtime/runtime.js';
-import { applyTopology, parseTopology, TopologyError, type AppliedTopology, type ControlPlaneContext, type ControlPlaneHooks } from './topology.js';
+import { applyTopology, parseTopology, TopologyError, type AppliedTopology, type ControlPlaneContext, type ControlPlaneHooks, type MapContents } from './topology.js';
 import type { ReplayRecord } from './replay.js';
 
 /** A topology applied, with its control plane's hooks when it names one. */
@@ -17,9 +17,10 @@ export interface LoadedTopology extends AppliedTopology {
 /**
  * Reads the topology file at `path` and applies it to `runtime`, and loads its control-plane module
  * (`control`: a JS module whose default export gets the runtime and the objects and returns hooks);
- * every mistake is one TopologyError naming the file.
+ * `maps` are contents given apart from the file (the CLI's --map), filled after its own. Every
+ * mistake is one TopologyError naming the file it is in.
  */
-export async function loadTopologyFile(runtime: Runtime, path: string): Promise<LoadedTopology> {
+export async function loadTopologyFile(runtime: Runtime, path: string, maps: readonly MapContents[] = []): Promise<LoadedTopology> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -31,6 +32,7 @@ export async function loadTopologyFile(runtime: Runtime, path: string): Promise<
     file: path,
     readObject: (file) => readFileSync(resolve(folder, file)),
     resolvePath: (file) => resolve(folder, file),
+    maps,
   });
   const outbox: ReplayRecord[] = [];
   if (!applied.control) return { ...applied, outbox };

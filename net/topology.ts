@@ -12,6 +12,7 @@ import type { FrameEvent, PacketInfo } from './datapath.js';
 import type { Socket } from '../runtime/socket.js';
 import type { SocketOptions } from '../runtime/sockets.js';
 import { CGROUP_HOOKS, type CgroupHook } from '../runtime/cgroup.js';
+import { GlobalDataError } from '../runtime/errors.js';
 
 /** A topology that cannot be applied: the file, the JSON path, and what is wrong. */
 export class TopologyError extends BpfError {
@@ -73,6 +74,23 @@ export interface TopologyEnvironment {
   readonly readObject: (path: string) => Uint8Array;
   /** What a capture path becomes (resolved against the topology's folder). */
   readonly resolvePath: (path: string) => string;
+  /**
+   * Map contents from outside the file (the CLI's `--map`), filled after the topology's own, so
+   * their entries win; a mistake in one names its own file.
+   */
+  readonly maps?: readonly MapContents[];
+}
+
+/** Contents for one map, from a file of their own: `ref` is "object/map", `value` as in a topology's `maps`. */
+export interface MapContents {
+  readonly ref: string;
+  readonly value: unknown;
+  readonly file: string;
+}
+
+/** Whether a map name is a global data section's (`.data`, `.rodata`, `.bss` and their variants). */
+export function isGlobalDataName(name: string): boolean {
+  return /^\.(data|rodata|bss)(\..*)?$/.test(name);
 }
 
 const TOP_KEYS = ['objects', 'interfaces', 'maps', 'sockets', 'cgroup', 'pcap', 'hop_limit', 'metadata_keys', 'control'] as const;
@@ -138,6 +156,28 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
   const attached: [CgroupHook, Program][] = [];
   const objectSpecs = doc.objects ?? {};
   if (!isObject(objectSpecs)) fail('objects', 'must map names to object files, e.g. { "lb": "lb.o" }');
+  const mapSpecs = doc.maps ?? {};
+  if (!isObject(mapSpecs)) fail('maps', 'must map "object/map" to an array of { "key": ..., "value": ... }');
+  // Every source of map contents: the topology's, then those given apart, each failing in its own file.
+  const contents: { ref: string; value: Json; path: string; fail: typeof fail }[] = [
+    ...Object.entries(mapSpecs as JsonObject).map(([ref, value]) => ({ ref, value, path: at('maps', ref), fail })),
+    ...(env.maps ?? []).map((m) => ({
+      ref: m.ref, value: m.value as Json, path: m.ref,
+      fail: (path: string, detail: string, cause?: unknown): never => { throw new TopologyError(m.file, path, detail, cause === undefined ? undefined : { cause }); },
+    })),
+  ];
+  // Global variables are set before their object loads: .rodata is frozen once its programs are verified.
+  const globals = new Map<string, Record<string, Record<string, unknown>>>();
+  for (const c of contents) {
+    const slash = c.ref.indexOf('/');
+    if (slash <= 0 || !isGlobalDataName(c.ref.slice(slash + 1))) continue;
+    if (!isObject(c.value)) c.fail(c.path, `a global data section takes an object of its variables, e.g. { "debug": 1 }`);
+    const objectName = c.ref.slice(0, slash);
+    if (!isObject(objectSpecs) || !(objectName in (objectSpecs as JsonObject))) c.fail(c.path, `a map is "object/map", and there is no object '${objectName}' (there are: ${Object.keys(objectSpecs as JsonObject).join(', ')})`);
+    const sections = globals.get(objectName) ?? {};
+    sections[c.ref.slice(slash + 1)] = { ...sections[c.ref.slice(slash + 1)], ...(c.value as JsonObject) };
+    globals.set(objectName, sections);
+  }
   try {
     for (const [name, file] of Object.entries(objectSpecs as JsonObject)) {
       const path = at('objects', name);
@@ -150,8 +190,12 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
         fail(path, `cannot read ${file}: ${(err as Error).message}`, err);
       }
       try {
-        objects.set(name, await runtime.loadObject(bytes!, { fileName: file as string }));
+        const sections = globals.get(name);
+        objects.set(name, await runtime.loadObject(bytes!, { fileName: file as string, ...(sections ? { globals: sections } : {}) }));
       } catch (err) {
+        // Globals that cannot be set are the mistake of the map contents that gave them.
+        const given = err instanceof GlobalDataError ? contents.filter((c) => c.ref === `${name}/${err.section}`).at(-1) : undefined;
+        if (given) given.fail(given.path, (err as GlobalDataError).detail, err);
         if (err instanceof BpfError) fail(path, err.message, err);
         throw err;
       }
@@ -257,11 +301,11 @@ export async function applyTopology(runtime: Runtime, doc: JsonObject, env: Topo
       });
     }
 
-    // Map contents.
-    const mapSpecs = doc.maps ?? {};
-    if (!isObject(mapSpecs)) fail('maps', 'must map "object/map" to an array of { "key": ..., "value": ... }');
-    for (const [ref, entries] of Object.entries(mapSpecs as JsonObject)) {
-      fillMap(runtime, objects, ref, entries, at('maps', ref), programOf, fail);
+    // Map contents (global data went in before load).
+    for (const c of contents) {
+      const slash = c.ref.indexOf('/');
+      if (slash > 0 && isGlobalDataName(c.ref.slice(slash + 1))) continue;
+      fillMap(runtime, objects, c.ref, c.value, c.path, programOf, c.fail);
     }
     const hopLimit = doc.hop_limit;
     if (hopLimit !== undefined && !(typeof hopLimit === 'number' && Number.isInteger(hopLimit) && hopLimit >= 0 && hopLimit <= 64)) fail('hop_limit', 'must be an integer from 0 to 64');
@@ -297,8 +341,20 @@ function fillMap(
   if (!obj) fail(path, `a map is "object/map", and there is no object '${ref.slice(0, Math.max(slash, 0))}' (there are: ${[...objects.keys()].join(', ')})`);
   const mapName = ref.slice(slash + 1);
   if (!obj!.maps.has(mapName)) fail(path, `object '${ref.slice(0, slash)}' has no map '${mapName}' (it has: ${[...obj!.maps.keys()].join(', ')})`);
+  fillMapEntries(runtime, obj!, mapName, entries, path, programOf, fail);
+}
+
+/**
+ * Writes JSON entries (`[{ "key": ..., "value": ... }]`, or `"values"` per CPU for per-CPU maps,
+ * as `--maps` prints them) into a map of `obj`, with program and interface references resolved for
+ * the kinds that hold them. Mistakes go to `fail` with the JSON path under `path`.
+ */
+export function fillMapEntries(
+  runtime: Runtime, obj: LoadedObject, mapName: string, entries: unknown, path: string,
+  programOf: (ref: Json | undefined, path: string) => Program, fail: (path: string, detail: string, cause?: unknown) => never,
+): void {
   if (!Array.isArray(entries)) fail(path, 'must be an array of { "key": ..., "value": ... }');
-  const typed = obj!.typedMap(mapName);
+  const typed = obj.typedMap(mapName);
   const type = typed.map.type;
   const interfaceOf = (v: Json, p: string): number => {
     if (typeof v === 'number') return v;
@@ -308,11 +364,27 @@ function fillMap(
     return dev.ifindex;
   };
   const programId = (v: Json, p: string): Json => (typeof v === 'string' ? programOf(v, p).id : v);
-  (entries as Json[]).forEach((entry, i) => {
+  const write = (p: string, update: () => void) => {
+    try {
+      update();
+    } catch (err) {
+      if (!(err instanceof BpfError)) throw err;
+      // BTF errors name where in the key or value; map errors are about the whole entry.
+      fail('', `${p}${/^(key|value)\b/.test(err.message) ? '.' : ': '}${err.message}`, err);
+    }
+  };
+  (entries as Json[]).forEach((entry: Json, i: number) => {
     const p = at(path, i);
-    if (!isObject(entry) || !('key' in entry) || !('value' in entry)) return fail(p, 'an entry is { "key": ..., "value": ... }');
+    if (!isObject(entry) || !('key' in entry) || !('value' in entry || (typed.perCpu && Array.isArray(entry.values)))) {
+      return fail(p, `an entry is { "key": ..., "value": ... }${typed.perCpu ? ' (or "values": one per CPU)' : ''}`);
+    }
     let key = entry.key as Json;
     let value = entry.value as Json;
+    if (!('value' in entry)) {
+      // Per CPU, as --maps prints them ({ "cpu": n, "value": v }) or as plain values in CPU order.
+      const perCpu = (entry.values as Json[]).map((v) => (isObject(v) && 'value' in v ? v.value! : v));
+      return write(p, () => typed.updatePerCpu(key, perCpu));
+    }
     if (type === MapType.DEVMAP || type === MapType.DEVMAP_HASH) {
       if (type === MapType.DEVMAP_HASH && typeof key === 'string' && !/^\d/.test(key)) key = interfaceOf(key, at(p, 'key'));
       if (!isObject(value)) value = interfaceOf(value, at(p, 'value'));
@@ -322,14 +394,7 @@ function fillMap(
     } else if (type === MapType.PROG_ARRAY) {
       value = programId(value, at(p, 'value'));
     }
-    try {
-      typed.update(key, value);
-    } catch (err) {
-      if (!(err instanceof BpfError)) throw err;
-      // BTF errors name where in the key or value; map errors are about the whole entry.
-      const where = /^(key|value)\b/.test(err.message) ? `${p}.` : `${p}: `;
-      fail('', `${where}${err.message}`, err);
-    }
+    write(p, () => typed.update(key, value));
   });
 }
 

@@ -5,7 +5,7 @@
 import { EngineMismatchError } from './engine.js';
 import { BudgetExhaustedError } from './execution-errors.js';
 import type { Program, ProgramRunInput, ProgramRunResult, TestRunOptions, TestRunResult } from './program.js';
-import { Runtime, type LoadedObject, type RuntimeOptions } from './runtime.js';
+import { Runtime, type LoadedObject, type LoadOptions, type RuntimeOptions } from './runtime.js';
 import type { BpfMap } from '../maps/map.js';
 import { PerfEventArrayMap } from '../maps/perf-event-array.js';
 import { QueueStackMap } from '../maps/queue-stack.js';
@@ -49,9 +49,9 @@ export class DifferentialObject {
   ) {}
 
   /** Loads `source` into two new runtimes built from `options`, one per engine. */
-  static async load(source: string | Uint8Array, options: Omit<RuntimeOptions, 'engine'> = {}, fileName?: string): Promise<DifferentialObject> {
+  static async load(source: string | Uint8Array, options: Omit<RuntimeOptions, 'engine'> = {}, loadOptions: Omit<LoadOptions, 'engine'> = {}): Promise<DifferentialObject> {
     const traces = { interp: [] as TraceLine[], jit: [] as TraceLine[] };
-    const load = (engine: 'interp' | 'jit') => new Runtime({ ...options, engine, onTrace: (line, from) => appendLine(traces[engine], line, from) }).loadObject(source, fileName ? { fileName } : {});
+    const load = (engine: 'interp' | 'jit') => new Runtime({ ...options, engine, onTrace: (line, from) => appendLine(traces[engine], line, from) }).loadObject(source, loadOptions);
     return new DifferentialObject(await load('interp'), await load('jit'), traces, options.onTrace);
   }
 

@@ -7,3 +7,10 @@ export class RuntimeError extends BpfError {
     super('runtime', detail);
   }
 }
+
+/** LoadOptions.globals that cannot be set: the section they name, and what is wrong (`detail`). */
+export class GlobalDataError extends RuntimeError {
+  constructor(file: string, readonly section: string, readonly detail: string) {
+    super(`${file}: ${section}: ${detail}`);
+  }
+}

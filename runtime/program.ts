@@ -51,6 +51,13 @@ export class TestRunError extends BpfError {
   }
 }
 
+/** The JIT was asked to compile a program the verifier has not proved safe. */
+export class UnverifiedProgramError extends BpfError {
+  constructor(readonly program: string, reason: string) {
+    super('unverified', `program '${program}': the JIT runs verified programs only (${reason}); run it on the checked interpreter ('interp') instead`);
+  }
+}
+
 /** What the runtime hands a program when it creates it. */
 export interface ProgramInit {
   readonly spec: ProgramSpec;
@@ -73,8 +80,9 @@ export class Program {
     readonly stats: RunStats,
   ) {}
 
-  /** Builds the program's executor (the JIT compiles here). */
+  /** Builds the program's executor (the JIT compiles here). The JIT takes verified programs only. */
   static async create(runtime: Runtime, init: ProgramInit): Promise<Program> {
+    if (init.engine !== 'interp' && !init.verdict.verified) throw new UnverifiedProgramError(init.spec.name, init.verdict.reason);
     const stats = new RunStats();
     const executor = await createExecutor(init.insns, init.engine, {
       stats,
@@ -113,7 +121,7 @@ export class Program {
     return this.init.engine;
   }
 
-  /** Whether a verifier has proved it safe (always false until the verifier lands). */
+  /** Whether the verifier proved it safe (false only when verification was skipped, on the interpreter). */
   get verified(): boolean {
     return this.init.verdict.verified;
   }

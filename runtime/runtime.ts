@@ -5,7 +5,7 @@
 // engine chosen at load.
 import { readFileSync } from 'node:fs';
 import { BpfError } from '../isa/errors.js';
-import { RuntimeError } from './errors.js';
+import { GlobalDataError, RuntimeError } from './errors.js';
 import { helperTable, resolveHelperCalls, UnknownHelperError, type HelperSpec, type HelperTable } from '../helpers/table.js';
 import { mapHelpers } from '../helpers/maps.js';
 import { callbackHelpers } from '../helpers/callbacks.js';
@@ -13,13 +13,16 @@ import { systemHelpers } from '../helpers/system.js';
 import { loadObjectSpec, type ObjectSpec, type ProgramSpec } from '../loader/object.js';
 import type { Btf } from '../loader/btf.js';
 import { LoaderError } from '../loader/errors.js';
+import type { MapDefinition } from '../loader/map-specs.js';
 import { MapCreateError } from '../maps/errors.js';
-import { MapType } from '../maps/constants.js';
+import { MapFlag, MapType } from '../maps/constants.js';
 import type { BpfMap, MapOptions, MapSpec } from '../maps/map.js';
 import { mapSpecOf } from './map-spec.js';
 import { createMap } from '../maps/registry.js';
 import { RingbufMap } from '../maps/ringbuf.js';
 import { gateProgram } from '../verifier/gate.js';
+import { VerifierError } from '../verifier/diagnostics.js';
+import { verifierInputOf } from '../verifier/program-input.js';
 import { applyCoreRelocations } from '../loader/core.js';
 import { isTracingProgramType, type ProgramType } from '../loader/program-types.js';
 import { parseBtf } from '../loader/btf.js';
@@ -97,6 +100,28 @@ export interface LoadOptions {
   readonly engine?: EngineKind;
   /** Name to report in errors (default: the path, or '<object>' for bytes). */
   readonly fileName?: string;
+  /**
+   * Load only these programs (libbpf's autoload): each must load, and nothing else in the object is
+   * linked or verified. Without it every program is tried, and one that fails is reported in
+   * `failures` instead of failing the load.
+   */
+  readonly programs?: readonly string[];
+  /**
+   * Unsafe: run programs without verifying them. Allowed only on the checked interpreter, which
+   * traps at run time what the verifier would have refused; the JIT runs verified programs only.
+   */
+  readonly unsafeSkipVerification?: boolean;
+  /** BPF_F_STRICT_ALIGNMENT: verify as for a machine without efficient unaligned access. */
+  readonly strictAlignment?: boolean;
+  /** Keep the verifier's log of every instruction it walked in each program's verdict (slower). */
+  readonly verifierLog?: boolean;
+  /**
+   * Global variables to set before the programs load, by section: `{ '.rodata': { debug: 1 } }`,
+   * as a libbpf skeleton sets `skel->rodata->debug` before loading. Values are JSON decoded through
+   * BTF; variables not named keep the object's values. The only way to set `.rodata`, which is
+   * frozen once the programs load (the verifier takes its contents as constants).
+   */
+  readonly globals?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 /** Where the manual clock starts unless told: one hour after boot, in ns. */
@@ -164,6 +189,8 @@ export class LoadedObject {
     readonly spec: ObjectSpec,
     readonly programs: ReadonlyMap<string, Program>,
     readonly maps: ReadonlyMap<string, BpfMap>,
+    /** Programs of the object that did not load, with why (a verifier rejection, an unknown helper, ...). */
+    readonly failures: ReadonlyMap<string, BpfError> = new Map(),
   ) {}
 
   get file(): string {
@@ -187,12 +214,14 @@ export class LoadedObject {
     if (this.closed) throw new RuntimeError(`${this.file}: the object was closed`);
   }
 
-  /** The program named `name`; throws a one-line error listing the names there are. */
+  /** The program named `name`; throws why it did not load, or a one-line error listing the names there are. */
   program(name: string): Program {
     this.open();
     const p = this.programs.get(name);
-    if (!p) throw new RuntimeError(`${this.file}: no program named '${name}' (there are: ${[...this.programs.keys()].join(', ') || 'none'})`);
-    return p;
+    if (p) return p;
+    const failure = this.failures.get(name);
+    if (failure) throw failure;
+    throw new RuntimeError(`${this.file}: no program named '${name}' (there are: ${[...this.programs.keys(), ...this.failures.keys()].join(', ') || 'none'})`);
   }
 
   /** The map named `name`; throws a one-line error listing the names there are. */
@@ -207,11 +236,38 @@ export class LoadedObject {
   typedMap(name: string, options?: TypedMapOptions): TypedMap {
     const map = this.map(name);
     const def = this.spec.maps.find((d) => d.name === name);
-    return new TypedMap(map, this.spec.btf, def?.keyType, def?.valueType, options, def?.data ? { section: def.section, variables: def.variables ?? [] } : undefined);
+    return typedMapOf(map, this.spec, def, options);
   }
 }
 
-export { RuntimeError };
+function typedMapOf(map: BpfMap, spec: ObjectSpec, def: MapDefinition | undefined, options?: TypedMapOptions): TypedMap {
+  return new TypedMap(map, spec.btf, def?.keyType, def?.valueType, options, def?.data ? { section: def.section, variables: def.variables ?? [] } : undefined);
+}
+
+/**
+ * Sets global variables before load (LoadOptions.globals) and returns the spec with the data
+ * sections' new contents, which the verifier reads for `.rodata`.
+ */
+function setGlobals(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>, globals: Readonly<Record<string, Readonly<Record<string, unknown>>>>): ObjectSpec {
+  const sections = Object.keys(globals);
+  if (sections.length === 0) return spec;
+  const data = spec.maps.filter((d) => d.data);
+  for (const section of sections) {
+    const def = data.find((d) => d.name === section);
+    if (!def) throw new GlobalDataError(spec.file, section, `no such global data section (there are: ${data.map((d) => d.name).join(', ') || 'none'})`);
+    const typed = typedMapOf(maps.get(section)!, spec, def);
+    if (!typed.typedData) throw new GlobalDataError(spec.file, section, 'BTF does not describe its variables, so they cannot be set by name');
+    try {
+      typed.update(new Uint8Array(4), globals[section]);
+    } catch (err) {
+      if (err instanceof BpfError) throw new GlobalDataError(spec.file, section, err.message);
+      throw err;
+    }
+  }
+  return { ...spec, maps: spec.maps.map((d) => (d.data && sections.includes(d.name) ? { ...d, data: maps.get(d.name)!.lookup(new Uint8Array(4))! } : d)) };
+}
+
+export { GlobalDataError, RuntimeError };
 
 /** Map types that hold programs (Linux map_type_contains_progs). */
 const PROGRAM_HOLDING_MAPS = new Set<number>([MapType.PROG_ARRAY, MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP]);
@@ -480,19 +536,51 @@ export class Runtime {
     } catch (err) {
       throw new RuntimeError(`${fileName}: cannot read: ${(err as Error).message}`);
     }
-    const spec = loadObjectSpec(bytes, fileName);
+    const parsed = loadObjectSpec(bytes, fileName);
     const engine = checkEngine(options.engine ?? this.engine);
-    const maps = this.createObjectMaps(spec);
-    const programs = new Map<string, Program>();
+    if (options.unsafeSkipVerification && engine !== 'interp') {
+      throw new RuntimeError(`${fileName}: skipping verification is allowed only with the checked interpreter (engine 'interp'): the JIT runs verified programs only`);
+    }
+    const wanted = options.programs ? new Set(options.programs) : undefined;
+    for (const name of wanted ?? []) {
+      if (!parsed.programs.some((p) => p.name === name) && !parsed.failures?.some((f) => f.name === name)) {
+        throw new RuntimeError(`${fileName}: no program named '${name}' (there are: ${[...parsed.programs, ...parsed.failures ?? []].map((p) => p.name).join(', ') || 'none'})`);
+      }
+    }
+    const maps = this.createObjectMaps(parsed);
+    let spec: ObjectSpec;
     try {
-      for (const p of spec.programs) programs.set(p.name, await this.loadProgram(spec, p, maps, engine));
-      this.fillInitialValues(spec, maps, programs);
+      spec = setGlobals(parsed, maps, options.globals ?? {});
+    } catch (err) {
+      for (const m of maps.values()) this.releaseMap(m);
+      throw err;
+    }
+    // libbpf freezes .rodata once written: programs see constants, and the verifier relies on them.
+    for (const def of spec.maps) if (def.data && def.flags & MapFlag.RDONLY_PROG) maps.get(def.name)!.freeze();
+    const programs = new Map<string, Program>();
+    // Per program, as libbpf loads them: one that fails is reported, and fails the load only when asked for.
+    const failures = new Map<string, BpfError>((spec.failures ?? []).filter((f) => !wanted || wanted.has(f.name)).map((f) => [f.name, f.error]));
+    try {
+      for (const p of spec.programs) {
+        if (wanted && !wanted.has(p.name)) continue;
+        try {
+          programs.set(p.name, await this.loadProgram(spec, p, maps, engine, options));
+        } catch (err) {
+          if (!(err instanceof LoaderError || err instanceof VerifierError)) throw err;
+          failures.set(p.name, err);
+        }
+      }
+      for (const name of wanted ?? []) {
+        const failure = failures.get(name);
+        if (failure) throw failure;
+      }
+      this.fillInitialValues(spec, maps, programs, failures);
     } catch (err) {
       for (const p of programs.values()) p.dispose();
       for (const m of maps.values()) this.releaseMap(m);
       throw err;
     }
-    return new LoadedObject(this, spec, programs, maps);
+    return new LoadedObject(this, spec, programs, maps, failures);
   }
 
   /** Takes a loaded object's programs and maps out of the runtime (LoadedObject.close). */
@@ -540,7 +628,7 @@ export class Runtime {
     return maps;
   }
 
-  private async loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, engine: EngineKind): Promise<Program> {
+  private async loadProgram(spec: ObjectSpec, p: ProgramSpec, maps: ReadonlyMap<string, BpfMap>, engine: EngineKind, options: LoadOptions): Promise<Program> {
     let relocated: readonly Instruction[];
     try {
       relocated = applyCoreRelocations(p, spec, this.btf, { poison: !this.strictCore }).insns;
@@ -562,7 +650,10 @@ export class Runtime {
       }
       throw err;
     }
-    const verdict = gateProgram({ name: p.name, type: p.type, insns, helpers });
+    const verdict = gateProgram(verifierInputOf(spec, p, insns, helpers, { strictAlignment: options.strictAlignment ?? false, fullLog: options.verifierLog ?? false }), {
+      skipVerification: options.unsafeSkipVerification ?? false,
+    });
+    if (verdict.error) throw verdict.error;
     const id = this.nextProgramId++;
     let program: Program;
     try {
@@ -602,8 +693,11 @@ export class Runtime {
     return address;
   }
 
-  /** Prog arrays and map-in-maps declared with initial values get their entries once every program exists. */
-  private fillInitialValues(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>, programs: ReadonlyMap<string, Program>): void {
+  /**
+   * Prog arrays and map-in-maps declared with initial values get their entries once every program
+   * exists; a slot naming a program that did not load (reported in `failures`) or was not asked for stays empty.
+   */
+  private fillInitialValues(spec: ObjectSpec, maps: ReadonlyMap<string, BpfMap>, programs: ReadonlyMap<string, Program>, failures: ReadonlyMap<string, BpfError>): void {
     for (const def of spec.maps) {
       const values = def.initialValues;
       if (!values) continue;
@@ -611,6 +705,8 @@ export class Runtime {
       values.forEach((name, index) => {
         if (name === undefined) return;
         const isProgArray = def.type === MapType.PROG_ARRAY;
+        // A program that did not load, or was not asked for, leaves its slot empty.
+        if (isProgArray && !programs.has(name) && (failures.has(name) || spec.programs.some((p) => p.name === name))) return;
         const id = isProgArray ? programs.get(name)?.id : (maps.get(name) ? this.mapId(maps.get(name)!) : undefined);
         if (id === undefined) throw new LoaderError(spec.file, def.section, def.offset, `map '${def.name}' slot ${index} names ${isProgArray ? 'program' : 'map'} '${name}', which the object does not define`);
         const key = new Uint8Array(4);

@@ -85,14 +85,17 @@ int set_dscp(struct xdp_md *ctx)
 	struct iphdr *ip = (void *)(eth + 1);
 	__u16 class;
 	__u64 id, *n;
-	__u32 key;
+	__u32 key, slot;
 	__u8 tos;
 	__u32 sum;
 
 	if (bpf_xdp_kv_get(ctx, KEY_CLASS, &class, sizeof(class)) || bpf_xdp_kv_get(ctx, KEY_PACKET_ID, &id, sizeof(id)))
 		return XDP_DROP; /* every frame was tagged on the way in */
 	key = class < CLASSES ? class : BEST_EFFORT;
-	n = bpf_map_lookup_elem(&per_class, &key);
+	/* The lookup gets a copy: an index whose address is taken lives in stack memory, where the
+	 * verifier does not keep its bounds for the dscp_of[key] below. */
+	slot = key;
+	n = bpf_map_lookup_elem(&per_class, &slot);
 	if (n)
 		__sync_fetch_and_add(n, 1);
 	if ((void *)(ip + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))

@@ -124,7 +124,8 @@ int xdp_nat(struct xdp_md *ctx)
 	mac = bpf_map_lookup_elem(&macs, &ifindex);
 	if (mac)
 		__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
-	__sync_fetch_and_add(&flow->packets[dir], 1);
+	/* dir is 0 or 1, but the helper wrote it: the verifier knows only the bound the program applies. */
+	__sync_fetch_and_add(&flow->packets[dir & 1], 1);
 	/* Teardown: forward this one, then the connection is gone from the fast path. */
 	if (tcp->fin || tcp->rst)
 		bpf_map_delete_elem(&flows, &key);

@@ -1,5 +1,6 @@
 // A minimal ELF64 EM_BPF relocatable object writer: just enough for libbpf (and so bpftool) to load
-// one program: program sections, call relocations, a "license" section, .symtab and .strtab.
+// one program: program sections, call relocations, a "license" section, .symtab and .strtab; and,
+// for this project's loader, legacy map definitions (a `maps` section) that lddw instructions name.
 // Layout follows the System V gABI; libbpf's requirements are noted where they shape the output.
 
 const EM_BPF = 247;
@@ -13,9 +14,12 @@ const SHF_ALLOC = 2;
 const SHF_EXECINSTR = 4;
 const STB_LOCAL = 0;
 const STB_GLOBAL = 1;
+const STT_OBJECT = 1;
 const STT_FUNC = 2;
 /** Relocation type LLVM emits for a bpf-to-bpf call to a function symbol. */
 export const R_BPF_64_32 = 10;
+/** Relocation type LLVM emits for an lddw of a map. */
+export const R_BPF_64_64 = 1;
 
 class StringTable {
   constructor() {
@@ -43,9 +47,12 @@ class StringTable {
  *   .text is a loadable program; subprograms live in .text (libbpf insists) and may be local.
  * @param {{section: string, offset: number, symbol: string}[]} spec.calls call relocations
  * @param {string} spec.license
+ * @param {{name: string, type: number, keySize: number, valueSize: number, maxEntries: number}[]} [spec.maps]
+ *   legacy map definitions (struct bpf_map_def), in a `maps` section (this project's loader reads them; libbpf 1.0 does not)
+ * @param {{section: string, offset: number, map: string}[]} [spec.mapRefs] lddw instructions (byte offsets) that load a map
  * @returns {Uint8Array}
  */
-export function writeElf({ programs, functions, calls, license }) {
+export function writeElf({ programs, functions, calls, license, maps = [], mapRefs = [] }) {
   const shstr = new StringTable();
   const str = new StringTable();
   /** @type {{name: string, type: number, flags: number, data: Uint8Array, link?: number, info?: number, align: number, entsize?: number}[]} */
@@ -56,14 +63,20 @@ export function writeElf({ programs, functions, calls, license }) {
     sections.push({ name: p.name, type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, data: p.code, align: 8 });
   }
   sections.push({ name: 'license', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_WRITE, data: Buffer.from(`${license}\0`), align: 1 });
+  if (maps.length > 0) {
+    const defs = new DataView(new ArrayBuffer(20 * maps.length));
+    maps.forEach((m, i) => [m.type, m.keySize, m.valueSize, m.maxEntries, 0].forEach((v, j) => defs.setUint32(20 * i + 4 * j, v, true)));
+    sections.push({ name: 'maps', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_WRITE, data: new Uint8Array(defs.buffer), align: 4 });
+  }
 
   // Locals must precede globals; sh_info of .symtab is the index of the first global.
-  const ordered = [...functions.filter((f) => !f.global), ...functions.filter((f) => f.global)];
+  const mapSymbols = maps.map((m, i) => ({ name: m.name, section: 'maps', offset: 20 * i, size: 20, global: true, object: true }));
+  const ordered = [...functions.filter((f) => !f.global), ...functions.filter((f) => f.global), ...mapSymbols];
   const symtab = new DataView(new ArrayBuffer(24 * (ordered.length + 1)));
   ordered.forEach((f, i) => {
     const at = 24 * (i + 1);
     symtab.setUint32(at, str.add(f.name), true);
-    symtab.setUint8(at + 4, ((f.global ? STB_GLOBAL : STB_LOCAL) << 4) | STT_FUNC);
+    symtab.setUint8(at + 4, ((f.global ? STB_GLOBAL : STB_LOCAL) << 4) | (f.object ? STT_OBJECT : STT_FUNC));
     symtab.setUint16(at + 6, indexOf(f.section), true);
     symtab.setBigUint64(at + 8, BigInt(f.offset), true);
     symtab.setBigUint64(at + 16, BigInt(f.size), true);
@@ -71,15 +84,18 @@ export function writeElf({ programs, functions, calls, license }) {
   const symbolIndex = (name) => ordered.findIndex((f) => f.name === name) + 1;
   const firstGlobal = ordered.findIndex((f) => f.global) + 1 || ordered.length + 1;
 
-  // One .rel<section> per program section that has calls out of it.
+  // One .rel<section> per program section that has calls or map references out of it.
   const relSections = [];
   for (const p of programs) {
-    const mine = calls.filter((c) => c.section === p.name);
+    const mine = [
+      ...calls.filter((c) => c.section === p.name).map((c) => ({ offset: c.offset, symbol: c.symbol, type: R_BPF_64_32 })),
+      ...mapRefs.filter((r) => r.section === p.name).map((r) => ({ offset: r.offset, symbol: r.map, type: R_BPF_64_64 })),
+    ];
     if (mine.length === 0) continue;
     const rel = new DataView(new ArrayBuffer(16 * mine.length));
     mine.forEach((c, i) => {
       rel.setBigUint64(16 * i, BigInt(c.offset), true);
-      rel.setBigUint64(16 * i + 8, (BigInt(symbolIndex(c.symbol)) << 32n) | BigInt(R_BPF_64_32), true);
+      rel.setBigUint64(16 * i + 8, (BigInt(symbolIndex(c.symbol)) << 32n) | BigInt(c.type), true);
     });
     relSections.push({ name: `.rel${p.name}`, target: p.name, data: new Uint8Array(rel.buffer) });
   }

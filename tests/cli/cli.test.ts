@@ -96,6 +96,19 @@ describe('ebpf-wasm CLI', () => {
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  test('run on the JIT verifies a bare program first (r1 = the memory, r2 = its size) and refuses what fails', () => {
+    const unchecked = join(dir, 'unchecked.asm');
+    writeFileSync(unchecked, 'ldxb %r0, [%r1+8]\nexit\n');
+    expect(JSON.parse(cli(['run', asmFile, '--mem', '01 02', '--engine', 'jit', '--json']).stdout)).toMatchObject({ verified: true, r0: '0x3' });
+    const r = cli(['run', unchecked, '--mem', '01 02', '--engine', 'jit']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ebpf-wasm: .*unchecked\.asm: the JIT runs verified programs only, and the verifier refuses this one: pc 0: invalid access to memory, mem_size=2 off=8 size=1 \(run it with --engine interp/);
+    // The checked interpreter runs it unverified and traps the access.
+    const interp = cli(['run', unchecked, '--mem', '01 02', '--json']);
+    expect(interp.code).toBe(1);
+    expect(interp.stderr).toMatch(/pc 0: read of 1 byte at 0x[0-9a-f]+ is outside/);
+  });
+
   test('run works on every engine, and --emit-wat prints the module', () => {
     for (const engine of ['interp', 'jit', 'both']) {
       expect(cli(['run', asmFile, '--mem', '01 02 03 04', '--engine', engine]).stdout).toMatch(/^r0 = 0xa \(10\)\n/);
@@ -106,11 +119,47 @@ describe('ebpf-wasm CLI', () => {
   });
 
   test('every command has --help with an example', () => {
-    for (const cmd of ['run', 'test-run', 'conformance', 'plugin', 'asm', 'disasm', 'compile']) {
+    for (const cmd of ['run', 'test-run', 'verify', 'conformance', 'plugin', 'asm', 'disasm', 'compile']) {
       const r = cli([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Example:');
     }
+  });
+
+  describe('verify', () => {
+    const fixtures = join(PROJECT_ROOT, 'tests', 'fixtures');
+    test('prints each program accepted, with the counts Linux prints', () => {
+      const r = cli(['verify', join(fixtures, 'tail_calls.o')]);
+      expect(r.code).toBe(0);
+      expect(r.stdout.split('\n').filter(Boolean).map((l) => l.replace(/\d+ insns, \d+ states, [\d.]+ ms/, 'N'))).toEqual([
+        'stage_ipv4 (xdp, xdp): accepted: processed N', 'stage_ipv6 (xdp, xdp): accepted: processed N',
+        'stage_final (xdp, xdp): accepted: processed N', 'entry (xdp, xdp): accepted: processed N',
+      ]);
+    });
+
+    test('--json gives one document with a verdict per program', () => {
+      const r = cli(['verify', join(fixtures, 'xdp_firewall.o'), '--json']);
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.programs).toHaveLength(1);
+      expect(doc.programs[0]).toMatchObject({ name: 'xdp_firewall', section: 'xdp', type: 'xdp', verdict: 'accepted', error: null, pc: null, line: null });
+      expect(doc.programs[0].insns_processed).toBeGreaterThan(100);
+      expect(typeof doc.programs[0].ms).toBe('number');
+    });
+
+    test('--log prints every instruction walked, and --program limits it to one program', () => {
+      const r = cli(['verify', join(fixtures, 'tail_calls.o'), '--program', 'entry', '--log']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^0: r6 = r1 +; R1=ctx\(\) R6=ctx\(\) R10=fp0$/m);
+      expect(r.stdout).not.toContain('stage_ipv4 (');
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^entry \(xdp, xdp\): accepted/);
+    });
+
+    test('an unknown program or file is one line and exit 1', () => {
+      const r = cli(['verify', join(fixtures, 'tail_calls.o'), '--program', 'nope']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^ebpf-wasm: .*tail_calls\.o: no program named 'nope' \(there are: stage_ipv4, stage_ipv6, stage_final, entry\)\n$/);
+    });
   });
 
   describe('test-run', () => {
@@ -125,14 +174,14 @@ describe('ebpf-wasm CLI', () => {
       const r = cli(['test-run', fixture, '--data-in', packet, '--data-out', out, '--repeat', '10']);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^Return value: 2, duration \(average\): \d+ns\n$/);
+      expect(r.stdout).toMatch(/^Return value: 2, duration \(average\): \d+ns\nVerified: yes\n$/);
       expect(readFileSync(out)).toEqual(bytes);
     });
 
     test.for(['interp', 'jit', 'both'])('--json on %s', (engine) => {
       const r = cli(['test-run', fixture, '--data-in', packet, '--engine', engine, '--json', '--data-size-out', '20']);
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ program: 'xdp_firewall', engine, retval: 2, errno: -28, data_size_out: 42, data_out: bytes.subarray(0, 20).toString('hex') });
+      expect(JSON.parse(r.stdout)).toMatchObject({ program: 'xdp_firewall', engine, verified: true, retval: 2, errno: -28, data_size_out: 42, data_out: bytes.subarray(0, 20).toString('hex') });
     });
 
     test('--maps dumps every map after the run, typed by BTF', () => {
@@ -190,7 +239,8 @@ describe('ebpf-wasm CLI', () => {
     });
 
     test('a runaway program names the object and program, and --budget bounds it', () => {
-      const loop = objectFile('loop.o', 'mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit');
+      // A loop the verifier accepts (it ends) that runs longer than the budget allows.
+      const loop = objectFile('loop.o', 'mov %r0, 0\nmov %r1, 2000\nloop:\nadd %r0, 1\nsub %r1, 1\njne %r1, 0, loop\nmov %r0, 2\nexit');
       oneLine(cli(['test-run', loop, '--data-in', packet, '--budget', '1000']), /^ebpf-wasm: .*loop\.o: program 'prog': pc \d: instruction budget of 1000 exhausted$/);
     });
 
@@ -235,6 +285,65 @@ describe('ebpf-wasm CLI', () => {
     expect(JSON.parse(cli(['test-run', object, '--data-in', packet, '--json']).stdout).redirect).toEqual({ target: 53, flags: 0 });
   });
 
+  describe('--map sets up state before a run', () => {
+    const object = join(PROJECT_ROOT, 'tests', 'fixtures', 'global_data.o');
+    const packet = join(PROJECT_ROOT, 'examples', 'udp.bin');
+    const json = (name: string, value: unknown) => {
+      const path = join(dir, name);
+      writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+      return path;
+    };
+
+    test.for(['interp', 'jit', 'both'])('.rodata before load and .data, as --maps prints them (%s)', (engine) => {
+      const rodata = json('ro.json', { max_len: 20, verbose: 1 });
+      const data = json('data.json', { packets: 100 });
+      const r = cli(['test-run', object, '--data-in', packet, '--engine', engine, '--map', `.rodata=${rodata}`, '--map', `.data=${data}`, '--json', '--maps']);
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout);
+      expect(out.retval).toBe(0);
+      expect(out.trace).toEqual([{ line: 'len 33 (max 20), tag custom', count: 1 }]);
+      expect(out.maps['.data'].packets).toBe(101);
+    });
+
+    test('maps take the entries --maps prints, and the replay\'s topology takes object/map', () => {
+      const fixture = join(PROJECT_ROOT, 'tests', 'fixtures', 'xdp_firewall.o');
+      const before = JSON.parse(cli(['test-run', fixture, '--data-in', packet, '--json', '--maps']).stdout);
+      expect(before.retval).toBe(2);
+      // Deny UDP port 53: the firewall drops the packet.
+      const denied = json('denied.json', [{ key: { proto: 17, port: 53 }, value: 1 }]);
+      const after = JSON.parse(cli(['test-run', fixture, '--data-in', packet, '--json', '--maps', '--map', `denied_ports=${denied}`]).stdout);
+      expect(after.retval).toBe(1);
+      // The value counts hits: the one given, and this packet's.
+      expect(after.maps.denied_ports).toEqual([{ key: { proto: 17, pad: 0, port: 53 }, value: 2 }]);
+      // Two backends instead of three: the third sees no traffic.
+      const config = json('lb-config.json', [{ key: 0, value: { vip: '10.0.0.100', port: 80, backends: 2 } }]);
+      const replay = JSON.parse(cli(['replay', '--topology', 'examples/lb/topology.json', '--map', `lb/config=${config}`, '--json']).stdout);
+      expect(replay.interfaces.be3.tx).toBeLessThan(10);
+      expect(replay.interfaces.be1.tx + replay.interfaces.be2.tx).toBeGreaterThan(200);
+    });
+
+    test('mistakes name the JSON file and where in it', () => {
+      const oneLine = (args: string[], message: RegExp) => {
+        const r = cli(args);
+        expect(r.code).toBe(1);
+        expect(r.stderr.trimEnd()).toMatch(message);
+        expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      };
+      const run = (...map: string[]) => ['test-run', object, '--data-in', packet, ...map.flatMap((m) => ['--map', m])];
+      oneLine(run(`.rodata=${json('bad-var.json', { nope: 1 })}`), /^ebpf-wasm: .*bad-var\.json: \.rodata: value\.nope: \.rodata has no variable 'nope'/);
+      oneLine(run(`.rodata=${json('bad-type.json', { max_len: 'x' })}`), /^ebpf-wasm: .*bad-type\.json: \.rodata: value\.max_len: const volatile __u32 takes an integer, not the string 'x'$/);
+      oneLine(run(`.rodata=${json('list.json', [1])}`), /^ebpf-wasm: .*list\.json: \.rodata is global data: give an object of its variables/);
+      oneLine(run(`.rodata=${json('syntax.json', '{ "max_len": ')}`), /^ebpf-wasm: .*syntax\.json: not valid JSON: /);
+      oneLine(run(`nope=${json('x.json', [])}`), /^ebpf-wasm: --map nope: .*global_data\.o has no map 'nope' \(it has: \.rodata, /);
+      oneLine(run('.rodata'), /^ebpf-wasm: --map: '\.rodata' is not NAME=FILE\.json/);
+      oneLine(run(`.rodata=${join(dir, 'absent.json')}`), /^ebpf-wasm: .*absent\.json: cannot read \(no such file\)$/);
+      const fixture = join(PROJECT_ROOT, 'tests', 'fixtures', 'xdp_firewall.o');
+      oneLine(['test-run', fixture, '--data-in', packet, '--map', `denied_ports=${json('bad-entry.json', [{ key: { proto: 17, port: 70000 }, value: 1 }])}`], /^ebpf-wasm: .*bad-entry\.json: \[0\]\.key\.port: 70000 is out of range for __be16/);
+      oneLine(['replay', '--topology', 'examples/lb/topology.json', '--map', `config=${json('c.json', [])}`], /^ebpf-wasm: --map config: with a topology, a map is "object\/map"/);
+      oneLine(['replay', '--topology', 'examples/lb/topology.json', '--map', `lb/config=${json('c2.json', [{ key: 0, value: { backendz: 2 } }])}`], /^ebpf-wasm: .*c2\.json: lb\/config\[0\]\.value\.backendz: struct lb_config has no member 'backendz'/);
+    });
+  });
+
   test('--version prints the package version', () => {
     const r = cli(['--version']);
     expect(r.code).toBe(0);
@@ -244,7 +353,7 @@ describe('ebpf-wasm CLI', () => {
   test('test-run --engine both prints each engine\'s duration, and repeated trace lines once', () => {
     const r = cli(['test-run', join(PROJECT_ROOT, 'examples', 'xdp_ttl.o'), '--data-in', join(PROJECT_ROOT, 'examples', 'udp-ttl1.bin'), '--engine', 'both', '--repeat', '50']);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^trace: proto 17: ttl 1 expired, drop \(x50\)\nReturn value: 1, duration \(average\): interpreter \d+ns, JIT \d+ns\n$/);
+    expect(r.stdout).toMatch(/^trace: proto 17: ttl 1 expired, drop \(x50\)\nReturn value: 1, duration \(average\): interpreter \d+ns, JIT \d+ns\nVerified: yes\n$/);
   });
 
   test('disasm --source interleaves the source lines of BTF line info', () => {

@@ -28,7 +28,7 @@ describe('ebpf-wasm replay', () => {
     const r = cli(['replay', '--topology', 'examples/lb/topology.json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^replayed 244 packets from examples\/lb\/traffic\.pcap on the interpreter/);
+    expect(r.stdout).toMatch(/^replayed 244 packets from examples\/lb\/traffic\.pcap on the JIT/);
     expect(r.stdout).toContain('ingress XDP verdicts: pass 19, drop 1, tx 6, redirect 218, aborted 0');
     expect(r.stdout).toMatch(/\n {2}be1 +3 +0 +86 /);
     expect(r.stdout).toMatch(/wan0 +tx_ports \(broadcast\) +0 +be1 +2/);

@@ -28,16 +28,16 @@ function objectOf(asm: string, section: string): Uint8Array {
   return writeElf({ programs: [{ name: section, code }], functions: [{ name: 'prog', section, offset: 0, size: code.length, global: true }], calls: [], license: 'GPL' });
 }
 
-/** A tuple of bpf_sock_tuple.ipv4 on the stack at r10-16 (saddr, daddr, sport, dport as the packet has them), then a lookup. */
-const lookupAsm = (helper: number, size = 12) => `
+/** A tuple of bpf_sock_tuple.ipv4 on the stack at r10-`at` (saddr, daddr, sport, dport as the packet has them), then a lookup. */
+const lookupAsm = (helper: number, size = 12, at = 16) => `
   mov %r6, %r1
-  stw [%r10-16], 0x0100000a
-  stw [%r10-12], 0x0200000a
-  sth [%r10-8], 0x409c
-  sth [%r10-6], 0x5000
+  stw [%r10-${at}], 0x0100000a
+  stw [%r10-${at - 4}], 0x0200000a
+  sth [%r10-${at - 8}], 0x409c
+  sth [%r10-${at - 10}], 0x5000
   mov %r1, %r6
   mov %r2, %r10
-  add %r2, -16
+  add %r2, -${at}
   mov %r3, ${size}
   mov %r4, -1
   mov %r5, 0
@@ -143,10 +143,28 @@ describe.each(ENGINES)('socket helpers on %s', (engine) => {
     }
   });
 
-  test('a program that keeps a looked-up socket, or releases one it does not hold, stops with SocketReferenceError', async () => {
+  test('a program that keeps a looked-up socket, or releases one it does not hold, is refused; unverified, it stops with SocketReferenceError', async () => {
     const rt = new Runtime({ engine });
     const s = rt.sockets.open({ protocol: 'tcp', local: '10.0.0.2:80', remote: '10.0.0.1:40000' });
-    const leak = await rt.loadObject(objectOf(`${lookupAsm(SocketHelperId.skLookupTcp)}\n mov %r0, 0\n exit`, 'tc'), { fileName: 'leak.o' });
+    const leakAsm = `${lookupAsm(SocketHelperId.skLookupTcp)}\n mov %r0, 0\n exit`;
+    const twiceAsm = `${lookupAsm(SocketHelperId.skLookupTcp)}
+      mov %r7, %r0
+      mov %r1, %r0
+      call ${SocketHelperId.skRelease}
+      mov %r1, %r7
+      call ${SocketHelperId.skRelease}
+      mov %r0, 0
+      exit`;
+    const foreignAsm = `mov %r1, %r10\n add %r1, -8\n call ${SocketHelperId.skRelease}\n exit`;
+    // The verifier refuses all three, as Linux does.
+    const refused = async (asm: string, fileName: string) => (await rt.loadObject(objectOf(asm, 'tc'), { fileName })).failures.get('prog')?.message;
+    expect(await refused(leakAsm, 'leak.o')).toMatch(/Unreleased reference id=\d+ alloc_insn=11/);
+    expect(await refused(twiceAsm, 'twice.o')).toMatch(/R1 type=sock_or_null expected=/);
+    expect(await refused(foreignAsm, 'foreign.o')).toMatch(/R1 type=fp expected=/);
+    if (engine !== 'interp') return;
+    // The checked interpreter may run them unverified: the socket table stops them at run time.
+    const unverified = async (asm: string, fileName: string) => rt.loadObject(objectOf(asm, 'tc'), { fileName, unsafeSkipVerification: true });
+    const leak = await unverified(leakAsm, 'leak.o');
     expect(() => leak.program('prog').testRun({ dataIn: TCP })).toThrow(SocketReferenceError);
     expect(() => leak.program('prog').testRun({ dataIn: TCP })).toThrow(/ended holding a reference .* without bpf_sk_release/);
     // From inside a helper the engine wraps the error, naming the helper and pc; the cause is the SocketReferenceError.
@@ -158,17 +176,10 @@ describe.each(ENGINES)('socket helpers on %s', (engine) => {
       }
       return undefined;
     };
-    const twice = await rt.loadObject(objectOf(`${lookupAsm(SocketHelperId.skLookupTcp)}
-      mov %r7, %r0
-      mov %r1, %r0
-      call ${SocketHelperId.skRelease}
-      mov %r1, %r7
-      call ${SocketHelperId.skRelease}
-      mov %r0, 0
-      exit`, 'tc'), { fileName: 'twice.o' });
+    const twice = await unverified(twiceAsm, 'twice.o');
     expect(() => twice.program('prog').testRun({ dataIn: TCP })).toThrow(/pc \d+: helper bpf_sk_release failed: bpf_sk_release of tcp 10\.0\.0\.2:80 .* holds no reference/);
     expect(causeOf(() => twice.program('prog').testRun({ dataIn: TCP }))).toBeInstanceOf(SocketReferenceError);
-    const foreign = await rt.loadObject(objectOf(`mov %r1, %r10\n add %r1, -8\n call ${SocketHelperId.skRelease}\n exit`, 'tc'), { fileName: 'foreign.o' });
+    const foreign = await unverified(foreignAsm, 'foreign.o');
     expect(causeOf(() => foreign.program('prog').testRun({ dataIn: TCP }))).toBeInstanceOf(SocketReferenceError);
     // Nothing is left held after the failures.
     expect([s.references, rt.sockets.heldReferences]).toEqual([0, 0]);
@@ -178,7 +189,8 @@ describe.each(ENGINES)('socket helpers on %s', (engine) => {
     const rt = new Runtime({ engine });
     rt.sockets.open({ protocol: 'tcp', local: '10.0.0.2:80', remote: '10.0.0.1:40000' });
     for (const size of [0, 11, 13, 36]) {
-      const obj = await rt.loadObject(objectOf(`${lookupAsm(SocketHelperId.skLookupTcp, size)}
+      // The tuple sits 40 bytes down, so that the verifier lets the lookup read 36 bytes of stack.
+      const obj = await rt.loadObject(objectOf(`${lookupAsm(SocketHelperId.skLookupTcp, size, 40)}
         jeq %r0, 0, out
         mov %r1, %r0
         call ${SocketHelperId.skRelease}

@@ -55,6 +55,8 @@ describe('a topology applied', () => {
     { name: 'ifindex 1, which is lo\'s', doc: broken((d) => (d.interfaces[0].ifindex = 1)), message: /: interfaces\[0\]: wan0: ifindex 1 is taken by lo$/ },
     { name: 'a bad MAC', doc: broken((d) => (d.interfaces[2].mac = '02:00')), message: /: interfaces\[2\]: '02:00' is not a MAC address/ },
     { name: 'an object that is not there', doc: broken((d) => (d.objects.lb = 'missing.o')), message: /: objects\.lb: cannot read missing\.o: ENOENT/ },
+    { name: 'globals of an object that has none', doc: broken((d) => (d.maps['lb/.rodata'] = { debug: 1 })), message: /: maps\["lb\/\.rodata"\]: no such global data section \(there are: none\)$/ },
+    { name: 'global data given as entries', doc: broken((d) => (d.maps['lb/.data'] = [{ key: 0, value: {} }])), message: /: maps\["lb\/\.data"\]: a global data section takes an object of its variables/ },
     { name: 'invalid JSON', doc: '{ "objects": { "lb": "lb.o" },\n  "interfaces": [ }', message: /: not valid JSON: .*"faces": \[ }/ },
   ])('$name is one error naming the file and the JSON path', async ({ doc, message }) => {
     const runtime = new Runtime();
@@ -63,6 +65,24 @@ describe('a topology applied', () => {
     expect((error as Error).message).toMatch(/^\/.*topo\.json: /);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  test('global data is set before its object loads, so .rodata reaches the verifier; --map contents come after the file\'s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'topology-'));
+    writeFileSync(join(dir, 'g.o'), readFileSync(join(PROJECT_ROOT, 'tests', 'fixtures', 'global_data.o')));
+    const path = join(dir, 'topo.json');
+    writeFileSync(path, JSON.stringify({
+      objects: { g: 'g.o' }, interfaces: [{ name: 'eth0' }],
+      maps: { 'g/.rodata': { max_len: 20 }, 'g/.data': { packets: 5, last_len: 9 } },
+    }));
+    const runtime = new Runtime();
+    const applied = await loadTopologyFile(runtime, path, [{ ref: 'g/.data', value: { packets: 50 }, file: 'extra.json' }]);
+    const g = applied.objects.get('g')!;
+    expect(g.map('.rodata').frozen).toBe(true);
+    expect(g.typedMap('.rodata').lookup(new Uint8Array(4))).toMatchObject({ max_len: 20 });
+    expect(g.typedMap('.data').lookup(new Uint8Array(4))).toMatchObject({ packets: 50, last_len: 9 });
+    const error = await loadTopologyFile(new Runtime(), path, [{ ref: 'g/.rodata', value: { max_len: 'x' }, file: 'extra.json' }]).catch((e: unknown) => e);
+    expect((error as Error).message).toBe("extra.json: g/.rodata: value.max_len: const volatile __u32 takes an integer, not the string 'x'");
   });
 
   test('a failed topology leaves no object loaded', async () => {

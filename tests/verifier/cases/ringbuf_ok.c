@@ -1,0 +1,29 @@
+// Accepted: every path submits or discards the reserved record.
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} events SEC(".maps");
+
+struct event {
+	__u32 ifindex;
+	__u32 len;
+};
+
+SEC("xdp")
+int ringbuf_ok(struct xdp_md *ctx)
+{
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		return XDP_PASS;
+	e->ifindex = ctx->ingress_ifindex;
+	if (ctx->data_end - ctx->data < 64) {
+		bpf_ringbuf_discard(e, 0);
+		return XDP_DROP;
+	}
+	e->len = ctx->data_end - ctx->data;
+	bpf_ringbuf_submit(e, 0);
+	return XDP_PASS;
+}

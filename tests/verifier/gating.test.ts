@@ -1,0 +1,94 @@
+// The verifier gates loading (issue 10): every fixture and example program verifies; programs load
+// one by one as libbpf loads them, so a rejected program is reported without failing the object;
+// the JIT runs verified programs only, and skipping verification is an explicit choice the
+// checked interpreter alone accepts.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { Runtime, RuntimeError } from '../../runtime/runtime.js';
+import { VerifierError } from '../../verifier/diagnostics.js';
+import { assemble } from '../../isa/assembler.js';
+import { encode } from '../../isa/instruction.js';
+import { writeElf } from '../../scripts/kernel-oracle/elf.mjs';
+import { PROJECT_ROOT } from '../support/suite.js';
+
+/** Every object in the tree a user may load: the test fixtures and the examples (all_opcodes.o is bare code, no program). */
+function objects(): string[] {
+  const fixtures = join(PROJECT_ROOT, 'tests', 'fixtures');
+  const examples = join(PROJECT_ROOT, 'examples');
+  return [
+    ...readdirSync(fixtures).filter((f) => f.endsWith('.o') && f !== 'all_opcodes.o').map((f) => join(fixtures, f)),
+    ...readdirSync(examples, { recursive: true }).map(String).filter((f) => f.endsWith('.o')).map((f) => join(examples, f)),
+  ].sort();
+}
+
+/** An object with two XDP programs: `good` returns XDP_PASS, `bad` reads a register it never wrote. */
+function twoPrograms(): Uint8Array {
+  const good = encode(assemble('mov %r0, 2\nexit'));
+  const bad = encode(assemble('mov %r0, %r5\nexit'));
+  return writeElf({
+    programs: [{ name: 'xdp/good', code: good }, { name: 'xdp/bad', code: bad }],
+    functions: [
+      { name: 'good', section: 'xdp/good', offset: 0, size: good.length, global: true },
+      { name: 'bad', section: 'xdp/bad', offset: 0, size: bad.length, global: true },
+    ],
+    calls: [],
+    license: 'GPL',
+  });
+}
+
+describe('every program in the tree verifies', () => {
+  test.for(objects().map((path) => [path.slice(PROJECT_ROOT.length + 1), path]))('%s', async ([, path]) => {
+    const obj = await new Runtime().loadObject(new Uint8Array(readFileSync(path!)), { fileName: path });
+    expect([...obj.failures].map(([name, err]) => `${name}: ${err.message}`)).toEqual([]);
+    expect(obj.programs.size).toBeGreaterThan(0);
+    for (const p of obj.programs.values()) {
+      expect(p.verified, p.verdict.reason).toBe(true);
+      expect(p.verdict.insnsProcessed).toBeGreaterThan(0);
+    }
+    obj.close();
+  });
+});
+
+describe('loading program by program', () => {
+  test('a rejected program is reported in failures; the others load and run', async () => {
+    const obj = await new Runtime().loadObject(twoPrograms(), { fileName: 'two.o' });
+    expect([...obj.programs.keys()]).toEqual(['good']);
+    const failure = obj.failures.get('bad');
+    expect(failure).toBeInstanceOf(VerifierError);
+    expect(failure?.message).toBe("program 'bad' rejected by the verifier: pc 0: R5 !read_ok");
+    expect(() => obj.program('bad')).toThrow(VerifierError);
+    expect(obj.program('good').testRun({ dataIn: new Uint8Array(64) }).retval).toBe(2);
+  });
+
+  test('asking for a program that does not verify fails the load; asking for the others skips it', async () => {
+    await expect(new Runtime().loadObject(twoPrograms(), { fileName: 'two.o', programs: ['bad'] })).rejects.toThrow(/pc 0: R5 !read_ok/);
+    const only = await new Runtime().loadObject(twoPrograms(), { fileName: 'two.o', programs: ['good'] });
+    expect([...only.programs.keys()]).toEqual(['good']);
+    expect(only.failures.size).toBe(0);
+  });
+
+  test('the JIT runs verified programs', async () => {
+    const obj = await new Runtime({ engine: 'jit' }).loadObject(twoPrograms(), { fileName: 'two.o' });
+    expect(obj.program('good').testRun({ dataIn: new Uint8Array(64) }).retval).toBe(2);
+    expect(obj.failures.get('bad')).toBeInstanceOf(VerifierError);
+  });
+});
+
+describe('skipping verification', () => {
+  test('the checked interpreter may run a program unverified, and says so', async () => {
+    const obj = await new Runtime().loadObject(twoPrograms(), { fileName: 'two.o', unsafeSkipVerification: true });
+    const bad = obj.program('bad');
+    expect(bad.verified).toBe(false);
+    expect(bad.verdict.reason).toMatch(/^not verified: verification was skipped on request/);
+    // The interpreter traps at run time what the verifier would have refused.
+    expect(() => bad.testRun({ dataIn: new Uint8Array(64) })).toThrow(/r5/i);
+  });
+
+  test('the JIT refuses to skip it', async () => {
+    await expect(new Runtime({ engine: 'jit' }).loadObject(twoPrograms(), { fileName: 'two.o', unsafeSkipVerification: true }))
+      .rejects.toThrow(RuntimeError);
+    await expect(new Runtime({ engine: 'jit' }).loadObject(twoPrograms(), { fileName: 'two.o', unsafeSkipVerification: true }))
+      .rejects.toThrow(/only with the checked interpreter/);
+  });
+});
