@@ -576,15 +576,19 @@ export class Interpreter {
             return this.result();
           }
           depth--;
-          if (this.loopCallback[depth] !== 0 && this.nextIteration(depth)) {
-            pc = this.loopCallback[depth]! - 2;
-            depth++;
-            rl[FRAME_POINTER] = this.enterFrame(depth);
-            init = ARG_REGS_MASK | (1 << FRAME_POINTER);
-            break;
+          if (this.loopCallback[depth] !== 0) {
+            if (this.nextIteration(depth)) {
+              pc = this.loopCallback[depth]! - 2;
+              depth++;
+              rl[FRAME_POINTER] = this.enterFrame(depth);
+              init = ARG_REGS_MASK | (1 << FRAME_POINTER);
+              break;
+            }
+            init |= 1; // bpf_loop's result
           }
           pc = frames[depth * FRAME_WORDS]!;
-          init = (frames[depth * FRAME_WORDS + 1]! & ~ARG_REGS_MASK) | 1;
+          // r0 comes back as the callee left it: set, or (from a void function) not.
+          init = (frames[depth * FRAME_WORDS + 1]! & ~ARG_REGS_MASK & ~1) | (init & 1);
           for (let r = 6, at = depth * FRAME_WORDS + 2; r <= 9; r++, at += 2) { rl[r] = frames[at]!; rh[r] = frames[at + 1]!; }
           this.leaveFrame(depth);
           rl[FRAME_POINTER] = this.stack!.end - FRAME_BYTES * depth;
