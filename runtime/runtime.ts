@@ -20,7 +20,7 @@ import type { BpfMap, MapOptions, MapSpec } from '../maps/map.js';
 import { mapSpecOf } from './map-spec.js';
 import { createMap } from '../maps/registry.js';
 import { RingbufMap } from '../maps/ringbuf.js';
-import { gateProgram } from '../verifier/gate.js';
+import { gateProgram, sanitizeDeadCode } from '../verifier/gate.js';
 import { VerifierError } from '../verifier/diagnostics.js';
 import { verifierInputOf } from '../verifier/program-input.js';
 import { applyCoreRelocations } from '../loader/core.js';
@@ -657,7 +657,7 @@ export class Runtime {
     const id = this.nextProgramId++;
     let program: Program;
     try {
-      program = await Program.create(this, { spec: p, object: spec, insns, helpers, verdict, id, engine });
+      program = await Program.create(this, { spec: p, object: spec, insns: sanitizeDeadCode(insns, verdict.deadCode), helpers, verdict, id, engine });
     } catch (err) {
       // An engine refusing the code (a bad jump, an invalid register) names the object and program.
       if (!(err instanceof BpfError)) throw err;

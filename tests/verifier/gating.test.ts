@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { Op } from '../../isa/opcodes.js';
 import { Runtime, RuntimeError } from '../../runtime/runtime.js';
 import { VerifierError } from '../../verifier/diagnostics.js';
 import { assemble } from '../../isa/assembler.js';
@@ -63,6 +64,17 @@ test('the README\'s rejected example is refused, with Linux\'s message, the sour
   expect(report.pc).toBe(1);
   expect(report.source?.text.trim()).toBe('return data[14] == 0x45 ? XDP_PASS : XDP_DROP;');
   expect(report.suggestion).toMatch(/compare the end of what you read with data_end/);
+});
+
+test.for(['interp', 'jit'] as const)('code no path reaches becomes ja -1, as Linux sanitizes it, so a dead write to r10 does not fail the load (%s)', async (engine) => {
+  // jeq is always taken: the write to r10 is dead, and Linux accepts the program.
+  const code = encode(assemble('mov %r0, 2\njeq %r0, 2, +2\nlddw %r10, 0x100000001\nexit'));
+  const bytes = writeElf({ programs: [{ name: 'xdp', code }], functions: [{ name: 'dead', section: 'xdp', offset: 0, size: code.length, global: true }], calls: [], license: 'GPL' });
+  const obj = await new Runtime({ engine }).loadObject(bytes, { fileName: 'dead.o' });
+  const program = obj.program('dead');
+  expect(program.verdict.deadCode).toEqual([2]);
+  expect(program.insns.map((i) => `${i.pc}:${i.op === Op.Ja ? `ja ${i.off}` : 'kept'}`)).toEqual(['0:kept', '1:kept', '2:ja -1', '3:ja -1', '4:kept']);
+  expect(program.testRun({ dataIn: new Uint8Array(64) }).retval).toBe(2);
 });
 
 describe('loading program by program', () => {
