@@ -19,6 +19,7 @@ import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, 
 import { loadBinaryen } from './binaryen.js';
 import { compileModule, type CompileOptions } from './module.js';
 import { GLOBAL } from './lower.js';
+import { readDiskEntry, writeDiskEntry } from './disk-cache.js';
 
 /** A WebAssembly trap the lowering did not anticipate, such as an access outside the guest memory. */
 export class WasmTrapError extends BpfError {
@@ -62,10 +63,14 @@ export function compileCached(insns: readonly Instruction[], options: CompileOpt
     cache.set(key, entry);
   } else {
     entry = (async () => {
+      // A module another process compiled (with the disk cache on) needs no binaryen.
+      const stored = readDiskEntry(key);
+      if (stored) return { module: new WebAssembly.Module(stored.binary as Uint8Array<ArrayBuffer>), helperIds: stored.helperIds, compileMs: 0 };
       const b = await loadBinaryen();
       const start = performance.now();
       const compiled = compileModule(b, insns, options);
       const module = new WebAssembly.Module(compiled.binary as Uint8Array<ArrayBuffer>);
+      writeDiskEntry(key, compiled);
       return { module, helperIds: compiled.helperIds, compileMs: performance.now() - start };
     })();
     if (cacheLimit > 0) {
