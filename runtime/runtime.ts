@@ -613,7 +613,7 @@ export class Runtime {
       for (const def of spec.maps) {
         let map: BpfMap;
         try {
-          map = this.createMap(mapSpecOf(def, spec.btf));
+          map = this.createMap(mapSpecOf(def, spec.btf, this.cpus));
         } catch (err) {
           if (err instanceof MapCreateError) throw new LoaderError(spec.file, def.section, def.offset, err.message);
           throw err;
