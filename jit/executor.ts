@@ -8,6 +8,7 @@ import { encode, type Instruction } from '../isa/instruction.js';
 import { specOf } from '../isa/opcodes.js';
 import { validate } from '../isa/validate.js';
 import { HelperCall, resolveHelperCalls, type HelperTable } from '../helpers/table.js';
+import { loopHelper } from '../helpers/callbacks.js';
 import {
   BudgetExhaustedError, CallbackTargetError, CallDepthError, ExecutionError, FellOffEndError, HelperFailedError, MemoryFaultError,
   TailCallInCallbackError, UnsupportedInstructionError,
@@ -17,6 +18,7 @@ import type { GuestMemory, Region } from '../runtime/memory.js';
 import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
 import { loadBinaryen } from './binaryen.js';
 import { compileModule, type CompileOptions } from './module.js';
+import { GLOBAL } from './lower.js';
 
 /** A WebAssembly trap the lowering did not anticipate, such as an access outside the guest memory. */
 export class WasmTrapError extends BpfError {
@@ -101,6 +103,8 @@ export class JitExecutor {
   private readonly runExport: RunExport;
   /** Absent when the program takes no function's address: then nothing can be a callback. */
   private readonly callbackExport: CallbackExport | undefined;
+  /** bpf_loop calls running in WebAssembly now (programs with callbacks only): their callbacks may not tail-call. */
+  private readonly loopDepth: WebAssembly.Global | undefined;
   /** pc of the helper call running now: where its callbacks' traps are reported. */
   private helperPc = 0;
   private readonly budget: number;
@@ -129,6 +133,7 @@ export class JitExecutor {
     const instance = new WebAssembly.Instance(entry.module, { [IMPORT_MODULE]: env });
     this.runExport = instance.exports[RUN_EXPORT] as RunExport;
     this.callbackExport = instance.exports[CALLBACK_EXPORT] as CallbackExport | undefined;
+    this.loopDepth = instance.exports[GLOBAL.loopDepth] as WebAssembly.Global | undefined;
   }
 
   private runHelper(pc: number, name: string, impl: (call: HelperCall) => void): void {
@@ -145,7 +150,7 @@ export class JitExecutor {
     this.memory.refresh();
     if (call.stopRequested) {
       // Linux's verifier refuses tail calls in callbacks.
-      if (call.pendingTailCall && call.callbackDepth > 0) throw new TailCallInCallbackError(pc);
+      if (call.pendingTailCall && (call.callbackDepth > 0 || (this.loopDepth?.value ?? 0) > 0)) throw new TailCallInCallbackError(pc);
       throw STOP;
     }
   }
@@ -227,6 +232,9 @@ export class JitExecutor {
 export async function createJitExecutor(insns: readonly Instruction[], options: JitOptions): Promise<JitExecutor> {
   validate(insns);
   resolveHelperCalls(insns, options.helpers);
-  const entry = await compileCached(insns, options.optimize === undefined ? {} : { optimize: options.optimize });
+  const entry = await compileCached(insns, {
+    ...(options.optimize === undefined ? {} : { optimize: options.optimize }),
+    ...(options.helpers.get(loopHelper.id) === loopHelper ? { inlineLoop: true } : {}),
+  });
   return new JitExecutor(insns, entry, options.memory, options.helpers, options.budget ?? DEFAULT_BUDGET);
 }

@@ -12,13 +12,16 @@ import { encode } from '../../isa/instruction.js';
 import { writeElf } from '../../scripts/kernel-oracle/elf.mjs';
 import { PROJECT_ROOT } from '../support/suite.js';
 
-/** Every object in the tree a user may load: the test fixtures and the examples (all_opcodes.o is bare code, no program). */
+/**
+ * Every object in the tree a user may load: the test fixtures and the examples (all_opcodes.o is
+ * bare code, no program; examples/rejected/ holds programs the verifier must refuse).
+ */
 function objects(): string[] {
   const fixtures = join(PROJECT_ROOT, 'tests', 'fixtures');
   const examples = join(PROJECT_ROOT, 'examples');
   return [
     ...readdirSync(fixtures).filter((f) => f.endsWith('.o') && f !== 'all_opcodes.o').map((f) => join(fixtures, f)),
-    ...readdirSync(examples, { recursive: true }).map(String).filter((f) => f.endsWith('.o')).map((f) => join(examples, f)),
+    ...readdirSync(examples, { recursive: true }).map(String).filter((f) => f.endsWith('.o') && !f.startsWith('rejected')).map((f) => join(examples, f)),
   ].sort();
 }
 
@@ -48,6 +51,18 @@ describe('every program in the tree verifies', () => {
     }
     obj.close();
   });
+});
+
+test('the README\'s rejected example is refused, with Linux\'s message, the source line and what to change', async () => {
+  const path = join(PROJECT_ROOT, 'examples', 'rejected', 'packet_bounds.o');
+  const obj = await new Runtime().loadObject(path);
+  const failure = obj.failures.get('packet_bounds') as VerifierError;
+  expect(failure).toBeInstanceOf(VerifierError);
+  const report = failure.report;
+  expect(report.message).toBe('invalid access to packet, off=14 size=1, R1(id=0,off=14,r=0)\nR1 offset is outside of the packet');
+  expect(report.pc).toBe(1);
+  expect(report.source?.text.trim()).toBe('return data[14] == 0x45 ? XDP_PASS : XDP_DROP;');
+  expect(report.suggestion).toMatch(/compare the end of what you read with data_end/);
 });
 
 describe('loading program by program', () => {
