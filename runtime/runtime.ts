@@ -24,6 +24,7 @@ import { gateProgram, sanitizeDeadCode } from '../verifier/gate.js';
 import { VerifierError } from '../verifier/diagnostics.js';
 import { verifierInputOf } from '../verifier/program-input.js';
 import { applyCoreRelocations } from '../loader/core.js';
+import { currentTaskCgroupHelpers, skbCgroupHelpers, stackTraceHelpers } from '../helpers/map-kinds.js';
 import { isTracingProgramType, type ProgramType } from '../loader/program-types.js';
 import { parseBtf } from '../loader/btf.js';
 import { corePoisonHelper, tracingHelpers } from '../helpers/tracing.js';
@@ -415,9 +416,18 @@ export class Runtime {
       else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) {
         // Linux gives socket filters none of the socket helpers; tc and cgroup_skb programs all of them.
         specific = type === 'socket_filter' ? this.skb.helpers : [...this.skb.helpers, ...this.socketHelpers(type as 'sched_cls' | 'cgroup_skb')];
+        if (type === 'sched_cls') {
+          specific = [...specific, ...skbCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a), hasFullSocket: (ctx) => this.skb.frameAt(ctx)?.socket !== undefined })];
+        }
         packetOf = (ctx) => this.skb.frameAt(ctx)?.packet();
       }
-      else if (isTracingProgramType(type)) specific = tracingHelpers({ currentTask: () => this.tasks.currentTask() });
+      else if (isTracingProgramType(type)) {
+        specific = [
+          ...tracingHelpers({ currentTask: () => this.tasks.currentTask() }),
+          ...stackTraceHelpers(),
+          ...currentTaskCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a) }),
+        ];
+      }
       table = helperTable([...this.baseHelpers(packetOf), ...specific, corePoisonHelper]);
       this.tables.set(type, table);
     }
@@ -613,7 +623,7 @@ export class Runtime {
       for (const def of spec.maps) {
         let map: BpfMap;
         try {
-          map = this.createMap(mapSpecOf(def, spec.btf));
+          map = this.createMap(mapSpecOf(def, spec.btf, this.cpus));
         } catch (err) {
           if (err instanceof MapCreateError) throw new LoaderError(spec.file, def.section, def.offset, err.message);
           throw err;

@@ -44,7 +44,9 @@ function twoPrograms(): Uint8Array {
 describe('every program in the tree verifies', () => {
   test.for(objects().map((path) => [path.slice(PROJECT_ROOT.length + 1), path]))('%s', async ([, path]) => {
     const obj = await new Runtime().loadObject(new Uint8Array(readFileSync(path!)), { fileName: path });
-    expect([...obj.failures].map(([name, err]) => `${name}: ${err.message}`)).toEqual([]);
+    // sections.o holds one program of each type the verifier has no model of, each refused alone.
+    const unmodelled = (err: Error) => path!.endsWith('sections.o') && err instanceof VerifierError && err.report.kind === 'program-type';
+    expect([...obj.failures].filter(([, err]) => !unmodelled(err)).map(([name, err]) => `${name}: ${err.message}`)).toEqual([]);
     expect(obj.programs.size).toBeGreaterThan(0);
     for (const p of obj.programs.values()) {
       expect(p.verified, p.verdict.reason).toBe(true);
