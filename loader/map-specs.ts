@@ -12,9 +12,10 @@ import { LoaderError } from './errors.js';
 const MAP_TYPE_ARRAY = 2;
 /** BPF_F_RDONLY_PROG, set on .rodata maps. */
 const BPF_F_RDONLY_PROG = 1 << 7;
-/** BPF_MAP_TYPE_PERF_EVENT_ARRAY and BPF_MAP_TYPE_RINGBUF, whose definitions libbpf completes. */
+/** BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF and BPF_MAP_TYPE_USER_RINGBUF, whose definitions libbpf completes. */
 const MAP_TYPE_PERF_EVENT_ARRAY = 4;
 const MAP_TYPE_RINGBUF = 27;
+const MAP_TYPE_USER_RINGBUF = 31;
 /** The page size ring buffer sizes are rounded to (x86-64). */
 const PAGE_SIZE = 4096;
 
@@ -73,14 +74,14 @@ export function dataMaps(elf: ElfFile): MapDefinition[] {
 }
 
 /**
- * What libbpf fills in of a definition before creating the map: a ring buffer's size rounded up to
+ * What libbpf fills in of a definition before creating the map: a (user) ring buffer's size rounded up to
  * a power-of-two multiple of the page size (adjust_ringbuf_sz; 0 stays 0, for the kernel to refuse),
  * and a perf event array's key and value sizes, 4 when left at 0 (newer libbpf and cilium/ebpf do;
  * libbpf 1.1 leaves them, and the kernel refuses). A perf event array's max_entries 0 becomes the
  * CPU count when the map is created (runtime/map-spec.ts).
  */
 export function completeDefinition(def: MapDefinition): MapDefinition {
-  if (def.type === MAP_TYPE_RINGBUF) {
+  if (def.type === MAP_TYPE_RINGBUF || def.type === MAP_TYPE_USER_RINGBUF) {
     const size = ringbufSize(def.maxEntries);
     return size === def.maxEntries ? def : { ...def, maxEntries: size };
   }

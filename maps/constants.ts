@@ -22,6 +22,7 @@ export const MapType = {
   XSKMAP: 17,
   SOCKHASH: 18,
   CGROUP_STORAGE: 19,
+  REUSEPORT_SOCKARRAY: 20,
   PERCPU_CGROUP_STORAGE: 21,
   QUEUE: 22,
   STACK: 23,
@@ -31,6 +32,7 @@ export const MapType = {
   INODE_STORAGE: 28,
   TASK_STORAGE: 29,
   BLOOM_FILTER: 30,
+  USER_RINGBUF: 31,
   ARENA: 33,
   /** This runtime's extension (DESIGN.md "Flow map"), not in Linux. */
   FLOW: 0x1000,

@@ -45,6 +45,8 @@ const MAP_ONLY_WITH: ReadonlyMap<number, readonly number[]> = new Map([
   [24, [107, 108, 194]], // SK_STORAGE
   [28, [145, 146, 194]], // INODE_STORAGE
   [29, [156, 157, 194]], // TASK_STORAGE
+  [20, [82]], // REUSEPORT_SOCKARRAY: sk_select_reuseport
+  [31, [209]], // USER_RINGBUF: user_ringbuf_drain
 ]);
 
 /** Program types whose programs may update and delete sockmap and sockhash entries (Linux may_update_sockmap; BPF iterators too, which are not told apart here). */

@@ -21,7 +21,7 @@ const verbose = process.argv.includes('--verbose');
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** errno values by the strerror text bpftool prints. */
 const ERRNO = { 'Invalid argument': 22, 'Argument list too long': 7, 'Operation not supported': 95, 'Unknown error 524': 524, 'Cannot allocate memory': 12 };
-const NAMES = { [MapType.STACK_TRACE]: 'stack_trace', [MapType.CGROUP_ARRAY]: 'cgroup_array', [MapType.XSKMAP]: 'xskmap', [MapType.SOCKMAP]: 'sockmap', [MapType.SOCKHASH]: 'sockhash', [MapType.PERF_EVENT_ARRAY]: 'perf_event_array', [MapType.RINGBUF]: 'ringbuf' };
+const NAMES = { [MapType.STACK_TRACE]: 'stack_trace', [MapType.CGROUP_ARRAY]: 'cgroup_array', [MapType.XSKMAP]: 'xskmap', [MapType.SOCKMAP]: 'sockmap', [MapType.SOCKHASH]: 'sockhash', [MapType.PERF_EVENT_ARRAY]: 'perf_event_array', [MapType.RINGBUF]: 'ringbuf', [MapType.REUSEPORT_SOCKARRAY]: 'reuseport_sockarray', [MapType.USER_RINGBUF]: 'user_ringbuf' };
 
 const m = (type, keySize, valueSize, maxEntries, flags = 0) => ({ type, keySize, valueSize, maxEntries, flags });
 const CREATION = [
@@ -39,6 +39,9 @@ const CREATION = [
   // Definitions after libbpf's completions: a perf event array of 4-byte keys and values, a ring buffer of 8192 bytes.
   m(MapType.PERF_EVENT_ARRAY, 4, 4, 2), m(MapType.PERF_EVENT_ARRAY, 0, 0, 2), m(MapType.PERF_EVENT_ARRAY, 4, 4, 0),
   m(MapType.RINGBUF, 0, 0, 8192), m(MapType.RINGBUF, 0, 0, 5000),
+  m(MapType.REUSEPORT_SOCKARRAY, 4, 8, 4), m(MapType.REUSEPORT_SOCKARRAY, 4, 4, 4), m(MapType.REUSEPORT_SOCKARRAY, 4, 2, 4),
+  m(MapType.REUSEPORT_SOCKARRAY, 8, 8, 4), m(MapType.REUSEPORT_SOCKARRAY, 4, 8, 0), m(MapType.REUSEPORT_SOCKARRAY, 4, 8, 4, MapFlag.MMAPABLE),
+  m(MapType.USER_RINGBUF, 0, 0, 4096), m(MapType.USER_RINGBUF, 0, 0, 3 * 4096), m(MapType.USER_RINGBUF, 4, 0, 4096),
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'map-kinds-'));

@@ -8,8 +8,8 @@
 //
 //   node scripts/verifier-selftests/retval.mjs [--engine interp|jit] [--verbose] [--only FILE] [--json OUT]
 //
-// A program loads as Runtime.loadObject loads it, alone (loadObject's `programs`), so that another
-// program of its object failing does not count against it. __retval(POINTER_VALUE) asks only that
+// A program loads as Runtime.loadObject loads it, with its object's __auxiliary programs only
+// (loadObject's `programs`), so that another program of its object failing does not count against it. __retval(POINTER_VALUE) asks only that
 // the run succeed, as the harness does.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -25,16 +25,37 @@ const jsonOut = option('--json');
 const engines = option('--engine') ? [option('--engine')] : ['interp', 'jit'];
 
 const { Runtime } = await import(join(ROOT, 'dist/runtime/runtime.js'));
+const { loadObjectSpec } = await import(join(ROOT, 'dist/loader/object.js'));
 
 /** Section prefixes of the program types this runtime runs. */
 const OURS = /^\??(socket|tc|tcx|xdp|classifier|cgroup\/skb|cgroup_skb)(\/|$)/;
 const TEST_DATA_LEN = 64;
 
-const entries = readFileSync(join(WORK, 'kernel-verdicts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
-  .filter((e) => OURS.test(e.section) && e.kernel === 'accepted' && e.run && (!only || e.file === only));
+const all = readFileSync(join(WORK, 'kernel-verdicts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const entries = all.filter((e) => OURS.test(e.section) && e.kernel === 'accepted' && e.run && (!only || e.file === only));
 if (entries.length === 0) {
   console.error(`no runs in ${WORK}/kernel-verdicts.jsonl: run scripts/verifier-selftests/build.sh (as root) first`);
   process.exit(1);
+}
+
+/**
+ * The object's __auxiliary programs (tail-call targets and the like), which the harness loads with
+ * each test: the programs kernel-verdicts.c did not list, since it skips them.
+ */
+const auxiliaries = new Map();
+function auxiliaryPrograms(file) {
+  if (!auxiliaries.has(file)) {
+    const listed = new Set(all.filter((e) => e.file === file).map((e) => e.program));
+    let names = [];
+    try {
+      const spec = loadObjectSpec(new Uint8Array(readFileSync(join(WORK, 'objects', file))), file);
+      names = [...spec.programs, ...(spec.failures ?? [])].map((p) => p.name).filter((n) => !listed.has(n));
+    } catch {
+      // The object does not load at all; ours() reports why.
+    }
+    auxiliaries.set(file, names);
+  }
+  return auxiliaries.get(file);
 }
 
 /** prog_tests/verifier.c's init_test_val_map: key 0 gets struct test_val { index 28, foo[6] 0xabcdef12 }. */
@@ -55,7 +76,7 @@ async function ours(entry, engine) {
   const runtime = new Runtime({ engine });
   let obj;
   try {
-    obj = await runtime.loadObject(join(WORK, 'objects', entry.file), { programs: [entry.program] });
+    obj = await runtime.loadObject(join(WORK, 'objects', entry.file), { programs: [entry.program, ...auxiliaryPrograms(entry.file)] });
   } catch (err) {
     return { error: `load: ${err.message.replace(/^\S+\.o: /, '')}`, stage: 'load' };
   }

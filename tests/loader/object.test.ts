@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadObjectSpec, type ObjectSpec } from '../../loader/object.js';
+import { completeDefinition } from '../../loader/map-specs.js';
 import { validate, branchTarget } from '../../isa/validate.js';
 import { Op } from '../../isa/opcodes.js';
 import { BpfError } from '../../isa/errors.js';
@@ -64,6 +65,15 @@ describe('object loader', () => {
     expect(mim.tenants).toMatchObject({ type: 12, valueSize: 4, initialValues: ['tenant0'] });
     expect(mim.tenants!.innerMap).toMatchObject({ type: 1, keySize: 4, valueSize: 8 });
     expect(maps('ringbuf_loop.o').events).toMatchObject({ type: 27, maxEntries: 262144 });
+  });
+
+  test('ring buffer sizes are rounded as libbpf rounds them (adjust_ringbuf_sz), user ring buffers too', () => {
+    const def = { name: 'rb', keySize: 0, valueSize: 0, flags: 0, mapExtra: 0n, pinning: 0, section: '.maps', offset: 0 };
+    for (const type of [27, 31]) {
+      expect(completeDefinition({ ...def, type, maxEntries: 5000 }).maxEntries).toBe(8192);
+      expect(completeDefinition({ ...def, type, maxEntries: 4096 }).maxEntries).toBe(4096);
+      expect(completeDefinition({ ...def, type, maxEntries: 0 }).maxEntries).toBe(0);
+    }
   });
 
   test('global data: each section is a one-entry array map with its initial bytes', () => {

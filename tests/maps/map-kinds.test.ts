@@ -1,5 +1,5 @@
 // The map kinds that hold nothing in a user-space runtime (stack trace, cgroup array, XSKMAP,
-// sockmap, sockhash, task and inode storage): Linux's creation checks and errnos, and the
+// sockmap, sockhash, reuseport socket array, user ring buffer, task and inode storage): Linux's creation checks and errnos, and the
 // user-space operations of an empty map of each kind, as Linux gives them.
 import { describe, expect, test } from 'vitest';
 import { GuestMemory } from '../../runtime/memory.js';
@@ -35,6 +35,13 @@ const CREATION: { what: string; spec: MapSpec; errno: number }[] = [
   { what: 'sockhash key 8', spec: { type: MapType.SOCKHASH, keySize: 8, valueSize: 8, maxEntries: 8 }, errno: 0 },
   { what: 'sockhash key 0', spec: { type: MapType.SOCKHASH, keySize: 0, valueSize: 8, maxEntries: 8 }, errno: Errno.EINVAL },
   { what: 'sockhash key 513', spec: { type: MapType.SOCKHASH, keySize: 513, valueSize: 8, maxEntries: 8 }, errno: Errno.E2BIG },
+  { what: 'reuseport_sockarray value 8', spec: { type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 8, maxEntries: 4 }, errno: 0 },
+  { what: 'reuseport_sockarray value 4', spec: { type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 4, maxEntries: 4 }, errno: 0 },
+  { what: 'reuseport_sockarray value 2', spec: { type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 2, maxEntries: 4 }, errno: Errno.EINVAL },
+  { what: 'reuseport_sockarray BPF_F_MMAPABLE', spec: { type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 8, maxEntries: 4, flags: MapFlag.MMAPABLE }, errno: Errno.EINVAL },
+  { what: 'user_ringbuf', spec: { type: MapType.USER_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 }, errno: 0 },
+  { what: 'user_ringbuf not a power of two', spec: { type: MapType.USER_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 3 * 4096 }, errno: Errno.EINVAL },
+  { what: 'user_ringbuf key 4', spec: { type: MapType.USER_RINGBUF, keySize: 4, valueSize: 0, maxEntries: 4096 }, errno: Errno.EINVAL },
   { what: 'task_storage', spec: storage(MapType.TASK_STORAGE), errno: 0 },
   { what: 'task_storage preallocated', spec: storage(MapType.TASK_STORAGE, { flags: 0 }), errno: Errno.EINVAL },
   { what: 'task_storage max_entries 1', spec: storage(MapType.TASK_STORAGE, { maxEntries: 1 }), errno: Errno.EINVAL },
@@ -57,6 +64,29 @@ describe('creation', () => {
 });
 
 describe('user space on empty maps', () => {
+  test('reuseport_sockarray: the cookie needs value_size 8 (ENOSPC), no sockets (ENOENT, EBADF), deletes ENOENT or E2BIG', () => {
+    const { map } = setup({ type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 8, maxEntries: 2 });
+    expect(errnoOf(() => map.lookup(u32(0)))).toBe(Errno.ENOENT);
+    expect(errnoOf(() => map.update(u32(0), u64(3)))).toBe(Errno.EBADF);
+    expect(errnoOf(() => map.update(u32(0), u64(2 ** 31)))).toBe(Errno.EINVAL);
+    expect(errnoOf(() => map.update(u32(2), u64(3)))).toBe(Errno.E2BIG);
+    expect(errnoOf(() => map.update(u32(0), u64(3), 3))).toBe(Errno.EINVAL);
+    expect(map.delete(u32(0))).toBe(false); // -ENOENT: nothing there
+    expect(errnoOf(() => map.delete(u32(2)))).toBe(Errno.E2BIG);
+    expect([...map.keys()].map((k) => k[0])).toEqual([0, 1]);
+    const small = setup({ type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 4, maxEntries: 2 }).map;
+    expect(errnoOf(() => small.lookup(u32(0)))).toBe(Errno.ENOSPC);
+  });
+
+  test('user_ringbuf: every user-space operation is ENOTSUPP', () => {
+    const { map } = setup({ type: MapType.USER_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    expect(errnoOf(() => map.lookup(new Uint8Array(0)))).toBe(Errno.ENOTSUPP);
+    expect(errnoOf(() => map.update(new Uint8Array(0), new Uint8Array(0)))).toBe(Errno.ENOTSUPP);
+    expect(errnoOf(() => map.delete(new Uint8Array(0)))).toBe(Errno.ENOTSUPP);
+    expect(errnoOf(() => map.getNextKey())).toBe(Errno.ENOTSUPP);
+    expect(map.size).toBe(0);
+  });
+
   test('stack_trace: lookups miss, updates are EINVAL, deletes ENOENT (E2BIG past the buckets), no next key, no batches', () => {
     const { map } = setup({ type: MapType.STACK_TRACE, keySize: 4, valueSize: 16, maxEntries: 5 });
     expect(map.lookup(u32(0))).toBeUndefined();
