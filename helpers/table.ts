@@ -7,6 +7,10 @@ import type { Instruction } from '../isa/instruction.js';
 import { Op } from '../isa/opcodes.js';
 import { LINUX_HELPER_NAMES } from './linux-helper-names.js';
 import { MAX_FRAMES } from '../isa/abi.js';
+import type { PacketBounds } from '../runtime/run.js';
+
+/** Bounds of no packet: every legacy load fails. */
+export const NO_PACKET: PacketBounds = { start: 0, end: 0 };
 
 /**
  * Argument kinds of a helper prototype (Linux enum bpf_arg_type), as the verifier checks them:
@@ -78,8 +82,22 @@ export class HelperCall {
   stopRequested = false;
   /** Tail calls taken so far in the chain the current program runs in. */
   tailCallCount = 0;
-  /** The program a tail-call helper asked to continue with, and the context it passes. */
-  pendingTailCall: { readonly target: unknown; readonly ctx: bigint } | undefined;
+  /** The program a tail-call helper asked to continue with, the context it passes, and the packet as it is then. */
+  pendingTailCall: { readonly target: unknown; readonly ctx: bigint; readonly packet: PacketBounds } | undefined;
+
+  /**
+   * The packet the legacy ABS/IND loads read: set by the engine when a run starts, and by helpers
+   * that move or resize an skb's data (setPacket), so later loads see the packet as Linux's do.
+   */
+  packet: PacketBounds = NO_PACKET;
+  /** Installed by the engine: called after setPacket, for engines that keep the bounds elsewhere (the JIT's globals). */
+  onPacketChange: (() => void) | undefined;
+
+  /** A helper moved or resized the packet: later legacy loads (and a tail call's program) see these bounds. */
+  setPacket(packet: PacketBounds): void {
+    this.packet = packet;
+    this.onPacketChange?.();
+  }
 
   /** Whether another tail call is allowed in this chain. */
   canTailCall(): boolean {
@@ -88,7 +106,7 @@ export class HelperCall {
 
   /** Ends the current program and continues the chain with `target`, which gets `ctx` in r1. */
   requestTailCall(target: unknown, ctx: bigint): void {
-    this.pendingTailCall = { target, ctx };
+    this.pendingTailCall = { target, ctx, packet: this.packet };
     this.stopRequested = true;
   }
 

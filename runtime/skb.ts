@@ -148,7 +148,7 @@ export class SkbRunner {
     return this.findDevice(ifindex);
   }
 
-  private readonly runArgs = { args: [0], packet: { start: 0, end: 0 } };
+  private readonly runArgs = { args: [0], packet: { start: 0, end: 0, macHeader: 0, networkHeader: 0 } };
 
   /** Unregisters and frees a frame. */
   release(frame: SkbFrame): void {
@@ -157,8 +157,8 @@ export class SkbRunner {
   }
 
   /**
-   * Runs a program once on a frame (r1 = its context; LD_ABS/LD_IND offsets count from skb->data, up to
-   * skb->len) and returns r0 as a u32. Writes to u16 fields are narrowed afterwards (SkbFrame.settleWrites).
+   * Runs a program once on a frame (r1 = its context; LD_ABS/LD_IND offsets count from skb->data, or
+   * from the network and MAC headers at SKF_NET_OFF and SKF_LL_OFF, up to skb->len) and returns r0 as a u32. Writes to u16 fields are narrowed afterwards (SkbFrame.settleWrites).
    */
   run(executor: Executor, frame: SkbFrame): number {
     const outer = this.current;
@@ -171,6 +171,8 @@ export class SkbRunner {
     runArgs.args[0] = frame.ctx;
     runArgs.packet.start = frame.data;
     runArgs.packet.end = frame.data + frame.length;
+    runArgs.packet.macHeader = frame.macHeader;
+    runArgs.packet.networkHeader = frame.networkHeader;
     try {
       const result = executor.run(runArgs);
       if (sockets.heldReferences !== references) sockets.endRun(references);
