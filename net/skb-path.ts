@@ -178,7 +178,8 @@ export class SkbPath {
     const headroom = metadata ? XDP_PACKET_HEADROOM : SKB_HEADROOM;
     const needed = headroom + packet.length + SKB_SHARED_INFO_TAILROOM;
     const frameSize = Math.max(this.runtime.skb.frameSize, Math.ceil(needed / 4096) * 4096);
-    return this.runtime.skb.createFrame(packet, { frameSize, headroom, fields, ...(metadata ? { metadata } : {}), ...(socket ? { socket } : {}) });
+    // growable: tc programs' helpers may grow the skb, where Linux reallocates its head.
+    return this.runtime.skb.createFrame(packet, { frameSize, headroom, fields, growable: true, ...(metadata ? { metadata } : {}), ...(socket ? { socket } : {}) });
   }
 
   /**

@@ -415,6 +415,7 @@ export class Runtime {
       else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) {
         // Linux gives socket filters none of the socket helpers; tc and cgroup_skb programs all of them.
         specific = type === 'socket_filter' ? this.skb.helpers : [...this.skb.helpers, ...this.socketHelpers(type as 'sched_cls' | 'cgroup_skb')];
+        if (type === 'sched_cls') specific = [...specific, ...this.skb.tcHelpers];
         packetOf = (ctx) => this.skb.frameAt(ctx)?.packet();
       }
       else if (isTracingProgramType(type)) specific = tracingHelpers({ currentTask: () => this.tasks.currentTask() });
