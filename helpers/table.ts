@@ -25,7 +25,7 @@ export const NO_PACKET: PacketBounds = { start: 0, end: 0 };
  * - 'ptr_to_uninit_mem': memory the helper fills, sized by the next argument.
  * - 'const_size' / 'const_size_or_zero': the previous argument's size: bounded, > 0 unless "or_zero".
  * - 'const_alloc_size_or_zero': a known constant the helper allocates that many bytes for (ringbuf_reserve).
- * - 'ptr_to_ctx': the program's context, unmodified.
+ * - 'ptr_to_ctx': the program's context, unmodified; 'ptr_to_ctx_or_null': that, or NULL (bpf_get_netns_cookie).
  * - 'ptr_to_func': a callback (`lddw rX, func`), run as `callback` says.
  * - 'ptr_to_stack_or_null': a pointer into the stack, or NULL (a callback's context).
  * - 'ptr_to_ringbuf_mem': a sample from bpf_ringbuf_reserve (with `releases`: given back by the call).
@@ -40,7 +40,7 @@ export type HelperArgKind =
   | 'anything' | 'const_map_ptr' | 'ptr_to_map_key' | 'ptr_to_map_value' | 'ptr_to_uninit_map_value' | 'ptr_to_uninit_map_key'
   | 'ptr_to_map_value_or_null'
   | 'ptr_to_mem' | 'ptr_to_mem_or_null' | 'ptr_to_uninit_mem' | 'const_size' | 'const_size_or_zero' | 'const_alloc_size_or_zero'
-  | 'ptr_to_ctx' | 'ptr_to_func' | 'ptr_to_stack_or_null' | 'ptr_to_ringbuf_mem' | 'ptr_to_spin_lock' | 'ptr_to_sock_common'
+  | 'ptr_to_ctx' | 'ptr_to_ctx_or_null' | 'ptr_to_func' | 'ptr_to_stack_or_null' | 'ptr_to_ringbuf_mem' | 'ptr_to_spin_lock' | 'ptr_to_sock_common'
   | 'ptr_to_socket' | 'ptr_to_btf_id_sock_common' | 'ptr_to_long' | 'ptr_to_const_str';
 
 /** One argument of a helper prototype. */

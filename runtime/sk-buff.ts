@@ -8,6 +8,7 @@
 import { Errno } from '../maps/constants.js';
 import { csumAdd, csumBlockAdd, csumBlockSub, csumFold, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from '../helpers/checksum.js';
 import type { SkbFrameAccess } from '../helpers/skb.js';
+import type { SkbContextAccess } from '../helpers/skb-context.js';
 import type { GuestMemory, Region } from './memory.js';
 import type { PacketBounds } from './run.js';
 import { ETH_HLEN, SKB_SHARED_INFO_TAILROOM } from './packet-frame.js';
@@ -115,6 +116,8 @@ export interface SkbSocket {
   readonly address?: number;
   /** The socket owner's uid (bpf_get_socket_uid; default 0, root). */
   readonly uid?: number;
+  /** Whether it is a full socket rather than a TIME_WAIT or request socket (default true). */
+  readonly fullSocket?: boolean;
 }
 
 /** skb->ip_summed values the frame models (a test-run skb starts CHECKSUM_NONE; CHECKSUM_COMPLETE on request). */
@@ -131,6 +134,11 @@ export interface SkbRedirect {
   readonly ifindex: number;
   /** The flags given (BPF_F_INGRESS or 0). */
   readonly flags: bigint;
+}
+
+/** A copy of the packet bpf_clone_redirect sends to an interface's egress (or its ingress, with BPF_F_INGRESS). */
+export interface SkbClone extends SkbRedirect {
+  readonly packet: Uint8Array;
 }
 
 /** How to build an skb frame. */
@@ -180,6 +188,8 @@ export class SkbFrame implements SkbFrameAccess {
   socket: SkbSocket | undefined;
   /** The redirect bpf_redirect last recorded on this frame. */
   redirect: SkbRedirect | undefined;
+  /** Copies bpf_clone_redirect made during the last run, for the datapath to send on (a test run drops them). */
+  clones: SkbClone[] = [];
   /** Bytes of XDP metadata before the MAC header (skb_metadata_len). */
   readonly metaLength: number;
 
@@ -379,6 +389,25 @@ export class SkbFrame implements SkbFrameAccess {
     this.csum = csumAdd(this.csum, csumPartial(this.memory.bytes.subarray(at, at + len), 0));
   }
 
+  /** What bpf_clone_redirect and the cgroup helpers ask of the skb (helpers/skb-context.ts). */
+  context(): SkbContextAccess {
+    const frame = this;
+    return {
+      get hasFullSocket() {
+        return frame.socket !== undefined && frame.socket.fullSocket !== false;
+      },
+      get gso() {
+        return frame.memory.view.getUint32(frame.ctx + SkBuffOffset.gsoSize, true) !== 0;
+      },
+      get hasLinkHeader() {
+        return frame.macHeader < frame.networkHeader && frame.dataLength > 0;
+      },
+      clone(ifindex, flags) {
+        frame.clones.push({ ifindex, flags, packet: frame.wirePacket() });
+      },
+    };
+  }
+
   /** Writes skb->len and the packet pointers into the context after a helper moved them. */
   settle(): void {
     this.syncPointers();
@@ -403,6 +432,24 @@ export class SkbFrame implements SkbFrameAccess {
   packet(): Uint8Array {
     this.memory.refresh();
     return this.memory.bytes.slice(this.dataAddress, this.dataAddress + this.dataLength);
+  }
+
+  /**
+   * The packet as it goes on the wire: with the offloaded VLAN tag (vlan_present, vlan_proto,
+   * vlan_tci) put back after the MAC addresses, as a driver or validate_xmit_vlan does.
+   */
+  wirePacket(): Uint8Array {
+    const packet = this.packet();
+    const v = this.memory.view;
+    if (v.getUint32(this.ctx + SkBuffOffset.vlanPresent, true) === 0 || packet.length < 12) return packet;
+    const out = new Uint8Array(packet.length + 4);
+    out.set(packet.subarray(0, 12));
+    // vlan_proto is big-endian in the skb, as the context shows it; the TCI is host order.
+    const ov = new DataView(out.buffer);
+    ov.setUint16(12, v.getUint32(this.ctx + SkBuffOffset.vlanProto, true), true);
+    ov.setUint16(14, v.getUint32(this.ctx + SkBuffOffset.vlanTci, true), false);
+    out.set(packet.subarray(12), 16);
+    return out;
   }
 
   /** __skb_pull: moves skb->data forward by `length` bytes (a cgroup_skb program sees the packet from the network header). */

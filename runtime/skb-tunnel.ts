@@ -30,16 +30,15 @@ const EPROTO = 71;
 const Md = { mode: 0, tos: 1, ttl: 2, optionsLength: 3, flags: 4, id: 8, label: 12, src: 16, dst: 32, options: 48 } as const;
 const MD_SIZE = Md.options + OPTIONS_MAX;
 
-/** The tunnel metadata block of a runner. */
+/** The tunnel metadata block of a runner, allocated when a tunnel helper first runs. */
 export class TunnelMetadata {
-  readonly region: Region;
+  private region: Region | undefined;
 
-  constructor(private readonly memory: GuestMemory) {
-    this.region = memory.allocate(MD_SIZE, 'tunnel metadata (md_dst)', { writable: false });
-  }
+  constructor(private readonly memory: GuestMemory) {}
 
   /** The helpers' view of one skb with this block. */
   of(frame: SkbFrame): SkbTunnelAccess {
+    this.region ??= this.memory.allocate(MD_SIZE, 'tunnel metadata (md_dst)', { writable: false });
     return new SkbTunnel(this.memory, this.region.start, frame);
   }
 }

@@ -7,6 +7,7 @@ import { csumDiffHelper } from '../helpers/checksum.js';
 import { skbHelpers } from '../helpers/skb.js';
 import { skbReshapeHelpers } from '../helpers/skb-reshape.js';
 import { skbTunnelHelpers } from '../helpers/skb-tunnel.js';
+import { skbContextHelpers } from '../helpers/skb-context.js';
 import { SkbReshape } from './skb-reshape.js';
 import { TunnelMetadata } from './skb-tunnel.js';
 import type { HelperSpec } from '../helpers/table.js';
@@ -151,6 +152,15 @@ export class SkbRunner {
     this.sockets = options.sockets ?? new SocketTable(memory, { findInterface: () => undefined, storageMaps: () => [] });
   }
 
+  /** The helpers that report where an skb is, and bpf_clone_redirect, as a program type gets them (helpers/skb-context.ts). */
+  contextHelpers(type: SkbProgramType): HelperSpec[] {
+    return skbContextHelpers({
+      skbAt: (ctx) => this.frames.get(ctx)?.context(),
+      fullSocketAt: (address) => this.sockets.socketAt(address)?.fullSocket === true,
+      deviceExists: (ifindex) => this.findDevice(ifindex) !== undefined,
+    }, type);
+  }
+
   /** Allocates and registers a frame holding `packet` (an Ethernet frame). */
   createFrame(packet: Uint8Array, options: SkbFrameOptions = {}): SkbFrame {
     const frame = SkbFrame.create(this.memory, packet, { frameSize: this.frameSize, ...options });
@@ -193,6 +203,7 @@ export class SkbRunner {
     runArgs.packet.end = frame.data + frame.length;
     runArgs.packet.macHeader = frame.macHeader;
     runArgs.packet.networkHeader = frame.networkHeader;
+    frame.clones = [];
     try {
       const result = executor.run(runArgs);
       if (sockets.heldReferences !== references) sockets.endRun(references);

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// Kernel oracle for the tc helpers that reshape an skb and carry tunnel metadata (opt-in; needs root,
-// bpffs, bpftool and a built dist/): bpf_skb_vlan_push/pop, bpf_skb_change_proto/type/tail/head,
-// bpf_skb_adjust_room and bpf_skb_get/set_tunnel_key/opt. Each case is a tc program
+// Kernel oracle for the skb helpers this runtime added for real-world objects (opt-in; needs root,
+// bpffs, bpftool and a built dist/): the tc helpers that reshape an skb (bpf_skb_vlan_push/pop,
+// bpf_skb_change_proto/type/tail/head, bpf_skb_adjust_room), carry tunnel metadata
+// (bpf_skb_get/set_tunnel_key/opt) or clone it (bpf_clone_redirect), and those that report where an
+// skb is (its cgroup, namespace, route realm, class, IPsec state; the current task's ids and
+// cgroup), on socket filters, tc and cgroup_skb as Linux offers them. Each case is a program
 // (skb-helper-programs.mjs) run by the kernel with `bpftool prog run` and by SkbRunner.testRun on
 // the interpreter and the JIT; errno, retval, data_out and ctx_out (whose cb[] holds the result,
 // skb->protocol, the offloaded VLAN tag, pkt_type and len) must agree. Prints counts per helper;
@@ -14,8 +17,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GuestMemory, assemble, createExecutor, encode, helperTable } from '../../dist/index.js';
-import { SkbRunner, SkbTestRunError } from '../../dist/runtime/skb.js';
+import { Runtime, assemble, createExecutor, encode } from '../../dist/index.js';
+import { SkbTestRunError } from '../../dist/runtime/skb.js';
 import { encodeSkBuff } from '../../dist/runtime/sk-buff.js';
 import { verify } from '../../dist/verifier/index.js';
 import { hex, kernelTestRun, same, show } from './bpftool-test-run.mjs';
@@ -162,21 +165,58 @@ export function cases() {
   tunnel('get_tunnel_opt', [[21, 'stack', 44, 0], [30, 'stack', 16], [21, 'stack', 44, 0], [29, 'stack', 16]], opts);
   // The metadata stays on the skb across repeats: the second run's get finds the first run's key.
   tunnel('get_tunnel_key', [[20, 'stack', 44, 0], [21, 'stack', 44, 0]], key(false), { repeat: 2 });
+
+  // Where the skb is: its cgroup (the test run's socket is in bpftool's, the root), namespace, realm, class, IPsec state.
+  const where = (helper, name, types, body, dataIn = v4, attrs = {}) => {
+    for (const type of types) out.push({ helper, name: `${helper}: ${type} ${name}`, type, asm: reporting(type, body), dataIn, ctxIn: ctx, ctxOut: true, ...attrs });
+  };
+  const SKB = ['socket_filter', 'sched_cls', 'cgroup_skb'];
+  // The cookie's value is a global counter's (not compared): the same for the skb and for NULL, and not 0.
+  where('get_netns_cookie', 'of the skb and of NULL', SKB, 'mov %r1, %r6\n call 122\n mov %r7, %r0\n mov %r1, 0\n call 122\n mov %r8, %r0\n mov %r0, 0\n jeq %r7, 0, +3\n jne %r7, %r8, +2\n mov %r0, 1');
+  where('skb_cgroup_id', '', ['sched_cls', 'cgroup_skb'], 'mov %r1, %r6\n call 79');
+  for (const level of [0, 1, 2, -1]) where('skb_ancestor_cgroup_id', `level ${level}`, ['sched_cls', 'cgroup_skb'], `mov %r1, %r6\n mov %r2, ${level}\n call 83`);
+  // __sk_buff->sk made a full socket (the test run's socket is one), or 99 without a socket and 98 when it is not full.
+  const fullSock = 'ldxdw %r1, [%r6+168]\n mov %r0, 99\n jeq %r1, 0, done\n call 95\n mov %r1, %r0\n mov %r0, 98\n jeq %r1, 0, done';
+  where('sk_cgroup_id', 'of the skb\'s socket', ['cgroup_skb'], `${fullSock}\n call 128\n done:`);
+  for (const level of [0, 1, -1]) where('sk_ancestor_cgroup_id', `level ${level}`, ['cgroup_skb'], `${fullSock}\n mov %r2, ${level}\n call 129\n done:`);
+  where('get_route_realm', '', ['sched_cls'], 'mov %r1, %r6\n call 24');
+  where('get_cgroup_classid', 'of the skb', ['sched_cls'], 'mov %r1, %r6\n call 17');
+  where('get_cgroup_classid', 'of the task', ['socket_filter', 'cgroup_skb'], 'call 17');
+  where('skb_cgroup_classid', '', ['sched_cls'], 'mov %r1, %r6\n call 151');
+  for (const [index, size, flags] of [[0, 28, 0], [1, 28, 0], [0, 8, 0], [0, 28, 1]]) {
+    where('skb_get_xfrm_state', `index ${index} size ${size} flags ${flags}`, ['sched_cls'],
+      `mov %r1, -1\n stxdw [%r10-32], %r1\n mov %r1, %r6\n mov %r2, ${index}\n mov %r3, %r10\n add %r3, -32\n mov %r4, ${size}\n mov %r5, ${flags}\n call 66\n ldxw %r1, [%r10-32]\n stxw [%r6+52], %r1`);
+  }
+  for (const [ifindex, flags] of [[1, 0], [1, 1], [1, 2], [99999, 0], [99999, 2], [1, '0x100000000']]) {
+    where('clone_redirect', `to ${ifindex} flags ${flags}`, ['sched_cls'], `mov %r1, %r6\n mov %r2, ${ifindex}\n lddw %r3, ${flags}\n call 13`);
+  }
+  where('clone_redirect', 'of a GSO skb', ['sched_cls'], 'mov %r1, %r6\n mov %r2, 1\n mov %r3, 0\n call 13', v4, { ctxIn: encodeSkBuff({ gsoSize: 1400, gsoSegs: 2 }) });
+  where('get_current_uid_gid', '', SKB, 'call 15\n stxw [%r6+52], %r0\n rsh %r0, 32');
+  where('get_current_cgroup_id', '', SKB, 'call 80');
+  for (const level of [0, 1]) where('get_current_ancestor_cgroup_id', `level ${level}`, SKB, `mov %r1, ${level}\n call 123`);
   return out.filter((c) => !only || c.name.includes(only));
 }
 
 /** data_out as recorded: hex, or for long outputs its length and SHA-256 (the same function as the replaying test's). */
 export const digest = (bytes) => (bytes.length <= 256 ? hex(bytes) : `${bytes.length} bytes, sha256 ${createHash('sha256').update(bytes).digest('hex')}`);
 
+/** A program of an skb type that runs `body` (r6 = ctx), reports its r0 in cb[0] and returns it (cgroup_skb: 1). */
+function reporting(type, body) {
+  return `mov %r6, %r1\n ${body}\n stxw [%r6+48], %r0\n ${type === 'cgroup_skb' ? 'mov %r0, 1\n ' : ''}exit`;
+}
+
+/** ELF section per program type (libbpf's names). */
+const SECTION = { socket_filter: 'socket', sched_cls: 'tc', cgroup_skb: 'cgroup_skb/ingress' };
+
 const MAC_HEADER = [0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x06];
 
 /** Runs one case on our engine, in the shape kernelTestRun returns. */
 async function ourRun(c, engine) {
-  const memory = new GuestMemory();
-  const runner = new SkbRunner(memory);
-  const exec = await createExecutor(assemble(c.asm), engine, { memory, helpers: helperTable([...runner.helpers, ...runner.tcHelpers]) });
+  const runtime = new Runtime();
+  const type = c.type ?? 'sched_cls';
+  const exec = await createExecutor(assemble(c.asm), engine, { memory: runtime.memory, helpers: runtime.helpersFor(type) });
   try {
-    const r = runner.testRun(exec, 'sched_cls', { dataIn: c.dataIn, dataSizeOut: 65536, ctxIn: c.ctxIn, ctxOut: c.ctxOut, ctxSizeOut: 192, repeat: c.repeat, flags: c.flags });
+    const r = runtime.skb.testRun(exec, type, { dataIn: c.dataIn, dataSizeOut: 65536, ctxIn: c.ctxIn, ctxOut: c.ctxOut, ctxSizeOut: 192, repeat: c.repeat, flags: c.flags });
     if (r.errno !== 0) return { errno: r.errno };
     return { errno: 0, retval: r.retval, dataOut: r.dataOut, ctxOut: r.ctxOut };
   } catch (err) {
@@ -202,13 +242,12 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     const all = cases();
     for (const [i, c] of all.entries()) {
       const code = encode(assemble(c.asm));
-      const kernel = kernelTestRun({ ...c, code, section: 'tc', dataSizeOut: 65536, ctxSizeOut: 192 }, join(work, `case${i}`), pin);
+      const kernel = kernelTestRun({ ...c, code, section: SECTION[c.type ?? 'sched_cls'], dataSizeOut: 65536, ctxSizeOut: 192 }, join(work, `case${i}`), pin);
       recorded.push(kernel.reject || kernel.failure ? { name: c.name, rejected: true }
         : { name: c.name, errno: kernel.errno, ...(kernel.errno ? {} : { retval: kernel.retval, dataOut: digest(kernel.dataOut), ctxOut: hex(kernel.ctxOut) }) });
       if (kernel.reject || kernel.failure) {
         // A program the kernel's verifier refuses must be refused by ours too.
-        const runner = new SkbRunner(new GuestMemory());
-        const ours = verify({ name: 'case', type: 'sched_cls', insns: assemble(c.asm), helpers: helperTable([...runner.helpers, ...runner.tcHelpers]) });
+        const ours = verify({ name: 'case', type: c.type ?? 'sched_cls', insns: assemble(c.asm), helpers: new Runtime().helpersFor(c.type ?? 'sched_cls') });
         count(c.helper, 'runs');
         if (!ours.accepted) {
           count(c.helper, 'agree');

@@ -17,7 +17,7 @@ import { BE, calls, ipv4 } from '../../scripts/kernel-oracle/skb-helper-programs
 import { PROJECT_ROOT } from '../support/suite.js';
 
 interface Recorded { name: string; rejected?: boolean; errno?: number; retval?: number; dataOut?: string; ctxOut?: string }
-interface Case { name: string; asm: string; dataIn: Uint8Array; ctxIn?: Uint8Array; ctxOut?: boolean; repeat?: number; flags?: number }
+interface Case { name: string; type?: 'socket_filter' | 'sched_cls' | 'cgroup_skb'; asm: string; dataIn: Uint8Array; ctxIn?: Uint8Array; ctxOut?: boolean; repeat?: number; flags?: number }
 
 const RECORDED: Recorded[] = JSON.parse(readFileSync(join(PROJECT_ROOT, 'tests', 'fixtures', 'golden', 'skb-helpers.json'), 'utf8'));
 const CASES: Case[] = cases();
@@ -29,11 +29,11 @@ function tcHelpers(runner: SkbRunner) {
 }
 
 async function run(c: Case, engine: EngineKind): Promise<Omit<Recorded, 'name'>> {
-  const memory = new GuestMemory();
-  const runner = new SkbRunner(memory);
-  const exec = await createExecutor(assemble(c.asm), engine, { memory, helpers: tcHelpers(runner) });
+  const runtime = new Runtime();
+  const type = c.type ?? 'sched_cls';
+  const exec = await createExecutor(assemble(c.asm), engine, { memory: runtime.memory, helpers: runtime.helpersFor(type) });
   try {
-    const r = runner.testRun(exec, 'sched_cls', { dataIn: c.dataIn, dataSizeOut: 65536, ctxIn: c.ctxIn, ctxOut: c.ctxOut, ctxSizeOut: 192, repeat: c.repeat, flags: c.flags });
+    const r = runtime.skb.testRun(exec, type, { dataIn: c.dataIn, dataSizeOut: 65536, ctxIn: c.ctxIn, ctxOut: c.ctxOut, ctxSizeOut: 192, repeat: c.repeat, flags: c.flags });
     return r.errno ? { errno: r.errno } : { errno: 0, retval: r.retval, dataOut: digest(r.dataOut), ctxOut: hex(r.ctxOut) };
   } catch (err) {
     if (err instanceof SkbTestRunError) return { errno: err.errno };
@@ -46,8 +46,10 @@ async function run(c: Case, engine: EngineKind): Promise<Omit<Recorded, 'name'>>
 test('the recording has every case, and covers each helper', () => {
   expect(RECORDED.map((r) => r.name)).toEqual(CASES.map((c) => c.name));
   const helpers = new Set(CASES.map((c) => c.name.split(':')[0]));
-  expect([...helpers].sort()).toEqual(['adjust_room', 'change_head', 'change_proto', 'change_tail', 'change_type', 'get_tunnel_key', 'get_tunnel_opt',
-    'set_tunnel_key', 'set_tunnel_opt', 'vlan_pop', 'vlan_push']);
+  expect([...helpers].sort()).toEqual(['adjust_room', 'change_head', 'change_proto', 'change_tail', 'change_type', 'clone_redirect', 'get_cgroup_classid',
+    'get_current_ancestor_cgroup_id', 'get_current_cgroup_id', 'get_current_uid_gid', 'get_netns_cookie', 'get_route_realm', 'get_tunnel_key', 'get_tunnel_opt',
+    'set_tunnel_key', 'set_tunnel_opt', 'sk_ancestor_cgroup_id', 'sk_cgroup_id', 'skb_ancestor_cgroup_id', 'skb_cgroup_classid', 'skb_cgroup_id',
+    'skb_get_xfrm_state', 'vlan_pop', 'vlan_push']);
 });
 
 describe.for(ENGINES)('skb helpers against Linux on %s', (engine) => {
@@ -57,8 +59,8 @@ describe.for(ENGINES)('skb helpers against Linux on %s', (engine) => {
     expect(name).toBe(c.name);
     if (kernel.rejected) {
       // Linux's verifier refused it (a zero size): so does ours.
-      const runner = new SkbRunner(new GuestMemory());
-      expect(verify({ name: 'case', type: 'sched_cls', insns: assemble(c.asm), helpers: tcHelpers(runner) }).accepted).toBe(false);
+      const type = c.type ?? 'sched_cls';
+      expect(verify({ name: 'case', type, insns: assemble(c.asm), helpers: new Runtime().helpersFor(type) }).accepted).toBe(false);
       return;
     }
     expect(await run(c, engine)).toEqual(kernel);
