@@ -658,6 +658,9 @@ export class Runtime {
       if (!map) throw new LoaderError(spec.file, p.section, ref.pc * 8, `program '${p.name}' refers to map '${ref.map}', which the object does not define`);
       return ref.kind === 'map' ? this.mapHandle(map) : this.valueAddressOf(map) + ref.offset;
     });
+    // The runtime implements no kernel functions: a program calling one fails alone, saying which (libbpf would resolve it against vmlinux BTF).
+    const kfunc = p.kfuncCalls?.[0];
+    if (kfunc) throw new LoaderError(spec.file, p.section, kfunc.pc * 8, `program '${p.name}' calls kernel function '${kfunc.name}' (a kfunc), which this runtime does not implement`);
     const helpers = this.helpersFor(p.type);
     try {
       resolveHelperCalls(insns, helpers);
