@@ -10,6 +10,7 @@ import { extensionFigures } from './extensions.js';
 import { skStorageFigures } from './sk-storage.js';
 import { largeProgram } from './large-program.js';
 import { verifierFigures } from './verifier.js';
+import { callbackFigures } from './callbacks.js';
 import { firewallFigures, loaderFigures } from './objects.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
@@ -89,9 +90,10 @@ const extensions = !only || only === 'extensions' ? await extensionFigures() : [
 const replays = !only || only === 'replay' ? replayFigures(!process.argv.includes('--quick')) : [];
 const skStorage = !only || only === 'sk-storage' ? await skStorageFigures() : [];
 const verification = !only || only === 'verifier' ? verifierFigures() : undefined;
+const callbacks = !only || only === 'callbacks' ? await callbackFigures() : [];
 
 if (json) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets, capture, extensions, replays, skStorage, verification }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets, capture, extensions, replays, skStorage, verification, callbacks }, null, 2)}\n`);
 } else {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`node ${process.version}; medians of ${BATCHES} batches of >= ${BATCH_MS} ms`);
@@ -152,6 +154,12 @@ if (!json && skStorage.length) {
     const above = (ns: number) => ns - f.emptyNs;
     out(`  ${f.engine.padEnd(6)}: storage ${f.storageNs} ns, hash ${f.hashNs} ns per run: ${(f.hashNs / f.storageNs).toFixed(2)}x; above an empty run (${f.emptyNs} ns): ${above(f.storageNs)} vs ${above(f.hashNs)} ns, ${(above(f.hashNs) / above(f.storageNs)).toFixed(2)}x`);
   }
+}
+if (!json && callbacks.length) {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out('');
+  out('bpf_loop: ns per callback against ns per iteration of the same work in a plain loop (Linux: about 10 ns a callback):');
+  for (const f of callbacks) out(`  ${f.engine.padEnd(6)}: ${f.callbackNs.toFixed(1)} ns a callback, ${f.iterationNs.toFixed(1)} ns an iteration (${(f.callbackNs / f.iterationNs).toFixed(1)}x)`);
 }
 if (!json && verification) {
   const out = (s: string) => process.stdout.write(`${s}\n`);

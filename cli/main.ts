@@ -2,7 +2,7 @@
 // The ebpf-wasm command line. Every command prints one clear line and exits 1 on bad input.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { GROUPS } from '../index.js';
+import { GROUPS, setJitDiskCache } from '../index.js';
 import { asmCommand, compileCommand, disasmCommand } from './asm.js';
 import { conformanceCommand, pluginCommand } from './conformance.js';
 import { report } from './errors.js';
@@ -17,6 +17,10 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
+
+// Modules the JIT compiled are kept on disk, so that the next run of the same object skips binaryen
+// (EBPF_WASM_CACHE_DIR names the folder, or turns it off).
+setJitDiskCache('default');
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

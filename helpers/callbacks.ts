@@ -33,7 +33,8 @@ export const loopHelper: HelperSpec = {
   impl: (call) => {
     const loops = call.argU32(1);
     const callback = call.arg(2);
-    const ctx = call.arg(3);
+    // A stack pointer or NULL: a plain number unless its high half is set (no BigInt per callback).
+    const ctx = call.argHighU32(3) === 0 ? call.argU32(3) : call.arg(3);
     if (call.arg(4) !== 0n) return call.returnNumber(-Errno.EINVAL);
     if (loops > BPF_MAX_LOOPS) return call.returnNumber(-Errno.E2BIG);
     let i = 0;

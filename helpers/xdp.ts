@@ -172,7 +172,7 @@ export function xdpRedirectHelpers(env: XdpRedirectEnvironment): HelperSpec[] {
     {
       id: 51,
       name: 'bpf_redirect_map',
-      proto: { ret: 'integer', args: ['const_map_ptr', 'anything', 'anything'], mapTypes: [MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP] },
+      proto: { ret: 'integer', args: ['const_map_ptr', 'anything', 'anything'], mapTypes: [MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP] },
       impl: (call) => {
         const map = env.mapAt(call.argU32(1));
         const kind = redirectMap(map);

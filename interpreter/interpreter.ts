@@ -7,6 +7,7 @@ import type { Instruction } from '../isa/instruction.js';
 import { FRAME_POINTER } from '../isa/fields.js';
 import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, legacyLoadAddress, MAX_FRAMES, MAY_GOTO_LOOPS } from '../isa/abi.js';
 import { HelperCall, NO_PACKET, type HelperSpec, type HelperTable } from '../helpers/table.js';
+import { BPF_MAX_LOOPS, loopHelper } from '../helpers/callbacks.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import {
   BudgetExhaustedError, CallbackTargetError, CallDepthError, ExecutionError, FellOffEndError, HelperFailedError, MemoryFaultError,
@@ -93,6 +94,12 @@ export class Interpreter {
   private entry = 0;
   private entryInit = 0;
   private base = 0;
+  /**
+   * bpf_loop run by the interpreter itself (see startLoop): per frame that called it, the callback's
+   * slot + 1 (0: no loop), and the index, count and context (lo, hi) of the loop.
+   */
+  private readonly loopCallback = new Int32Array(MAX_FRAMES);
+  private readonly loopState = new Int32Array(MAX_FRAMES * 4);
   /** The registers of each frame that called a helper which called back, restored when the callback returns. */
   private readonly savedRegisters = new Int32Array(MAX_FRAMES * 22);
   /** Per slot: op | dst << 8 | src << 12 | off << 16, and END_OF_PROGRAM past the last slot. */
@@ -164,7 +171,7 @@ export class Interpreter {
   private enterFrame(depth: number): number {
     const top = this.stack!.end;
     this.memory.setStart(this.stack!, top - FRAME_BYTES * (depth + 1));
-    this.forgetRegions();
+    this.stackMoved();
     this.mayGoto[depth] = MAY_GOTO_LOOPS;
     return top - FRAME_BYTES * depth;
   }
@@ -182,7 +189,20 @@ export class Interpreter {
 
   private leaveFrame(depth: number): void {
     this.memory.setStart(this.stack!, this.stack!.end - FRAME_BYTES * (depth + 1));
-    this.forgetRegions();
+    this.stackMoved();
+  }
+
+  /**
+   * The stack region's start moved (a frame entered or left): cached ranges of the stack follow it,
+   * rather than being forgotten, so calls and callbacks do not send the next accesses to the slow path.
+   * Only the stack region ends where the stack ends.
+   */
+  private stackMoved(): void {
+    const { start, end } = this.stack!;
+    if (this.readEnd === end) this.readStart = start;
+    if (this.readEnd2 === end) this.readStart2 = start;
+    if (this.writeEnd === end) this.writeStart = start;
+    if (this.writeEnd2 === end) this.writeStart2 = start;
   }
 
   /** Checks [reg + off, +size) for a read or write and returns the address. */
@@ -304,6 +324,7 @@ export class Interpreter {
     call.tailCallCount = input.tailCalls ?? 0;
     call.pendingTailCall = undefined;
     call.callbackDepth = 0;
+    this.loopCallback.fill(0);
     const { rl, rh } = this;
     const args = input.args ?? [];
     let init = 1 << FRAME_POINTER;
@@ -497,6 +518,15 @@ export class Interpreter {
 
         // Calls and exit -------------------------------------------------------------------------
         case Op.CallHelper:
+          if (helpers[pc] === loopHelper && this.startLoop(depth)) {
+            // The first callback, as a bpf-to-bpf call from the bpf_loop call.
+            this.saveFrame(depth, pc, init);
+            pc = this.loopCallback[depth]! - 2;
+            depth++;
+            rl[FRAME_POINTER] = this.enterFrame(depth);
+            init = ARG_REGS_MASK | (1 << FRAME_POINTER);
+            break;
+          }
           this.remaining = remaining;
           this.helperDepth = depth;
           if (this.callHelper(pc, helpers[pc]!)) return this.endProgram(pc, this.base);
@@ -543,8 +573,19 @@ export class Interpreter {
             return this.result();
           }
           depth--;
+          if (this.loopCallback[depth] !== 0) {
+            if (this.nextIteration(depth)) {
+              pc = this.loopCallback[depth]! - 2;
+              depth++;
+              rl[FRAME_POINTER] = this.enterFrame(depth);
+              init = ARG_REGS_MASK | (1 << FRAME_POINTER);
+              break;
+            }
+            init |= 1; // bpf_loop's result
+          }
           pc = frames[depth * FRAME_WORDS]!;
-          init = (frames[depth * FRAME_WORDS + 1]! & ~ARG_REGS_MASK) | 1;
+          // r0 comes back as the callee left it: set, or (from a void function) not.
+          init = (frames[depth * FRAME_WORDS + 1]! & ~ARG_REGS_MASK & ~1) | (init & 1);
           for (let r = 6, at = depth * FRAME_WORDS + 2; r <= 9; r++, at += 2) { rl[r] = frames[at]!; rh[r] = frames[at + 1]!; }
           this.leaveFrame(depth);
           rl[FRAME_POINTER] = this.stack!.end - FRAME_BYTES * depth;
@@ -653,8 +694,8 @@ export class Interpreter {
    * main program's helper call, except a tail call, which Linux's verifier refuses in callbacks.
    */
   private endProgram(pc: number, base: number): RunResult & { instructions: number } {
+    if (this.call!.pendingTailCall && this.call!.callbackDepth > 0) throw new TailCallInCallbackError(pc);
     if (base === 0) return this.result();
-    if (this.call!.pendingTailCall) throw new TailCallInCallbackError(pc);
     const v = this.memory.view;
     v.setInt32(this.registerFile!.start, this.rl[0]!, true);
     v.setInt32(this.registerFile!.start + 4, this.rh[0]!, true);
@@ -707,6 +748,62 @@ export class Interpreter {
       this.helperPc = pc;
       this.helperDepth = outer;
     }
+  }
+
+  /**
+   * bpf_loop(nr_loops, callback_fn, callback_ctx, flags) called at `depth`: when its arguments are
+   * good, the interpreter runs the loop itself, each callback a bpf-to-bpf call from the bpf_loop
+   * call, without the helper's trip through the register file and a nested run per callback.
+   * Returns false (the helper runs instead, and reports the errors) for flags, a count over
+   * BPF_MAX_LOOPS or of 0, a callback that is not an address-taken function, or no frame left.
+   */
+  private startLoop(depth: number): boolean {
+    const { rl, rh } = this;
+    const count = rl[1]! >>> 0;
+    const slot = rl[2]! >>> 0;
+    if ((rl[4]! | rh[4]!) !== 0 || count === 0 || count > BPF_MAX_LOOPS) return false;
+    if (rh[2] !== FUNCTION_POINTER_TAG || !this.addressTaken().has(slot) || depth + 1 >= MAX_FRAMES) return false;
+    const at = depth * 4;
+    this.loopCallback[depth] = slot + 1;
+    this.loopState[at] = 0;
+    this.loopState[at + 1] = count;
+    this.loopState[at + 2] = rl[3]!;
+    this.loopState[at + 3] = rh[3]!;
+    // Callbacks may not tail-call (HelperCall.callbackDepth tells the tail-call helper).
+    this.call!.callbackDepth++;
+    this.loopArguments(0, at);
+    return true;
+  }
+
+  /**
+   * A callback of the loop started at `depth` returned (r0): true to run the next one, or false
+   * when the loop ends (a callback returned non-zero, or the count is reached), with r0 the number
+   * of callbacks made, as bpf_loop returns.
+   */
+  private nextIteration(depth: number): boolean {
+    const { rl, rh } = this;
+    const at = depth * 4;
+    const index = this.loopState[at]! + 1;
+    if ((rl[0]! | rh[0]!) === 0 && index < this.loopState[at + 1]!) {
+      this.loopState[at] = index;
+      this.loopArguments(index, at);
+      return true;
+    }
+    this.loopCallback[depth] = 0;
+    this.call!.callbackDepth--;
+    rl[0] = index;
+    rh[0] = 0;
+    return false;
+  }
+
+  /** A callback's r1..r5: the index, the context, and zeros, as the helper passes them. */
+  private loopArguments(index: number, at: number): void {
+    const { rl, rh } = this;
+    rl[1] = index;
+    rh[1] = 0;
+    rl[2] = this.loopState[at + 2]!;
+    rh[2] = this.loopState[at + 3]!;
+    for (let r = 3; r <= 5; r++) rl[r] = rh[r] = 0;
   }
 
   private result(): RunResult & { instructions: number } {

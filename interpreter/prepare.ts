@@ -3,7 +3,7 @@
 // helper calls resolved against the helper table.
 import { type Instruction, width } from '../isa/instruction.js';
 import { Op, specOf } from '../isa/opcodes.js';
-import { validate } from '../isa/validate.js';
+import { branchTarget, validate } from '../isa/validate.js';
 import { type HelperSpec, type HelperTable, resolveHelperCalls } from '../helpers/table.js';
 
 /** r1..r5: the argument registers, clobbered by every call. */
@@ -28,6 +28,8 @@ export interface PreparedProgram {
   readonly helpers: readonly (HelperSpec | undefined)[];
   /** The helper table, for callx to a helper id. */
   readonly helperTable: HelperTable;
+  /** Per slot: the first slot of the function it is in (0 for the main program). */
+  readonly functionOf: Int32Array;
 }
 
 function bit(r: number): number {
@@ -106,7 +108,15 @@ export function prepare(insns: readonly Instruction[], helperTable: HelperTable)
     writes: new Uint16Array(slots),
     helpers: new Array<HelperSpec | undefined>(slots),
     helperTable,
+    functionOf: new Int32Array(slots),
   };
+  // Functions start at slot 0, at local call targets and at address-taken slots (callbacks).
+  const callbacks = new Set(insns.filter((i) => i.op === Op.LddwFunc).map((i) => branchTarget(i)!));
+  const entries = new Set([0, ...callbacks, ...insns.filter((i) => i.op === Op.CallLocal).map((i) => branchTarget(i)!)]);
+  for (let pc = 0, entry = 0; pc < slots; pc++) {
+    if (entries.has(pc)) entry = pc;
+    p.functionOf[pc] = entry;
+  }
   for (const insn of insns) {
     const at = insn.pc;
     const helper = insn.op === Op.CallHelper ? used.get(insn.imm) : undefined;
@@ -120,6 +130,11 @@ export function prepare(insns: readonly Instruction[], helperTable: HelperTable)
     const use = registerUse(insn, helper);
     p.reads[at] = use.reads;
     p.writes[at] = use.writes;
+    // As in Linux, only the program's exit and a callback's hand r0 on to be checked; a function
+    // called with `call` passes it back as it is (a void function leaves it unset), and its caller
+    // may not read it then.
+    const entry = p.functionOf[at]!;
+    if (insn.op === Op.Exit && entry !== 0 && !callbacks.has(entry)) p.reads[at] = 0;
   }
   return p;
 }

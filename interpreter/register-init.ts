@@ -22,6 +22,16 @@ export interface RegisterInitAnalysis {
  * Unreachable slots are ignored.
  */
 export function analyzeRegisterInit(p: PreparedProgram, entryMask: number): RegisterInitAnalysis {
+  // Whether each function called with `call` sets r0 on every path to its exits (a void function
+  // does not, and its caller may not read r0 after the call): assumed, then withdrawn until stable.
+  const setsR0 = new Map<number, boolean>();
+  for (;;) {
+    const result = analyze(p, entryMask, setsR0);
+    if (!result.withdrawn) return { uncertainReads: result.uncertainReads };
+  }
+}
+
+function analyze(p: PreparedProgram, entryMask: number, setsR0: Map<number, boolean>): { uncertainReads: number[]; withdrawn: boolean } {
   const slots = p.slots;
   const must = new Int32Array(slots).fill(-1);
   const seen = new Uint8Array(slots);
@@ -52,10 +62,12 @@ export function analyzeRegisterInit(p: PreparedProgram, entryMask: number): Regi
     switch (insn.op) {
       case Op.Exit:
         break;
-      case Op.CallLocal:
-        join(branchTarget(insn)!, (must[pc]! & ARG_REGS_MASK) | R10);
-        join(pc + 1, (must[pc]! & ~ARG_REGS_MASK) | R0);
+      case Op.CallLocal: {
+        const callee = branchTarget(insn)!;
+        join(callee, (must[pc]! & ARG_REGS_MASK) | R10);
+        join(pc + 1, (must[pc]! & ~ARG_REGS_MASK & ~R0) | (setsR0.get(callee) === false ? 0 : R0));
         break;
+      }
       case Op.CallHelper:
       case Op.Callx:
       case Op.CallBtf:
@@ -72,9 +84,16 @@ export function analyzeRegisterInit(p: PreparedProgram, entryMask: number): Regi
     }
   }
 
+  let withdrawn = false;
+  for (const insn of p.insns) {
+    const entry = p.functionOf[insn.pc]!;
+    if (insn.op !== Op.Exit || !seen[insn.pc] || entry === 0 || (must[insn.pc]! & R0) !== 0 || setsR0.get(entry) === false) continue;
+    setsR0.set(entry, false);
+    withdrawn = true;
+  }
   const uncertainReads: number[] = [];
   for (let pc = 0; pc < slots; pc++) {
     if (seen[pc] && (p.reads[pc]! & ~must[pc]!) !== 0) uncertainReads.push(pc);
   }
-  return { uncertainReads };
+  return { uncertainReads, withdrawn };
 }

@@ -8,6 +8,7 @@ import { encode, type Instruction } from '../isa/instruction.js';
 import { specOf } from '../isa/opcodes.js';
 import { validate } from '../isa/validate.js';
 import { HelperCall, NO_PACKET, resolveHelperCalls, type HelperTable } from '../helpers/table.js';
+import { loopHelper } from '../helpers/callbacks.js';
 import {
   BudgetExhaustedError, CallbackTargetError, CallDepthError, ExecutionError, FellOffEndError, HelperFailedError, MemoryFaultError,
   TailCallInCallbackError, UnsupportedInstructionError,
@@ -17,6 +18,8 @@ import type { GuestMemory, Region } from '../runtime/memory.js';
 import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
 import { loadBinaryen } from './binaryen.js';
 import { compileModule, type CompileOptions } from './module.js';
+import { GLOBAL } from './lower.js';
+import { readDiskEntry, writeDiskEntry } from './disk-cache.js';
 
 /** A WebAssembly trap the lowering did not anticipate, such as an access outside the guest memory. */
 export class WasmTrapError extends BpfError {
@@ -59,10 +62,14 @@ export function compileCached(insns: readonly Instruction[], options: CompileOpt
     cache.set(key, entry);
   } else {
     entry = (async () => {
+      // A module another process compiled (with the disk cache on) needs no binaryen.
+      const stored = readDiskEntry(key);
+      if (stored) return { module: new WebAssembly.Module(stored.binary as Uint8Array<ArrayBuffer>), helperIds: stored.helperIds, compileMs: 0 };
       const b = await loadBinaryen();
       const start = performance.now();
       const compiled = compileModule(b, insns, options);
       const module = new WebAssembly.Module(compiled.binary as Uint8Array<ArrayBuffer>);
+      writeDiskEntry(key, compiled);
       return { module, helperIds: compiled.helperIds, compileMs: performance.now() - start };
     })();
     if (cacheLimit > 0) {
@@ -100,6 +107,8 @@ export class JitExecutor {
   private readonly runExport: RunExport;
   /** Absent when the program takes no function's address: then nothing can be a callback. */
   private readonly callbackExport: CallbackExport | undefined;
+  /** bpf_loop calls running in WebAssembly now (programs with callbacks only): their callbacks may not tail-call. */
+  private readonly loopDepth: WebAssembly.Global | undefined;
   /** pc of the helper call running now: where its callbacks' traps are reported. */
   private helperPc = 0;
   private readonly budget: number;
@@ -142,6 +151,7 @@ export class JitExecutor {
       };
     }
     this.callbackExport = instance.exports[CALLBACK_EXPORT] as CallbackExport | undefined;
+    this.loopDepth = instance.exports[GLOBAL.loopDepth] as WebAssembly.Global | undefined;
   }
 
   private runHelper(pc: number, name: string, impl: (call: HelperCall) => void): void {
@@ -158,7 +168,7 @@ export class JitExecutor {
     this.memory.refresh();
     if (call.stopRequested) {
       // Linux's verifier refuses tail calls in callbacks.
-      if (call.pendingTailCall && call.callbackDepth > 0) throw new TailCallInCallbackError(pc);
+      if (call.pendingTailCall && (call.callbackDepth > 0 || (this.loopDepth?.value ?? 0) > 0)) throw new TailCallInCallbackError(pc);
       throw STOP;
     }
   }
@@ -246,6 +256,9 @@ export class JitExecutor {
 export async function createJitExecutor(insns: readonly Instruction[], options: JitOptions): Promise<JitExecutor> {
   validate(insns);
   resolveHelperCalls(insns, options.helpers);
-  const entry = await compileCached(insns, options.optimize === undefined ? {} : { optimize: options.optimize });
+  const entry = await compileCached(insns, {
+    ...(options.optimize === undefined ? {} : { optimize: options.optimize }),
+    ...(options.helpers.get(loopHelper.id) === loopHelper ? { inlineLoop: true } : {}),
+  });
   return new JitExecutor(insns, entry, options.memory, options.helpers, options.budget ?? DEFAULT_BUDGET);
 }

@@ -9,6 +9,8 @@ import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES, MAY_GOTO
 import type { Binaryen, Expr, WasmModule, WasmType } from './binaryen.js';
 import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, TRAP_IMPORT, TrapCode } from './abi.js';
 import type { BasicBlock, BpfFunction, ProgramStructure } from './cfg.js';
+import { BPF_MAX_LOOPS } from '../helpers/callbacks.js';
+import { Errno } from '../maps/constants.js';
 
 // Locals of every lowered function. Params: r1..r5, the frame pointer (i32) and the call depth.
 const FP = 5;
@@ -19,6 +21,8 @@ const LABEL = 15; // the Relooper's label helper
 const T32 = 16; // i32 scratch
 const MAY_GOTO = 17; // i32: what is left of this call's may_goto budget
 const FRAME_POINTER_REGISTER = 10;
+/** Linux's id of bpf_loop, which the lowering may run in WebAssembly (see loopCall). */
+const BPF_LOOP = 181;
 /** Local index of each BPF register r0..r10. */
 const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
 
@@ -28,8 +32,10 @@ const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
  */
 export const GLOBAL = {
   regs: 'regs', budget: 'budget', packet: 'packet', packetLength: 'packet_length', callerFp: 'caller_fp', callerDepth: 'caller_depth',
-  macHeader: 'mac_header', networkHeader: 'network_header',
+  macHeader: 'mac_header', networkHeader: 'network_header', loopDepth: 'loop_depth',
 } as const;
+/** Globals only programs with callbacks have; `loop_depth` counts bpf_loop calls running in WebAssembly (exported). */
+export const CALLBACK_GLOBALS: readonly string[] = [GLOBAL.callerFp, GLOBAL.callerDepth, GLOBAL.loopDepth];
 export const TABLE = 'functions';
 
 /** The WebAssembly name of the function for a BPF function entry slot. */
@@ -48,6 +54,8 @@ export class Lowering {
     private readonly b: Binaryen,
     private readonly m: WasmModule,
     private readonly structure: ProgramStructure,
+    /** Helper 181 is bpf_loop (Linux's), so its loop can run in WebAssembly. */
+    private readonly inlineLoop = false,
   ) {
     this.i64 = b.i64;
     this.i32 = b.i32;
@@ -211,6 +219,47 @@ export class Lowering {
     ]);
   }
 
+  /**
+   * bpf_loop(nr_loops, callback_fn, callback_ctx, flags) run in WebAssembly, as Linux's verifier
+   * inlines it: each callback is a call through the function table, without a trip through the
+   * host. What the helper checks first (flags 0, at most BPF_MAX_LOOPS) gives its errno here too; a
+   * callback argument that is not an address-taken function goes to the helper, which reports it.
+   * r1..r5 are free (a helper call clobbers them): r1 counts, r3 keeps the context, r5 the bound.
+   */
+  private loopCall(pc: number): Expr {
+    const { m } = this;
+    const i64 = this.i64;
+    const fn = () => this.get(2);
+    const label = `bpf_loop_${pc}`;
+    const frame = [m.i32.sub(m.local.get(FP, this.i32), m.i32.const(FRAME_BYTES)), m.i32.add(m.local.get(DEPTH, this.i32), m.i32.const(1))];
+    const zero = () => this.c64(0, 0);
+    const loopDepth = (delta: number) => m.global.set(GLOBAL.loopDepth, m.i32.add(m.global.get(GLOBAL.loopDepth, this.i32), m.i32.const(delta)));
+    const loop = m.block(null, [
+      // Callbacks may not tail-call: the host sees that one is running by this count.
+      loopDepth(1),
+      // The helper takes nr_loops as a u32.
+      this.set(5, m.i64.and(this.get(1), this.c64(-1, 0))),
+      this.set(1, zero()),
+      m.if(m.i32.ge_u(m.i32.add(m.local.get(DEPTH, this.i32), m.i32.const(1)), m.i32.const(MAX_FRAMES)), this.trap(TrapCode.CallDepth, pc, m.i32.const(0))),
+      m.loop(label, m.if(m.i64.lt_u(this.get(1), this.get(5)), m.block(null, [
+        // Each callback spends one unit of the loop budget, as a loop iteration does.
+        this.backEdge(pc),
+        this.set(0, m.call_indirect(TABLE, m.local.get(ADDR, this.i32), [this.get(1), this.get(3), zero(), zero(), zero(), ...frame], this.params, i64)),
+        this.set(1, m.i64.add(this.get(1), this.c64(1, 0))),
+        m.br(label, m.i64.eqz(this.get(0))),
+      ]))),
+      this.set(0, this.get(1)),
+      loopDepth(-1),
+    ]);
+    return m.if(m.i64.ne(this.get(4), zero()), this.set(0, this.c64(-Errno.EINVAL, -1)),
+      m.if(m.i64.gt_u(m.i64.and(this.get(1), this.c64(-1, 0)), this.c64(BPF_MAX_LOOPS, 0)), this.set(0, this.c64(-Errno.E2BIG, -1)),
+        m.block(null, [
+          m.local.set(ADDR, m.i32.eq(m.i32.wrap(m.i64.shr_u(fn(), this.c64(32, 0))), m.i32.const(FUNCTION_POINTER_TAG))),
+          m.if(m.local.get(ADDR, this.i32), m.local.set(ADDR, this.tableIndex(() => m.i32.wrap(fn()))), m.local.set(ADDR, m.i32.const(-1))),
+          m.if(m.i32.lt_s(m.local.get(ADDR, this.i32), m.i32.const(0)), this.helperCall(helperImportName(BPF_LOOP), [m.i32.const(pc)]), loop),
+        ])));
+  }
+
   /** Table index of the address-taken function whose entry slot `slot()` is, or -1. */
   private tableIndex(slot: () => Expr): Expr {
     const { m } = this;
@@ -340,7 +389,9 @@ export class Lowering {
       case 'lddw': return this.lddw(insn);
       case 'ldabs': case 'ldind': return this.packetLoad(insn);
       case 'exit': return this.m.return(this.get(0));
-      case 'call': return this.helperCall(helperImportName(insn.imm), [this.m.i32.const(insn.pc)]);
+      case 'call':
+        if (insn.imm === BPF_LOOP && this.inlineLoop && this.hasCallbacks) return this.loopCall(insn.pc);
+        return this.helperCall(helperImportName(insn.imm), [this.m.i32.const(insn.pc)]);
       case 'calllocal': return this.localCall(insn.pc, (ops) => this.m.call(functionName(branchTarget(insn)!), ops, this.i64));
       case 'callbtf': return this.trap(TrapCode.CallBtf, insn.pc, this.m.i32.const(insn.imm));
       case 'callx': return this.callx(insn);

@@ -7,7 +7,7 @@ import { Op, specOf } from '../isa/opcodes.js';
 import { buildModule, type Binaryen, type WasmModule } from './binaryen.js';
 import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, RUN_EXPORT, TRAP_IMPORT } from './abi.js';
 import { programStructure } from './cfg.js';
-import { functionName, GLOBAL, Lowering, TABLE } from './lower.js';
+import { CALLBACK_GLOBALS, functionName, GLOBAL, Lowering, TABLE } from './lower.js';
 
 /** How to compile. */
 export interface CompileOptions {
@@ -15,6 +15,8 @@ export interface CompileOptions {
   readonly optimize?: number;
   /** Also produce the WebAssembly text. */
   readonly text?: boolean;
+  /** Helper 181 is Linux's bpf_loop: run its loop in WebAssembly instead of calling the helper. */
+  readonly inlineLoop?: boolean;
 }
 
 /** A compiled program: the module bytes and what its imports need. */
@@ -25,7 +27,7 @@ export interface CompiledModule {
   readonly helperIds: readonly number[];
 }
 
-function addEntry(b: Binaryen, m: WasmModule): void {
+function addEntry(b: Binaryen, m: WasmModule, hasCallbacks: boolean): void {
   const i32 = b.i32;
   const regs = () => m.local.get(0, i32);
   const arg = (r: number) => m.i64.load(r * 8, 8, regs());
@@ -34,6 +36,8 @@ function addEntry(b: Binaryen, m: WasmModule): void {
     m.global.set(GLOBAL.packet, m.local.get(2, i32)),
     m.global.set(GLOBAL.packetLength, m.local.get(3, i32)),
     m.global.set(GLOBAL.budget, m.local.get(4, i32)),
+    // A trap may have left a bpf_loop counted as running.
+    ...(hasCallbacks ? [m.global.set(GLOBAL.loopDepth, m.i32.const(0))] : []),
     m.i64.store(0, 8, regs(), m.call(functionName(0), [arg(1), arg(2), arg(3), arg(4), arg(5), m.local.get(1, i32), m.i32.const(0)], b.i64)),
   ]));
   m.addFunctionExport(RUN_EXPORT, RUN_EXPORT);
@@ -48,18 +52,19 @@ export function compileModule(b: Binaryen, insns: readonly Instruction[], option
     m.addFunctionImport(TRAP_IMPORT, IMPORT_MODULE, TRAP_IMPORT, b.createType([b.i32, b.i32, b.i32]), b.none);
     m.addFunctionImport(CALLX_HELPER_IMPORT, IMPORT_MODULE, CALLX_HELPER_IMPORT, b.createType([b.i32, b.i32]), b.none);
     for (const id of helperIds) m.addFunctionImport(helperImportName(id), IMPORT_MODULE, helperImportName(id), b.i32, b.none);
-    const lowering = new Lowering(b, m, structure);
+    const lowering = new Lowering(b, m, structure, options.inlineLoop ?? false);
     const legacyLoads = insns.some((i) => specOf(i.op).form === 'ldabs' || specOf(i.op).form === 'ldind');
-    const globals = Object.values(GLOBAL).filter((g) => (lowering.hasCallbacks || (g !== GLOBAL.callerFp && g !== GLOBAL.callerDepth))
+    const globals = Object.values(GLOBAL).filter((g) => (lowering.hasCallbacks || !CALLBACK_GLOBALS.includes(g))
       && (legacyLoads || (g !== GLOBAL.macHeader && g !== GLOBAL.networkHeader)));
     for (const name of globals) m.addGlobal(name, b.i32, true, m.i32.const(0));
+    if (lowering.hasCallbacks) m.addGlobalExport(GLOBAL.loopDepth, GLOBAL.loopDepth);
     // The host moves the legacy loads' packet bounds when a helper changes the packet.
     if (legacyLoads) for (const name of PACKET_GLOBALS) m.addGlobalExport(name, name);
     for (const fn of structure.functions) lowering.lowerFunction(fn);
     const callable = structure.addressTaken.map(functionName);
     m.addTable(TABLE, callable.length, callable.length);
     if (callable.length) m.addActiveElementSegment(TABLE, 'callx_targets', callable, m.i32.const(0));
-    addEntry(b, m);
+    addEntry(b, m, lowering.hasCallbacks);
     if (lowering.hasCallbacks) lowering.addCallbackEntry();
   }, { optimize: options.optimize ?? 1, ...(options.text ? { text: true } : {}) });
   return { ...finished, helperIds };

@@ -27,3 +27,8 @@ export { DevmapHashMap } from './devmap-hash.js';
 export { CpumapMap } from './cpumap.js';
 export { ControlMap, ControlType, controlLayout, type ControlField, type ControlLayout, type ControlSource } from './control.js';
 export { BPF_SK_STORAGE_GET_F_CREATE, OPTMEM_MAX, SK_STORAGE_MAX_VALUE_SIZE, SkStorageMap, socketStorageKey, type StorageOwner } from './sk-storage.js';
+export { StackTraceMap, PERF_EVENT_MAX_STACK } from './stack-trace.js';
+export { CgroupArrayMap } from './cgroup-array.js';
+export { XskMap } from './xskmap.js';
+export { SockMap } from './sockmap.js';
+export { OwnerlessStorageMap } from './local-storage.js';

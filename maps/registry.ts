@@ -4,6 +4,7 @@ import { OutOfGuestMemoryError, type GuestMemory } from '../runtime/memory.js';
 import { arrayKind } from './array.js';
 import { arrayOfMapsKind } from './array-of-maps.js';
 import { bloomFilterKind } from './bloom-filter.js';
+import { cgroupArrayKind } from './cgroup-array.js';
 import { Errno, MapType } from './constants.js';
 import { cpumapKind } from './cpumap.js';
 import { devmapKind } from './devmap.js';
@@ -14,6 +15,7 @@ import { controlKind } from './control.js';
 import { hashKind } from './hash.js';
 import { hashOfMapsKind } from './hash-of-maps.js';
 import type { MapKind } from './kind.js';
+import { inodeStorageKind, taskStorageKind } from './local-storage.js';
 import { lruHashKind } from './lru-hash.js';
 import { lpmTrieKind } from './lpm-trie.js';
 import { lruPercpuHashKind } from './lru-percpu-hash.js';
@@ -25,11 +27,15 @@ import { progArrayKind } from './prog-array.js';
 import { queueKind } from './queue.js';
 import { ringbufKind } from './ringbuf.js';
 import { skStorageKind } from './sk-storage.js';
+import { sockHashKind, sockMapKind } from './sockmap.js';
 import { stackKind } from './stack.js';
+import { stackTraceKind } from './stack-trace.js';
+import { xskMapKind } from './xskmap.js';
 
 /** Every map kind this runtime implements, by type number. */
 export const MAP_KINDS: ReadonlyMap<number, MapKind> = new Map(
-  [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, devmapKind, cpumapKind, queueKind, stackKind, devmapHashKind, ringbufKind, bloomFilterKind, flowKind, controlKind, skStorageKind].map((k) => [k.type, k]),
+  [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, devmapKind, cpumapKind, queueKind, stackKind, devmapHashKind, ringbufKind, bloomFilterKind, flowKind, controlKind, skStorageKind,
+    stackTraceKind, cgroupArrayKind, sockMapKind, xskMapKind, sockHashKind, inodeStorageKind, taskStorageKind].map((k) => [k.type, k]),
 );
 
 const U32_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'flags'] as const;

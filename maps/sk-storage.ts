@@ -257,16 +257,16 @@ export function socketStorageKey(cookie: bigint): Uint8Array {
   return key;
 }
 
-/** bpf_local_storage_map_alloc_check and map_check_btf's key check. */
-function checkSkStorageSpec(spec: MapSpec): MapCheckFailure | undefined {
+/** bpf_local_storage_map_alloc_check and map_check_btf's key check, for every local storage kind (`what` names it in messages). */
+export function checkLocalStorageSpec(spec: MapSpec, what = 'socket storage', keyName = 'a socket fd'): MapCheckFailure | undefined {
   const flags = spec.flags ?? 0;
-  if (flags & ~CREATE_FLAG_MASK) return invalid(`map_flags 0x${flags.toString(16)} include flags socket storage does not take (only BPF_F_NO_PREALLOC and BPF_F_CLONE)`);
-  if (!(flags & MapFlag.NO_PREALLOC)) return invalid('socket storage must be created with BPF_F_NO_PREALLOC');
+  if (flags & ~CREATE_FLAG_MASK) return invalid(`map_flags 0x${flags.toString(16)} include flags ${what} does not take (only BPF_F_NO_PREALLOC and BPF_F_CLONE)`);
+  if (!(flags & MapFlag.NO_PREALLOC)) return invalid(`${what} must be created with BPF_F_NO_PREALLOC`);
   if (spec.maxEntries !== 0) return invalid(`max_entries must be 0, not ${spec.maxEntries}`);
-  if (spec.keySize !== 4) return invalid(`key_size must be 4 (a socket fd), not ${spec.keySize}`);
+  if (spec.keySize !== 4) return invalid(`key_size must be 4 (${keyName}), not ${spec.keySize}`);
   if (spec.valueSize === 0) return invalid('value_size must be non-zero');
   // User-space dumps need the types: Linux refuses socket storage without BTF for key and value.
-  if (!spec.btfKeyTypeId || !spec.btfValueTypeId) return invalid('socket storage needs BTF key and value types');
+  if (!spec.btfKeyTypeId || !spec.btfValueTypeId) return invalid(`${what} needs BTF key and value types`);
   if (spec.valueSize > SK_STORAGE_MAX_VALUE_SIZE) return tooBig(`value_size ${spec.valueSize} exceeds ${SK_STORAGE_MAX_VALUE_SIZE}`);
   const key = spec.btfKeyInt;
   if (!key || key.bits !== 32 || key.bitOffset !== 0) return invalid('the BTF key type must be a 32-bit integer');
@@ -277,6 +277,6 @@ function checkSkStorageSpec(spec: MapSpec): MapCheckFailure | undefined {
 export const skStorageKind: MapKind = {
   type: MapType.SK_STORAGE,
   name: 'sk_storage',
-  check: (spec) => checkSkStorageSpec(spec),
+  check: (spec) => checkLocalStorageSpec(spec),
   create: (memory, spec, options) => new SkStorageMap(memory, spec, options),
 };

@@ -1,28 +1,40 @@
-// A loaded map definition (loader/map-specs.ts) as map creation takes it (maps/map.ts MapSpec): with
-// what BPF_MAP_CREATE learns from BTF, the BTF ids of key and value, the key's integer type that
-// map_check_btf checks (socket storage needs a 32-bit int), and where a bpf_spin_lock sits in the value.
+// A loaded map definition (loader/map-specs.ts) as map creation takes it (maps/map.ts MapSpec), the
+// way libbpf's bpf_object__create_map passes it to BPF_MAP_CREATE: with what the kernel learns from
+// BTF (the BTF ids of key and value, the key's integer type that map_check_btf checks, where a
+// bpf_spin_lock sits in the value), except for the map types libbpf creates without BTF, and with a
+// perf event array's max_entries 0 set to the CPU count (map_set_def_max_entries).
 import { BtfKind } from '../loader/btf-types.js';
 import type { Btf } from '../loader/btf.js';
 import type { MapDefinition } from '../loader/map-specs.js';
+import { MapType } from '../maps/constants.js';
 import type { MapSpec } from '../maps/map.js';
 
-/** A map definition as creation takes it, with the spin lock's offset found in the value's BTF, and the BTF ids and key type map_check_btf looks at. */
-export function mapSpecOf(def: MapDefinition, btf: Btf | undefined): MapSpec {
-  const spinLockOffset = btf && def.valueType !== undefined ? spinLockIn(btf, def.valueType) : undefined;
-  const keyInt = btf && def.keyType !== undefined ? intIn(btf, def.keyType) : undefined;
+/** Map types whose key and value BTF libbpf does not pass to the kernel (their values are fds, ids or nothing). */
+const CREATED_WITHOUT_BTF: ReadonlySet<number> = new Set([
+  MapType.PERF_EVENT_ARRAY, MapType.CGROUP_ARRAY, MapType.STACK_TRACE, MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS,
+  MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP, MapType.XSKMAP, MapType.SOCKMAP, MapType.SOCKHASH,
+  MapType.QUEUE, MapType.STACK, MapType.ARENA,
+]);
+
+/** A map definition as creation takes it on a machine of `cpus` CPUs. */
+export function mapSpecOf(def: MapDefinition, btf: Btf | undefined, cpus = 1): MapSpec {
+  const typed = btf && !CREATED_WITHOUT_BTF.has(def.type) ? btf : undefined;
+  const spinLockOffset = typed && def.valueType !== undefined ? spinLockIn(typed, def.valueType) : undefined;
+  const keyInt = typed && def.keyType !== undefined ? intIn(typed, def.keyType) : undefined;
+  const maxEntries = def.type === MapType.PERF_EVENT_ARRAY && def.maxEntries === 0 ? cpus : def.maxEntries;
   return {
-    ...(btf && def.keyType !== undefined ? { btfKeyTypeId: def.keyType } : {}),
-    ...(btf && def.valueType !== undefined ? { btfValueTypeId: def.valueType } : {}),
+    ...(typed && def.keyType !== undefined ? { btfKeyTypeId: def.keyType } : {}),
+    ...(typed && def.valueType !== undefined ? { btfValueTypeId: def.valueType } : {}),
     ...(keyInt ? { btfKeyInt: keyInt } : {}),
     type: def.type,
     name: def.name,
     keySize: def.keySize,
     valueSize: def.valueSize,
-    maxEntries: def.maxEntries,
+    maxEntries,
     flags: def.flags,
     mapExtra: def.mapExtra,
     ...(spinLockOffset !== undefined ? { spinLockOffset } : {}),
-    ...(def.innerMap ? { innerMap: mapSpecOf(def.innerMap, btf) } : {}),
+    ...(def.innerMap ? { innerMap: mapSpecOf(def.innerMap, btf, cpus) } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { BpfError } from '../isa/errors.js';
 import type { Instruction } from '../isa/instruction.js';
 import type { HelperTable } from '../helpers/table.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/object.js';
+import { LINUX_TEST_RUN_TYPES, type ProgramType } from '../loader/program-types.js';
 import type { Verdict } from '../verifier/gate.js';
 import { createExecutor, RunStats, TailCallError, type EngineKind, type Executor } from './engine.js';
 import type { Runtime } from './runtime.js';
@@ -177,6 +178,9 @@ export class Program {
     }
     if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) {
       return this.runtime.enter(this, options.cpu ?? 0, () => skbTestRun(this.runtime.skb, this.executor, type as SkbProgramType, options as SkbTestRunOptions));
+    }
+    if (LINUX_TEST_RUN_TYPES.has(type as ProgramType)) {
+      throw new TestRunError(`${this.object.file}: program '${this.name}' is a ${type} program, and this runtime has no test run for those (Linux has one); use run({ ctx })`);
     }
     // Linux has no BPF_PROG_TEST_RUN for kprobes and tracepoints either (-ENOTSUPP).
     throw new TestRunError(`${this.object.file}: program '${this.name}' is a ${type} program, which has no test run (as in Linux); use run({ ctx })`);

@@ -20,10 +20,11 @@ import type { BpfMap, MapOptions, MapSpec } from '../maps/map.js';
 import { mapSpecOf } from './map-spec.js';
 import { createMap } from '../maps/registry.js';
 import { RingbufMap } from '../maps/ringbuf.js';
-import { gateProgram } from '../verifier/gate.js';
+import { gateProgram, sanitizeDeadCode } from '../verifier/gate.js';
 import { VerifierError } from '../verifier/diagnostics.js';
 import { verifierInputOf } from '../verifier/program-input.js';
 import { applyCoreRelocations } from '../loader/core.js';
+import { currentTaskCgroupHelpers, skbCgroupHelpers, stackTraceHelpers } from '../helpers/map-kinds.js';
 import { isTracingProgramType, type ProgramType } from '../loader/program-types.js';
 import { parseBtf } from '../loader/btf.js';
 import { corePoisonHelper, tracingHelpers } from '../helpers/tracing.js';
@@ -426,7 +427,13 @@ export class Runtime {
           ...(skbType === 'socket_filter' ? [] : this.socketHelpers(skbType as 'sched_cls' | 'cgroup_skb')),
           ...this.skb.contextHelpers(skbType),
         ];
+        if (type === 'sched_cls') {
+          specific = [...specific, ...skbCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a), hasFullSocket: (ctx) => this.skb.frameAt(ctx)?.socket !== undefined })];
+        }
         packetOf = (ctx) => this.skb.frameAt(ctx)?.packet();
+      }
+      else if (isTracingProgramType(type)) {
+        specific = [...stackTraceHelpers(), ...currentTaskCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a) })];
       }
       const tasks = { currentTask: () => this.tasks.currentTask() };
       // Every type reads the current task (bpf_base_func_proto); only tracing programs the legacy probe_read,
@@ -630,7 +637,7 @@ export class Runtime {
       for (const def of spec.maps) {
         let map: BpfMap;
         try {
-          map = this.createMap(mapSpecOf(def, spec.btf));
+          map = this.createMap(mapSpecOf(def, spec.btf, this.cpus));
         } catch (err) {
           if (err instanceof MapCreateError) throw new LoaderError(spec.file, def.section, def.offset, err.message);
           throw err;
@@ -677,7 +684,7 @@ export class Runtime {
     const id = this.nextProgramId++;
     let program: Program;
     try {
-      program = await Program.create(this, { spec: p, object: spec, insns, helpers, verdict, id, engine });
+      program = await Program.create(this, { spec: p, object: spec, insns: sanitizeDeadCode(insns, verdict.deadCode), helpers, verdict, id, engine });
     } catch (err) {
       // An engine refusing the code (a bad jump, an invalid register) names the object and program.
       if (!(err instanceof BpfError)) throw err;

@@ -30,14 +30,25 @@ const SOCKHASH = 18;
 /** Map types only some helpers take (Linux check_map_func_compatibility, the map side). */
 const MAP_ONLY_WITH: ReadonlyMap<number, readonly number[]> = new Map([
   [3, [12]], // PROG_ARRAY: bpf_tail_call
-  [4, [22, 25, 55, 111, 121]], // PERF_EVENT_ARRAY: perf_event_read/output and friends
+  [4, [22, 25, 55, 111, 121]], // PERF_EVENT_ARRAY: perf_event_read/output, skb_output, read_value, xdp_output
   [27, [130, 131, 134, 198, 199, 200]], // RINGBUF
+  [7, [27]], // STACK_TRACE: get_stackid
+  [8, [33, 37]], // CGROUP_ARRAY: skb_under_cgroup, current_task_under_cgroup
+  [19, [81]], [21, [81]], // CGROUP_STORAGE, PERCPU_CGROUP_STORAGE: get_local_storage
   [14, [51, 1]], [25, [51, 1]], [16, [51]], // DEVMAP, DEVMAP_HASH: redirect_map, lookup; CPUMAP: redirect_map
+  [17, [51, 1]], // XSKMAP: redirect_map, lookup
   [12, [1]], [13, [1]], // map-in-map: lookup only
+  [15, [52, 53, 60, 82, 1]], // SOCKMAP: sk/msg_redirect_map, sock_map_update, sk_select_reuseport, lookup (+ update/delete where may_update_sockmap)
+  [18, [72, 70, 71, 82, 1]], // SOCKHASH: the same for hashes
   [22, [87, 88, 89]], [23, [87, 88, 89]], // QUEUE, STACK
   [30, [87, 89]], // BLOOM_FILTER: push, peek
   [24, [107, 108, 194]], // SK_STORAGE
+  [28, [145, 146, 194]], // INODE_STORAGE
+  [29, [156, 157, 194]], // TASK_STORAGE
 ]);
+
+/** Program types whose programs may update and delete sockmap and sockhash entries (Linux may_update_sockmap; BPF iterators too, which are not told apart here). */
+const MAY_UPDATE_SOCKMAP = new Set(['socket_filter', 'sched_cls', 'sched_act', 'xdp', 'sk_reuseport', 'flow_dissector', 'sk_lookup']);
 
 /** What the argument checks of one call learned (Linux struct bpf_call_arg_meta). */
 interface CallMeta {
@@ -279,7 +290,11 @@ export function checkHelperCall(env: Env, insn: Instruction): number {
     reject('helper-map', `cannot pass map_type ${meta.map.type} into func ${helper.name}#${id}`);
   }
   const onlyWith = meta.map ? MAP_ONLY_WITH.get(meta.map.type) : undefined;
-  if (meta.map && onlyWith && !onlyWith.includes(id)) reject('helper-map', `cannot pass map_type ${meta.map.type} into func ${helper.name}#${id}`);
+  if (meta.map && onlyWith && !onlyWith.includes(id)) {
+    const sockmapUpdate = (meta.map.type === SOCKMAP || meta.map.type === SOCKHASH) && (id === 2 || id === 3);
+    if (sockmapUpdate && !MAY_UPDATE_SOCKMAP.has(env.rules.type)) reject('helper-map', 'cannot update sockmap in this context');
+    if (!sockmapUpdate) reject('helper-map', `cannot pass map_type ${meta.map.type} into func ${helper.name}#${id}`);
+  }
 
   if (id === Helper.tailCall) {
     if (state.lock) reject('lock', 'tail_call cannot be used inside bpf_spin_lock-ed region');

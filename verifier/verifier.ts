@@ -47,6 +47,11 @@ export interface VerificationResult {
   readonly stackDepths: readonly number[];
   /** The full log, when options.fullLog asked for it. */
   readonly log: readonly string[];
+  /**
+   * Instructions (first slots) no path reached: code behind branches the verifier proved never
+   * taken. As Linux does (sanitize_dead_code), the loader replaces them before the engines see them.
+   */
+  readonly deadCode?: readonly number[];
 }
 
 interface Pending {
@@ -64,6 +69,8 @@ class Verification implements Env {
   private readonly pending: Pending[] = [];
   readonly explored = new ExploredStates();
   processed = 0;
+  /** Per slot: whether a path reached it. */
+  seen: Uint8Array = new Uint8Array(0);
   private jumps = 0;
   private lastCheckpointJumps = 0;
   private lastCheckpointInsns = 0;
@@ -80,6 +87,7 @@ class Verification implements Env {
     this.rules = rules;
     this.helpers = input.helpers;
     this.cfg = analyzeControlFlow(input.insns, input.helpers);
+    this.seen = new Uint8Array(this.cfg.byPc.length);
     checkFunctionReturnTypes(this.cfg, input.functions);
     this.stackDepths = this.cfg.subprograms.map(() => 0);
   }
@@ -189,6 +197,7 @@ class Verification implements Env {
       if (++this.processed > (this.options.maxInstructions ?? MAX_PROCESSED)) {
         reject('complexity', `BPF program is too large. Processed ${this.processed} insn`);
       }
+      this.seen[pc] = 1;
       if (this.cfg.prunePoint[pc] && this.visit(pc)) {
         this.log(`${pc}: safe`);
         pc = undefined;
@@ -429,9 +438,11 @@ export function verify(input: VerifierInput): VerificationResult {
     v = new Verification(input);
     v.run();
     v.checkCombinedStack();
+    const deadCode = input.insns.filter((i) => !v!.seen[i.pc]).map((i) => i.pc);
     return {
       accepted: true, insnsProcessed: v.processed, states: v.explored.count, peakStates: v.explored.peak,
       ms: performance.now() - start, stackDepths: v.stackDepths, log: v.lines,
+      ...(deadCode.length ? { deadCode } : {}),
     };
   } catch (err) {
     if (!(err instanceof Rejection)) throw err;

@@ -1,11 +1,15 @@
 // Loads every program of the verifier selftest objects into the running kernel, one program at a
 // time (with the object's __auxiliary programs, as the selftests' test_loader.c does), and prints
 // one JSON line per program: its annotations (__success/__failure, __msg, __flag) and the kernel's
-// verdict with the end of its log. Privileged mode only: run as root.
+// verdict with the end of its log. A program the kernel accepts that has a __retval is also run as
+// the selftests' harness runs it (prog_tests/verifier.c and test_loader.c: BPF_PROG_TEST_RUN on 64
+// zero bytes, repeat 1, the maps some tests pre-fill filled), and the retval recorded.
+// Privileged mode only: run as root.
 //
 //   kernel-verdicts OBJ...   > kernel-verdicts.jsonl
 //
 // Built against the libbpf of the same kernel tree as the selftests (build.sh).
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -33,6 +37,22 @@ struct annotations {
 	const char *msgs[MAX_TAGS];
 	int nmsgs;
 	const char *description;
+	const char *retval; /* __retval's text: a number, INT_MIN, POINTER_VALUE or TEST_DATA_LEN */
+};
+
+/* The harness's run: TEST_DATA_LEN zero bytes in, room for four times that out. */
+#define TEST_DATA_LEN 64
+
+/* struct test_val of prog_tests/verifier.c, which pre-fills two tests' maps with it. */
+struct test_val {
+	unsigned int index;
+	int foo[11];
+};
+
+struct run {
+	int done; /* 0: not run */
+	int err;
+	unsigned int retval;
 };
 
 static void json_string(FILE *out, const char *s, size_t max)
@@ -105,6 +125,8 @@ static void read_annotations(const struct btf *btf, const char *func, struct ann
 			a->auxiliary = 1;
 		else if (!strncmp(s, "comment:test_prog_flags=", 24))
 			a->flags |= flag_value(s + 24);
+		else if (!strncmp(s, "comment:test_retval=", 20))
+			a->retval = s + 20;
 		else if (!strncmp(s, "comment:test_description=", 25))
 			a->description = s + 25;
 		else if (!strncmp(s, "comment:test_expect_msg=", 24) && a->nmsgs < MAX_TAGS) {
@@ -130,7 +152,33 @@ static const char *log_tail(const char *log, int lines)
 	return log;
 }
 
-static int load_one(const char *path, const char *prog_name, struct annotations *self, int *processed)
+/* As prog_tests/verifier.c's init_test_val_map: key 0 of the map gets index 28 and foo[6] 0xabcdef12. */
+static void prefill(struct bpf_object *obj)
+{
+	const char *names[] = { "map_array_ro", "map_array_48b" };
+	struct test_val value = { .index = (6 + 1) * sizeof(int) };
+	int key = 0;
+
+	value.foo[6] = 0xabcdef12;
+	for (int i = 0; i < 2; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, names[i]);
+		if (map)
+			bpf_map_update_elem(bpf_map__fd(map), &key, &value, 0);
+	}
+}
+
+static void test_run(struct bpf_program *p, struct run *run)
+{
+	unsigned char in[TEST_DATA_LEN] = { 0 }, out[TEST_DATA_LEN * 4];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = sizeof(in), .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+
+	run->done = 1;
+	run->err = bpf_prog_test_run_opts(bpf_program__fd(p), &opts) ? -errno : 0;
+	run->retval = opts.retval;
+}
+
+static int load_one(const char *path, const char *prog_name, struct annotations *self, int *processed, struct run *run)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 	if (!obj)
@@ -154,6 +202,11 @@ static int load_one(const char *path, const char *prog_name, struct annotations 
 	const char *at = strstr(log_buf, "processed ");
 	if (at)
 		*processed = atoi(at + 10);
+	run->done = 0;
+	if (!err && self->retval) {
+		prefill(obj);
+		test_run(bpf_object__find_program_by_name(obj, prog_name), run);
+	}
 	bpf_object__close(obj);
 	return err;
 }
@@ -177,8 +230,9 @@ int main(int argc, char **argv)
 			read_annotations(btf, name, &a);
 			if (a.auxiliary)
 				continue;
-			int processed;
-			int err = load_one(path, name, &a, &processed);
+			int processed = -1;
+			struct run run = { 0 };
+			int err = load_one(path, name, &a, &processed, &run);
 			printf("{\"file\":");
 			json_string(stdout, strrchr(path, '/') ? strrchr(path, '/') + 1 : path, 4096);
 			printf(",\"program\":");
@@ -194,6 +248,12 @@ int main(int argc, char **argv)
 			}
 			printf("],\"kernel\":\"%s\",\"errno\":%d,\"processed\":%d,\"log\":", err ? "rejected" : "accepted", err, processed);
 			json_string(stdout, err ? log_tail(log_buf, 6) : "", 4096);
+			if (a.retval) {
+				printf(",\"retval\":");
+				json_string(stdout, a.retval, 64);
+			}
+			if (run.done)
+				printf(",\"run\":{\"errno\":%d,\"retval\":%u}", run.err, run.retval);
 			printf("}\n");
 			fflush(stdout);
 		}

@@ -1,10 +1,10 @@
 // Helpers that call back into the program (bpf_loop, bpf_for_each_map_elem) on both engines and
 // compared: iteration counts, early stops, nesting and the frame limit, the callback's own frame,
 // callee-saved registers, budgets, tail calls refused, per-CPU values, Linux's errnos.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { assemble } from '../../isa/assembler.js';
 import { BPF_MAX_LOOPS, callbackHelpers, type CallbackHelperEnvironment } from '../../helpers/callbacks.js';
-import { helperTable, type HelperSpec } from '../../helpers/table.js';
+import { HelperCall, helperTable, type HelperSpec } from '../../helpers/table.js';
 import { createMap, Errno, MapType, type BpfMap, type MapSpec } from '../../maps/index.js';
 import { createExecutor, type EngineName } from '../../runtime/engine.js';
 import {
@@ -71,6 +71,20 @@ describe.for(ENGINES)('bpf_loop (%s)', (engine) => {
   test('calls back nr_loops times with the index and the context, writing the caller\'s stack through it', async () => {
     const r = await new World().run(engine, sumLoop(10, 100));
     expect(r.r0).toBe((10n << 32n) | 45n);
+  });
+
+  test('the engine runs the loop itself, as Linux inlines it: the helper never calls back through the host', async () => {
+    const callFunction = vi.spyOn(HelperCall.prototype, 'callFunction');
+    try {
+      expect((await new World().run(engine, sumLoop(1000, 2000))).r0).toBe((1000n << 32n) | 499500n);
+      expect(callFunction).not.toHaveBeenCalled();
+    } finally {
+      callFunction.mockRestore();
+    }
+  });
+
+  test('nr_loops is a u32: the high half of r1 is ignored, as the helper ignores it', async () => {
+    expect((await new World().run(engine, sumLoop('0x100000003', 100).replace('mov %r1, 0x100000003', 'lddw %r1, 0x100000003'))).r0).toBe((3n << 32n) | 3n);
   });
 
   test('a callback returning 1 stops the loop, counted', async () => {

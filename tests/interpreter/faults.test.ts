@@ -34,6 +34,8 @@ const cases: Case[] = [
   { name: 'uninitialized source register', asm: 'mov %r0, %r7\nexit', error: UninitializedRegisterError, pc: 0, message: /r7/ },
   { name: 'r1 read after a helper call', asm: 'mov %r1, 1\ncall 5\nmov %r0, %r1\nexit', error: UninitializedRegisterError, pc: 2, message: /r1/ },
   { name: 'callee reading r6 it never set', asm: 'mov %r6, 1\ncall local f\nexit\nf:\nmov %r0, %r6\nexit', error: UninitializedRegisterError, pc: 3, message: /r6/ },
+  // As in Linux, a called function's exit passes r0 back unread; the caller may not read it if unset.
+  { name: 'r0 read after a void function', asm: 'call local f\nexit\nf:\nmov %r1, 1\nexit', error: UninitializedRegisterError, pc: 1, message: /r0 is read before it is written/ },
   { name: 'written on one path only', asm: 'jeq %r2, 0, +1\nmov %r0, 1\nexit', error: UninitializedRegisterError, pc: 2, message: /r0/ },
   { name: 'infinite loop', asm: 'mov %r0, 0\nja -1\nexit', error: BudgetExhaustedError, pc: 1, message: /budget of 1000 exhausted/ },
   { name: 'recursion past 8 frames', asm: 'f:\ncall local f\nexit', error: CallDepthError, pc: 0, message: /deeper than 8 frames/ },

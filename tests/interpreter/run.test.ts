@@ -52,6 +52,11 @@ describe('interpreter runs', () => {
     expect(r.r0).toBe(11n + 5n + 11n + 66n);
   });
 
+  test('a void function (r0 never set) returns, as clang compiles `static __noinline void f(...)`', () => {
+    // Linux checks r0 only at the program's exit and a callback's; a called function passes it back as is.
+    expect(runAsm('stdw [%r10-8], 1\nmov %r1, %r10\nadd %r1, -8\ncall local bump\nldxdw %r0, [%r10-8]\nexit\nbump:\nldxdw %r2, [%r1+0]\nadd %r2, 1\nstxdw [%r1+0], %r2\nexit').r0).toBe(2n);
+  });
+
   test('eight frames are allowed', () => {
     // The main program and seven nested callees.
     const calls = Array.from({ length: 6 }, (_, i) => `f${i}:\ncall local f${i + 1}\nexit`).join('\n');

@@ -42,4 +42,5 @@ test.for(OBJECTS)('%s: mutated and truncated copies load or fail cleanly with a 
   expect(failed).toBeGreaterThan(CASES_PER_OBJECT / 4);
   // Loads that succeeded were closed: nothing is left but the handle blocks.
   expect(live()).toBe(0);
-});
+  // proto_parser's mutants each take the verifier up to a second (it walks ~400,000 instructions).
+}, 240_000);

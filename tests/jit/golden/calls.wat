@@ -14,8 +14,10 @@
  (global $packet_length (mut i32) (i32.const 0))
  (global $caller_fp (mut i32) (i32.const 0))
  (global $caller_depth (mut i32) (i32.const 0))
+ (global $loop_depth (mut i32) (i32.const 0))
  (table $functions 1 1 funcref)
  (elem $callx_targets (i32.const 0) $f9)
+ (export "loop_depth" (global $loop_depth))
  (export "run" (func $run))
  (export "callback" (func $callback))
  (func $f9 (param $0 i64) (param $1 i64) (param $2 i64) (param $3 i64) (param $4 i64) (param $5 i32) (param $6 i32) (result i64)
@@ -78,6 +80,9 @@
   )
   (global.set $budget
    (local.get $4)
+  )
+  (global.set $loop_depth
+   (i32.const 0)
   )
   (i64.store
    (local.get $0)
