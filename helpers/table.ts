@@ -7,6 +7,10 @@ import type { Instruction } from '../isa/instruction.js';
 import { Op } from '../isa/opcodes.js';
 import { LINUX_HELPER_NAMES } from './linux-helper-names.js';
 import { MAX_FRAMES } from '../isa/abi.js';
+import type { PacketBounds } from '../runtime/run.js';
+
+/** Bounds of no packet: every legacy load fails. */
+export const NO_PACKET: PacketBounds = { start: 0, end: 0 };
 
 /**
  * Argument kinds of a helper prototype (Linux enum bpf_arg_type), as the verifier checks them:
@@ -21,7 +25,7 @@ import { MAX_FRAMES } from '../isa/abi.js';
  * - 'ptr_to_uninit_mem': memory the helper fills, sized by the next argument.
  * - 'const_size' / 'const_size_or_zero': the previous argument's size: bounded, > 0 unless "or_zero".
  * - 'const_alloc_size_or_zero': a known constant the helper allocates that many bytes for (ringbuf_reserve).
- * - 'ptr_to_ctx': the program's context, unmodified.
+ * - 'ptr_to_ctx': the program's context, unmodified; 'ptr_to_ctx_or_null': that, or NULL (bpf_get_netns_cookie).
  * - 'ptr_to_func': a callback (`lddw rX, func`), run as `callback` says.
  * - 'ptr_to_stack_or_null': a pointer into the stack, or NULL (a callback's context).
  * - 'ptr_to_ringbuf_mem': a sample from bpf_ringbuf_reserve (with `releases`: given back by the call).
@@ -36,7 +40,7 @@ export type HelperArgKind =
   | 'anything' | 'const_map_ptr' | 'ptr_to_map_key' | 'ptr_to_map_value' | 'ptr_to_uninit_map_value' | 'ptr_to_uninit_map_key'
   | 'ptr_to_map_value_or_null'
   | 'ptr_to_mem' | 'ptr_to_mem_or_null' | 'ptr_to_uninit_mem' | 'const_size' | 'const_size_or_zero' | 'const_alloc_size_or_zero'
-  | 'ptr_to_ctx' | 'ptr_to_func' | 'ptr_to_stack_or_null' | 'ptr_to_ringbuf_mem' | 'ptr_to_spin_lock' | 'ptr_to_sock_common'
+  | 'ptr_to_ctx' | 'ptr_to_ctx_or_null' | 'ptr_to_func' | 'ptr_to_stack_or_null' | 'ptr_to_ringbuf_mem' | 'ptr_to_spin_lock' | 'ptr_to_sock_common'
   | 'ptr_to_socket' | 'ptr_to_btf_id_sock_common' | 'ptr_to_long' | 'ptr_to_const_str';
 
 /** One argument of a helper prototype. */
@@ -78,8 +82,22 @@ export class HelperCall {
   stopRequested = false;
   /** Tail calls taken so far in the chain the current program runs in. */
   tailCallCount = 0;
-  /** The program a tail-call helper asked to continue with, and the context it passes. */
-  pendingTailCall: { readonly target: unknown; readonly ctx: bigint } | undefined;
+  /** The program a tail-call helper asked to continue with, the context it passes, and the packet as it is then. */
+  pendingTailCall: { readonly target: unknown; readonly ctx: bigint; readonly packet: PacketBounds } | undefined;
+
+  /**
+   * The packet the legacy ABS/IND loads read: set by the engine when a run starts, and by helpers
+   * that move or resize an skb's data (setPacket), so later loads see the packet as Linux's do.
+   */
+  packet: PacketBounds = NO_PACKET;
+  /** Installed by the engine: called after setPacket, for engines that keep the bounds elsewhere (the JIT's globals). */
+  onPacketChange: (() => void) | undefined;
+
+  /** A helper moved or resized the packet: later legacy loads (and a tail call's program) see these bounds. */
+  setPacket(packet: PacketBounds): void {
+    this.packet = packet;
+    this.onPacketChange?.();
+  }
 
   /** Whether another tail call is allowed in this chain. */
   canTailCall(): boolean {
@@ -88,7 +106,7 @@ export class HelperCall {
 
   /** Ends the current program and continues the chain with `target`, which gets `ctx` in r1. */
   requestTailCall(target: unknown, ctx: bigint): void {
-    this.pendingTailCall = { target, ctx };
+    this.pendingTailCall = { target, ctx, packet: this.packet };
     this.stopRequested = true;
   }
 

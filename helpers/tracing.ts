@@ -1,6 +1,7 @@
 // Tracing helpers with Linux's ids and prototypes (linux/bpf.h, kernel/trace/bpf_trace.c,
-// kernel/bpf/helpers.c): the current task's ids, credentials, name and task_struct address, and the
-// probe_read family over guest addresses. A read from an unmapped source returns -EFAULT and zeroes
+// kernel/bpf/helpers.c): the current task's ids, credentials, name, cgroup and task_struct address,
+// and the probe_read family over guest addresses. Linux 6.18 gives all of them but the legacy
+// probe_read and probe_read_str to every program type (bpf_base_func_proto, for CAP_PERFMON). A read from an unmapped source returns -EFAULT and zeroes
 // the destination, as Linux does; the _str forms return the length including the NUL.
 import { BpfError } from '../isa/errors.js';
 import { Errno } from '../maps/constants.js';
@@ -20,7 +21,13 @@ export const TracingHelperId = {
   probeReadUserStr: 114,
   probeReadKernelStr: 115,
   getCurrentTaskBtf: 158,
+  getCgroupClassid: 17,
+  getCurrentCgroupId: 80,
+  getCurrentAncestorCgroupId: 123,
 } as const;
+
+/** The id of the root cgroup (cgroup v2's root is 1): every simulated task is in it. */
+const ROOT_CGROUP_ID = 1;
 
 /** What the helpers need of a task (runtime/task.ts's SimulatedTask has it). */
 export interface TracingTask {
@@ -109,14 +116,38 @@ function probeReadStr(call: HelperCall): void {
   call.returnNumber(length);
 }
 
-/** The tracing helpers, bound to a source of the current task. */
-export function tracingHelpers(tasks: TracingTaskSource): HelperSpec[] {
+/**
+ * The tracing helpers, bound to a source of the current task. `tracing` adds the legacy
+ * bpf_probe_read and bpf_probe_read_str, which only tracing programs get; `skbClassid` leaves out
+ * the task's bpf_get_cgroup_classid, for tc programs, whose bpf_get_cgroup_classid takes the skb.
+ */
+export function tracingHelpers(tasks: TracingTaskSource, { tracing = true, skbClassid = false }: { tracing?: boolean; skbClassid?: boolean } = {}): HelperSpec[] {
   const readProto = { ret: 'integer', args: ['ptr_to_uninit_mem', 'const_size_or_zero', 'anything'] } as const;
-  return [
+  const legacy: HelperSpec[] = [
     { id: TracingHelperId.probeRead, name: 'bpf_probe_read', proto: readProto, impl: probeRead },
+    { id: TracingHelperId.probeReadStr, name: 'bpf_probe_read_str', proto: readProto, impl: probeReadStr },
+  ];
+  const classid: HelperSpec[] = [
+    {
+      // The task's net_cls class: the root's, 0.
+      id: TracingHelperId.getCgroupClassid, name: 'bpf_get_cgroup_classid', proto: { ret: 'integer', args: [] },
+      impl: (call) => call.returnNumber(0),
+    },
+  ];
+  return [
+    ...(tracing ? legacy : []),
+    ...(skbClassid ? [] : classid),
+    {
+      id: TracingHelperId.getCurrentCgroupId, name: 'bpf_get_current_cgroup_id', proto: { ret: 'integer', args: [] },
+      impl: (call) => call.returnNumber(tasks.currentTask() ? ROOT_CGROUP_ID : 0),
+    },
+    {
+      // cgroup_ancestor of the root: itself at level 0, nothing at any other.
+      id: TracingHelperId.getCurrentAncestorCgroupId, name: 'bpf_get_current_ancestor_cgroup_id', proto: { ret: 'integer', args: ['anything'] },
+      impl: (call) => call.returnNumber(tasks.currentTask() && (call.argU32(1) | 0) === 0 ? ROOT_CGROUP_ID : 0),
+    },
     { id: TracingHelperId.probeReadUser, name: 'bpf_probe_read_user', proto: readProto, impl: probeRead },
     { id: TracingHelperId.probeReadKernel, name: 'bpf_probe_read_kernel', proto: readProto, impl: probeRead },
-    { id: TracingHelperId.probeReadStr, name: 'bpf_probe_read_str', proto: readProto, impl: probeReadStr },
     { id: TracingHelperId.probeReadUserStr, name: 'bpf_probe_read_user_str', proto: readProto, impl: probeReadStr },
     { id: TracingHelperId.probeReadKernelStr, name: 'bpf_probe_read_kernel_str', proto: readProto, impl: probeReadStr },
     {

@@ -5,8 +5,8 @@
 import { Op } from '../isa/opcodes.js';
 import type { Instruction } from '../isa/instruction.js';
 import { FRAME_POINTER } from '../isa/fields.js';
-import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES, MAY_GOTO_LOOPS } from '../isa/abi.js';
-import { HelperCall, type HelperSpec, type HelperTable } from '../helpers/table.js';
+import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, legacyLoadAddress, MAX_FRAMES, MAY_GOTO_LOOPS } from '../isa/abi.js';
+import { HelperCall, NO_PACKET, type HelperSpec, type HelperTable } from '../helpers/table.js';
 import { BPF_MAX_LOOPS, loopHelper } from '../helpers/callbacks.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import {
@@ -106,8 +106,6 @@ export class Interpreter {
   private readonly code: Int32Array;
   /** Whether runs entered with a given register mask need run-time register tracking. */
   private readonly tracking = new Map<number, boolean>();
-  private packetStart = 0;
-  private packetEnd = 0;
   // Last region hit by a read and by a write: most accesses repeat it. The ones before them get a
   // second chance, since programs alternate between two regions (packet and stack, map value and context).
   private readStart = 0;
@@ -344,8 +342,7 @@ export class Interpreter {
       }
       init |= 1 << (i + 1);
     }
-    this.packetStart = input.packet?.start ?? 0;
-    this.packetEnd = input.packet?.end ?? 0;
+    call.packet = input.packet ?? NO_PACKET;
     rl[FRAME_POINTER] = this.enterFrame(0);
 
     let track = this.tracking.get(init);
@@ -658,18 +655,20 @@ export class Interpreter {
           break;
         }
 
-        // Legacy packet loads: big-endian, and an out-of-bounds load ends the program with r0 = 0 --
+        // Legacy packet loads: big-endian, from skb->data or (negative offsets) the network or MAC header;
+        // a load outside the packet ends the program with r0 = 0 --
         case Op.LdAbsW: case Op.LdAbsH: case Op.LdAbsB: case Op.LdIndW: case Op.LdIndH: case Op.LdIndB: {
           const op = w & 255;
           const size = op === Op.LdAbsW || op === Op.LdIndW ? 4 : op === Op.LdAbsH || op === Op.LdIndH ? 2 : 1;
           const offset = op >= Op.LdIndW ? (rl[s]! + k) | 0 : k;
           init &= ~ARG_REGS_MASK;
-          if (offset < 0 || offset + size > this.packetEnd - this.packetStart) {
+          const bounds = this.call!.packet;
+          const a = legacyLoadAddress(bounds.start, bounds.end, bounds.macHeader ?? 0, bounds.networkHeader ?? 0, offset, size);
+          if (a < 0) {
             rl[0] = 0; rh[0] = 0;
             this.remaining = remaining;
             return this.endProgram(pc, this.base);
           }
-          const a = this.packetStart + offset;
           if (!this.memory.find(a, size)) throw new MemoryFaultError(pc, BigInt(a), size, 'read', 'is outside the packet region');
           rl[0] = size === 4 ? dv.getInt32(a, false) : size === 2 ? dv.getUint16(a, false) : dv.getUint8(a);
           rh[0] = 0;

@@ -35,3 +35,23 @@ export function frameViolation(insn: Instruction): { access: 'read' | 'write'; s
  * 6.13+ on x86-64 may also give up after a time limit; here the count is the only limit.
  */
 export const MAY_GOTO_LOOPS = 1 << 23;
+
+/** Legacy packet loads (LD_ABS/LD_IND): offsets at and above this count from the network header (Linux SKF_NET_OFF). */
+export const SKF_NET_OFF = -0x100000;
+/** Offsets from this up to SKF_NET_OFF count from the MAC header (Linux SKF_LL_OFF); lower ones fail. */
+export const SKF_LL_OFF = -0x200000;
+
+/**
+ * The guest address a legacy packet load of `size` bytes at the (s32) `offset` reads, or -1 when
+ * it fails and the program ends with r0 = 0 (Linux bpf_skb_load_helper_*): a non-negative offset
+ * counts from `start`, SKF_NET_OFF and SKF_LL_OFF offsets from the network and MAC headers (0: absent),
+ * and the bytes must end by `end`.
+ */
+export function legacyLoadAddress(start: number, end: number, macHeader: number, networkHeader: number, offset: number, size: number): number {
+  let at: number;
+  if (offset >= 0) at = start + offset;
+  else if (offset >= SKF_NET_OFF && networkHeader !== 0) at = networkHeader + (offset - SKF_NET_OFF);
+  else if (offset >= SKF_LL_OFF && offset < SKF_NET_OFF && macHeader !== 0) at = macHeader + (offset - SKF_LL_OFF);
+  else return -1;
+  return at + size <= end ? at : -1;
+}

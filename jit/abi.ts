@@ -11,6 +11,10 @@
 //     r1..r5 are read from the register file at `regs` (r0..r10 as 64-bit little-endian slots)
 //     and r0 is written back there; `fp` is the main frame's r10; `packet`/`packetLength` bound
 //     the legacy ABS/IND loads; `budget` bounds the loop back-edges taken in the run.
+//   packet, packet_length, mac_header, network_header   mutable i32 globals, only in programs with
+//     legacy loads: the bounds `run` set, and the MAC and network headers SKF_LL_OFF and SKF_NET_OFF
+//     offsets count from (0: absent, those loads fail). The host sets them before `run` (the headers)
+//     and while a helper runs, when the helper moves the packet.
 //   callback(slot, pc)          i32 i32 -> (); only in programs that take a function's address
 //     (lddw src 4), and only while a helper runs: calls the address-taken function whose first
 //     slot is `slot` (the low half of its function pointer) in the frame below the helper's
@@ -46,6 +50,8 @@ export const TRAP_IMPORT = 'trap';
 export const CALLX_HELPER_IMPORT = 'callx_helper';
 export const RUN_EXPORT = 'run';
 export const CALLBACK_EXPORT = 'callback';
+/** The exported globals of the legacy loads' packet: start, length, MAC header, network header. */
+export const PACKET_GLOBALS = ['packet', 'packet_length', 'mac_header', 'network_header'] as const;
 
 /** The import name of helper `id`. */
 export function helperImportName(id: number): string {

@@ -7,7 +7,7 @@ import { BpfError } from '../isa/errors.js';
 import { encode, type Instruction } from '../isa/instruction.js';
 import { specOf } from '../isa/opcodes.js';
 import { validate } from '../isa/validate.js';
-import { HelperCall, resolveHelperCalls, type HelperTable } from '../helpers/table.js';
+import { HelperCall, NO_PACKET, resolveHelperCalls, type HelperTable } from '../helpers/table.js';
 import { loopHelper } from '../helpers/callbacks.js';
 import {
   BudgetExhaustedError, CallbackTargetError, CallDepthError, ExecutionError, FellOffEndError, HelperFailedError, MemoryFaultError,
@@ -15,7 +15,7 @@ import {
 } from '../runtime/execution-errors.js';
 import { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../runtime/run.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
-import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
+import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
 import { loadBinaryen } from './binaryen.js';
 import { compileModule, type CompileOptions } from './module.js';
 import { GLOBAL } from './lower.js';
@@ -28,7 +28,6 @@ export class WasmTrapError extends BpfError {
   }
 }
 
-const NO_PACKET = { start: 0, end: 0 };
 
 /** Thrown through the compiled code to end a run early: r0 is already in the register file. */
 const STOP = Symbol('stop');
@@ -114,6 +113,8 @@ export class JitExecutor {
   private helperPc = 0;
   private readonly budget: number;
   private readonly byPc = new Map<number, Instruction>();
+  /** The exported header globals of a program with legacy loads (the run entry sets the packet's own bounds). */
+  private readonly headerGlobals: { readonly macHeader: WebAssembly.Global; readonly networkHeader: WebAssembly.Global } | undefined;
 
   constructor(insns: readonly Instruction[], entry: CacheEntry, private readonly memory: GuestMemory, helpers: HelperTable, budget: number) {
     for (const insn of insns) this.byPc.set(insn.pc, insn);
@@ -137,6 +138,18 @@ export class JitExecutor {
     }
     const instance = new WebAssembly.Instance(entry.module, { [IMPORT_MODULE]: env });
     this.runExport = instance.exports[RUN_EXPORT] as RunExport;
+    // Programs with legacy loads export the globals holding their packet bounds; a helper that moves the packet updates them.
+    const [packet, packetLength, macHeader, networkHeader] = PACKET_GLOBALS.map((name) => instance.exports[name] as WebAssembly.Global | undefined);
+    if (packet && packetLength && macHeader && networkHeader) {
+      this.headerGlobals = { macHeader, networkHeader };
+      this.call.onPacketChange = () => {
+        const bounds = this.call.packet;
+        packet.value = bounds.start;
+        packetLength.value = bounds.end - bounds.start;
+        macHeader.value = bounds.macHeader ?? 0;
+        networkHeader.value = bounds.networkHeader ?? 0;
+      };
+    }
     this.callbackExport = instance.exports[CALLBACK_EXPORT] as CallbackExport | undefined;
     this.loopDepth = instance.exports[GLOBAL.loopDepth] as WebAssembly.Global | undefined;
   }
@@ -213,6 +226,12 @@ export class JitExecutor {
     this.call.pendingTailCall = undefined;
     this.call.callbackDepth = 0;
     const packet = input.packet ?? NO_PACKET;
+    this.call.packet = packet;
+    const headers = this.headerGlobals;
+    if (headers) {
+      headers.macHeader.value = packet.macHeader ?? 0;
+      headers.networkHeader.value = packet.networkHeader ?? 0;
+    }
     try {
       this.runExport(regs, this.stack.end, packet.start, packet.end - packet.start, this.budget);
     } catch (err) {

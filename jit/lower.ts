@@ -5,7 +5,7 @@
 import type { Instruction } from '../isa/instruction.js';
 import { Op, specOf } from '../isa/opcodes.js';
 import { branchTarget } from '../isa/validate.js';
-import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES, MAY_GOTO_LOOPS } from '../isa/abi.js';
+import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES, MAY_GOTO_LOOPS, SKF_LL_OFF, SKF_NET_OFF } from '../isa/abi.js';
 import type { Binaryen, Expr, WasmModule, WasmType } from './binaryen.js';
 import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, TRAP_IMPORT, TrapCode } from './abi.js';
 import type { BasicBlock, BpfFunction, ProgramStructure } from './cfg.js';
@@ -32,7 +32,7 @@ const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
  */
 export const GLOBAL = {
   regs: 'regs', budget: 'budget', packet: 'packet', packetLength: 'packet_length', callerFp: 'caller_fp', callerDepth: 'caller_depth',
-  loopDepth: 'loop_depth',
+  macHeader: 'mac_header', networkHeader: 'network_header', loopDepth: 'loop_depth',
 } as const;
 /** Globals only programs with callbacks have; `loop_depth` counts bpf_loop calls running in WebAssembly (exported). */
 export const CALLBACK_GLOBALS: readonly string[] = [GLOBAL.callerFp, GLOBAL.callerDepth, GLOBAL.loopDepth];
@@ -594,24 +594,35 @@ export class Lowering {
   }
 
   private packetLoad(insn: Instruction): Expr {
+    // Interpreter: a = legacyLoadAddress(packet, offset, size); a < 0 ends the program with r0 = 0; else r0 = ntoh(load(a)).
     const { m } = this;
     const row = specOf(insn.op);
     const size = row.size!;
-    const offset = () => m.local.get(ADDR, this.i32);
-    const at = () => m.i32.add(m.global.get(GLOBAL.packet, this.i32), offset());
+    const i32 = this.i32;
+    const offset = () => m.local.get(ADDR, i32);
+    const global = (name: string) => m.global.get(name, i32);
+    // ADDR holds the offset, then the address computed from it.
+    const at = () => m.local.get(ADDR, i32);
     const value = size === 4 ? this.zext(this.bswap32(m.i32.load(0, 1, at())))
       : size === 2 ? this.zext(this.bswap16(m.i32.load16_u(0, 1, at())))
       : m.i64.load8_u(0, 1, at());
     const start = row.form === 'ldind' ? m.i32.add(this.get32(insn.src), m.i32.const(insn.imm)) : m.i32.const(insn.imm);
-    // Out of the packet: the program ends at once with r0 = 0.
+    // The address from the offset's base: skb->data, the network header or the MAC header (0 when absent: the load fails).
+    const fromHeader = (header: string, base: number) => m.if(m.i32.eqz(global(header)), m.i32.const(0), m.i32.add(global(header), m.i32.sub(offset(), m.i32.const(base))));
+    const address = m.if(m.i32.ge_s(offset(), m.i32.const(0)), m.i32.add(global(GLOBAL.packet), offset()),
+      m.if(m.i32.ge_s(offset(), m.i32.const(SKF_NET_OFF)), fromHeader(GLOBAL.networkHeader, SKF_NET_OFF),
+        m.if(m.i32.ge_s(offset(), m.i32.const(SKF_LL_OFF)), fromHeader(GLOBAL.macHeader, SKF_LL_OFF), m.i32.const(0))));
+    // Out of the packet (or no base): the program ends at once with r0 = 0.
+    const end = m.i64.add(m.i64.extend_u(global(GLOBAL.packet)), m.i64.extend_u(global(GLOBAL.packetLength)));
     const outside = m.i32.or(
-      m.i32.lt_s(offset(), m.i32.const(0)),
-      m.i64.gt_u(m.i64.add(m.i64.extend_u(offset()), this.c64(size, 0)), m.i64.extend_u(m.global.get(GLOBAL.packetLength, this.i32))),
+      m.i32.eqz(at()),
+      m.i64.gt_u(m.i64.add(m.i64.extend_u(at()), this.c64(size, 0)), end),
     );
     return m.block(null, [
       m.local.set(ADDR, start),
+      m.local.set(ADDR, address),
       m.if(outside, m.block(null, [
-        m.i64.store(0, 8, m.global.get(GLOBAL.regs, this.i32), this.c64(0, 0)),
+        m.i64.store(0, 8, m.global.get(GLOBAL.regs, i32), this.c64(0, 0)),
         this.trap(TrapCode.ProgramExit, insn.pc, m.i32.const(0)),
       ])),
       this.set(0, value),

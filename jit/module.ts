@@ -3,9 +3,9 @@
 // the `callback` entry helpers run address-taken functions through.
 import type { Instruction } from '../isa/instruction.js';
 import { width } from '../isa/instruction.js';
-import { Op } from '../isa/opcodes.js';
+import { Op, specOf } from '../isa/opcodes.js';
 import { buildModule, type Binaryen, type WasmModule } from './binaryen.js';
-import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, RUN_EXPORT, TRAP_IMPORT } from './abi.js';
+import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, RUN_EXPORT, TRAP_IMPORT } from './abi.js';
 import { programStructure } from './cfg.js';
 import { CALLBACK_GLOBALS, functionName, GLOBAL, Lowering, TABLE } from './lower.js';
 
@@ -53,9 +53,13 @@ export function compileModule(b: Binaryen, insns: readonly Instruction[], option
     m.addFunctionImport(CALLX_HELPER_IMPORT, IMPORT_MODULE, CALLX_HELPER_IMPORT, b.createType([b.i32, b.i32]), b.none);
     for (const id of helperIds) m.addFunctionImport(helperImportName(id), IMPORT_MODULE, helperImportName(id), b.i32, b.none);
     const lowering = new Lowering(b, m, structure, options.inlineLoop ?? false);
-    const globals = Object.values(GLOBAL).filter((g) => lowering.hasCallbacks || !CALLBACK_GLOBALS.includes(g));
+    const legacyLoads = insns.some((i) => specOf(i.op).form === 'ldabs' || specOf(i.op).form === 'ldind');
+    const globals = Object.values(GLOBAL).filter((g) => (lowering.hasCallbacks || !CALLBACK_GLOBALS.includes(g))
+      && (legacyLoads || (g !== GLOBAL.macHeader && g !== GLOBAL.networkHeader)));
     for (const name of globals) m.addGlobal(name, b.i32, true, m.i32.const(0));
     if (lowering.hasCallbacks) m.addGlobalExport(GLOBAL.loopDepth, GLOBAL.loopDepth);
+    // The host moves the legacy loads' packet bounds when a helper changes the packet.
+    if (legacyLoads) for (const name of PACKET_GLOBALS) m.addGlobalExport(name, name);
     for (const fn of structure.functions) lowering.lowerFunction(fn);
     const callable = structure.addressTaken.map(functionName);
     m.addTable(TABLE, callable.length, callable.length);

@@ -2,9 +2,9 @@
 // (ELF -> BTF -> maps and global data -> programs with their subprograms linked and their
 // relocations resolved to references). A Runtime turns the description into live objects.
 import { decode, type Instruction } from '../isa/instruction.js';
-import { LddwSrc } from '../isa/fields.js';
+import { CallSrc, LddwSrc } from '../isa/fields.js';
 import { Op, specOf } from '../isa/opcodes.js';
-import { BpfRelocationType, readElf, SectionFlag, SectionType, SymbolBind, SymbolType, type ElfFile, type ElfRelocation, type ElfSection } from './elf.js';
+import { BpfRelocationType, readElf, SectionFlag, SectionType, SpecialSection, SymbolBind, SymbolType, type ElfFile, type ElfRelocation, type ElfSection } from './elf.js';
 import { LoaderError } from './errors.js';
 import { readBtf, type Btf } from './btf.js';
 import { readBtfExt, type BtfExt } from './btf-ext.js';
@@ -43,6 +43,18 @@ export interface ProgramSpec {
   readonly references: readonly MapReference[];
   /** The entry function first. */
   readonly functions: readonly LinkedFunction[];
+  /**
+   * Calls to kernel functions (kfuncs): `call` instructions to an extern function, which libbpf
+   * turns into calls by BTF id (src_reg BPF_PSEUDO_KFUNC_CALL); here they are CallBtf with imm 0,
+   * and the runtime resolves them by name.
+   */
+  readonly kfuncCalls?: readonly KfuncCall[];
+}
+
+/** A call to an extern (kernel) function, by the pc of its instruction in the linked program. */
+export interface KfuncCall {
+  readonly pc: number;
+  readonly name: string;
 }
 
 /**
@@ -183,11 +195,12 @@ function link(
   name: string,
   maps: readonly MapDefinition[],
   mapSections: ReadonlySet<string>,
-): Pick<ProgramSpec, 'name' | 'insns' | 'references' | 'functions'> {
+): Pick<ProgramSpec, 'name' | 'insns' | 'references' | 'functions' | 'kfuncCalls'> {
   const functions: LinkedFunction[] = [];
   const placed = new Map<string, number>();
   const out: Instruction[] = [];
   const references: MapReference[] = [];
+  const kfuncCalls: KfuncCall[] = [];
   const pending: { section: CodeSection; start: number }[] = [];
   // Calls and function pointers to patch once every function has its place: [out index, section, target slot].
   const fixups: { at: number; section: CodeSection; target: number }[] = [];
@@ -208,7 +221,12 @@ function link(
       const newPc = pc + (slot - start);
       const relo = cs.relocations.get(slot);
       let out1: Instruction = { ...insn, pc: newPc };
-      if (insn.op === Op.CallLocal) {
+      const callee = insn.op === Op.CallLocal && relo ? elf.symbols[relo.symbol] : undefined;
+      if (callee && callee.sectionIndex === SpecialSection.UNDEF) {
+        // An extern function: a kfunc, which libbpf resolves against the kernel's BTF.
+        out1 = { ...out1, op: Op.CallBtf, src: CallSrc.BTF_ID, imm: 0 };
+        kfuncCalls.push({ pc: newPc, name: callee.name });
+      } else if (insn.op === Op.CallLocal) {
         // libbpf: with a relocation the target is the symbol's slot + imm + 1; without, it is relative.
         const target = relo ? symbolSlot(elf, cs, relo, slot) + insn.imm + 1 : slot + insn.imm + 1;
         fixups.push({ at: out.length, section: relo ? sectionOfSymbol(elf, code, broken, cs, relo, slot) : cs, target });
@@ -253,7 +271,7 @@ function link(
     const insn = out[f.at]!;
     out[f.at] = { ...insn, imm: target - (insn.pc + 1) };
   }
-  return { name, insns: out, references, functions };
+  return { name, insns: out, references, functions, ...(kfuncCalls.length > 0 ? { kfuncCalls } : {}) };
 }
 
 /** Slot of the symbol a relocation names, in its own section. */

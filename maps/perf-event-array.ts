@@ -76,6 +76,18 @@ export class PerfEventArrayMap extends BaseMap {
     return 0;
   }
 
+  /**
+   * bpf_perf_event_read's map part (get_map_perf_counter): -E2BIG past the end, -ENOENT for an empty
+   * slot, and for an open buffer (a per-CPU software event, as libbpf's perf_buffer opens) -EINVAL
+   * from another CPU (perf_event_read_local) or a count of 0 from its own.
+   */
+  readCounter(index: number, cpu: number): number {
+    const slot = index === BPF_F_CURRENT_CPU ? cpu : index;
+    if (slot >= this.maxEntries) return -Errno.E2BIG;
+    if (!this.buffers[slot]) return -Errno.ENOENT;
+    return slot === cpu ? 0 : -Errno.EINVAL;
+  }
+
   /** Delivers every buffered sample and lost count, CPU by CPU (perf_buffer__consume); returns the events delivered. */
   drain(onEvent: (event: PerfEvent) => void): number {
     let n = 0;

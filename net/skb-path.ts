@@ -51,18 +51,6 @@ function untag(bytes: Uint8Array): { frame: Uint8Array; tag?: VlanTag } {
   return { frame, tag: { proto, tci: (bytes[14]! << 8) | bytes[15]! } };
 }
 
-/** The frame with a VLAN tag put back after the MAC addresses (what a capture on the interface shows). */
-function retag(bytes: Uint8Array, tag: VlanTag): Uint8Array {
-  const out = new Uint8Array(bytes.length + VLAN_HLEN);
-  out.set(bytes.subarray(0, 12));
-  out[12] = tag.proto >> 8;
-  out[13] = tag.proto & 0xff;
-  out[14] = tag.tci >> 8;
-  out[15] = tag.tci & 0xff;
-  out.set(bytes.subarray(12), 16);
-  return out;
-}
-
 /** A u16 in network order as a program reads it from a u32 field of the context on a little-endian host. */
 const be16AsLe = (v: number) => ((v & 0xff) << 8) | (v >>> 8);
 
@@ -171,14 +159,15 @@ export class SkbPath {
       if (!this.continues(dev, frame, verdict, program, 'tc_egress', cpu, hops, undefined)) return;
     }
     this.packetSocket(dev, frame, cpu, undefined, true);
-    this.datapath.transmitBytes(dev, frame.packet(), this.runtime.network.find(ingressIfindex), cpu, hops);
+    this.datapath.transmitBytes(dev, frame.wirePacket(), this.runtime.network.find(ingressIfindex), cpu, hops);
   }
 
   private createFrame(packet: Uint8Array, metadata: Uint8Array | undefined, fields: Partial<SkBuff>, socket?: Socket): SkbFrame {
     const headroom = metadata ? XDP_PACKET_HEADROOM : SKB_HEADROOM;
     const needed = headroom + packet.length + SKB_SHARED_INFO_TAILROOM;
     const frameSize = Math.max(this.runtime.skb.frameSize, Math.ceil(needed / 4096) * 4096);
-    return this.runtime.skb.createFrame(packet, { frameSize, headroom, fields, ...(metadata ? { metadata } : {}), ...(socket ? { socket } : {}) });
+    // growable: tc programs' helpers may grow the skb, where Linux reallocates its head.
+    return this.runtime.skb.createFrame(packet, { frameSize, headroom, fields, growable: true, ...(metadata ? { metadata } : {}), ...(socket ? { socket } : {}) });
   }
 
   /**
@@ -247,8 +236,9 @@ export class SkbPath {
   }
 
   /** The skb's packet, with its VLAN tag put back (as a capture on the interface shows it). */
-  private withTag(frame: SkbFrame, tag: VlanTag | undefined): Uint8Array {
-    return tag ? retag(frame.packet(), tag) : frame.packet();
+  /** The frame as the wire (or a capture on the interface) has it: with its offloaded VLAN tag, which the receive path set from `tag` and bpf_skb_vlan_push/pop may have changed. */
+  private withTag(frame: SkbFrame, _tag?: VlanTag): Uint8Array {
+    return frame.wirePacket();
   }
 
   /**
@@ -282,6 +272,7 @@ export class SkbPath {
     frame.redirect = undefined;
     try {
       const verdict = this.runtime.enter(program, cpu, () => this.runtime.skb.run(program.executor, frame)) | 0;
+      this.sendClones(dev, frame, hook, cpu);
       this.datapath.stats.verdict(dev, hook, program, verdictName(hook, verdict));
       this.datapath.onProgram?.({ hook, dev, program, verdict, data: frame.packet(), packet: this.datapath.current });
       return verdict;
@@ -319,6 +310,22 @@ export class SkbPath {
         return false;
       default:
         return true;
+    }
+  }
+
+  /** The copies bpf_clone_redirect made during the run (Linux sends each at once): to an interface's egress, or its ingress with BPF_F_INGRESS. */
+  private sendClones(dev: Netdev, frame: SkbFrame, hook: DatapathHook, cpu: number): void {
+    const clones = frame.clones;
+    if (clones.length === 0) return;
+    frame.clones = [];
+    const hops = 1;
+    for (const clone of clones) {
+      const to = this.runtime.network.find(clone.ifindex);
+      if (!to) continue;
+      const ingress = (clone.flags & BPF_F_INGRESS) !== 0n;
+      this.datapath.stats.redirect(dev, 'bpf_clone_redirect', clone.ifindex, `${to.name}${ingress ? ' (ingress)' : ''}`);
+      if (ingress) this.receive(to, clone.packet, undefined, cpu, hops);
+      else this.transmit(to, clone.packet, hook === 'tc_egress' ? 0 : dev.ifindex, hops, cpu);
     }
   }
 

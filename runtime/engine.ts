@@ -107,8 +107,9 @@ class ChainingExecutor implements Executor {
     if (!result.tailCall) return result;
     if (!this.resolve) throw new TailCallError('a helper asked for a tail call, but no tail-call targets are set up (resolveTailCall)');
     const next = this.resolve(result.tailCall.target, this.engine);
-    // The next program starts fresh with the context in r1, on the same engine and packet.
-    return next.run({ ...args, args: [result.tailCall.ctx], tailCalls: (args.tailCalls ?? 0) + 1 });
+    // The next program starts fresh with the context in r1, on the same engine and packet (as the helpers left it).
+    const packet = result.tailCall.packet ?? args.packet;
+    return next.run({ ...args, args: [result.tailCall.ctx], tailCalls: (args.tailCalls ?? 0) + 1, ...(packet ? { packet } : {}) });
   }
 
   dispose(): void {

@@ -7,10 +7,22 @@ export const DEFAULT_BUDGET = 100_000_000;
 export interface RunArgs {
   /** r1..r5 at entry; registers not given start uninitialized. */
   readonly args?: readonly (number | bigint)[];
-  /** Packet bounds for the legacy ABS/IND loads, as guest addresses [start, end). */
-  readonly packet?: { readonly start: number; readonly end: number };
+  /** Packet bounds for the legacy ABS/IND loads, as guest addresses [start, end), and the headers their negative offsets reach. */
+  readonly packet?: PacketBounds;
   /** Tail calls already taken in the chain this run continues (0 for a fresh run). */
   readonly tailCalls?: number;
+}
+
+/**
+ * What the legacy ABS/IND loads read (Linux: the skb in r6): non-negative offsets count from `start`
+ * up to `end`; SKF_NET_OFF and SKF_LL_OFF offsets from the network and MAC headers, also up to
+ * `end`. A header that is 0 (absent) makes those loads fail, as an skb without a MAC header does.
+ */
+export interface PacketBounds {
+  readonly start: number;
+  readonly end: number;
+  readonly macHeader?: number;
+  readonly networkHeader?: number;
 }
 
 /** Outcome of one run. */
@@ -20,7 +32,7 @@ export interface RunResult {
   /** Instructions executed (the interpreter counts them; the JIT does not). */
   readonly instructions?: number;
   /** Set when the program ended in a tail call: where the chain continues. */
-  readonly tailCall?: { readonly target: unknown; readonly ctx: bigint };
+  readonly tailCall?: { readonly target: unknown; readonly ctx: bigint; readonly packet?: PacketBounds };
 }
 
 /** What a refused or failed test run blames: its packet, its context, its flags, or the program's own doing. */

@@ -28,6 +28,7 @@ import { currentTaskCgroupHelpers, skbCgroupHelpers, stackTraceHelpers } from '.
 import { isTracingProgramType, type ProgramType } from '../loader/program-types.js';
 import { parseBtf } from '../loader/btf.js';
 import { corePoisonHelper, tracingHelpers } from '../helpers/tracing.js';
+import { perfEventHelpers } from '../helpers/perf-event.js';
 import { csumDiffHelper } from '../helpers/checksum.js';
 import { xdpRedirectHelpers } from '../helpers/xdp.js';
 import { socketHelpers } from '../helpers/sockets.js';
@@ -275,6 +276,10 @@ const PROGRAM_HOLDING_MAPS = new Set<number>([MapType.PROG_ARRAY, MapType.DEVMAP
 
 /** Handles are 8 bytes apart in blocks of this many. */
 const HANDLES_PER_BLOCK = 512;
+/** skb helpers Linux gives tc programs and not socket filters or cgroup_skb: store_bytes, the checksum helpers, redirect, pull_data, the hash setters, csum_diff. */
+const TC_ONLY_SKB_HELPERS = new Set([9, 10, 11, 23, 28, 34, 39, 40, 41, 48, 135]);
+/** bpf_ktime_get_coarse_ns. */
+const KTIME_GET_COARSE_NS = 160;
 
 /** An eBPF runtime: guest memory, maps, programs and the simulated machine they run on. */
 export class Runtime {
@@ -415,20 +420,29 @@ export class Runtime {
       }
       else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) {
         // Linux gives socket filters none of the socket helpers; tc and cgroup_skb programs all of them.
-        specific = type === 'socket_filter' ? this.skb.helpers : [...this.skb.helpers, ...this.socketHelpers(type as 'sched_cls' | 'cgroup_skb')];
+        // Only tc programs change the packet or its checksums (tc_cls_act_func_proto; sk_filter_func_proto has none of it).
+        const skbType = type as SkbProgramType;
+        specific = [
+          ...(skbType === 'sched_cls' ? [...this.skb.helpers, ...this.skb.tcHelpers] : this.skb.helpers.filter((h) => !TC_ONLY_SKB_HELPERS.has(h.id))),
+          ...(skbType === 'socket_filter' ? [] : this.socketHelpers(skbType as 'sched_cls' | 'cgroup_skb')),
+          ...this.skb.contextHelpers(skbType),
+        ];
         if (type === 'sched_cls') {
           specific = [...specific, ...skbCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a), hasFullSocket: (ctx) => this.skb.frameAt(ctx)?.socket !== undefined })];
         }
         packetOf = (ctx) => this.skb.frameAt(ctx)?.packet();
       }
       else if (isTracingProgramType(type)) {
-        specific = [
-          ...tracingHelpers({ currentTask: () => this.tasks.currentTask() }),
-          ...stackTraceHelpers(),
-          ...currentTaskCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a) }),
-        ];
+        specific = [...stackTraceHelpers(), ...currentTaskCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a) })];
       }
-      table = helperTable([...this.baseHelpers(packetOf), ...specific, corePoisonHelper]);
+      const tasks = { currentTask: () => this.tasks.currentTask() };
+      // Every type reads the current task (bpf_base_func_proto); only tracing programs the legacy probe_read,
+      // and tc programs take bpf_get_cgroup_classid's class from the skb.
+      const taskHelpers = tracingHelpers(tasks, { tracing: isTracingProgramType(type), skbClassid: type === 'sched_cls' });
+      const perfEvents = perfEventHelpers({ mapAt: (a) => this.mapsByHandle.get(a), cpu: () => this.currentCpu });
+      // Linux keeps bpf_ktime_get_coarse_ns from tracing programs (bpf_tracing_func_proto lacks it).
+      const base = this.baseHelpers(packetOf).filter((h) => !(isTracingProgramType(type) && h.id === KTIME_GET_COARSE_NS));
+      table = helperTable([...base, ...specific, ...taskHelpers, ...perfEvents, corePoisonHelper]);
       this.tables.set(type, table);
     }
     return table;
@@ -651,6 +665,9 @@ export class Runtime {
       if (!map) throw new LoaderError(spec.file, p.section, ref.pc * 8, `program '${p.name}' refers to map '${ref.map}', which the object does not define`);
       return ref.kind === 'map' ? this.mapHandle(map) : this.valueAddressOf(map) + ref.offset;
     });
+    // The runtime implements no kernel functions: a program calling one fails alone, saying which (libbpf would resolve it against vmlinux BTF).
+    const kfunc = p.kfuncCalls?.[0];
+    if (kfunc) throw new LoaderError(spec.file, p.section, kfunc.pc * 8, `program '${p.name}' calls kernel function '${kfunc.name}' (a kfunc), which this runtime does not implement`);
     const helpers = this.helpersFor(p.type);
     try {
       resolveHelperCalls(insns, helpers);

@@ -8,7 +8,9 @@
 import { Errno } from '../maps/constants.js';
 import { csumAdd, csumBlockAdd, csumBlockSub, csumFold, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from '../helpers/checksum.js';
 import type { SkbFrameAccess } from '../helpers/skb.js';
+import type { SkbContextAccess } from '../helpers/skb-context.js';
 import type { GuestMemory, Region } from './memory.js';
+import type { PacketBounds } from './run.js';
 import { ETH_HLEN, SKB_SHARED_INFO_TAILROOM } from './packet-frame.js';
 
 /** Size of `struct __sk_buff`. */
@@ -114,6 +116,8 @@ export interface SkbSocket {
   readonly address?: number;
   /** The socket owner's uid (bpf_get_socket_uid; default 0, root). */
   readonly uid?: number;
+  /** Whether it is a full socket rather than a TIME_WAIT or request socket (default true). */
+  readonly fullSocket?: boolean;
 }
 
 /** skb->ip_summed values the frame models (a test-run skb starts CHECKSUM_NONE; CHECKSUM_COMPLETE on request). */
@@ -130,6 +134,11 @@ export interface SkbRedirect {
   readonly ifindex: number;
   /** The flags given (BPF_F_INGRESS or 0). */
   readonly flags: bigint;
+}
+
+/** A copy of the packet bpf_clone_redirect sends to an interface's egress (or its ingress, with BPF_F_INGRESS). */
+export interface SkbClone extends SkbRedirect {
+  readonly packet: Uint8Array;
 }
 
 /** How to build an skb frame. */
@@ -149,34 +158,49 @@ export interface SkbFrameOptions {
   readonly socket?: SkbSocket;
   /** XDP metadata carried over from an XDP_PASS (skb_metadata_set): placed before the MAC header, where data_meta points. */
   readonly metadata?: Uint8Array;
+  /**
+   * Room for the helpers that grow an skb (tc's bpf_skb_change_head/tail, adjust_room, vlan_push,
+   * change_proto): SKB_MAX_LEN bytes before and after the frame, where Linux would reallocate the
+   * head. Without it those helpers fail with -ENOMEM once the frame's own head- or tailroom is used.
+   */
+  readonly growable?: boolean;
 }
+
+/** Linux BPF_SKB_MAX_LEN (SKB_MAX_ALLOC: four pages less skb_shared_info): the longest skb the helpers grow. */
+export const SKB_MAX_LEN = 4 * 4096 - SKB_SHARED_INFO_TAILROOM;
+
+/**
+ * Where a frame keeps its kernel-side state: the last STATE_BYTES of its region, inside the
+ * skb_shared_info tailroom no program reaches. Offsets from there.
+ */
+const STATE_BYTES = 32;
+const State = { data: 0, len: 4, mac: 8, network: 12, transport: 16, flags: 20, ipSummed: 24, csumLevel: 25, hashValid: 26, csum: 28 } as const;
+const StateFlag = { encapsulation: 1, tunnelDst: 2 } as const;
 
 /** One linear skb and its `struct __sk_buff`, both in guest memory. */
 export class SkbFrame implements SkbFrameAccess {
   readonly region: Region;
   readonly ctxRegion: Region;
   readonly frameSize: number;
-  /** skb->data: guest address of the first byte the program's offsets count from. */
-  private dataAddress: number;
-  /** skb->len. */
-  private dataLength: number;
-  /** skb->mac_header as a guest address. */
-  readonly macHeader: number;
-  /** skb->network_header as a guest address. */
-  readonly networkHeader: number;
+  /** Bytes before the frame (and after it) that helpers growing the skb may use (see SkbFrameOptions.growable). */
+  readonly growth: number;
   /** The skb's socket, if any. */
   socket: SkbSocket | undefined;
   /** The redirect bpf_redirect last recorded on this frame. */
   redirect: SkbRedirect | undefined;
+  /** Copies bpf_clone_redirect made during the last run, for the datapath to send on (a test run drops them). */
+  clones: SkbClone[] = [];
   /** Bytes of XDP metadata before the MAC header (skb_metadata_len). */
   readonly metaLength: number;
 
-  private constructor(private readonly memory: GuestMemory, frameSize: number, headroom: number, packetLength: number, options: SkbFrameOptions) {
+  private constructor(readonly memory: GuestMemory, frameSize: number, headroom: number, packetLength: number, options: SkbFrameOptions) {
     this.frameSize = frameSize;
-    this.region = memory.allocate(frameSize, 'skb');
+    this.growth = options.growable ? SKB_MAX_LEN : 0;
+    this.region = memory.allocate(frameSize + 2 * this.growth, 'skb');
     this.ctxRegion = memory.allocate(SK_BUFF_SIZE, '__sk_buff');
-    this.macHeader = this.region.start + headroom;
+    this.macHeader = this.head + headroom;
     this.networkHeader = this.macHeader + ETH_HLEN;
+    this.transportHeader = 0;
     const pulled = options.pullMacHeader ?? false;
     this.dataAddress = pulled ? this.networkHeader : this.macHeader;
     this.dataLength = pulled ? packetLength - ETH_HLEN : packetLength;
@@ -222,9 +246,171 @@ export class SkbFrame implements SkbFrameAccess {
     return this.dataLength;
   }
 
-  /** skb->head: the first byte of the frame. */
+  /** skb->head: the first byte of the frame (growing helpers may move data before it, into the growth room). */
   get head(): number {
-    return this.region.start;
+    return this.region.start + this.growth;
+  }
+
+  // skb->data, skb->len and the header offsets live in guest memory with the rest of the frame's
+  // state, so an engine that replays a run from a memory snapshot (`both`) replays what helpers did to them.
+
+  /** skb->data as a guest address. */
+  private get dataAddress(): number {
+    return this.memory.view.getUint32(this.stateAddress + State.data, true);
+  }
+
+  private set dataAddress(value: number) {
+    this.memory.view.setUint32(this.stateAddress + State.data, value, true);
+  }
+
+  /** skb->len. */
+  private get dataLength(): number {
+    return this.memory.view.getUint32(this.stateAddress + State.len, true);
+  }
+
+  private set dataLength(value: number) {
+    this.memory.view.setUint32(this.stateAddress + State.len, value, true);
+  }
+
+  /** skb->mac_header as a guest address. */
+  get macHeader(): number {
+    return this.memory.view.getUint32(this.stateAddress + State.mac, true);
+  }
+
+  set macHeader(value: number) {
+    this.memory.view.setUint32(this.stateAddress + State.mac, value, true);
+  }
+
+  /** skb->network_header as a guest address. */
+  get networkHeader(): number {
+    return this.memory.view.getUint32(this.stateAddress + State.network, true);
+  }
+
+  set networkHeader(value: number) {
+    this.memory.view.setUint32(this.stateAddress + State.network, value, true);
+  }
+
+  /** skb->transport_header as a guest address; 0 while unset (a test run never sets it). */
+  get transportHeader(): number {
+    return this.memory.view.getUint32(this.stateAddress + State.transport, true);
+  }
+
+  set transportHeader(value: number) {
+    this.memory.view.setUint32(this.stateAddress + State.transport, value, true);
+  }
+
+  /** skb->encapsulation: set by bpf_skb_adjust_room's encapsulation flags. */
+  get encapsulation(): boolean {
+    return (this.memory.bytes[this.stateAddress + State.flags]! & StateFlag.encapsulation) !== 0;
+  }
+
+  set encapsulation(value: boolean) {
+    this.setStateFlag(StateFlag.encapsulation, value);
+  }
+
+  /** Whether skb's dst is the tunnel metadata bpf_skb_set_tunnel_key attached (Linux's per-CPU md_dst). */
+  get tunnelDst(): boolean {
+    return (this.memory.bytes[this.stateAddress + State.flags]! & StateFlag.tunnelDst) !== 0;
+  }
+
+  set tunnelDst(value: boolean) {
+    this.setStateFlag(StateFlag.tunnelDst, value);
+  }
+
+  private setStateFlag(flag: number, value: boolean): void {
+    const at = this.stateAddress + State.flags;
+    const bytes = this.memory.bytes;
+    bytes[at] = value ? bytes[at]! | flag : bytes[at]! & ~flag;
+  }
+
+  /** The first guest address data may move down to, and the last its end may reach (short of skb_shared_info). */
+  get lowestData(): number {
+    return this.region.start + this.metaLength;
+  }
+
+  get highestEnd(): number {
+    return this.region.end - SKB_SHARED_INFO_TAILROOM;
+  }
+
+  /** What the legacy ABS/IND loads read: skb->data..len and the MAC and network headers. */
+  bounds(): PacketBounds {
+    const data = this.dataAddress;
+    return { start: data, end: data + this.dataLength, macHeader: this.macHeader, networkHeader: this.networkHeader };
+  }
+
+  /**
+   * bpf_skb_generic_push: `len` zeroed bytes inserted at `off` from skb->data (the first `off` bytes
+   * move down). False when the frame has no room (Linux would reallocate the head; see growable).
+   */
+  pushAt(off: number, len: number): boolean {
+    const data = this.dataAddress;
+    if (data - len < this.lowestData) return false;
+    const bytes = this.memory.bytes;
+    bytes.copyWithin(data - len, data, data + off);
+    bytes.fill(0, data - len + off, data + off);
+    this.dataAddress = data - len;
+    this.dataLength += len;
+    return true;
+  }
+
+  /**
+   * bpf_skb_generic_pop: removes `len` bytes at `off` from skb->data (the first `off` bytes move up),
+   * taking them out of a CHECKSUM_COMPLETE skb->csum. False when the skb is shorter than off + len.
+   */
+  popAt(off: number, len: number): boolean {
+    if (off + len > this.dataLength) return false;
+    const data = this.dataAddress;
+    this.postpullRcsum(data + off, len);
+    this.memory.bytes.copyWithin(data + len, data, data + off);
+    this.dataAddress = data + len;
+    this.dataLength -= len;
+    return true;
+  }
+
+  /** __skb_put (zeroed) or __skb_trim at the end: false when the frame has no room to grow. */
+  setLength(length: number): boolean {
+    const data = this.dataAddress;
+    if (data + length > this.highestEnd) return false;
+    const old = this.dataLength;
+    if (length > old) this.memory.bytes.fill(0, data + old, data + length);
+    this.dataLength = length;
+    return true;
+  }
+
+  /** skb_postpull_rcsum: bytes leaving the skb leave a CHECKSUM_COMPLETE skb->csum. */
+  postpullRcsum(at: number, len: number): void {
+    if (this.ipSummed !== IpSummed.COMPLETE) return;
+    this.csum = ~csumPartial(this.memory.bytes.subarray(at, at + len), ~this.csum >>> 0) >>> 0;
+  }
+
+  /** skb_postpush_rcsum: bytes entering the skb enter a CHECKSUM_COMPLETE skb->csum. */
+  postpushRcsum(at: number, len: number): void {
+    if (this.ipSummed !== IpSummed.COMPLETE) return;
+    this.csum = csumAdd(this.csum, csumPartial(this.memory.bytes.subarray(at, at + len), 0));
+  }
+
+  /** What bpf_clone_redirect and the cgroup helpers ask of the skb (helpers/skb-context.ts). */
+  context(): SkbContextAccess {
+    const frame = this;
+    return {
+      get hasFullSocket() {
+        return frame.socket !== undefined && frame.socket.fullSocket !== false;
+      },
+      get gso() {
+        return frame.memory.view.getUint32(frame.ctx + SkBuffOffset.gsoSize, true) !== 0;
+      },
+      get hasLinkHeader() {
+        return frame.macHeader < frame.networkHeader && frame.dataLength > 0;
+      },
+      clone(ifindex, flags) {
+        frame.clones.push({ ifindex, flags, packet: frame.wirePacket() });
+      },
+    };
+  }
+
+  /** Writes skb->len and the packet pointers into the context after a helper moved them. */
+  settle(): void {
+    this.syncPointers();
   }
 
   /** Bytes before skb->data (skb_headroom). */
@@ -246,6 +432,24 @@ export class SkbFrame implements SkbFrameAccess {
   packet(): Uint8Array {
     this.memory.refresh();
     return this.memory.bytes.slice(this.dataAddress, this.dataAddress + this.dataLength);
+  }
+
+  /**
+   * The packet as it goes on the wire: with the offloaded VLAN tag (vlan_present, vlan_proto,
+   * vlan_tci) put back after the MAC addresses, as a driver or validate_xmit_vlan does.
+   */
+  wirePacket(): Uint8Array {
+    const packet = this.packet();
+    const v = this.memory.view;
+    if (v.getUint32(this.ctx + SkBuffOffset.vlanPresent, true) === 0 || packet.length < 12) return packet;
+    const out = new Uint8Array(packet.length + 4);
+    out.set(packet.subarray(0, 12));
+    // vlan_proto is big-endian in the skb, as the context shows it; the TCI is host order.
+    const ov = new DataView(out.buffer);
+    ov.setUint16(12, v.getUint32(this.ctx + SkBuffOffset.vlanProto, true), true);
+    ov.setUint16(14, v.getUint32(this.ctx + SkBuffOffset.vlanTci, true), false);
+    out.set(packet.subarray(12), 16);
+    return out;
   }
 
   /** __skb_pull: moves skb->data forward by `length` bytes (a cgroup_skb program sees the packet from the network header). */
@@ -466,43 +670,43 @@ export class SkbFrame implements SkbFrameAccess {
    * frame, so an engine that replays a run from a memory snapshot (`both`) replays it too.
    */
   get ipSummed(): number {
-    return this.memory.bytes[this.stateAddress]!;
+    return this.memory.bytes[this.stateAddress + State.ipSummed]!;
   }
 
   set ipSummed(value: number) {
-    this.memory.bytes[this.stateAddress] = value;
+    this.memory.bytes[this.stateAddress + State.ipSummed] = value;
   }
 
   /** skb->csum_level, meaningful under CHECKSUM_UNNECESSARY; kept next to ip_summed. */
   get csumLevelValue(): number {
-    return this.memory.bytes[this.stateAddress + 1]!;
+    return this.memory.bytes[this.stateAddress + State.csumLevel]!;
   }
 
   set csumLevelValue(value: number) {
-    this.memory.bytes[this.stateAddress + 1] = value;
+    this.memory.bytes[this.stateAddress + State.csumLevel] = value;
   }
 
   /** Whether skb->hash holds a computed or set hash (Linux l4_hash or sw_hash); kept next to ip_summed. */
   get hashValid(): boolean {
-    return this.memory.bytes[this.stateAddress + 2] !== 0;
+    return this.memory.bytes[this.stateAddress + State.hashValid] !== 0;
   }
 
   set hashValid(value: boolean) {
-    this.memory.bytes[this.stateAddress + 2] = value ? 1 : 0;
+    this.memory.bytes[this.stateAddress + State.hashValid] = value ? 1 : 0;
   }
 
   /** skb->csum, meaningful under CHECKSUM_COMPLETE; kept next to ip_summed. */
   get csum(): number {
-    return this.memory.view.getUint32(this.stateAddress + 4, true);
+    return this.memory.view.getUint32(this.stateAddress + State.csum, true);
   }
 
   set csum(value: number) {
-    this.memory.view.setUint32(this.stateAddress + 4, value >>> 0, true);
+    this.memory.view.setUint32(this.stateAddress + State.csum, value >>> 0, true);
   }
 
-  /** Where the frame keeps ip_summed, csum_level and csum: the last bytes of the frame. */
+  /** Where the frame keeps its state (State): the last bytes of its region. */
   private get stateAddress(): number {
-    return this.region.end - 8;
+    return this.region.end - STATE_BYTES;
   }
 
   /** Returns the frame and its context to the allocator. */

@@ -5,6 +5,11 @@
 import { BpfError } from '../isa/errors.js';
 import { csumDiffHelper } from '../helpers/checksum.js';
 import { skbHelpers } from '../helpers/skb.js';
+import { skbReshapeHelpers } from '../helpers/skb-reshape.js';
+import { skbTunnelHelpers } from '../helpers/skb-tunnel.js';
+import { skbContextHelpers } from '../helpers/skb-context.js';
+import { SkbReshape } from './skb-reshape.js';
+import { TunnelMetadata } from './skb-tunnel.js';
 import type { HelperSpec } from '../helpers/table.js';
 import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
@@ -114,6 +119,10 @@ export class SkbRunner {
   private current: SkbFrame | undefined;
   /** The skb helpers (and bpf_csum_diff) bound to this runner's frames; put them in the executor's helper table. */
   readonly helpers: readonly HelperSpec[];
+  /** The helpers Linux gives tc programs only (tc_cls_act_func_proto): reshaping the skb and its tunnel metadata. */
+  readonly tcHelpers: readonly HelperSpec[];
+  /** The tunnel metadata bpf_skb_set_tunnel_key attaches to skbs. */
+  readonly tunnel: TunnelMetadata;
   readonly frameSize: number;
   private readonly findDevice: (ifindex: number) => SkbDevice | undefined;
   /** Where test runs' dummy sockets live, and whose references runs must give back. */
@@ -128,7 +137,28 @@ export class SkbRunner {
       this.findDevice = (ifindex) => byIndex.get(ifindex);
     }
     this.helpers = [...skbHelpers({ lookup: (ctx) => this.frames.get(ctx), current: () => this.current }), csumDiffHelper];
+    this.tunnel = new TunnelMetadata(memory);
+    const frameAt = (ctx: number) => this.frames.get(ctx);
+    this.tcHelpers = [
+      ...skbReshapeHelpers((ctx) => {
+        const frame = frameAt(ctx);
+        return frame && new SkbReshape(frame);
+      }),
+      ...skbTunnelHelpers((ctx) => {
+        const frame = frameAt(ctx);
+        return frame && this.tunnel.of(frame);
+      }),
+    ];
     this.sockets = options.sockets ?? new SocketTable(memory, { findInterface: () => undefined, storageMaps: () => [] });
+  }
+
+  /** The helpers that report where an skb is, and bpf_clone_redirect, as a program type gets them (helpers/skb-context.ts). */
+  contextHelpers(type: SkbProgramType): HelperSpec[] {
+    return skbContextHelpers({
+      skbAt: (ctx) => this.frames.get(ctx)?.context(),
+      fullSocketAt: (address) => this.sockets.socketAt(address)?.fullSocket === true,
+      deviceExists: (ifindex) => this.findDevice(ifindex) !== undefined,
+    }, type);
   }
 
   /** Allocates and registers a frame holding `packet` (an Ethernet frame). */
@@ -148,7 +178,7 @@ export class SkbRunner {
     return this.findDevice(ifindex);
   }
 
-  private readonly runArgs = { args: [0], packet: { start: 0, end: 0 } };
+  private readonly runArgs = { args: [0], packet: { start: 0, end: 0, macHeader: 0, networkHeader: 0 } };
 
   /** Unregisters and frees a frame. */
   release(frame: SkbFrame): void {
@@ -157,8 +187,8 @@ export class SkbRunner {
   }
 
   /**
-   * Runs a program once on a frame (r1 = its context; LD_ABS/LD_IND offsets count from skb->data, up to
-   * skb->len) and returns r0 as a u32. Writes to u16 fields are narrowed afterwards (SkbFrame.settleWrites).
+   * Runs a program once on a frame (r1 = its context; LD_ABS/LD_IND offsets count from skb->data, or
+   * from the network and MAC headers at SKF_NET_OFF and SKF_LL_OFF, up to skb->len) and returns r0 as a u32. Writes to u16 fields are narrowed afterwards (SkbFrame.settleWrites).
    */
   run(executor: Executor, frame: SkbFrame): number {
     const outer = this.current;
@@ -171,6 +201,9 @@ export class SkbRunner {
     runArgs.args[0] = frame.ctx;
     runArgs.packet.start = frame.data;
     runArgs.packet.end = frame.data + frame.length;
+    runArgs.packet.macHeader = frame.macHeader;
+    runArgs.packet.networkHeader = frame.networkHeader;
+    frame.clones = [];
     try {
       const result = executor.run(runArgs);
       if (sockets.heldReferences !== references) sockets.endRun(references);
@@ -299,6 +332,8 @@ export function skbTestRun(runner: SkbRunner, executor: Executor, programType: S
   try {
     frame = runner.createFrame(options.dataIn, {
       pullMacHeader: !isL2,
+      // tc's helpers may grow the skb up to SKB_MAX_LEN, where Linux reallocates its head.
+      growable: isL2,
       socket: sock,
       fields: {
         pktType, protocol, mark: ctx.mark, priority: ctx.priority, ingressIfindex: ctx.ingressIfindex, ifindex: device.ifindex,
@@ -342,7 +377,8 @@ export function skbTestRun(runner: SkbRunner, executor: Executor, programType: S
       v.setBigUint64(SkBuffOffset.tstamp, after.tstamp, true);
       after.cb.forEach((w, i) => v.setUint32(SkBuffOffset.cb + 4 * i, w, true));
       v.setUint32(SkBuffOffset.wireLen, wireLen, true);
-      v.setUint32(SkBuffOffset.gsoSegs, ctx.gsoSegs, true);
+      // gso_segs is the skb's (bpf_skb_change_tail resets it); gso_size stays as given, as Linux does not convert it back.
+      v.setUint32(SkBuffOffset.gsoSegs, after.gsoSegs, true);
       v.setBigUint64(SkBuffOffset.hwtstamp, ctx.hwtstamp, true);
       const room = options.ctxSizeOut ?? SK_BUFF_SIZE;
       ctxOut = full.slice(0, Math.min(room, SK_BUFF_SIZE));

@@ -82,7 +82,7 @@ function accepts(kind: HelperArgKind, reg: Reg, writes: boolean): { ok: boolean;
     case 'const_map_ptr': return { ok: reg.type === RegType.ConstMap, expected: 'map_ptr' };
     case 'const_size': case 'const_size_or_zero': case 'const_alloc_size_or_zero': case 'anything':
       return { ok: reg.type === RegType.Scalar, expected: 'scalar' };
-    case 'ptr_to_ctx': return { ok: reg.type === RegType.Ctx, expected: 'ctx' };
+    case 'ptr_to_ctx': case 'ptr_to_ctx_or_null': return { ok: reg.type === RegType.Ctx, expected: 'ctx' };
     case 'ptr_to_func': return { ok: reg.type === RegType.Func, expected: 'func' };
     case 'ptr_to_stack_or_null': return { ok: reg.type === RegType.Stack, expected: 'fp' };
     case 'ptr_to_ringbuf_mem': return { ok: reg.type === RegType.Mem && reg.memKind === 'ringbuf' && !reg.nullable, expected: 'ringbuf_mem' };
@@ -145,7 +145,7 @@ function checkArg(env: Env, helper: HelperSpec, i: number, meta: CallMeta): void
   if ((reg.type === RegType.Packet || reg.type === RegType.PacketMeta) && !packetOk) {
     reject('helper-arg', 'helper access to the packet is not allowed', [regno]);
   }
-  const nullOk = kind === 'ptr_to_mem_or_null' || kind === 'ptr_to_map_value_or_null' || kind === 'ptr_to_stack_or_null';
+  const nullOk = kind === 'ptr_to_mem_or_null' || kind === 'ptr_to_map_value_or_null' || kind === 'ptr_to_stack_or_null' || kind === 'ptr_to_ctx_or_null';
   const isNull = nullOk && isConstZero(reg);
   const writes = kind === 'ptr_to_uninit_mem' || kind === 'ptr_to_uninit_map_value' || kind === 'ptr_to_uninit_map_key' || kind === 'ptr_to_long';
   // A sockmap's or sockhash's values are sockets (Linux resolve_map_arg_type).

@@ -88,6 +88,13 @@ const SCENARIOS = [
   { object: 'bpf2bpf_calls.o', program: 'bpf2bpf_calls', setup: [] },
   { object: 'global_data.o', program: 'global_data', setup: [] },
   { object: 'percpu_counter.o', program: 'percpu_counter', setup: [] },
+  // The helpers that reshape skbs and report where they are: `results` holds each helper's answer.
+  // (tc_where's cgroup ids assume bpftool runs in the root cgroup, as the runtime's tasks do.)
+  { object: 'skb_helpers.o', program: 'tc_vlan', setup: [] },
+  { object: 'skb_helpers.o', program: 'tc_ipip', setup: [] },
+  { object: 'skb_helpers.o', program: 'tc_resize', setup: [] },
+  { object: 'skb_helpers.o', program: 'tc_where', setup: [] },
+  { object: 'skb_helpers.o', program: 'xdp_where', setup: [] },
 ];
 
 /** Map kinds whose contents the two sides are compared on: hash, array, LPM trie. */

@@ -228,6 +228,17 @@ function cases() {
   for (const [size, base, off] of [['b', 10, 2], ['h', 60, 2], ['w', 61, 0], ['b', -1, 1], ['w', 0x7ffffffe, 2]]) {
     add(`ldind${size} ${base}+${off}`, NOT_CG, BODIES.ldInd(size, base, off), pattern(64));
   }
+  // Negative offsets: SKF_NET_OFF (-0x100000) counts from the network header, SKF_LL_OFF (-0x200000) from the MAC header.
+  const NET = -0x100000;
+  const LL = -0x200000;
+  for (const [size, off] of [['b', LL], ['w', LL + 6], ['h', LL + 12], ['w', LL + 60], ['w', LL + 61], ['b', LL + 63], ['b', LL + 64], ['b', LL - 1],
+    ['b', NET], ['w', NET + 2], ['w', NET + 46], ['w', NET + 47], ['b', NET + 49], ['b', NET + 50], ['b', NET - 1], ['w', -0x1000], ['b', -1],
+    ['b', LL + 0x80000], ['h', -0x7fffffff]]) {
+    add(`ldabs${size} ${off}`, NOT_CG, BODIES.ldAbs(size, off), pattern(64));
+  }
+  for (const [size, base, off] of [['b', LL, 5], ['w', LL + 10, 2], ['h', NET, 0], ['w', NET + 40, 6], ['w', NET + 40, 7], ['b', 0, NET + 3], ['b', '0x100000000', LL]]) {
+    add(`ldind${size} ${base}+${off}`, NOT_CG, BODIES.ldInd(size, base, off), pattern(64));
+  }
   // Output rules.
   add('data_size_out 80 >= output', ALL, BODIES.field(0), pattern(64), { dataSizeOut: 80 });
   add('data_size_out 64 = output', ALL, BODIES.field(0), pattern(64), { dataSizeOut: 64 });

@@ -82,12 +82,21 @@ function cases() {
   for (const d of [1, 2712, 2713, -1, -1384, -1385, -5480, -5500, -8986, -8987, -9000]) add(`frags: tail ${d} of 9000`, 'tailLen', [d], packet(9000), big);
   add('frags: tail +10 on 3521', 'tailLen', [10], packet(3521), big);
   add('frags: head -8 on 9000', 'head', [-8], packet(9000), big);
+  // Packets larger than a page, on a plain xdp program and an xdp.frags one: Linux builds a multi-buffer frame for both.
+  for (const section of ['xdp', 'xdp.frags']) {
+    for (const size of [4100, 8200]) {
+      add(`${section}: pass ${size}`, 'pass', [], packet(size), { ...big, section });
+      add(`${section}: buff_len of ${size}`, 'buffLen', [], packet(size), { ...big, section });
+      add(`${section}: load 4090/8 of ${size}`, 'loadStore', [4090, 8], packet(size), { ...big, section });
+      add(`${section}: tail -10 of ${size}`, 'tailLen', [-10], packet(size), { ...big, section });
+    }
+  }
   return out;
 }
 
 /** Runs one case on the kernel: { errno } or { errno: 0, retval, dataOut, ctxOut }, or { reject }. */
 function kernelRun(c, base) {
-  return kernelTestRun({ ...c, code: encode(assemble(c.asm)), section: 'xdp', ctxSizeOut: c.ctxSizeOut ?? 24 }, base, pin);
+  return kernelTestRun({ ...c, code: encode(assemble(c.asm)), section: c.section ?? 'xdp', ctxSizeOut: c.ctxSizeOut ?? 24 }, base, pin);
 }
 
 /** Runs one case on our engine, in the shape kernelRun returns (bpftool shows no output on an error). */

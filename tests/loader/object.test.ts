@@ -120,3 +120,15 @@ describe('object loader', () => {
     expect(rejected).toBeGreaterThan(100);
   });
 });
+
+describe('kernel function calls', () => {
+  test('a call to an extern function becomes a call by BTF id (src 2), recorded with its name for the runtime to resolve', () => {
+    const spec = load('kfunc_dynptr.o');
+    const p = spec.programs.find((q) => q.name === 'xdp_dynptr_ttl')!;
+    const calls = p.insns.filter((i) => i.op === Op.CallBtf);
+    expect(calls.map((i) => [i.src, i.imm])).toEqual([[2, 0], [2, 0], [2, 0]]);
+    expect(p.kfuncCalls?.map((k) => k.name)).toEqual(['bpf_dynptr_from_xdp', 'bpf_dynptr_slice', 'bpf_dynptr_slice']);
+    expect(p.kfuncCalls?.map((k) => k.pc)).toEqual(calls.map((i) => i.pc));
+    expect(spec.programs.find((q) => q.name === 'xdp_direct_ttl')!.kfuncCalls).toBeUndefined();
+  });
+});

@@ -72,6 +72,18 @@ describe('loading', () => {
     await expect(new Runtime().loadObject(named, { fileName: 'y.o', programs: ['prog'] })).rejects.toThrow(/offset 0x8: program 'prog' calls bpf_get_stack \(helper 67\), which this runtime does not provide for xdp programs/);
   });
 
+  test('a program calling a kernel function (kfunc) fails alone, naming it; the object\'s others load and run', async () => {
+    for (const engine of ['interp', 'jit'] as const) {
+      const obj = await new Runtime({ engine }).loadObject(fixture('kfunc_dynptr.o'));
+      expect([...obj.programs.keys()]).toEqual(['xdp_direct_ttl']);
+      expect(obj.failures.get('xdp_dynptr_ttl')?.message).toMatch(/kfunc_dynptr\.o: section xdp: offset 0x[0-9a-f]+: program 'xdp_dynptr_ttl' calls kernel function 'bpf_dynptr_from_xdp' \(a kfunc\), which this runtime does not implement$/);
+      expect(() => obj.program('xdp_dynptr_ttl')).toThrow(/kernel function 'bpf_dynptr_from_xdp'/);
+      // Linux: XDP_DROP for a TTL of 1, XDP_PASS otherwise.
+      expect(obj.program('xdp_direct_ttl').testRun({ dataIn: buildPacket({ ttl: 1 }) }).retval).toBe(1);
+      expect(obj.program('xdp_direct_ttl').testRun({ dataIn: buildPacket({ ttl: 64 }) }).retval).toBe(2);
+    }
+  });
+
   test('closing an object gives its guest memory back and ends its use', async () => {
     const rt = new Runtime();
     const before = rt.memory.regions().length;

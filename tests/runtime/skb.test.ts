@@ -423,7 +423,19 @@ describe.each(ENGINES)('skb test run on %s', (engine) => {
     { type: 'sched_cls', op: 'ldabsw 60', retval: u32(-1515408454) },
     { type: 'sched_cls', op: 'ldabsw 61', retval: 0 },
     { type: 'sched_cls', op: 'ldabsb 64', retval: 0 },
-  ] as const)('$type $op -> $retval (legacy loads count from skb->data)', async ({ type, op, retval }) => {
+    // Linux: SKF_LL_OFF (-0x200000) counts from the MAC header, SKF_NET_OFF (-0x100000) from the network header.
+    { type: 'socket_filter', op: 'ldabsb -0x200000', retval: 1 },
+    { type: 'sched_cls', op: 'ldabsb -0x200000', retval: 1 },
+    { type: 'socket_filter', op: 'ldabsb -0x1fffc1', retval: 186 },
+    { type: 'socket_filter', op: 'ldabsb -0x1fffc0', retval: 0 },
+    { type: 'socket_filter', op: 'ldabsw -0xfffd2', retval: u32(-1515408454) },
+    { type: 'sched_cls', op: 'ldabsw -0xfffd2', retval: u32(-1515408454) },
+    { type: 'sched_cls', op: 'ldabsw -0xfffd1', retval: 0 },
+    { type: 'sched_cls', op: 'ldabsb -0x200001', retval: 0 },
+    { type: 'sched_cls', op: 'ldabsb -0x100001', retval: 0 },
+    { type: 'sched_cls', op: 'ldabsw -0x1000', retval: 0 },
+    { type: 'socket_filter', op: 'lddw %r7, -0x100000\n ldindh %r7, 0', retval: 25450 },
+  ] as const)('$type $op -> $retval (legacy loads count from skb->data, or from a header)', async ({ type, op, retval }) => {
     expect((await testRun(`${op}\n exit`, engine, type, { dataIn: pattern(64) })).retval).toBe(retval);
   });
 

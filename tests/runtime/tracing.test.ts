@@ -224,6 +224,7 @@ describe.each(ENGINES)('tracing helpers on %s', (engine) => {
       4: 'bpf_probe_read', 14: 'bpf_get_current_pid_tgid', 15: 'bpf_get_current_uid_gid', 16: 'bpf_get_current_comm',
       35: 'bpf_get_current_task', 45: 'bpf_probe_read_str', 112: 'bpf_probe_read_user', 113: 'bpf_probe_read_kernel',
       114: 'bpf_probe_read_user_str', 115: 'bpf_probe_read_kernel_str', 158: 'bpf_get_current_task_btf',
+      17: 'bpf_get_cgroup_classid', 80: 'bpf_get_current_cgroup_id', 123: 'bpf_get_current_ancestor_cgroup_id',
     });
   });
 

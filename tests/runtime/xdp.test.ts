@@ -264,6 +264,9 @@ describe.each(ENGINES)('XDP test run on %s', (engine) => {
   test.for([
     { name: 'one byte past the linear part', dataIn: 3521, linear: 3520 },
     { name: 'a jumbo frame', dataIn: 9000, linear: 3520 },
+    // Linux 6.18: 4,100 and 8,200-byte packets pass on a plain xdp program too, with data_end at the linear part's end.
+    { name: '4,100 bytes', dataIn: 4100, linear: 3520 },
+    { name: '8,200 bytes', dataIn: 8200, linear: 3520 },
     { name: 'data_end before the end of data_in', dataIn: 64, ctxIn: md({ dataEnd: 60 }), linear: 60 },
     { name: 'data_end past metadata', dataIn: 5000, ctxIn: md({ data: 8, dataEnd: 100 }), linear: 92 },
   ])('input past the linear part becomes fragments: $name', async ({ dataIn, ctxIn, linear }) => {
