@@ -4,42 +4,22 @@
 // from user space names no cgroup (-EBADF, a closed fd), a delete finds nothing (-ENOENT), a
 // user-space lookup is -ENOTSUPP (Linux has no such op for cgroup arrays), get_next_key walks every
 // index, and the helpers see no cgroup at any index (-EAGAIN; -E2BIG past the end).
-import type { GuestMemory } from '../runtime/memory.js';
 import { Errno, MapFlag, MapType } from './constants.js';
 import { checkArraySpec } from './array.js';
 import { invalid, type MapCheckFailure, type MapKind } from './kind.js';
-import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import type { MapSpec } from './map.js';
+import { EmptyMap } from './empty-map.js';
 
 /** A cgroup array with no cgroups in it. */
-export class CgroupArrayMap extends BaseMap {
-  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
-    super(memory, spec, options, false);
-  }
-
-  get size(): number {
-    return 0;
-  }
-
+export class CgroupArrayMap extends EmptyMap {
   /** What the under_cgroup helpers find at an index: -E2BIG past the end, -EAGAIN for an empty slot (all of them). */
   cgroupAt(index: number): { errno: number } {
     return { errno: index >>> 0 >= this.maxEntries ? Errno.E2BIG : Errno.EAGAIN };
   }
 
-  /** Programs cannot look up a cgroup array (the verifier refuses). */
-  lookupAddress(): number {
-    return 0;
-  }
-
-  protected findValue(): number {
-    return 0;
-  }
-
   /** bpf_fd_array_map_lookup_elem: cgroup arrays have no user-space lookup (-ENOTSUPP). */
   override lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
-    this.checkAccess('lookup', false);
-    this.keyIn(key);
-    if (flags !== 0) this.fail('lookup', Errno.EINVAL);
-    this.fail('lookup', Errno.ENOTSUPP);
+    this.lookupFails(key, flags, Errno.ENOTSUPP);
   }
 
   /** bpf_fd_array_map_update_elem: a program cannot (-EINVAL); from user space, BPF_ANY only, -E2BIG past the end, and no cgroup fd to take (-EBADF). */
@@ -56,11 +36,6 @@ export class CgroupArrayMap extends BaseMap {
 
   nextKeyAt(keyAddr: number, outAddr: number): number {
     return this.nextIndexAt(keyAddr, outAddr);
-  }
-
-  /** Linux has no batch operations on cgroup arrays. */
-  protected override get hasBatchOps(): boolean {
-    return false;
   }
 }
 

@@ -5,31 +5,14 @@
 // owner is -EBADF (a closed fd), and the maps hold nothing. Programs reach them only through
 // bpf_{inode,task}_storage_get/delete, which this runtime does not provide: such programs fail to
 // load, one by one, naming the helper. Creation makes Linux's checks (bpf_local_storage_map_alloc_check).
-import type { GuestMemory } from '../runtime/memory.js';
 import { Errno, MapType } from './constants.js';
 import type { MapKind } from './kind.js';
-import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import type { MapSpec } from './map.js';
+import { EmptyMap } from './empty-map.js';
 import { checkLocalStorageSpec } from './sk-storage.js';
 
 /** Inode or task storage with no owners to hang values off. */
-export class OwnerlessStorageMap extends BaseMap {
-  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
-    super(memory, spec, options, false);
-  }
-
-  get size(): number {
-    return 0;
-  }
-
-  /** The verifier refuses bpf_map_lookup_elem on local storage. */
-  lookupAddress(): number {
-    return 0;
-  }
-
-  protected findValue(): number {
-    return 0;
-  }
-
+export class OwnerlessStorageMap extends EmptyMap {
   protected updateValue(): number {
     return -Errno.EBADF;
   }
@@ -41,10 +24,6 @@ export class OwnerlessStorageMap extends BaseMap {
   /** Linux has no get_next_key here (notsupp_get_next_key). */
   nextKeyAt(): number {
     return -Errno.ENOTSUPP;
-  }
-
-  protected override get hasBatchOps(): boolean {
-    return false;
   }
 
   /** The key is an fd naming the owner; there is none to name (-EBADF). */

@@ -4,36 +4,16 @@
 // one: a user-space lookup is -ENOSPC unless value_size is 8 (the socket's cookie), then -ENOENT;
 // an update names no socket (-EBADF, a closed fd) after Linux's own checks; a delete is -ENOENT
 // (-E2BIG past the end); get_next_key walks every index.
-import type { GuestMemory } from '../runtime/memory.js';
 import { ACCESS_MASK, BPF_EXIST, Errno, MapFlag, MapType } from './constants.js';
 import { checkFlags, invalid, type MapCheckFailure, type MapKind } from './kind.js';
-import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import type { MapSpec } from './map.js';
+import { EmptyMap } from './empty-map.js';
 
 /** A reuseport socket array with no sockets in it. */
-export class ReuseportArrayMap extends BaseMap {
-  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
-    super(memory, spec, options, false);
-  }
-
-  get size(): number {
-    return 0;
-  }
-
-  /** reuseport_array_lookup_elem: NULL for an empty slot, here every one. */
-  lookupAddress(): number {
-    return 0;
-  }
-
-  protected findValue(): number {
-    return 0;
-  }
-
+export class ReuseportArrayMap extends EmptyMap {
   /** bpf_fd_reuseport_array_lookup_elem: the cookie needs an 8-byte value (-ENOSPC), and there is no socket (-ENOENT). */
   override lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
-    this.checkAccess('lookup', false);
-    this.keyIn(key);
-    if (flags !== 0) this.fail('lookup', Errno.EINVAL);
-    this.fail('lookup', this.valueSize === 8 ? Errno.ENOENT : Errno.ENOSPC);
+    this.lookupFails(key, flags, this.valueSize === 8 ? Errno.ENOENT : Errno.ENOSPC);
   }
 
   /** bpf_fd_reuseport_array_update_elem: flags past BPF_EXIST and fds past S32_MAX -EINVAL, -E2BIG past the end, then no socket behind the fd. */
@@ -52,11 +32,6 @@ export class ReuseportArrayMap extends BaseMap {
 
   nextKeyAt(keyAddr: number, outAddr: number): number {
     return this.nextIndexAt(keyAddr, outAddr);
-  }
-
-  /** Linux has no batch operations on reuseport arrays. */
-  protected override get hasBatchOps(): boolean {
-    return false;
   }
 }
 

@@ -10,7 +10,8 @@
 import type { GuestMemory } from '../runtime/memory.js';
 import { Errno, MapFlag, MapType } from './constants.js';
 import { checkFlags, invalid, tooBig, type MapCheckFailure, type MapKind } from './kind.js';
-import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import type { MapOptions, MapSpec } from './map.js';
+import { EmptyMap } from './empty-map.js';
 
 /** SOCK_CREATE_FLAG_MASK. */
 const SOCK_CREATE_FLAG_MASK = MapFlag.NUMA_NODE | MapFlag.RDONLY | MapFlag.WRONLY;
@@ -20,29 +21,16 @@ const MAX_BPF_STACK = 512;
 const S32_MAX = 0x7fffffff;
 
 /** A sockmap or sockhash; it holds no sockets (see the file's header). */
-export class SockMap extends BaseMap {
+export class SockMap extends EmptyMap {
   private readonly resolveSocket: MapOptions['resolveSocket'];
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
-    super(memory, spec, options, false);
+    super(memory, spec, options);
     this.resolveSocket = options.resolveSocket;
   }
 
   private get isHash(): boolean {
     return this.type === MapType.SOCKHASH;
-  }
-
-  get size(): number {
-    return 0;
-  }
-
-  /** __sock_map_lookup_elem / __sock_hash_lookup_elem: NULL, there being no socket. */
-  lookupAddress(): number {
-    return 0;
-  }
-
-  protected findValue(): number {
-    return 0;
   }
 
   /** sock_map_lookup_sys / sock_hash_lookup_sys: -ENOSPC unless the value holds a u64 cookie, then -ENOENT. */
@@ -76,11 +64,6 @@ export class SockMap extends BaseMap {
   /** sock_map_get_next_key walks indexes as arrays do; sock_hash_get_next_key finds no element. */
   nextKeyAt(keyAddr: number, outAddr: number): number {
     return this.isHash ? -Errno.ENOENT : this.nextIndexAt(keyAddr, outAddr);
-  }
-
-  /** Linux has no batch operations on sockmaps and sockhashes. */
-  protected override get hasBatchOps(): boolean {
-    return false;
   }
 }
 

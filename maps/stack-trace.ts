@@ -2,10 +2,10 @@
 // bpf_get_stackid. This runtime runs programs on no kernel or user stack, so bpf_get_stackid never
 // fetches a trace (-EFAULT, as Linux returns when it cannot) and the map stays empty: user-space
 // lookups and deletes miss, get_next_key ends at once. Creation makes Linux's checks.
-import type { GuestMemory } from '../runtime/memory.js';
 import { Errno, MapFlag, MapType } from './constants.js';
 import { checkFlags, invalid, tooBig, type MapCheckFailure, type MapKind } from './kind.js';
-import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import type { MapSpec } from './map.js';
+import { EmptyMap } from './empty-map.js';
 
 /** STACK_CREATE_FLAG_MASK. */
 const STACK_CREATE_FLAG_MASK = MapFlag.NUMA_NODE | MapFlag.RDONLY | MapFlag.WRONLY | MapFlag.STACK_BUILD_ID;
@@ -15,25 +15,7 @@ export const PERF_EVENT_MAX_STACK = 127;
 const STACK_BUILD_ID_SIZE = 32;
 
 /** A stack trace map that no trace reaches: every bucket stays empty. */
-export class StackTraceMap extends BaseMap {
-  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
-    super(memory, spec, options, false);
-  }
-
-  get size(): number {
-    return 0;
-  }
-
-  /** Programs cannot look up a stack trace map (the verifier refuses; the kernel's op is -EOPNOTSUPP). */
-  lookupAddress(): number {
-    return 0;
-  }
-
-  /** bpf_stackmap_copy: -ENOENT for an empty bucket, here every one. */
-  protected findValue(): number {
-    return 0;
-  }
-
+export class StackTraceMap extends EmptyMap {
   /** stack_map_update_elem: -EINVAL always (only bpf_get_stackid fills the map). */
   protected updateValue(): number {
     return -Errno.EINVAL;
@@ -47,11 +29,6 @@ export class StackTraceMap extends BaseMap {
   /** stack_map_get_next_key: the next non-empty bucket; there is none. */
   nextKeyAt(): number {
     return -Errno.ENOENT;
-  }
-
-  /** Linux has no batch operations on stack trace maps. */
-  protected override get hasBatchOps(): boolean {
-    return false;
   }
 
   /** Buckets: max_entries rounded up to a power of two. */

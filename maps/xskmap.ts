@@ -3,42 +3,22 @@
 // a program's lookup gives NULL, bpf_redirect_map falls back to the action in its flags, an update
 // from user space names no socket (-EBADF, a closed fd), a delete succeeds, a user-space lookup is
 // -EOPNOTSUPP (Linux has none), and get_next_key walks every index.
-import type { GuestMemory } from '../runtime/memory.js';
 import { BPF_EXIST, Errno, MapFlag, MapType } from './constants.js';
 import { checkFlags, invalid, type MapCheckFailure, type MapKind } from './kind.js';
-import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import type { MapSpec } from './map.js';
+import { EmptyMap } from './empty-map.js';
 import type { RedirectTarget } from './redirect-target.js';
 
 /** An XSKMAP with no sockets in it. */
-export class XskMap extends BaseMap {
-  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
-    super(memory, spec, options, false);
-  }
-
-  get size(): number {
-    return 0;
-  }
-
+export class XskMap extends EmptyMap {
   /** The socket at an index, for bpf_redirect_map: there is none. */
   targetAt(_index: number): RedirectTarget | undefined {
     return undefined;
   }
 
-  /** __xsk_map_lookup_elem: NULL for an empty slot, here every one. */
-  lookupAddress(): number {
-    return 0;
-  }
-
-  protected findValue(): number {
-    return 0;
-  }
-
   /** xsk_map_lookup_elem_sys_only: -EOPNOTSUPP. */
   override lookup(key: Uint8Array, flags = 0): Uint8Array | undefined {
-    this.checkAccess('lookup', false);
-    this.keyIn(key);
-    if (flags !== 0) this.fail('lookup', Errno.EINVAL);
-    this.fail('lookup', Errno.EOPNOTSUPP);
+    this.lookupFails(key, flags, Errno.EOPNOTSUPP);
   }
 
   /** xsk_map_update_elem: flags past BPF_EXIST -EINVAL, -E2BIG past the end, then no socket behind the fd (-EBADF). Programs cannot update it. */
@@ -56,11 +36,6 @@ export class XskMap extends BaseMap {
 
   nextKeyAt(keyAddr: number, outAddr: number): number {
     return this.nextIndexAt(keyAddr, outAddr);
-  }
-
-  /** Linux has no batch operations on XSKMAPs. */
-  protected override get hasBatchOps(): boolean {
-    return false;
   }
 }
 
