@@ -1,9 +1,16 @@
 // Helpers that read the runtime's simulated machine (linux/bpf.h ids): clocks (5, 125, 160, 208),
-// random numbers (7), the CPU id (8), the NUMA node (42), bpf_trace_printk (6) and bpf_strncmp (182).
+// jiffies (118), random numbers (7), the CPU id (8), the NUMA node (42), bpf_trace_printk (6),
+// bpf_strncmp (182), and bpf_strtol/bpf_strtoul (105, 106, in strtox.ts).
 // Clock, random source and CPU come from the runtime, so replays are deterministic.
 import { Errno } from '../maps/constants.js';
 import { formatPrintk, PrintkFormatError } from './printk.js';
 import type { HelperCall, HelperSpec } from './table.js';
+import { strtoxHelpers } from './strtox.js';
+
+/** CONFIG_HZ of the kernel this runtime follows (Debian's). */
+const HZ = 250n;
+/** INITIAL_JIFFIES: jiffies start 300 s short of wrapping a u32, so wrap bugs show early. */
+const INITIAL_JIFFIES = (1n << 32n) - 300n * HZ;
 
 /** What these helpers read from the runtime. */
 export interface SystemHelperEnvironment {
@@ -44,6 +51,12 @@ export function systemHelpers(env: SystemHelperEnvironment): HelperSpec[] {
     clock(125, 'bpf_ktime_get_boot_ns'),
     clock(160, 'bpf_ktime_get_coarse_ns'),
     clock(208, 'bpf_ktime_get_tai_ns'),
+    {
+      // get_jiffies_64(): ticks of HZ since boot, from INITIAL_JIFFIES, on the runtime's clock.
+      id: 118, name: 'bpf_jiffies64', proto: { ret: 'integer', args: [] },
+      impl: (call) => call.returnBigInt(INITIAL_JIFFIES + (env.now() * HZ) / 1_000_000_000n),
+    },
+    ...strtoxHelpers,
     {
       id: 7, name: 'bpf_get_prandom_u32', proto: { ret: 'integer', args: [] },
       impl: (call) => call.returnNumber(env.random() >>> 0),

@@ -82,6 +82,7 @@ export const Errno = {
   ENODEV: 19,
   EINVAL: 22,
   ENOSPC: 28,
+  ERANGE: 34,
   EOVERFLOW: 75,
   EOPNOTSUPP: 95,
   EADDRINUSE: 98,
