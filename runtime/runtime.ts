@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { BpfError } from '../isa/errors.js';
 import { GlobalDataError, RuntimeError } from './errors.js';
-import { dynptrKfuncs, kfuncByName } from '../helpers/kfuncs.js';
+import { kfuncByName } from '../helpers/kfuncs.js';
 import { Op } from '../isa/opcodes.js';
 import { CallSrc } from '../isa/fields.js';
 import { helperTable, resolveHelperCalls, UnknownHelperError, type HelperSpec, type HelperTable } from '../helpers/table.js';
@@ -419,14 +419,7 @@ export class Runtime {
           }),
           csumDiffHelper,
           ...this.socketHelpers('xdp'),
-          ...dynptrKfuncs({
-            kind: 'xdp',
-            rdonly: false,
-            lookup: (ctx) => {
-              const frame = this.xdp.frameAt(ctx);
-              return frame && { start: frame.data, linearEnd: frame.dataEnd, length: frame.buffLength, loadBytes: (o, to, n) => frame.loadBytes(o, to, n) };
-            },
-          }),
+          ...this.xdp.dynptrHelpers,
         ];
       }
       else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) {
@@ -437,15 +430,7 @@ export class Runtime {
           ...(skbType === 'sched_cls' ? [...this.skb.helpers, ...this.skb.tcHelpers] : this.skb.helpers.filter((h) => !TC_ONLY_SKB_HELPERS.has(h.id))),
           ...(skbType === 'socket_filter' ? [] : this.socketHelpers(skbType as 'sched_cls' | 'cgroup_skb')),
           ...this.skb.contextHelpers(skbType),
-          // skb dynptrs are read-only where the type may not write packet data (Linux may_access_direct_pkt_data).
-          ...dynptrKfuncs({
-            kind: 'skb',
-            rdonly: skbType !== 'sched_cls',
-            lookup: (ctx) => {
-              const frame = this.skb.frameAt(ctx);
-              return frame && { start: frame.data, linearEnd: frame.data + frame.length, length: frame.length, loadBytes: (o, to, n) => frame.loadBytes(o, to, n) };
-            },
-          }),
+          ...this.skb.dynptrHelpers(skbType),
         ];
         if (type === 'sched_cls') {
           specific = [...specific, ...skbCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a), hasFullSocket: (ctx) => this.skb.frameAt(ctx)?.socket !== undefined })];

@@ -106,6 +106,8 @@ const SCENARIOS = [
   // A parser reading through a dynptr (bpf_dynptr_from_xdp, bpf_dynptr_slice), and the same with direct access.
   { object: 'kfunc_dynptr.o', program: 'xdp_dynptr_ttl', setup: [], packets: DYNPTR_PACKETS },
   { object: 'kfunc_dynptr.o', program: 'xdp_direct_ttl', setup: [], packets: DYNPTR_PACKETS },
+  // bpf_dynptr_read and bpf_dynptr_write over the same dynptr: the TTL decremented in place.
+  { object: '../verifier/cases/dynptr_read_write.o', program: 'dynptr_read_write', setup: [], packets: DYNPTR_PACKETS },
 ];
 
 /** Map kinds whose contents the two sides are compared on: hash, array, LPM trie. */

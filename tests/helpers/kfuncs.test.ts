@@ -4,19 +4,59 @@
 import { describe, expect, test } from 'vitest';
 import { assemble } from '../../isa/assembler.js';
 import { encode } from '../../isa/instruction.js';
+import { DynptrHelperId } from '../../helpers/dynptr.js';
 import { KfuncId } from '../../helpers/kfuncs.js';
 import { Runtime } from '../../runtime/runtime.js';
 import { writeElf } from '../../scripts/kernel-oracle/elf.mjs';
 
 const EINVAL = 22;
+const E2BIG = 7;
 /** Byte i of a test packet is i mod 256. */
 const packet = (n: number) => Uint8Array.from({ length: n }, (_, i) => i & 0xff);
 
-/** An ELF object with one XDP program written in assembler. */
-function objectOf(asm: string): Uint8Array {
+/** An ELF object with one program written in assembler, in section `section` (XDP by default). */
+function objectOf(asm: string, section = 'xdp'): Uint8Array {
   const code = encode(assemble(asm));
-  return writeElf({ programs: [{ name: 'xdp', code }], functions: [{ name: 'prog', section: 'xdp', offset: 0, size: code.length, global: true }], calls: [], license: 'GPL' });
+  return writeElf({ programs: [{ name: section, code }], functions: [{ name: 'prog', section, offset: 0, size: code.length, global: true }], calls: [], license: 'GPL' });
 }
+
+/** Makes a dynptr of the context at fp-16 (r6 keeps the context), jumping to `out` with r0 on failure. */
+const makeDynptr = (id: number) => `
+    mov %r6, %r1
+    mov %r2, 0
+    mov %r3, %r10
+    add %r3, -16
+    call ${id}
+    jne %r0, 0, out`;
+
+/** bpf_dynptr_read of `len` bytes at `off` to fp-80: its error, or the last byte read. */
+const readProgram = (off: number, len: number, flags = 0) => `${makeDynptr(KfuncId.dynptrFromXdp)}
+    mov %r1, %r10
+    add %r1, -80
+    mov %r2, ${len}
+    mov %r3, %r10
+    add %r3, -16
+    mov %r4, ${off}
+    mov %r5, ${flags}
+    call ${DynptrHelperId.read}
+    jne %r0, 0, out
+    ldxb %r0, [%r10-${81 - len}]
+  out:
+    exit`;
+
+/** bpf_dynptr_write of 4 bytes ee ee ee ee at `off`; its result. */
+const writeProgram = (from: number, off: number, flags = 0) => `${makeDynptr(from)}
+    stw [%r10-80], -286331154
+    mov %r1, %r10
+    add %r1, -16
+    mov %r2, ${off}
+    mov %r3, %r10
+    add %r3, -80
+    mov %r4, 4
+    mov %r5, ${flags}
+    call ${DynptrHelperId.write}
+  out:
+    exit`;
 
 /**
  * Makes a dynptr of the frame (with `flags`) and slices [off, off + len): returns 0x10000 + the
@@ -102,5 +142,46 @@ describe.each(['interp', 'jit'] as const)('dynptr kfuncs (%s)', (engine) => {
   test('flags other than 0 are -EINVAL and leave a null dynptr, whose slices are NULL', async () => {
     expect((await run(sliceProgram({ off: 0, len: 14, flags: 1 }), packet(64))).retval).toBe(-EINVAL >>> 0);
     expect((await run(sliceProgram({ off: 0, len: 14, flags: 1, ignoreError: true }), packet(64))).retval).toBe(0xffff);
+  });
+
+  test.for([
+    { name: 'within the linear part', off: 10, len: 8, expected: 17 },
+    { name: 'across the linear part and a fragment', off: 3510, len: 20, expected: 3529 & 0xff },
+    { name: 'the last bytes', off: 8992, len: 8, expected: 8999 & 0xff },
+    { name: 'past the end: -E2BIG', off: 8993, len: 8, expected: -E2BIG >>> 0 },
+    { name: 'flags: -EINVAL', off: 0, len: 8, flags: 1, expected: -EINVAL >>> 0 },
+  ])('bpf_dynptr_read $name', async ({ off, len, flags, expected }) => {
+    const obj = await new Runtime({ engine }).loadObject(objectOf(readProgram(off, len, flags)));
+    expect(obj.program('prog').testRun({ dataIn: packet(9000) }).retval).toBe(expected);
+  });
+
+  test('bpf_dynptr_write stores across a fragment boundary; flags or an out-of-range write change nothing', async () => {
+    const run = async (off: number, flags = 0) => {
+      const obj = await new Runtime({ engine }).loadObject(objectOf(writeProgram(KfuncId.dynptrFromXdp, off, flags)));
+      return obj.program('prog').testRun({ dataIn: packet(9000) });
+    };
+    const crossing = await run(3518);
+    expect(crossing.retval).toBe(0);
+    const expected = packet(9000);
+    expected.fill(0xee, 3518, 3522);
+    expect(crossing.dataOut).toEqual(expected);
+    const flagged = await run(0, 1);
+    expect(flagged.retval).toBe(-EINVAL >>> 0);
+    expect(flagged.dataOut).toEqual(packet(9000));
+    const past = await run(8997);
+    expect(past.retval).toBe(-E2BIG >>> 0);
+    expect(past.dataOut).toEqual(packet(9000));
+  });
+
+  test('an skb dynptr is writable in tc programs and read-only in socket filters (bpf_dynptr_write: -EINVAL)', async () => {
+    const run = async (section: string) => {
+      const obj = await new Runtime({ engine }).loadObject(objectOf(writeProgram(KfuncId.dynptrFromSkb, 20), section));
+      return obj.program('prog').testRun({ dataIn: packet(64) });
+    };
+    const tc = await run('tc');
+    expect(tc.retval).toBe(0);
+    expect(tc.dataOut.subarray(20, 24)).toEqual(Uint8Array.of(0xee, 0xee, 0xee, 0xee));
+    const socket = await run('socket');
+    expect(socket.retval).toBe(-EINVAL >>> 0);
   });
 });
