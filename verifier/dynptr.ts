@@ -14,14 +14,20 @@ const DYNPTR_SLOTS = 2;
 const DYNPTR_BYTES = 'dddddddd';
 const INVALID_BYTES = '????????';
 
-/** The slot index of the dynptr a stack pointer argument names (Linux dynptr_get_spi). */
-function dynptrSpi(env: Env, regno: number, reg: Reg): number {
-  if (reg.type !== RegType.Stack) reject('helper-arg', `arg#${regno - 1} expected pointer to stack or dynptr_ptr`, [regno]);
+/**
+ * The slot index of the dynptr a stack pointer argument names (Linux process_dynptr_func's type
+ * check, then dynptr_get_spi). Helpers check the type as for any argument (check_reg_type).
+ */
+function dynptrSpi(env: Env, regno: number, reg: Reg, kfunc: boolean): number {
+  if (reg.type !== RegType.Stack) {
+    reject('helper-arg', kfunc ? `arg#${regno - 1} expected pointer to stack or const struct bpf_dynptr` : `R${regno} type=${typeName(reg)} expected=fp, dynptr_ptr`, [regno]);
+  }
   if (!tnumIsConst(reg.var)) reject('helper-arg', 'dynptr has to be at a constant offset', [regno]);
   const off = Number(BigInt.asIntN(64, reg.var.value)) + reg.off;
-  if (off % 8 !== 0) reject('helper-arg', `cannot pass in dynptr at an offset=${off}`, [regno]);
+  const spi = (-off - 1) >> 3;
+  if (off % 8 !== 0 || spi + 1 < DYNPTR_SLOTS) reject('helper-arg', `cannot pass in dynptr at an offset=${off}`, [regno]);
   stackBounds(env, regno, reg, reg.off, DYNPTR_SLOTS * 8, 'indirect access to');
-  return (-off - 1) >> 3;
+  return spi;
 }
 
 /** Destroys the dynptr the slot `spi` is half of, and every slice of it (Linux destroy_if_dynptr_stack_slot, unreferenced dynptrs). */
@@ -37,8 +43,8 @@ function destroyDynptr(env: Env, frame: Frame, spi: number): void {
 }
 
 /** A `ptr__uninit` argument: its 16 bytes of stack become a dynptr of `kind` (Linux mark_stack_slots_dynptr). */
-export function markDynptr(env: Env, regno: number, reg: Reg, kind: 'xdp' | 'skb'): void {
-  const spi = dynptrSpi(env, regno, reg);
+export function markDynptr(env: Env, regno: number, reg: Reg, kind: 'xdp' | 'skb', kfunc: boolean): void {
+  const spi = dynptrSpi(env, regno, reg, kfunc);
   const frame = frameOf(env, reg);
   destroyDynptr(env, frame, spi);
   destroyDynptr(env, frame, spi - 1);
@@ -48,9 +54,8 @@ export function markDynptr(env: Env, regno: number, reg: Reg, kind: 'xdp' | 'skb
 }
 
 /** The initialised dynptr an argument points to (Linux is_dynptr_reg_valid_init), or a rejection. */
-export function initializedDynptr(env: Env, regno: number, reg: Reg): DynptrSlot {
-  if (reg.type !== RegType.Stack) reject('helper-arg', `arg#${regno - 1} expected pointer to stack or dynptr_ptr, got ${typeName(reg)}`, [regno]);
-  const spi = dynptrSpi(env, regno, reg);
+export function initializedDynptr(env: Env, regno: number, reg: Reg, kfunc: boolean): DynptrSlot {
+  const spi = dynptrSpi(env, regno, reg, kfunc);
   const frame = frameOf(env, reg);
   const head = slotAt(frame, spi).dynptr;
   const tail = slotAt(frame, spi - 1).dynptr;

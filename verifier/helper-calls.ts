@@ -144,9 +144,9 @@ function checkArg(env: Env, helper: HelperSpec, i: number, meta: CallMeta): void
   const regno = i + 1;
   const reg = readReg(env, regno);
   if (kind === 'anything') return;
-  if (kind === 'ptr_to_uninit_dynptr') return markDynptr(env, regno, reg, proto.dynptr!);
+  if (kind === 'ptr_to_uninit_dynptr') return markDynptr(env, regno, reg, proto.dynptr!, proto.kfunc ?? false);
   if (kind === 'ptr_to_dynptr') {
-    meta.dynptr = initializedDynptr(env, regno, reg);
+    meta.dynptr = initializedDynptr(env, regno, reg, proto.kfunc ?? false);
     return;
   }
   const packetOk = (proto.packetAccess ?? false) && env.rules.packetRead;
