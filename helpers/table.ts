@@ -1,6 +1,9 @@
 // The helper ABI shared by both engines (DESIGN.md "Helper ABI"): before a helper runs, r1..r5
 // are in a register file in guest memory (r0..r10 as 64-bit little-endian slots); the helper
 // reads its arguments there and writes r0 there. Helpers are keyed by Linux BPF_FUNC_* ids.
+// Id ranges: Linux's BPF_FUNC_* numbers; 0x10000..0x1ffff this runtime's extension helpers
+// (DESIGN.md); 0x20000..0x2ffff reserved for the kfuncs it implements (kfuncs.ts), which a program
+// calls by BTF id and the runtime rewrites into helper calls of these ids at load.
 import { BpfError } from '../isa/errors.js';
 import type { GuestMemory } from '../runtime/memory.js';
 import type { Instruction } from '../isa/instruction.js';
@@ -34,6 +37,10 @@ export const NO_PACKET: PacketBounds = { start: 0, end: 0 };
  * - 'ptr_to_btf_id_sock_common': any socket pointer, or a BTF pointer to a socket (ARG_PTR_TO_BTF_ID_SOCK_COMMON).
  * - 'ptr_to_long': 8 bytes the helper writes a long into (bpf_strtol).
  * - 'ptr_to_const_str': a NUL-terminated string in read-only map memory (bpf_strncmp).
+ * - 'ptr_to_uninit_dynptr': 16 bytes of stack the kfunc makes a dynptr of (Linux KF_ARG_PTR_TO_DYNPTR, ptr__uninit);
+ *   'ptr_to_dynptr': an initialised dynptr on the stack.
+ * - 'ptr_to_buffer_or_null': stack or other memory the kfunc may fill, sized by the next argument, or NULL (buffer__opt);
+ *   'const_size_known': that size, a known constant (buffer__szk), which also sizes the returned memory.
  * - { kind: 'ptr_to_mem' | 'ptr_to_uninit_mem', size }: memory of a fixed size (ARG_PTR_TO_FIXED_SIZE_MEM).
  */
 export type HelperArgKind =
@@ -41,7 +48,8 @@ export type HelperArgKind =
   | 'ptr_to_map_value_or_null'
   | 'ptr_to_mem' | 'ptr_to_mem_or_null' | 'ptr_to_uninit_mem' | 'const_size' | 'const_size_or_zero' | 'const_alloc_size_or_zero'
   | 'ptr_to_ctx' | 'ptr_to_ctx_or_null' | 'ptr_to_func' | 'ptr_to_stack_or_null' | 'ptr_to_ringbuf_mem' | 'ptr_to_spin_lock' | 'ptr_to_sock_common'
-  | 'ptr_to_socket' | 'ptr_to_btf_id_sock_common' | 'ptr_to_long' | 'ptr_to_const_str';
+  | 'ptr_to_socket' | 'ptr_to_btf_id_sock_common' | 'ptr_to_long' | 'ptr_to_const_str'
+  | 'ptr_to_uninit_dynptr' | 'ptr_to_dynptr' | 'ptr_to_buffer_or_null' | 'const_size_known';
 
 /** One argument of a helper prototype. */
 export type HelperArg = HelperArgKind | { readonly kind: 'ptr_to_mem' | 'ptr_to_uninit_mem'; readonly size: number };
@@ -49,11 +57,13 @@ export type HelperArg = HelperArgKind | { readonly kind: 'ptr_to_mem' | 'ptr_to_
 /**
  * Return kinds of a helper prototype (Linux enum bpf_return_type): a scalar, nothing (r0 unreadable),
  * a value of the map argument's map (or NULL), a ring buffer sample of the allocated size (or NULL),
- * memory of the allocated size (or NULL), or a socket pointer (or NULL).
+ * memory of the allocated size (or NULL), a socket pointer (or NULL), or a dynptr slice of the
+ * 'const_size_known' size (or NULL): read-only, or writable for the _rdwr kfunc.
  */
 export type HelperRet =
   | 'integer' | 'void' | 'ptr_to_map_value_or_null' | 'ptr_to_map_value' | 'ptr_to_ringbuf_mem_or_null' | 'ptr_to_mem_or_null'
-  | 'ptr_to_socket_or_null' | 'ptr_to_sock_common_or_null' | 'ptr_to_tcp_sock_or_null';
+  | 'ptr_to_socket_or_null' | 'ptr_to_sock_common_or_null' | 'ptr_to_tcp_sock_or_null'
+  | 'dynptr_slice_or_null' | 'dynptr_slice_rdwr_or_null';
 
 /** A helper's prototype: what the verifier checks at each call site (Linux struct bpf_func_proto). */
 export interface HelperProto {
@@ -71,6 +81,10 @@ export interface HelperProto {
   readonly mapTypes?: readonly number[];
   /** How the 'ptr_to_func' argument is called: bpf_loop's (index, ctx), or once per map element (map, key, value, ctx). */
   readonly callback?: 'loop' | 'for_each_map_elem';
+  /** The kind of dynptr a 'ptr_to_uninit_dynptr' argument becomes. */
+  readonly dynptr?: 'xdp' | 'skb';
+  /** A kfunc served as a helper (kfuncs.ts): messages follow Linux's for kfunc arguments. */
+  readonly kfunc?: boolean;
 }
 
 /** Tail calls one chain of programs may take (Linux MAX_TAIL_CALL_CNT). */

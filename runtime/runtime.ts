@@ -6,6 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { BpfError } from '../isa/errors.js';
 import { GlobalDataError, RuntimeError } from './errors.js';
+import { kfuncByName } from '../helpers/kfuncs.js';
+import { Op } from '../isa/opcodes.js';
+import { CallSrc } from '../isa/fields.js';
 import { helperTable, resolveHelperCalls, UnknownHelperError, type HelperSpec, type HelperTable } from '../helpers/table.js';
 import { mapHelpers } from '../helpers/maps.js';
 import { callbackHelpers } from '../helpers/callbacks.js';
@@ -416,6 +419,7 @@ export class Runtime {
           }),
           csumDiffHelper,
           ...this.socketHelpers('xdp'),
+          ...this.xdp.dynptrHelpers,
         ];
       }
       else if (SKB_PROGRAM_TYPES.includes(type as SkbProgramType)) {
@@ -426,6 +430,7 @@ export class Runtime {
           ...(skbType === 'sched_cls' ? [...this.skb.helpers, ...this.skb.tcHelpers] : this.skb.helpers.filter((h) => !TC_ONLY_SKB_HELPERS.has(h.id))),
           ...(skbType === 'socket_filter' ? [] : this.socketHelpers(skbType as 'sched_cls' | 'cgroup_skb')),
           ...this.skb.contextHelpers(skbType),
+          ...this.skb.dynptrHelpers(skbType),
         ];
         if (type === 'sched_cls') {
           specific = [...specific, ...skbCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a), hasFullSocket: (ctx) => this.skb.frameAt(ctx)?.socket !== undefined })];
@@ -665,10 +670,15 @@ export class Runtime {
       if (!map) throw new LoaderError(spec.file, p.section, ref.pc * 8, `program '${p.name}' refers to map '${ref.map}', which the object does not define`);
       return ref.kind === 'map' ? this.mapHandle(map) : this.valueAddressOf(map) + ref.offset;
     });
-    // The runtime implements no kernel functions: a program calling one fails alone, saying which (libbpf would resolve it against vmlinux BTF).
-    const kfunc = p.kfuncCalls?.[0];
-    if (kfunc) throw new LoaderError(spec.file, p.section, kfunc.pc * 8, `program '${p.name}' calls kernel function '${kfunc.name}' (a kfunc), which this runtime does not implement`);
     const helpers = this.helpersFor(p.type);
+    // Kfuncs the runtime implements become calls of their helper ids (helpers/kfuncs.ts), so both
+    // engines and the verifier serve them as helpers; a program calling any other fails alone, saying which.
+    for (const kfunc of p.kfuncCalls ?? []) {
+      const implemented = kfuncByName(helpers, kfunc.name);
+      if (!implemented) throw new LoaderError(spec.file, p.section, kfunc.pc * 8, `program '${p.name}' calls kernel function '${kfunc.name}' (a kfunc), which this runtime does not implement for ${p.type} programs`);
+      const at = insns.findIndex((insn) => insn.pc === kfunc.pc);
+      insns[at] = { ...insns[at]!, op: Op.CallHelper, src: CallSrc.HELPER, imm: implemented.id };
+    }
     try {
       resolveHelperCalls(insns, helpers);
     } catch (err) {

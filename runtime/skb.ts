@@ -4,7 +4,8 @@
 // convert_skb_to___skb, bpf_test_finish, bpf_ctx_init/finish) for a linear skb.
 import { BpfError } from '../isa/errors.js';
 import { csumDiffHelper } from '../helpers/checksum.js';
-import { skbHelpers } from '../helpers/skb.js';
+import { BPF_F_INVALIDATE_HASH, BPF_F_RECOMPUTE_CSUM, skbHelpers } from '../helpers/skb.js';
+import { dynptrHelpers } from '../helpers/dynptr.js';
 import { skbReshapeHelpers } from '../helpers/skb-reshape.js';
 import { skbTunnelHelpers } from '../helpers/skb-tunnel.js';
 import { skbContextHelpers } from '../helpers/skb-context.js';
@@ -159,6 +160,25 @@ export class SkbRunner {
       fullSocketAt: (address) => this.sockets.socketAt(address)?.fullSocket === true,
       deviceExists: (ifindex) => this.findDevice(ifindex) !== undefined,
     }, type);
+  }
+
+  /** The dynptr kfuncs and helpers (helpers/dynptr.ts); skb dynptrs are read-only where the type may not write packet data (Linux may_access_direct_pkt_data). */
+  dynptrHelpers(type: SkbProgramType): HelperSpec[] {
+    return dynptrHelpers({
+      kind: 'skb',
+      rdonly: type !== 'sched_cls',
+      lookup: (ctx) => {
+        const frame = this.frames.get(ctx);
+        return frame && {
+          start: frame.data, linearEnd: frame.data + frame.length, length: frame.length,
+          loadBytes: (o, to, n) => frame.loadBytes(o, to, n),
+          // __bpf_skb_store_bytes's flags.
+          storeBytes: (o, from, n, flags) => (flags & ~(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH)
+            ? -Errno.EINVAL
+            : frame.storeBytes(o, from, n, (flags & BPF_F_RECOMPUTE_CSUM) !== 0n, (flags & BPF_F_INVALIDATE_HASH) !== 0n)),
+        };
+      },
+    });
   }
 
   /** Allocates and registers a frame holding `packet` (an Ethernet frame). */

@@ -4,6 +4,7 @@
 import { BpfError } from '../isa/errors.js';
 import type { HelperSpec } from '../helpers/table.js';
 import { xdpHelpers, type XdpRedirect } from '../helpers/xdp.js';
+import { dynptrHelpers } from '../helpers/dynptr.js';
 import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
 import { repeatRuns, type RepeatProgress, type TestRunInput } from './run.js';
@@ -91,6 +92,8 @@ export class XdpRunner {
   private readonly spare: PacketFrame[] = [];
   /** The XDP helpers bound to this runner's frames; put them in the executor's helper table. */
   readonly helpers: readonly HelperSpec[];
+  /** The dynptr kfuncs and helpers over XDP frames (helpers/dynptr.ts). */
+  readonly dynptrHelpers: readonly HelperSpec[];
   readonly frameSize: number;
   private readonly findDevice: (ifindex: number) => XdpDevice | undefined;
   private readonly sockets: SocketTable | undefined;
@@ -105,6 +108,19 @@ export class XdpRunner {
       this.findDevice = (ifindex) => byIndex.get(ifindex);
     }
     this.helpers = xdpHelpers((ctx) => this.frameAt(ctx));
+    this.dynptrHelpers = dynptrHelpers({
+      kind: 'xdp',
+      rdonly: false,
+      lookup: (ctx) => {
+        const frame = this.frameAt(ctx);
+        return frame && {
+          start: frame.data, linearEnd: frame.dataEnd, length: frame.buffLength,
+          loadBytes: (o, to, n) => frame.loadBytes(o, to, n),
+          // __bpf_dynptr_write: XDP dynptrs take no flags.
+          storeBytes: (o, from, n, flags) => (flags ? -Errno.EINVAL : frame.storeBytes(o, from, n)),
+        };
+      },
+    });
   }
 
   /** Allocates (or recycles) and registers a frame holding `bytes` (metadata first, if options.metaLength). */

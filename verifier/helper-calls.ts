@@ -9,9 +9,10 @@ import { readReg } from './alu.js';
 import type { Env } from './env.js';
 import { pushCallback } from './functions.js';
 import { checkMapAccess, checkPointerUnmodified, helperMemAccess, regAt, setReg } from './memory.js';
+import { initializedDynptr, markDynptr } from './dynptr.js';
 import { reject } from './reject.js';
 import { NOT_INIT, pointer, RegType, typeName, unknownScalar, withFields, type MapInfo, type Reg } from './registers.js';
-import { forEachReg, type State } from './state.js';
+import { forEachReg, type DynptrSlot, type State } from './state.js';
 import { tnumIsConst } from './tnum.js';
 
 /** Linux BPF_MAX_VAR_SIZ: sizes beyond this are unbounded. */
@@ -59,6 +60,8 @@ interface CallMeta {
   refObjId: number;
   allocSize: number;
   callback?: number;
+  /** The initialised dynptr a 'ptr_to_dynptr' argument named. */
+  dynptr?: DynptrSlot;
 }
 
 function helperName(id: number): string {
@@ -80,7 +83,7 @@ function accepts(kind: HelperArgKind, reg: Reg, writes: boolean): { ok: boolean;
     || reg.type === RegType.MapValue || reg.type === RegType.Mem) && !reg.nullable && !(writes && reg.rdonly);
   switch (kind) {
     case 'const_map_ptr': return { ok: reg.type === RegType.ConstMap, expected: 'map_ptr' };
-    case 'const_size': case 'const_size_or_zero': case 'const_alloc_size_or_zero': case 'anything':
+    case 'const_size': case 'const_size_or_zero': case 'const_alloc_size_or_zero': case 'const_size_known': case 'anything':
       return { ok: reg.type === RegType.Scalar, expected: 'scalar' };
     case 'ptr_to_ctx': case 'ptr_to_ctx_or_null': return { ok: reg.type === RegType.Ctx, expected: 'ctx' };
     case 'ptr_to_func': return { ok: reg.type === RegType.Func, expected: 'func' };
@@ -141,13 +144,18 @@ function checkArg(env: Env, helper: HelperSpec, i: number, meta: CallMeta): void
   const regno = i + 1;
   const reg = readReg(env, regno);
   if (kind === 'anything') return;
+  if (kind === 'ptr_to_uninit_dynptr') return markDynptr(env, regno, reg, proto.dynptr!, proto.kfunc ?? false);
+  if (kind === 'ptr_to_dynptr') {
+    meta.dynptr = initializedDynptr(env, regno, reg, proto.kfunc ?? false);
+    return;
+  }
   const packetOk = (proto.packetAccess ?? false) && env.rules.packetRead;
   if ((reg.type === RegType.Packet || reg.type === RegType.PacketMeta) && !packetOk) {
     reject('helper-arg', 'helper access to the packet is not allowed', [regno]);
   }
-  const nullOk = kind === 'ptr_to_mem_or_null' || kind === 'ptr_to_map_value_or_null' || kind === 'ptr_to_stack_or_null' || kind === 'ptr_to_ctx_or_null';
+  const nullOk = kind === 'ptr_to_mem_or_null' || kind === 'ptr_to_buffer_or_null' || kind === 'ptr_to_map_value_or_null' || kind === 'ptr_to_stack_or_null' || kind === 'ptr_to_ctx_or_null';
   const isNull = nullOk && isConstZero(reg);
-  const writes = kind === 'ptr_to_uninit_mem' || kind === 'ptr_to_uninit_map_value' || kind === 'ptr_to_uninit_map_key' || kind === 'ptr_to_long';
+  const writes = kind === 'ptr_to_uninit_mem' || kind === 'ptr_to_buffer_or_null' || kind === 'ptr_to_uninit_map_value' || kind === 'ptr_to_uninit_map_key' || kind === 'ptr_to_long';
   // A sockmap's or sockhash's values are sockets (Linux resolve_map_arg_type).
   const socketValue = kind === 'ptr_to_map_value' && meta.map !== undefined && (meta.map.type === SOCKMAP || meta.map.type === SOCKHASH);
   if (!isNull) {
@@ -184,6 +192,14 @@ function checkArg(env: Env, helper: HelperSpec, i: number, meta: CallMeta): void
     case 'const_size': case 'const_size_or_zero': {
       const previous = argKind(proto.args[i - 1]!);
       checkSize(env, regno, kind === 'const_size_or_zero', previous === 'ptr_to_uninit_mem', packetOk);
+      return;
+    }
+    case 'const_size_known': {
+      // Linux check_kfunc_args, KF_ARG_PTR_TO_MEM_SIZE: the buffer (unless NULL and optional) is
+      // memory of this size the kfunc may fill; the size must be a constant, and sizes the result.
+      if (!isConstZero(regAt(env, regno - 1))) checkSize(env, regno, true, true, packetOk);
+      if (!tnumIsConst(reg.var)) reject('helper-size', `R${regno} must be a known constant`, [regno]);
+      meta.allocSize = Number(reg.var.value);
       return;
     }
     case 'const_alloc_size_or_zero':
@@ -227,7 +243,8 @@ function release(state: State, refObjId: number): boolean {
 /** Packet pointers are invalid once a helper may have moved the packet (Linux clear_all_pkt_pointers). */
 export function forgetPacketPointers(state: State): void {
   forEachReg(state, (reg, set) => {
-    if (reg.type === RegType.Packet || reg.type === RegType.PacketMeta || reg.type === RegType.PacketEnd) set(unknownScalar());
+    // Slices of packet dynptrs go with the packet pointers (Linux reg_is_dynptr_slice_pkt).
+    if (reg.type === RegType.Packet || reg.type === RegType.PacketMeta || reg.type === RegType.PacketEnd || (reg.type === RegType.Mem && reg.dynptrId)) set(unknownScalar());
   });
 }
 
@@ -261,6 +278,12 @@ function returnValue(env: Env, proto: HelperProto, meta: CallMeta, name: string)
     case 'ptr_to_socket_or_null': return pointer(RegType.Sock, { nullable: true, id: env.nextId() });
     case 'ptr_to_sock_common_or_null': return pointer(RegType.SockCommon, { nullable: true, id: env.nextId() });
     case 'ptr_to_tcp_sock_or_null': return pointer(RegType.TcpSock, { nullable: true, id: env.nextId() });
+    case 'dynptr_slice_or_null': case 'dynptr_slice_rdwr_or_null': {
+      // Linux check_kfunc_call: a slice is PTR_TO_MEM of the constant size, read-only unless _rdwr, which needs packet writes.
+      const rdwr = proto.ret === 'dynptr_slice_rdwr_or_null';
+      if (rdwr && !env.rules.packetWrite) reject('helper-arg', 'the prog does not allow writes to packet data');
+      return pointer(RegType.Mem, { memSize: meta.allocSize, nullable: true, rdonly: !rdwr, id: env.nextId(), dynptrId: meta.dynptr!.id });
+    }
   }
 }
 

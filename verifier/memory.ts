@@ -10,6 +10,7 @@ import {
   constScalar, isPacketPointer, isSocketType, pointer, RegType, typeName, unknownScalar, withFields, type MapInfo, type Reg,
 } from './registers.js';
 import { curFrame } from './state.js';
+import { checkNoDynptrRead, checkNoDynptrWrite, destroyDynptrsIn } from './dynptr.js';
 import { frameOf, MAX_VAR_OFF, stackBounds, stackHelperAccess, stackReadFixed, stackReadVar, stackWriteFixed, stackWriteVar } from './stack.js';
 import { formatTnum, tnumAdd, tnumConst, tnumIsAligned, tnumIsConst } from './tnum.js';
 
@@ -226,6 +227,7 @@ function stackAccess(env: Env, regno: number, reg: Reg, at: number, size: number
   const frame = frameOf(env, reg);
   const fixed = tnumIsConst(reg.var);
   if (write) {
+    destroyDynptrsIn(env, frame, min, max);
     if (fixed) {
       const stored = value && 'regno' in value ? { reg: regAt(env, value.regno) } : { imm: value && 'imm' in value ? value.imm : 0 };
       // An atomic's write (no value) is plain data.
@@ -242,6 +244,7 @@ function stackAccess(env: Env, regno: number, reg: Reg, at: number, size: number
     return undefined;
   }
   if (!value || !('regno' in value)) return undefined;
+  checkNoDynptrRead(frame, min, max);
   return fixed ? stackReadFixed(frame, min, size, ldsx) : stackReadVar(frame, min, max, size, ldsx);
 }
 
@@ -271,7 +274,10 @@ export function helperMemAccess(env: Env, regno: number, size: number, write: bo
     case RegType.Stack: {
       if (size === 0 && !zeroOk) reject('helper-size', 'invalid zero-sized read');
       const { min, max } = stackBounds(env, regno, reg, reg.off, size, 'indirect access to');
-      stackHelperAccess(frameOf(env, reg), min, max, write);
+      const frame = frameOf(env, reg);
+      if (write) checkNoDynptrWrite(frame, min, max);
+      else checkNoDynptrRead(frame, min, max, regno);
+      stackHelperAccess(frame, min, max, write);
       return;
     }
     default:

@@ -80,6 +80,8 @@ function stackSafe(old: Frame, cur: Frame, ids: IdMap, exact: Exactness): boolea
   for (let spi = 0; spi < slots; spi++) {
     const o = slotAt(old, spi);
     const c = slotAt(cur, spi);
+    // A dynptr must be the same kind and start at the same slot (Linux stacksafe, STACK_DYNPTR).
+    if (o.dynptr && (!c.dynptr || c.dynptr.first !== o.dynptr.first || c.dynptr.kind !== o.dynptr.kind)) return false;
     if (exact === 'exact') {
       if (o.types !== c.types) return false;
       if (isSpilled(o) && !regSafe(o.spill!, c.spill!, ids, exact)) return false;

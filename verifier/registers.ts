@@ -70,6 +70,8 @@ export class Reg implements Bounds {
   addConst = false;
   /** BtfId pointers: the struct's name. */
   btfName = '';
+  /** Mem pointers: the dynptr this is a slice of (Linux dynptr_id), 0 for other memory. */
+  dynptrId = 0;
   var: Tnum = TNUM_UNKNOWN;
   smin = S64_MIN;
   smax = S64_MAX;
@@ -86,6 +88,7 @@ export class Reg implements Bounds {
     r.type = this.type; r.nullable = this.nullable; r.rdonly = this.rdonly; r.off = this.off; r.id = this.id;
     r.refObjId = this.refObjId; r.range = this.range; r.map = this.map; r.memSize = this.memSize; r.memKind = this.memKind;
     r.frameNo = this.frameNo; r.subprog = this.subprog; r.precise = this.precise; r.addConst = this.addConst; r.btfName = this.btfName;
+    r.dynptrId = this.dynptrId;
     r.var = this.var; r.smin = this.smin; r.smax = this.smax; r.umin = this.umin; r.umax = this.umax;
     r.s32min = this.s32min; r.s32max = this.s32max; r.u32min = this.u32min; r.u32max = this.u32max;
     return r;

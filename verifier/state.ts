@@ -6,7 +6,15 @@ import { FRAME_POINTER } from '../isa/fields.js';
 import { NOT_INIT, pointer, RegType, type MapInfo, type Reg } from './registers.js';
 
 /** Kinds of stack bytes (Linux STACK_*); a slot's `types` spells one character per byte. */
-export const StackByte = { INVALID: '?', SPILL: 'r', MISC: 'm', ZERO: '0' } as const;
+export const StackByte = { INVALID: '?', SPILL: 'r', MISC: 'm', ZERO: '0', DYNPTR: 'd' } as const;
+
+/** A stack slot that is half of a dynptr (Linux STACK_DYNPTR with spilled_ptr.dynptr). */
+export interface DynptrSlot {
+  readonly id: number;
+  readonly kind: 'xdp' | 'skb';
+  /** The slot at the dynptr's start (its lower address: the higher spi). */
+  readonly first: boolean;
+}
 
 /**
  * One 8-byte stack slot. `types[k]` describes the byte at frame offset -8*(spi+1) + (7 - k): k = 0 is
@@ -15,6 +23,8 @@ export const StackByte = { INVALID: '?', SPILL: 'r', MISC: 'm', ZERO: '0' } as c
 export interface Slot {
   readonly types: string;
   readonly spill: Reg | undefined;
+  /** Set when the slot's bytes are all StackByte.DYNPTR. */
+  readonly dynptr?: DynptrSlot;
 }
 
 /** A slot never written. */

@@ -123,6 +123,38 @@ const CASES: Case[] = [
   // Calls.
   { name: 'a call to a function, its frame and its return value', asm: 'mov %r1, 5\ncall local f\nexit\nf:\nmov %r0, %r1\nexit' },
   { name: 'a function returns a pointer to its own stack', asm: 'call local f\nmov %r0, 0\nexit\nf:\nmov %r0, %r10\nexit', reject: /^cannot return stack pointer to the caller$/ },
+  // Packet dynptrs (kfuncs by their helper ids: from_xdp 0x20000, from_skb 0x20001, slice 0x20002, slice_rdwr 0x20003).
+  { name: 'a kfunc dynptr argument that is not on the stack', asm: 'mov %r2, 0\nmov %r3, %r1\ncall 131072\nexit', reject: /^arg#2 expected pointer to stack or const struct bpf_dynptr$/, pc: 2 },
+  { name: 'a helper dynptr argument that is a scalar', asm: 'mov %r1, %r10\nadd %r1, -32\nmov %r2, 8\nmov %r3, 0\nmov %r4, 0\nmov %r5, 0\ncall 201\nexit', reject: /^R3 type=scalar expected=fp, dynptr_ptr$/, pc: 6 },
+  { name: 'a dynptr without room for its second slot', asm: 'mov %r2, 0\nmov %r3, %r10\nadd %r3, -8\ncall 131072\nexit', reject: /^cannot pass in dynptr at an offset=-8$/, pc: 3 },
+  { name: 'a dynptr not 8-byte aligned', asm: 'mov %r2, 0\nmov %r3, %r10\nadd %r3, -20\ncall 131072\nexit', reject: /^cannot pass in dynptr at an offset=-20$/, pc: 3 },
+  {
+    name: 'a store over half a dynptr destroys it',
+    asm: 'mov %r2, 0\nmov %r3, %r10\nadd %r3, -16\ncall 131072\nstdw [%r10-8], 0\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 0\nmov %r3, 0\nmov %r4, 14\ncall 131074\nmov %r0, 0\nexit',
+    reject: /^Expected an initialized dynptr as arg #0$/, pc: 10,
+  },
+  {
+    name: 'a slice without a buffer, checked for NULL, read within its size',
+    asm: 'mov %r2, 0\nmov %r3, %r10\nadd %r3, -16\ncall 131072\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 0\nmov %r3, 0\nmov %r4, 14\ncall 131074\njeq %r0, 0, +1\nldxb %r0, [%r0+13]\nexit',
+  },
+  {
+    name: 'a slice read past its constant size',
+    asm: 'mov %r2, 0\nmov %r3, %r10\nadd %r3, -16\ncall 131072\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 0\nmov %r3, 0\nmov %r4, 14\ncall 131074\njeq %r0, 0, +1\nldxb %r0, [%r0+14]\nexit',
+    reject: /^invalid access to memory, mem_size=14 off=14 size=1\n/, pc: 11,
+  },
+  {
+    name: 'a slice of an skb dynptr is gone after bpf_dynptr_write (it may move the packet)',
+    type: 'sched_cls',
+    asm: 'mov %r2, 0\nmov %r3, %r10\nadd %r3, -16\ncall 131073\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 0\nmov %r3, 0\nmov %r4, 14\ncall 131074\njeq %r0, 0, +9\nmov %r7, %r0\n'
+      + 'stdw [%r10-24], 0\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 0\nmov %r3, %r10\nadd %r3, -24\nmov %r4, 8\nmov %r5, 0\ncall 202\nldxb %r0, [%r7+0]\nexit',
+    reject: /^R7 invalid mem access 'scalar'$/, pc: 21,
+  },
+  {
+    name: 'a writable slice in a socket filter, which may not write packet data',
+    type: 'socket_filter',
+    asm: 'mov %r2, 0\nmov %r3, %r10\nadd %r3, -16\ncall 131073\nmov %r1, %r10\nadd %r1, -16\nmov %r2, 0\nmov %r3, 0\nmov %r4, 14\ncall 131075\nmov %r0, 0\nexit',
+    reject: /^the prog does not allow writes to packet data$/, pc: 9,
+  },
 ];
 
 describe('verifier rules, one program each', () => {
