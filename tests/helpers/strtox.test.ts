@@ -8,6 +8,7 @@ import { DEFAULT_CLOCK_START, Runtime } from '../../runtime/runtime.js';
 import { assemble } from '../../isa/assembler.js';
 import { encode } from '../../isa/instruction.js';
 import { writeElf } from '../../scripts/kernel-oracle/elf.mjs';
+import { frame } from '../../scripts/kernel-oracle/strtox-cases.mjs';
 import { PROJECT_ROOT } from '../support/suite.js';
 
 interface Case {
@@ -21,14 +22,6 @@ interface Case {
 const FIXTURES = join(PROJECT_ROOT, 'tests', 'fixtures');
 const CASES = JSON.parse(readFileSync(join(FIXTURES, 'golden', 'strtox-runs.json'), 'utf8')) as Case[];
 
-function frame(c: Case): Uint8Array {
-  const bytes = new Uint8Array(64);
-  bytes[16] = c.flags;
-  bytes[17] = c.unsigned;
-  bytes[18] = c.len;
-  bytes.set(Buffer.from(c.text, 'latin1'), 24);
-  return bytes;
-}
 
 describe('bpf_strtol and bpf_strtoul', () => {
   test('the recording covers bases, signs, prefixes, overflow, white space and short lengths', () => {
