@@ -8,8 +8,8 @@ import { BaseMap, type MapOptions, type MapSpec } from './map.js';
 
 /** A map kind with no entries, ever. Subclasses give each operation Linux's errno for the kind. */
 export abstract class EmptyMap extends BaseMap {
-  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
-    super(memory, spec, options, false);
+  constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}, perCpu = false) {
+    super(memory, spec, options, perCpu);
   }
 
   get size(): number {

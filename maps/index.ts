@@ -29,6 +29,7 @@ export { ControlMap, ControlType, controlLayout, type ControlField, type Control
 export { BPF_SK_STORAGE_GET_F_CREATE, OPTMEM_MAX, SK_STORAGE_MAX_VALUE_SIZE, SkStorageMap, socketStorageKey, type StorageOwner } from './sk-storage.js';
 export { StackTraceMap, PERF_EVENT_MAX_STACK } from './stack-trace.js';
 export { CgroupArrayMap } from './cgroup-array.js';
+export { CgroupStorageMap } from './cgroup-storage.js';
 export { XskMap } from './xskmap.js';
 export { SockMap } from './sockmap.js';
 export { OwnerlessStorageMap } from './local-storage.js';

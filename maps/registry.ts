@@ -33,12 +33,13 @@ import { stackTraceKind } from './stack-trace.js';
 import { xskMapKind } from './xskmap.js';
 import { reuseportArrayKind } from './reuseport-array.js';
 import { userRingbufKind } from './user-ringbuf.js';
+import { cgroupStorageKind, percpuCgroupStorageKind } from './cgroup-storage.js';
 
 /** Every map kind this runtime implements, by type number. */
 export const MAP_KINDS: ReadonlyMap<number, MapKind> = new Map(
   [hashKind, arrayKind, progArrayKind, perfEventArrayKind, percpuHashKind, percpuArrayKind, lruHashKind, lruPercpuHashKind, lpmTrieKind, arrayOfMapsKind, hashOfMapsKind, devmapKind, cpumapKind, queueKind, stackKind, devmapHashKind, ringbufKind, bloomFilterKind, flowKind, controlKind, skStorageKind,
     stackTraceKind, cgroupArrayKind, sockMapKind, xskMapKind, sockHashKind, inodeStorageKind, taskStorageKind,
-    reuseportArrayKind, userRingbufKind].map((k) => [k.type, k]),
+    reuseportArrayKind, userRingbufKind, cgroupStorageKind, percpuCgroupStorageKind].map((k) => [k.type, k]),
 );
 
 const U32_FIELDS = ['keySize', 'valueSize', 'maxEntries', 'flags'] as const;

@@ -173,6 +173,8 @@ export class Program {
   /** BPF_PROG_TEST_RUN: retval of the last run, dataOut, ctxOut, average duration, -ENOSPC truncation. */
   testRun(options: TestRunOptions): TestRunResult {
     const type = this.type;
+    // Each BPF_PROG_TEST_RUN gets fresh cgroup storage (bpf_get_local_storage), shared by its repeats.
+    this.runtime.testRunSerial++;
     if (type === 'xdp') {
       return this.runtime.enter(this, options.cpu ?? 0, () => xdpTestRun(this.runtime.xdp, this.executor, options as XdpTestRunOptions));
     }

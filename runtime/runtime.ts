@@ -36,6 +36,7 @@ import { csumDiffHelper } from '../helpers/checksum.js';
 import { xdpRedirectHelpers } from '../helpers/xdp.js';
 import { socketHelpers } from '../helpers/sockets.js';
 import { SkStorageMap } from '../maps/sk-storage.js';
+import { CgroupStorageMap } from '../maps/cgroup-storage.js';
 import { kernelBtf } from './kernel-btf.js';
 import { SKB_PROGRAM_TYPES, SkbRunner, type SkbProgramType } from './skb.js';
 import { TaskTable } from './task.js';
@@ -432,6 +433,7 @@ export class Runtime {
           ...this.skb.contextHelpers(skbType),
           ...this.skb.dynptrHelpers(skbType),
         ];
+        if (type === 'cgroup_skb') specific = [...specific, this.localStorageHelper()];
         if (type === 'sched_cls') {
           specific = [...specific, ...skbCgroupHelpers({ mapAt: (a) => this.mapsByHandle.get(a), hasFullSocket: (ctx) => this.skb.frameAt(ctx)?.socket !== undefined })];
         }
@@ -454,6 +456,26 @@ export class Runtime {
   }
 
   /** The socket helpers of a program type, over this runtime's maps, sockets and frames. */
+  /** Test runs so far: each gets its own cgroup storage (bpf_get_local_storage), as in Linux. */
+  testRunSerial = 0;
+
+  /**
+   * bpf_get_local_storage (81), for cgroup_skb programs: the storage of the map argument (a cgroup
+   * storage map) for the running test run, per CPU for the per-CPU kind. Linux's verifier refuses
+   * flags other than 0 and any other map; the helper never returns NULL.
+   */
+  private localStorageHelper(): HelperSpec {
+    return {
+      id: 81, name: 'bpf_get_local_storage',
+      proto: { ret: 'ptr_to_map_value', args: ['const_map_ptr', 'anything'], mapTypes: [MapType.CGROUP_STORAGE, MapType.PERCPU_CGROUP_STORAGE] },
+      impl: (call) => {
+        const map = this.mapsByHandle.get(call.argU32(1));
+        if (!(map instanceof CgroupStorageMap)) return call.returnNumber(0);
+        call.returnNumber(map.storageFor(this.testRunSerial, this.currentCpu));
+      },
+    };
+  }
+
   private socketHelpers(type: 'xdp' | 'sched_cls' | 'cgroup_skb'): HelperSpec[] {
     const sockets = this.sockets;
     return socketHelpers({

@@ -19,7 +19,7 @@ import { tnumIsConst } from './tnum.js';
 const MAX_VAR_SIZE = 1 << 29;
 /** The id libbpf's poisoned CO-RE relocations call. */
 const CORE_POISON_ID = 0xbad2310;
-const Helper = { tailCall: 12, spinLock: 93, spinUnlock: 94 } as const;
+const Helper = { tailCall: 12, getLocalStorage: 81, spinLock: 93, spinUnlock: 94 } as const;
 /**
  * Helpers whose result is their socket argument seen as another type (Linux is_ptr_cast_function):
  * sk_fullsock, tcp_sock and the skc_to_* casts. The result lives under the argument's reference.
@@ -321,6 +321,7 @@ export function checkHelperCall(env: Env, insn: Instruction): number {
     if (!sockmapUpdate) reject('helper-map', `cannot pass map_type ${meta.map.type} into func ${helper.name}#${id}`);
   }
 
+  if (id === Helper.getLocalStorage && !isConstZero(regAt(env, 2))) reject('helper-arg', 'get_local_storage() doesn\'t support non-zero flags');
   if (id === Helper.tailCall) {
     if (state.lock) reject('lock', 'tail_call cannot be used inside bpf_spin_lock-ed region');
     const leak = leakMessage(state);

@@ -21,7 +21,7 @@ const verbose = process.argv.includes('--verbose');
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** errno values by the strerror text bpftool prints. */
 const ERRNO = { 'Invalid argument': 22, 'Argument list too long': 7, 'Operation not supported': 95, 'Unknown error 524': 524, 'Cannot allocate memory': 12 };
-const NAMES = { [MapType.STACK_TRACE]: 'stack_trace', [MapType.CGROUP_ARRAY]: 'cgroup_array', [MapType.XSKMAP]: 'xskmap', [MapType.SOCKMAP]: 'sockmap', [MapType.SOCKHASH]: 'sockhash', [MapType.PERF_EVENT_ARRAY]: 'perf_event_array', [MapType.RINGBUF]: 'ringbuf', [MapType.REUSEPORT_SOCKARRAY]: 'reuseport_sockarray', [MapType.USER_RINGBUF]: 'user_ringbuf' };
+const NAMES = { [MapType.STACK_TRACE]: 'stack_trace', [MapType.CGROUP_ARRAY]: 'cgroup_array', [MapType.XSKMAP]: 'xskmap', [MapType.SOCKMAP]: 'sockmap', [MapType.SOCKHASH]: 'sockhash', [MapType.PERF_EVENT_ARRAY]: 'perf_event_array', [MapType.RINGBUF]: 'ringbuf', [MapType.REUSEPORT_SOCKARRAY]: 'reuseport_sockarray', [MapType.USER_RINGBUF]: 'user_ringbuf', [MapType.CGROUP_STORAGE]: 'cgroup_storage', [MapType.PERCPU_CGROUP_STORAGE]: 'percpu_cgroup_storage' };
 
 const m = (type, keySize, valueSize, maxEntries, flags = 0) => ({ type, keySize, valueSize, maxEntries, flags });
 const CREATION = [
@@ -42,6 +42,9 @@ const CREATION = [
   m(MapType.REUSEPORT_SOCKARRAY, 4, 8, 4), m(MapType.REUSEPORT_SOCKARRAY, 4, 4, 4), m(MapType.REUSEPORT_SOCKARRAY, 4, 2, 4),
   m(MapType.REUSEPORT_SOCKARRAY, 8, 8, 4), m(MapType.REUSEPORT_SOCKARRAY, 4, 8, 0), m(MapType.REUSEPORT_SOCKARRAY, 4, 8, 4, MapFlag.MMAPABLE),
   m(MapType.USER_RINGBUF, 0, 0, 4096), m(MapType.USER_RINGBUF, 0, 0, 3 * 4096), m(MapType.USER_RINGBUF, 4, 0, 4096),
+  m(MapType.CGROUP_STORAGE, 16, 8, 0), m(MapType.CGROUP_STORAGE, 8, 8, 0), m(MapType.CGROUP_STORAGE, 12, 8, 0), m(MapType.CGROUP_STORAGE, 16, 0, 0),
+  m(MapType.CGROUP_STORAGE, 16, 8, 1), m(MapType.CGROUP_STORAGE, 16, 8, 0, MapFlag.NO_PREALLOC), m(MapType.CGROUP_STORAGE, 16, 65536, 0),
+  m(MapType.PERCPU_CGROUP_STORAGE, 16, 8, 0), m(MapType.PERCPU_CGROUP_STORAGE, 16, 40000, 0), m(MapType.PERCPU_CGROUP_STORAGE, 8, 32768, 0),
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'map-kinds-'));
@@ -100,7 +103,30 @@ for (const [i, packet] of packets.entries()) {
   if (verbose || !ok) console.log(`${ok ? 'AGREE' : 'MISMATCH'} prog_arrays.o dispatch packet ${i}: kernel ${kernel}, ours ${ours} (both engines)`);
 }
 console.log(`prog_arrays.o test runs: ${runsAgree} of ${packets.length} agree`);
+
+// cgroup_storage.o: each test run has its own storage, shared by its repeats; the programs return 1
+// once their counter passes 2, so the retvals of a sequence of runs show both.
+const storageObject = join(ROOT, 'tests', 'fixtures', 'cgroup_storage.o');
+const storageProgs = `/sys/fs/bpf/ebpf_wasm_cgroup_storage_${process.pid}`;
+rmSync(storageProgs, { recursive: true, force: true });
+execFileSync('bpftool', ['prog', 'loadall', storageObject, storageProgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+const storage = await DifferentialObject.load(storageObject);
+const REPEATS = [1, 3, 1, 2, 5, 1];
+let storageAgree = 0;
+writeFileSync(join(dir, 'in'), packets[0]);
+for (const program of ['count', 'count_per_cpu']) {
+  for (const repeat of REPEATS) {
+    const out = execFileSync('bpftool', ['prog', 'run', 'pinned', `${storageProgs}/${program}`, 'data_in', join(dir, 'in'), 'repeat', String(repeat)], { encoding: 'utf8' });
+    const kernel = Number(/Return value: (\d+)/.exec(out)?.[1]);
+    const ours = storage.testRun(program, { dataIn: packets[0], repeat }).retval;
+    const ok = kernel === ours;
+    if (ok) storageAgree++;
+    if (verbose || !ok) console.log(`${ok ? 'AGREE' : 'MISMATCH'} cgroup_storage.o ${program} repeat ${repeat}: kernel ${kernel}, ours ${ours} (both engines)`);
+  }
+}
+console.log(`cgroup_storage.o test runs: ${storageAgree} of ${2 * REPEATS.length} agree`);
+rmSync(storageProgs, { recursive: true, force: true });
 rmSync(progs, { recursive: true, force: true });
 rmSync(`${progs}_maps`, { recursive: true, force: true });
 rmSync(dir, { recursive: true, force: true });
-process.exitCode = agree === total && runsAgree === packets.length ? 0 : 1;
+process.exitCode = agree === total && runsAgree === packets.length && storageAgree === 2 * REPEATS.length ? 0 : 1;

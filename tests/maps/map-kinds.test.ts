@@ -39,6 +39,12 @@ const CREATION: { what: string; spec: MapSpec; errno: number }[] = [
   { what: 'reuseport_sockarray value 4', spec: { type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 4, maxEntries: 4 }, errno: 0 },
   { what: 'reuseport_sockarray value 2', spec: { type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 2, maxEntries: 4 }, errno: Errno.EINVAL },
   { what: 'reuseport_sockarray BPF_F_MMAPABLE', spec: { type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 8, maxEntries: 4, flags: MapFlag.MMAPABLE }, errno: Errno.EINVAL },
+  { what: 'cgroup_storage', spec: { type: MapType.CGROUP_STORAGE, keySize: 16, valueSize: 8, maxEntries: 0 }, errno: 0 },
+  { what: 'cgroup_storage keyed by a u64 cgroup id', spec: { type: MapType.CGROUP_STORAGE, keySize: 8, valueSize: 8, maxEntries: 0 }, errno: 0 },
+  { what: 'cgroup_storage key 12', spec: { type: MapType.CGROUP_STORAGE, keySize: 12, valueSize: 8, maxEntries: 0 }, errno: Errno.EINVAL },
+  { what: 'cgroup_storage max_entries 1', spec: { type: MapType.CGROUP_STORAGE, keySize: 16, valueSize: 8, maxEntries: 1 }, errno: Errno.EINVAL },
+  { what: 'cgroup_storage value 65536', spec: { type: MapType.CGROUP_STORAGE, keySize: 16, valueSize: 65536, maxEntries: 0 }, errno: Errno.E2BIG },
+  { what: 'percpu_cgroup_storage value 40000', spec: { type: MapType.PERCPU_CGROUP_STORAGE, keySize: 16, valueSize: 40000, maxEntries: 0 }, errno: Errno.E2BIG },
   { what: 'user_ringbuf', spec: { type: MapType.USER_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 }, errno: 0 },
   { what: 'user_ringbuf not a power of two', spec: { type: MapType.USER_RINGBUF, keySize: 0, valueSize: 0, maxEntries: 3 * 4096 }, errno: Errno.EINVAL },
   { what: 'user_ringbuf key 4', spec: { type: MapType.USER_RINGBUF, keySize: 4, valueSize: 0, maxEntries: 4096 }, errno: Errno.EINVAL },
@@ -76,6 +82,15 @@ describe('user space on empty maps', () => {
     expect([...map.keys()].map((k) => k[0])).toEqual([0, 1]);
     const small = setup({ type: MapType.REUSEPORT_SOCKARRAY, keySize: 4, valueSize: 4, maxEntries: 2 }).map;
     expect(errnoOf(() => small.lookup(u32(0)))).toBe(Errno.ENOSPC);
+  });
+
+  test('cgroup_storage: no attached storage in user space (ENOENT), deletes EINVAL', () => {
+    const { map } = setup({ type: MapType.CGROUP_STORAGE, keySize: 16, valueSize: 8, maxEntries: 0 });
+    expect(errnoOf(() => map.lookup(new Uint8Array(16)))).toBe(Errno.ENOENT);
+    expect(errnoOf(() => map.update(new Uint8Array(16), u64(1)))).toBe(Errno.ENOENT);
+    expect(errnoOf(() => map.update(new Uint8Array(16), u64(1), 1))).toBe(Errno.EINVAL);
+    expect(errnoOf(() => map.delete(new Uint8Array(16)))).toBe(Errno.EINVAL);
+    expect(map.getNextKey()).toBeUndefined();
   });
 
   test('user_ringbuf: every user-space operation is ENOTSUPP', () => {
