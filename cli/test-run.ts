@@ -86,6 +86,8 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
   const repeat = integerOption(options.repeat, '--repeat', 0) ?? 1;
   if (options.ctxOut !== undefined && !ctxIn) throw new UsageError('--ctx-out: needs --ctx-in (the kernel refuses ctx_out without ctx_in)');
   for (const target of [options.dataOut, options.ctxOut]) if (target !== undefined && target !== '-') checkOutput(target);
+  const mapOptions = parseMapOptions(options.map);
+  const globals = globalsOf(mapOptions);
 
   const bar = ProgressBar.onTerminal('runs', !options.json && options.progress !== false && repeat >= 1 << 20);
   const runOptions: TestRunOptions = {
@@ -108,8 +110,6 @@ export async function testRunCommand(file: string, options: TestRunCliOptions): 
     else trace.push({ line, count: 1 });
   };
   const runtimeOptions = { cpus, onTrace, ...(budget !== undefined ? { budget } : {}) };
-  const mapOptions = parseMapOptions(options.map);
-  const globals = globalsOf(mapOptions);
   const loadOptions = {
     // Only the program asked for needs to load (libbpf's autoload); others are not even verified.
     ...(options.program !== undefined ? { programs: [options.program] } : {}),
