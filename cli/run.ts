@@ -1,6 +1,6 @@
 // `ebpf-wasm run`: runs a program on an engine over a block of memory (r1 = its address,
 // r2 = its length) and prints r0.
-import { compileToWasm, CONFORMANCE_HELPERS, createExecutor, formatInstruction, GuestMemory, verify, type TraceEvent } from '../index.js';
+import { bareProgramRefusal, compileToWasm, CONFORMANCE_HELPERS, createExecutor, formatInstruction, GuestMemory, type TraceEvent } from '../index.js';
 import { parseEngine } from './conformance.js';
 import { integerOption, loadProgram, parseHexBytes, readInput } from './input.js';
 import { UsageError } from './errors.js';
@@ -45,9 +45,9 @@ export async function runCommand(file: string, options: RunOptions): Promise<voi
   // interpreter runs any program (the unsafe opt-out) and traps what the verifier would refuse.
   let verified = false;
   if (engine !== 'interp') {
-    const result = verify({ name: file, type: 'raw', insns: program.insns, helpers: CONFORMANCE_HELPERS, options: { rawMemorySize: mem.length } });
-    if (!result.accepted) {
-      throw new UsageError(`${file}: the JIT runs verified programs only, and the verifier refuses this one: ${result.error!.message.replace(/^program '[^']*' rejected by the verifier: /, '')} (run it with --engine interp, which checks each access as it runs)`);
+    const refusal = bareProgramRefusal(file, program.insns, mem.length);
+    if (refusal !== undefined) {
+      throw new UsageError(`${file}: the JIT runs verified programs only, and the verifier refuses this one: ${refusal} (run it with --engine interp, which checks each access as it runs)`);
     }
     verified = true;
   }

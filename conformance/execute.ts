@@ -5,11 +5,21 @@ import type { Instruction } from '../isa/instruction.js';
 import { createExecutor, type EngineName } from '../runtime/engine.js';
 import { GuestMemory } from '../runtime/memory.js';
 import { CONFORMANCE_HELPERS } from './helpers.js';
+import { verify } from '../verifier/verifier.js';
 
 export type { EngineName } from '../runtime/engine.js';
 export { ENGINE_NAMES as ENGINES } from '../runtime/engine.js';
 
 let shared: GuestMemory | undefined;
+
+/**
+ * Verifies a bare program as the convention runs it (r1 points at `memorySize` bytes, r2 holds the
+ * size): undefined when the verifier accepts it, else why it refuses, in one line.
+ */
+export function bareProgramRefusal(name: string, insns: readonly Instruction[], memorySize: number): string | undefined {
+  const result = verify({ name, type: 'raw', insns, helpers: CONFORMANCE_HELPERS, options: { rawMemorySize: memorySize } });
+  return result.accepted ? undefined : result.error!.reason;
+}
 
 /** Runs a program over a copy of `mem` and returns r0. Errors are typed BpfErrors. */
 export async function runProgram(insns: readonly Instruction[], mem: Uint8Array, engine: EngineName, memory: GuestMemory = (shared ??= new GuestMemory())): Promise<bigint> {

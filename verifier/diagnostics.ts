@@ -85,6 +85,10 @@ export interface RejectionReport {
 }
 
 /** A program the verifier refused, with everything a person needs to fix it. */
+function reasonOf(report: RejectionReport): string {
+  return `pc ${report.pc}: ${report.message.split('\n')[0]}`;
+}
+
 export class VerifierError extends BpfError {
   constructor(
     readonly program: string,
@@ -94,7 +98,12 @@ export class VerifierError extends BpfError {
     /** What the verifier had done when it gave up. */
     readonly stats: { readonly insnsProcessed: number; readonly states: number; readonly ms: number } = { insnsProcessed: 0, states: 0, ms: 0 },
   ) {
-    super(`verifier-${report.kind}`, `program '${program}' rejected by the verifier: pc ${report.pc}: ${report.message.split('\n')[0]}`);
+    super(`verifier-${report.kind}`, `program '${program}' rejected by the verifier: ${reasonOf(report)}`);
+  }
+
+  /** Where and why, in one line, without the program's name: "pc 0: R0 !read_ok". */
+  get reason(): string {
+    return reasonOf(this.report);
   }
 
   /** The pc of the failing instruction. */

@@ -63,5 +63,5 @@ export function gateProgram(input: GateInput, options: GateOptions = {}): Verdic
     };
   }
   const error = result.error!;
-  return { verified: false, reason: `rejected by the verifier: ${error.message}`, log: result.log, error, ...stats };
+  return { verified: false, reason: `rejected by the verifier: ${error.reason}`, log: result.log, error, ...stats };
 }
