@@ -2,7 +2,7 @@
 // does it: data and context in from files, retval and average duration out, data_out and ctx_out
 // written to files ('-' for a hex dump on stdout).
 import {
-  DifferentialObject, ExecutionError, Runtime, SkbTestRunError, XdpTestRunError,
+  captureFormatOf, DifferentialObject, ExecutionError, Runtime, SkbTestRunError, XdpTestRunError,
   type LoadedObject, type TestRunOptions, type TestRunResult,
 } from '../index.js';
 import { parseEngine } from './conformance.js';
@@ -55,13 +55,11 @@ function programName(obj: LoadedObject, name: string | undefined): string {
   throw new UsageError(`${obj.file}: has ${all.length} programs; choose one with --program (${all.join(', ')})`);
 }
 
-/** The first bytes of pcap (either byte order, µs or ns) and pcapng files. */
-const CAPTURE_MAGICS = new Map([[0xa1b2c3d4, 'pcap'], [0xd4c3b2a1, 'pcap'], [0xa1b23c4d, 'pcap'], [0x4d3cb2a1, 'pcap'], [0x0a0d0d0a, 'pcapng']]);
-
 /** Refuses a capture file given as a packet: test-run takes one frame's bytes, replay takes captures. */
 function checkNotCapture(path: string, bytes: Uint8Array, object: string): void {
+  // A frame is no capture unless it is as long as a capture's header.
   if (bytes.length < 24) return;
-  const kind = CAPTURE_MAGICS.get(new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, false));
+  const kind = captureFormatOf(bytes);
   if (kind) throw new UsageError(`${path}: is a ${kind} capture, not one packet; replay captures with: ebpf-wasm replay ${object} --pcap ${path}`);
 }
 

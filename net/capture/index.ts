@@ -3,7 +3,7 @@
 export { CaptureError, CaptureFileError, CaptureUsageError, type CaptureLocation } from './errors.js';
 export { CaptureRecord, LinkType, linkTypeName, timestampNs, type CaptureInterface, type OutputPacket } from './record.js';
 export { MAX_CAPTURED_LENGTH, type CaptureReadOptions } from './decoder.js';
-export { CaptureReader, captureRecords } from './reader.js';
+export { CaptureReader, captureFormatOf, captureRecords } from './reader.js';
 export { MemorySink, type CaptureSink } from './sink.js';
 export type { CaptureWriter, CaptureWriterOptions } from './writer.js';
 export { PcapWriter, type PcapWriterOptions } from './pcap-writer.js';

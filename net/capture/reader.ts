@@ -196,6 +196,14 @@ export class CaptureReader {
   }
 }
 
+/** The capture format `bytes` start with (the magics the reader recognises), or undefined. */
+export function captureFormatOf(bytes: Uint8Array): 'pcap' | 'pcapng' | undefined {
+  if (bytes.length < 4) return undefined;
+  const magicLittleEndian = u32(bytes, 0, true);
+  if (PcapDecoder.recognises(magicLittleEndian)) return 'pcap';
+  return magicLittleEndian === BlockType.SECTION_HEADER ? 'pcapng' : undefined;
+}
+
 /** Every record of a capture held in memory, in order; records stay valid as long as `bytes`. */
 export function* captureRecords(bytes: Uint8Array, options: CaptureReadOptions = {}): Generator<CaptureRecord, void, undefined> {
   const reader = new CaptureReader(options);

@@ -3,7 +3,7 @@
 // options, enhanced, simple and obsolete packet blocks, comments, skipped block types. Every case
 // is read whole and in chunks of 1, 3 and 1000 bytes, with the same result.
 import { describe, expect, test } from 'vitest';
-import { CaptureReader, captureRecords, LinkType, linkTypeName, timestampNs } from '../../net/capture/index.js';
+import { CaptureReader, captureFormatOf, captureRecords, LinkType, linkTypeName, timestampNs } from '../../net/capture/index.js';
 import { block, concat, counting, epb, idb, opb, pcapHeader, pcapRecord, shb, spb } from './support/blocks.js';
 import { readChunked, type PlainRecord } from './support/read.js';
 
@@ -16,6 +16,15 @@ function readAll(bytes: Uint8Array, options = {}): PlainRecord[] {
   for (const chunk of CHUNKS) expect(readChunked(bytes, chunk, options)).toEqual(whole);
   return whole.records;
 }
+
+test('captureFormatOf names the format by the magics the reader recognises', () => {
+  for (const le of [true, false]) {
+    for (const nano of [false, true]) expect(captureFormatOf(pcapHeader({ le, nano }))).toBe('pcap');
+    expect(captureFormatOf(shb({ le }))).toBe('pcapng');
+  }
+  expect(captureFormatOf(new Uint8Array([0x02, 0, 0, 0, 0, 2]))).toBeUndefined();
+  expect(captureFormatOf(new Uint8Array([0xd4, 0xc3]))).toBeUndefined();
+});
 
 describe('pcap', () => {
   test.for([
