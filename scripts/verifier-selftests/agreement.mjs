@@ -11,9 +11,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kernelVerdicts, objectPath, OURS } from './corpus.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WORK = process.env.WORK ?? '/work/verifier-scratch/selftests';
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -25,11 +25,9 @@ const { applyCoreRelocations } = await import(join(ROOT, 'dist/loader/core.js'))
 const { verify } = await import(join(ROOT, 'dist/verifier/verifier.js'));
 const { verifierInputOf } = await import(join(ROOT, 'dist/verifier/program-input.js'));
 
-/** Section prefixes of the program types this runtime runs. */
-const OURS = /^\??(socket|tc|tcx|xdp|classifier|cgroup\/skb|cgroup_skb)(\/|$)/;
 const BPF_F_STRICT_ALIGNMENT = 1;
 
-const kernel = readFileSync(join(WORK, 'kernel-verdicts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+const kernel = kernelVerdicts()
   .filter((l) => OURS.test(l.section) && (!only || l.file === only));
 const runtime = new Runtime();
 const specs = new Map();
@@ -37,7 +35,7 @@ const specs = new Map();
 function specOf(file) {
   if (!specs.has(file)) {
     try {
-      specs.set(file, loadObjectSpec(new Uint8Array(readFileSync(join(WORK, 'objects', file))), file));
+      specs.set(file, loadObjectSpec(new Uint8Array(readFileSync(objectPath(file))), file));
     } catch (err) {
       specs.set(file, err);
     }

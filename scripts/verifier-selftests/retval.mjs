@@ -14,9 +14,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kernelVerdicts, objectPath, OURS, WORK } from './corpus.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const WORK = process.env.WORK ?? '/work/verifier-scratch/selftests';
 const args = process.argv.slice(2);
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const verbose = args.includes('--verbose');
@@ -27,11 +27,9 @@ const engines = option('--engine') ? [option('--engine')] : ['interp', 'jit'];
 const { Runtime } = await import(join(ROOT, 'dist/runtime/runtime.js'));
 const { loadObjectSpec } = await import(join(ROOT, 'dist/loader/object.js'));
 
-/** Section prefixes of the program types this runtime runs. */
-const OURS = /^\??(socket|tc|tcx|xdp|classifier|cgroup\/skb|cgroup_skb)(\/|$)/;
 const TEST_DATA_LEN = 64;
 
-const all = readFileSync(join(WORK, 'kernel-verdicts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const all = kernelVerdicts();
 const entries = all.filter((e) => OURS.test(e.section) && e.kernel === 'accepted' && e.run && (!only || e.file === only));
 if (entries.length === 0) {
   console.error(`no runs in ${WORK}/kernel-verdicts.jsonl: run scripts/verifier-selftests/build.sh (as root) first`);
@@ -48,7 +46,7 @@ function auxiliaryPrograms(file) {
     const listed = new Set(all.filter((e) => e.file === file).map((e) => e.program));
     let names = [];
     try {
-      const spec = loadObjectSpec(new Uint8Array(readFileSync(join(WORK, 'objects', file))), file);
+      const spec = loadObjectSpec(new Uint8Array(readFileSync(objectPath(file))), file);
       names = [...spec.programs, ...(spec.failures ?? [])].map((p) => p.name).filter((n) => !listed.has(n));
     } catch {
       // The object does not load at all; ours() reports why.
@@ -76,7 +74,7 @@ async function ours(entry, engine) {
   const runtime = new Runtime({ engine });
   let obj;
   try {
-    obj = await runtime.loadObject(join(WORK, 'objects', entry.file), { programs: [entry.program, ...auxiliaryPrograms(entry.file)] });
+    obj = await runtime.loadObject(objectPath(entry.file), { programs: [entry.program, ...auxiliaryPrograms(entry.file)] });
   } catch (err) {
     return { error: `load: ${err.message.replace(/^\S+\.o: /, '')}`, stage: 'load' };
   }
