@@ -13,6 +13,7 @@ import { verifierFigures } from './verifier.js';
 import { callbackFigures } from './callbacks.js';
 import { firewallFigures, loaderFigures } from './objects.js';
 import { WORKLOADS, type Workload } from './workloads.js';
+import { linuxFigures, linuxLines } from './linux.js';
 
 const BATCHES = 7;
 const BATCH_MS = 20;
@@ -91,9 +92,10 @@ const replays = !only || only === 'replay' ? replayFigures(!process.argv.include
 const skStorage = !only || only === 'sk-storage' ? await skStorageFigures() : [];
 const verification = !only || only === 'verifier' ? verifierFigures() : undefined;
 const callbacks = !only || only === 'callbacks' ? await callbackFigures() : [];
+const linux = !only || only === 'linux' ? await linuxFigures() : undefined;
 
 if (json) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets, capture, extensions, replays, skStorage, verification, callbacks }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, workloads: rows, compile, loader, packets, capture, extensions, replays, skStorage, verification, callbacks, linux }, null, 2)}\n`);
 } else {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`node ${process.version}; medians of ${BATCHES} batches of >= ${BATCH_MS} ms`);
@@ -160,6 +162,11 @@ if (!json && callbacks.length) {
   out('');
   out('bpf_loop: ns per callback against ns per iteration of the same work in a plain loop (Linux: about 10 ns a callback):');
   for (const f of callbacks) out(`  ${f.engine.padEnd(6)}: ${f.callbackNs.toFixed(1)} ns a callback, ${f.iterationNs.toFixed(1)} ns an iteration (${(f.callbackNs / f.iterationNs).toFixed(1)}x)`);
+}
+if (!json && linux) {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out('');
+  for (const line of linuxLines(linux)) out(line);
 }
 if (!json && verification) {
   const out = (s: string) => process.stdout.write(`${s}\n`);

@@ -7,6 +7,9 @@
 //   node dist/fuzz/run.js --verifier --count N --seed S
 // Soundness fuzzing of the verifier (issue 10): generated programs and mutants of them, every
 // accepted one run in the checked interpreter; exits 1 when an accepted program faults.
+//   node dist/fuzz/run.js --maps --count N --seed S
+// The JIT's map operations in WebAssembly against the helpers (issue 12): N random cases of 300
+// map operations each; exits 1 at the first disagreement.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assemble } from '../isa/assembler.js';
@@ -15,10 +18,11 @@ import { investigate, programSeed, runCampaign } from './campaign.js';
 import { Differential, Lane, engineNamed } from './differential.js';
 import { writeRegression } from './regression.js';
 import { verifierSoundness } from './verifier-soundness.js';
+import { mapOpsCampaign } from './map-ops.js';
 
 const ENGINES: readonly EngineKind[] = ['interp', 'jit'];
 const DEFAULT_OUT = fileURLToPath(new URL('../../tests/data/regressions', import.meta.url));
-const USAGE = 'usage: fuzz --count N --seed S [--engines interp,jit] [--out DIR] [--max-files K]\n       fuzz --verifier --count N --seed S';
+const USAGE = 'usage: fuzz --count N --seed S [--engines interp,jit] [--out DIR] [--max-files K]\n       fuzz --verifier --count N --seed S\n       fuzz --maps --count N --seed S';
 
 function fail(message: string): never {
   process.stderr.write(`fuzz: ${message}\n${USAGE}\n`);
@@ -58,6 +62,7 @@ async function main(): Promise<void> {
         out: { type: 'string', default: DEFAULT_OUT },
         'max-files': { type: 'string' },
         verifier: { type: 'boolean', default: false },
+        maps: { type: 'boolean', default: false },
       },
       strict: true,
     }));
@@ -68,6 +73,7 @@ async function main(): Promise<void> {
   const seed = integer('seed', values.seed, 1, 0, 0xffffffff);
   const maxFiles = integer('max-files', values['max-files'], 20, 0, 1e9);
   if (values.verifier) return verifierCampaign(count, seed);
+  if (values.maps) return mapsCampaign(count, seed);
   const kinds = engines(values.engines);
   for (const kind of new Set(kinds)) await checkEngine(kind);
 
@@ -101,6 +107,20 @@ async function main(): Promise<void> {
     console.log(`divergent seeds: ${report.divergences.map((d) => d.seed).join(' ')}`);
     if (report.divergences.length > written) console.log(`(regression files written for the first ${written} only: --max-files)`);
     process.exitCode = 1;
+  }
+}
+
+/** The map-operations campaign: N cases of 300 operations on both engines' runtimes. */
+async function mapsCampaign(count: number, seed: number): Promise<void> {
+  const started = performance.now();
+  console.log(`fuzz --maps: ${count} cases of 300 operations, seeds ${seed}..${(seed + count - 1) >>> 0}`);
+  const report = await mapOpsCampaign({ seed, cases: count, ops: 300 });
+  const elapsed = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+  if (report.mismatch) {
+    console.log(`MISMATCH after ${report.ops} operations in ${elapsed}: ${report.mismatch}`);
+    process.exitCode = 1;
+  } else {
+    console.log(`${report.cases} cases, ${report.ops} operations in ${elapsed}: interpreter and JIT agree`);
   }
 }
 

@@ -53,7 +53,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
   const flags = (call: HelperCall, i: number) => (call.argHighU32(i) !== 0 ? 0xffffffff : call.argU32(i));
   return [
     {
-      id: 1, name: 'bpf_map_lookup_elem',
+      id: 1, name: 'bpf_map_lookup_elem', compiledInWasm: true,
       proto: { ret: 'ptr_to_map_value_or_null', args: ['const_map_ptr', 'ptr_to_map_key'], packetAccess: true },
       impl: (call) => {
         const map = env.mapAt(call.argU32(1));
@@ -61,7 +61,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
       },
     },
     {
-      id: 2, name: 'bpf_map_update_elem',
+      id: 2, name: 'bpf_map_update_elem', compiledInWasm: true,
       proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key', 'ptr_to_map_value', 'anything'], packetAccess: true },
       impl: (call) => anyMap(call, (m) => m.updateAt(call.argU32(2), call.argU32(3), flags(call, 4), env.cpu())),
     },

@@ -211,6 +211,11 @@ export interface HelperSpec {
   readonly name: string;
   readonly proto: HelperProto;
   readonly impl: (call: HelperCall) => void;
+  /**
+   * The JIT may run this helper's common cases in WebAssembly instead (jit/map-ops.ts): set on the
+   * map lookup and update of a runtime, whose map pointers are map descriptors (maps/descriptor.ts).
+   */
+  readonly compiledInWasm?: boolean;
 }
 
 /** Helpers by id. One table serves the engines, the verifier and the disassembler. */

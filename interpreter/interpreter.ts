@@ -18,7 +18,7 @@ import {
 } from './int64.js';
 import { ARG_REGS_MASK, prepare, type PreparedProgram } from './prepare.js';
 import { analyzeRegisterInit } from './register-init.js';
-import { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../runtime/run.js';
+import { DEFAULT_BUDGET, RunOutcome, type RunArgs, type RunResult } from '../runtime/run.js';
 
 export { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../runtime/run.js';
 
@@ -41,7 +41,7 @@ const PROGRAM_EXIT = Symbol('program exit');
 /** run()'s input when a callback runs the loop: the entry state is in the fields. */
 const CALLBACK_RUN: RunArgs = {};
 /** What run() returns when a callback's frame exits (nothing reads it). */
-const CALLBACK_DONE: RunResult & { instructions: number } = { r0: 0n, instructions: 0 };
+const CALLBACK_DONE = new RunOutcome(0, 0, 0, undefined);
 
 /** One traced step, reported before the instruction at `pc` runs. */
 export interface TraceEvent {
@@ -362,7 +362,7 @@ export class Interpreter {
    * Runs the program from its first instruction. A callback runs this same loop from the entry
    * state it leaves in the fields (CALLBACK_RUN), and it returns when the callback's frame exits.
    */
-  run(input: RunArgs = {}): RunResult & { instructions: number } {
+  run(input: RunArgs = {}): RunOutcome<number> {
     if (input !== CALLBACK_RUN) this.start(input);
     const { rl, rh } = this;
     let init = this.entryInit;
@@ -693,7 +693,7 @@ export class Interpreter {
    * r0 set. In the main program's frames that is a return; inside a callback it unwinds to the
    * main program's helper call, except a tail call, which Linux's verifier refuses in callbacks.
    */
-  private endProgram(pc: number, base: number): RunResult & { instructions: number } {
+  private endProgram(pc: number, base: number): RunOutcome<number> {
     if (this.call!.pendingTailCall && this.call!.callbackDepth > 0) throw new TailCallInCallbackError(pc);
     if (base === 0) return this.result();
     const v = this.memory.view;
@@ -806,11 +806,9 @@ export class Interpreter {
     for (let r = 3; r <= 5; r++) rl[r] = rh[r] = 0;
   }
 
-  private result(): RunResult & { instructions: number } {
+  private result(): RunOutcome<number> {
     // A callback's run returns nothing anyone reads: its r0 goes back through the register file.
     if (this.base !== 0) return CALLBACK_DONE;
-    const r0 = (BigInt(this.rh[0]! >>> 0) << 32n) | BigInt(this.rl[0]! >>> 0);
-    const tailCall = this.call!.pendingTailCall;
-    return { r0, instructions: this.budget - this.remaining, ...(tailCall ? { tailCall } : {}) };
+    return new RunOutcome(this.rl[0]!, this.rh[0]!, this.budget - this.remaining, this.call!.pendingTailCall);
   }
 }

@@ -7,10 +7,12 @@
 //   helper_<id>()               () -> (): runs helper <id> with r1..r5 in the register file; r0 back there
 //   callx_helper(id, pc)        i32 i32 -> (): callx to a helper id; the host looks it up
 // Exports:
-//   run(regs, fp, packet, packetLength, budget)   i32 x5 -> ()
-//     r1..r5 are read from the register file at `regs` (r0..r10 as 64-bit little-endian slots)
-//     and r0 is written back there; `fp` is the main frame's r10; `packet`/`packetLength` bound
-//     the legacy ABS/IND loads; `budget` bounds the loop back-edges taken in the run.
+//   run(regs, r1Lo, r1Hi, argsInFile, fp, packet, packetLength, budget)   i32 x8 -> i32
+//     r1 is given as its two 32-bit halves; r2..r5 are read from the register file at `regs`
+//     (r0..r10 as 64-bit little-endian slots) when `argsInFile` is non-zero, else they are 0. r0 is
+//     written back to the register file and its low half returned. `fp` is the main frame's r10;
+//     `packet`/`packetLength` bound the legacy ABS/IND loads; `budget` bounds the loop back-edges
+//     taken in the run. (Everything crosses as i32: a JS-to-wasm i64 is a BigInt each way.)
 //   packet, packet_length, mac_header, network_header   mutable i32 globals, only in programs with
 //     legacy loads: the bounds `run` set, and the MAC and network headers SKF_LL_OFF and SKF_NET_OFF
 //     offsets count from (0: absent, those loads fail). The host sets them before `run` (the headers)

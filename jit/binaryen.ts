@@ -67,7 +67,7 @@ export interface FinishedModule {
 export function buildModule(b: Binaryen, build: (m: WasmModule) => void, options: FinishOptions): FinishedModule {
   const m = new b.Module();
   try {
-    m.setFeatures(b.Features.MVP | b.Features.SignExt | b.Features.MutableGlobals | b.Features.BulkMemory | b.Features.ReferenceTypes);
+    m.setFeatures(b.Features.MVP | b.Features.SignExt | b.Features.MutableGlobals | b.Features.BulkMemory | b.Features.BulkMemoryOpt | b.Features.ReferenceTypes);
     // No maximum: any guest memory the host gives (ours has one; a standalone host may not).
     m.setMemory(0, -1, null, [], false, false, 'memory');
     m.addMemoryImport('memory', 'env', 'memory');

@@ -13,7 +13,7 @@ import {
   BudgetExhaustedError, CallbackTargetError, CallDepthError, ExecutionError, FellOffEndError, HelperFailedError, MemoryFaultError,
   TailCallInCallbackError, UnsupportedInstructionError,
 } from '../runtime/execution-errors.js';
-import { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../runtime/run.js';
+import { DEFAULT_BUDGET, RunOutcome, type RunArgs, type RunResult } from '../runtime/run.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
 import { loadBinaryen } from './binaryen.js';
@@ -96,7 +96,7 @@ export interface JitOptions {
   readonly optimize?: number;
 }
 
-type RunExport = (regs: number, fp: number, packet: number, packetLength: number, budget: number) => void;
+type RunExport = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, fp: number, packet: number, packetLength: number, budget: number) => number;
 type CallbackExport = (slot: number, pc: number) => void;
 
 /** A compiled program instantiated over one guest memory, with its own stack and register file. */
@@ -208,48 +208,65 @@ export class JitExecutor {
   }
 
   run(input: RunArgs = {}): RunResult {
-    this.memory.refresh();
-    const v = this.memory.view;
+    const args = input.args;
     const regs = this.registerFile.start;
-    const args = input.args ?? [];
-    for (let r = 1; r <= 5; r++) {
-      const value = args[r - 1] ?? 0;
-      const at = regs + r * 8;
-      if (typeof value === 'number' && Number.isSafeInteger(value)) {
-        v.setInt32(at, value | 0, true);
-        v.setInt32(at + 4, Math.floor(value / 4294967296) | 0, true);
-      } else {
-        v.setBigUint64(at, BigInt.asUintN(64, BigInt(value)), true);
+    // r1 crosses as two i32 halves; r2..r5, rarer, go through the register file.
+    let r1Lo = 0;
+    let r1Hi = 0;
+    let argsInFile = 0;
+    if (args !== undefined && args.length > 0) {
+      const r1 = args[0]!;
+      if (typeof r1 === 'number' && r1 >= 0 && r1 <= 0xffffffff) r1Lo = r1 | 0;
+      else [r1Lo, r1Hi] = halves(r1);
+      if (args.length > 1) {
+        this.memory.refresh();
+        const v = this.memory.view;
+        for (let r = 2; r <= 5; r++) {
+          const [lo, hi] = halves(args[r - 1] ?? 0);
+          v.setInt32(regs + r * 8, lo, true);
+          v.setInt32(regs + r * 8 + 4, hi, true);
+        }
+        argsInFile = 1;
       }
     }
-    this.call.tailCallCount = input.tailCalls ?? 0;
-    this.call.pendingTailCall = undefined;
-    this.call.callbackDepth = 0;
+    const call = this.call;
+    call.tailCallCount = input.tailCalls ?? 0;
+    call.pendingTailCall = undefined;
+    call.callbackDepth = 0;
     const packet = input.packet ?? NO_PACKET;
-    this.call.packet = packet;
+    call.packet = packet;
     const headers = this.headerGlobals;
     if (headers) {
       headers.macHeader.value = packet.macHeader ?? 0;
       headers.networkHeader.value = packet.networkHeader ?? 0;
     }
+    let lo: number;
     try {
-      this.runExport(regs, this.stack.end, packet.start, packet.end - packet.start, this.budget);
+      lo = this.runExport(regs, r1Lo, r1Hi, argsInFile, this.stack.end, packet.start, packet.end - packet.start, this.budget);
     } catch (err) {
       if (err !== STOP) {
         if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(err);
         throw err;
       }
+      // Ended early: r0 is in the register file.
+      this.memory.refresh();
+      lo = this.memory.view.getInt32(regs, true);
     }
-    const tailCall = this.call.pendingTailCall;
-    const r0 = this.memory.view.getBigUint64(regs, true);
-    // No spread: this runs once per program run, and an object spread costs more than the run of a small program.
-    return tailCall ? { r0, tailCall } : { r0 };
+    this.memory.refresh();
+    return new RunOutcome(lo, this.memory.view.getInt32(regs + 4, true), undefined, call.pendingTailCall);
   }
 
   dispose(): void {
     this.memory.free(this.stack);
     this.memory.free(this.registerFile);
   }
+}
+
+/** A register value as its signed 32-bit halves (low, high). */
+function halves(value: number | bigint): [number, number] {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return [value | 0, Math.floor(value / 4294967296) | 0];
+  const v = BigInt.asUintN(64, BigInt(value));
+  return [Number(v & 0xffffffffn) | 0, Number(v >> 32n) | 0];
 }
 
 /** Compiles (or reuses) a program and instantiates it over the guest memory. */
@@ -259,6 +276,7 @@ export async function createJitExecutor(insns: readonly Instruction[], options: 
   const entry = await compileCached(insns, {
     ...(options.optimize === undefined ? {} : { optimize: options.optimize }),
     ...(options.helpers.get(loopHelper.id) === loopHelper ? { inlineLoop: true } : {}),
+    ...(options.helpers.get(1)?.compiledInWasm && options.helpers.get(2)?.compiledInWasm ? { inlineMaps: true } : {}),
   });
   return new JitExecutor(insns, entry, options.memory, options.helpers, options.budget ?? DEFAULT_BUDGET);
 }

@@ -11,6 +11,7 @@ import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, TRAP_IMPORT, Tr
 import type { BasicBlock, BpfFunction, ProgramStructure } from './cfg.js';
 import { BPF_MAX_LOOPS } from '../helpers/callbacks.js';
 import { Errno } from '../maps/constants.js';
+import { FALLBACK, MAP_OPS } from './map-ops.js';
 
 // Locals of every lowered function. Params: r1..r5, the frame pointer (i32) and the call depth.
 const FP = 5;
@@ -23,6 +24,9 @@ const MAY_GOTO = 17; // i32: what is left of this call's may_goto budget
 const FRAME_POINTER_REGISTER = 10;
 /** Linux's id of bpf_loop, which the lowering may run in WebAssembly (see loopCall). */
 const BPF_LOOP = 181;
+/** Linux's ids of bpf_map_lookup_elem and bpf_map_update_elem, which may run in WebAssembly (see mapCall). */
+const BPF_MAP_LOOKUP = 1;
+const BPF_MAP_UPDATE = 2;
 /** Local index of each BPF register r0..r10. */
 const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
 
@@ -56,6 +60,8 @@ export class Lowering {
     private readonly structure: ProgramStructure,
     /** Helper 181 is bpf_loop (Linux's), so its loop can run in WebAssembly. */
     private readonly inlineLoop = false,
+    /** Helpers 1 and 2 are the runtime's map lookup and update, whose map pointers are descriptors (jit/map-ops.ts). */
+    private readonly inlineMaps = false,
   ) {
     this.i64 = b.i64;
     this.i32 = b.i32;
@@ -260,6 +266,24 @@ export class Lowering {
         ])));
   }
 
+  /**
+   * bpf_map_lookup_elem or bpf_map_update_elem through the module's own map functions, which
+   * answer FALLBACK when the helper must do the operation (jit/map-ops.ts). Map pointers and the
+   * other pointer arguments are guest addresses, so their low halves are all the functions need.
+   */
+  private mapCall(insn: Instruction): Expr {
+    const { m } = this;
+    const op = insn.imm === BPF_MAP_LOOKUP
+      ? m.call(MAP_OPS.lookup, [this.get32(1), this.get32(2)], this.i64)
+      : m.call(MAP_OPS.update, [this.get32(1), this.get32(2), this.get32(3), this.get(4)], this.i64);
+    return m.block(null, [
+      m.local.set(T0, op),
+      m.if(m.i64.eq(m.local.get(T0, this.i64), m.i64.const(FALLBACK)),
+        this.helperCall(helperImportName(insn.imm), [m.i32.const(insn.pc)]),
+        this.set(0, m.local.get(T0, this.i64))),
+    ]);
+  }
+
   /** Table index of the address-taken function whose entry slot `slot()` is, or -1. */
   private tableIndex(slot: () => Expr): Expr {
     const { m } = this;
@@ -391,6 +415,7 @@ export class Lowering {
       case 'exit': return this.m.return(this.get(0));
       case 'call':
         if (insn.imm === BPF_LOOP && this.inlineLoop && this.hasCallbacks) return this.loopCall(insn.pc);
+        if ((insn.imm === BPF_MAP_LOOKUP || insn.imm === BPF_MAP_UPDATE) && this.inlineMaps) return this.mapCall(insn);
         return this.helperCall(helperImportName(insn.imm), [this.m.i32.const(insn.pc)]);
       case 'calllocal': return this.localCall(insn.pc, (ops) => this.m.call(functionName(branchTarget(insn)!), ops, this.i64));
       case 'callbtf': return this.trap(TrapCode.CallBtf, insn.pc, this.m.i32.const(insn.imm));

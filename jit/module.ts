@@ -7,6 +7,7 @@ import { Op, specOf } from '../isa/opcodes.js';
 import { buildModule, type Binaryen, type WasmModule } from './binaryen.js';
 import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, RUN_EXPORT, TRAP_IMPORT } from './abi.js';
 import { programStructure } from './cfg.js';
+import { addMapOps } from './map-ops.js';
 import { CALLBACK_GLOBALS, functionName, GLOBAL, Lowering, TABLE } from './lower.js';
 
 /** How to compile. */
@@ -17,6 +18,11 @@ export interface CompileOptions {
   readonly text?: boolean;
   /** Helper 181 is Linux's bpf_loop: run its loop in WebAssembly instead of calling the helper. */
   readonly inlineLoop?: boolean;
+  /**
+   * Helpers 1 and 2 are the runtime's map lookup and update, and map pointers are map descriptors
+   * (maps/descriptor.ts): run the common cases in WebAssembly (jit/map-ops.ts).
+   */
+  readonly inlineMaps?: boolean;
 }
 
 /** A compiled program: the module bytes and what its imports need. */
@@ -29,17 +35,24 @@ export interface CompiledModule {
 
 function addEntry(b: Binaryen, m: WasmModule, hasCallbacks: boolean): void {
   const i32 = b.i32;
-  const regs = () => m.local.get(0, i32);
-  const arg = (r: number) => m.i64.load(r * 8, 8, regs());
-  m.addFunction(RUN_EXPORT, b.createType([i32, i32, i32, i32, i32]), b.none, [], m.block(null, [
+  // Params, as jit/abi.ts lists them.
+  const [REGS, R1_LO, R1_HI, ARGS_IN_FILE, FP, PACKET, PACKET_LENGTH, BUDGET, R0] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const regs = () => m.local.get(REGS, i32);
+  // r2..r5 come from the register file when the host wrote them there, else they are 0.
+  const arg = (r: number) => m.if(m.local.get(ARGS_IN_FILE, i32), m.i64.load(r * 8, 8, regs()), m.i64.const(0n));
+  const r1 = m.i64.or(m.i64.extend_u(m.local.get(R1_LO, i32)), m.i64.shl(m.i64.extend_u(m.local.get(R1_HI, i32)), m.i64.const(32n)));
+  m.addFunction(RUN_EXPORT, b.createType([i32, i32, i32, i32, i32, i32, i32, i32]), i32, [b.i64], m.block(null, [
     m.global.set(GLOBAL.regs, regs()),
-    m.global.set(GLOBAL.packet, m.local.get(2, i32)),
-    m.global.set(GLOBAL.packetLength, m.local.get(3, i32)),
-    m.global.set(GLOBAL.budget, m.local.get(4, i32)),
+    m.global.set(GLOBAL.packet, m.local.get(PACKET, i32)),
+    m.global.set(GLOBAL.packetLength, m.local.get(PACKET_LENGTH, i32)),
+    m.global.set(GLOBAL.budget, m.local.get(BUDGET, i32)),
     // A trap may have left a bpf_loop counted as running.
     ...(hasCallbacks ? [m.global.set(GLOBAL.loopDepth, m.i32.const(0))] : []),
-    m.i64.store(0, 8, regs(), m.call(functionName(0), [arg(1), arg(2), arg(3), arg(4), arg(5), m.local.get(1, i32), m.i32.const(0)], b.i64)),
-  ]));
+    m.local.set(R0, m.call(functionName(0), [r1, arg(2), arg(3), arg(4), arg(5), m.local.get(FP, i32), m.i32.const(0)], b.i64)),
+    // All of r0 goes to the register file; its low half is returned, which is all most callers read.
+    m.i64.store(0, 8, regs(), m.local.get(R0, b.i64)),
+    m.i32.wrap(m.local.get(R0, b.i64)),
+  ], i32));
   m.addFunctionExport(RUN_EXPORT, RUN_EXPORT);
 }
 
@@ -52,7 +65,9 @@ export function compileModule(b: Binaryen, insns: readonly Instruction[], option
     m.addFunctionImport(TRAP_IMPORT, IMPORT_MODULE, TRAP_IMPORT, b.createType([b.i32, b.i32, b.i32]), b.none);
     m.addFunctionImport(CALLX_HELPER_IMPORT, IMPORT_MODULE, CALLX_HELPER_IMPORT, b.createType([b.i32, b.i32]), b.none);
     for (const id of helperIds) m.addFunctionImport(helperImportName(id), IMPORT_MODULE, helperImportName(id), b.i32, b.none);
-    const lowering = new Lowering(b, m, structure, options.inlineLoop ?? false);
+    const inlineMaps = (options.inlineMaps ?? false) && helperIds.some((id) => id === 1 || id === 2);
+    const lowering = new Lowering(b, m, structure, options.inlineLoop ?? false, inlineMaps);
+    if (inlineMaps) addMapOps(b, m);
     const legacyLoads = insns.some((i) => specOf(i.op).form === 'ldabs' || specOf(i.op).form === 'ldind');
     const globals = Object.values(GLOBAL).filter((g) => (lowering.hasCallbacks || !CALLBACK_GLOBALS.includes(g))
       && (legacyLoads || (g !== GLOBAL.macHeader && g !== GLOBAL.networkHeader)));

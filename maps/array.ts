@@ -5,6 +5,7 @@ import type { GuestMemory, Region } from '../runtime/memory.js';
 import { ACCESS_MASK, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, Errno, MapFlag, MapType, PCPU_MIN_UNIT_SIZE, roundUp8 } from './constants.js';
 import { checkFlags, invalid, roundUpPow2, tooBig, type MapCheckFailure, type MapKind } from './kind.js';
 import { BaseMap, type MapOptions, type MapSpec } from './map.js';
+import { Descriptor, DescriptorOps } from './descriptor.js';
 
 /** An array map, one value per index (per-CPU: one per index and CPU). */
 export class ArrayMap extends BaseMap {
@@ -21,6 +22,11 @@ export class ArrayMap extends BaseMap {
 
   get size(): number {
     return this.maxEntries;
+  }
+
+  protected override storageDescription(): [Descriptor, number][] {
+    if (!this.runsOwnOps(ArrayMap)) return [];
+    return [[Descriptor.Ops, DescriptorOps.Array], [Descriptor.Stride, this.elementSize], [Descriptor.Storage, this.values.start]];
   }
 
   /** Guest address of an index's value (a CPU's copy for per-CPU arrays); how global data is reached. */
@@ -44,7 +50,7 @@ export class ArrayMap extends BaseMap {
   }
 
   protected updateValue(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
-    if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return -Errno.EINVAL;
+    if ((flags & ~BPF_F_LOCK) >>> 0 > BPF_EXIST) return -Errno.EINVAL;
     const i = this.index(keyAddr);
     // Every element exists already: NOEXIST always fails, and an index past the end cannot be added.
     if (i >= this.maxEntries) return -Errno.E2BIG;

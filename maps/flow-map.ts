@@ -33,9 +33,9 @@ export class FlowMap extends BaseMap {
     this.regions,
     (capacity) => this.growSlots(capacity),
   );
-  private readonly index = new KeyIndex(this.memory, this.pool, this.keySize, 1, this.keyStride);
+  private readonly index = new KeyIndex(this.memory, this.pool, this.keySize, this.regions, `map ${this.name} index`, undefined, 1, this.keyStride);
   /** Entries in insertion order, for get_next_key. */
-  private readonly order = new SlotList();
+  private readonly order = new SlotList(this.memory, `map ${this.name} order`, this.regions);
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions = {}) {
     super(memory, spec, options, false);

@@ -12,6 +12,7 @@ import { KeyIndex } from './key-index.js';
 import { checkFlags, invalid, roundUpPow2, tooBig, type MapCheckFailure } from './kind.js';
 import { ALL_CPUS, BaseMap, type MapOptions, type MapSpec } from './map.js';
 import { SlotList } from './slot-list.js';
+import { Descriptor, DescriptorFlag, DescriptorOps } from './descriptor.js';
 import { NONE, SlotPool } from './slot-pool.js';
 
 /** A hash map of any of the four hash kinds. Index refs are slot numbers. */
@@ -28,11 +29,11 @@ export class HashTableMap extends BaseMap {
     this.regions,
     (capacity) => this.growSlots(capacity),
   );
-  private readonly index = new KeyIndex(this.memory, this.pool, this.keySize);
+  private readonly index = new KeyIndex(this.memory, this.pool, this.keySize, this.regions, `map ${this.name} index`, () => this.describe());
   /** Insertion order, for get_next_key. */
-  private readonly order = new SlotList();
+  private readonly order = new SlotList(this.memory, `map ${this.name} order`, this.regions);
   /** LRU maps only: recency, least recent at the head. */
-  private readonly recency = new SlotList();
+  private readonly recency = new SlotList(this.memory, `map ${this.name} recency`, this.regions);
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions, perCpu: boolean, lru: boolean) {
     super(memory, spec, options, perCpu);
@@ -43,6 +44,18 @@ export class HashTableMap extends BaseMap {
 
   get size(): number {
     return this.pool.live;
+  }
+
+  protected override storageDescription(): [Descriptor, number][] {
+    if (!this.runsOwnOps(HashTableMap)) return [];
+    const { index, recency } = this;
+    const flags = (this.perCpu ? DescriptorFlag.PerCpu : 0) | (this.lru ? DescriptorFlag.Lru : 0) | (this.spinLockOffset !== undefined ? DescriptorFlag.SpinLock : 0);
+    return [
+      [Descriptor.Ops, DescriptorOps.Hash], [Descriptor.Flags, flags], [Descriptor.Stride, this.pool.slotSize], [Descriptor.Storage, this.pool.chunks.address],
+      [Descriptor.Buckets, index.buckets.address], [Descriptor.BucketMask, index.bucketMask], [Descriptor.Hashes, index.hashes.address],
+      [Descriptor.Chain, index.chain.address], [Descriptor.ValueOffset, this.valueOffset],
+      [Descriptor.RecencyEnds, recency.ends.address], [Descriptor.RecencyPrev, recency.prev.address], [Descriptor.RecencyNext, recency.next.address],
+    ];
   }
 
   lookupAddress(keyAddr: number, cpu = 0): number {
@@ -59,7 +72,7 @@ export class HashTableMap extends BaseMap {
   }
 
   protected updateValue(keyAddr: number, valueAddr: number, flags: number, cpu: number): number {
-    const elemFlags = flags & ~BPF_F_LOCK;
+    const elemFlags = (flags & ~BPF_F_LOCK) >>> 0;
     if (elemFlags > BPF_EXIST || this.lockFlagInvalid(flags)) return -Errno.EINVAL;
     const hash = this.index.hash(keyAddr);
     let s = this.index.find(keyAddr, hash);
@@ -155,6 +168,7 @@ export class HashTableMap extends BaseMap {
     this.index.grow(capacity);
     this.order.grow(capacity);
     if (this.lru) this.recency.grow(capacity);
+    this.describe();
   }
 }
 

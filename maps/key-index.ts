@@ -1,9 +1,11 @@
 // The hash index of the hash-like maps: buckets of collision chains over integer refs, whose key
-// bytes stay in guest memory in the refs' slots. The index itself is JS typed arrays (bucket heads,
-// chains, stored hashes), so finding a key hashes the bytes where they lie and allocates nothing.
-import type { GuestMemory } from '../runtime/memory.js';
+// bytes stay in guest memory in the refs' slots. The index's tables (bucket heads, chains, stored
+// hashes) are guest memory too (maps/guest-words.ts), so that compiled programs can search them
+// (maps/descriptor.ts); finding a key hashes the bytes where they lie and allocates nothing.
+import type { GuestMemory, Region } from '../runtime/memory.js';
+import { GuestWords } from './guest-words.js';
 import { equalBytes, hashBytes } from './hash-bytes.js';
-import { grown, NONE, type SlotPool } from './slot-pool.js';
+import { NONE, type SlotPool } from './slot-pool.js';
 
 const HASH_SEED = 0;
 
@@ -20,20 +22,26 @@ export class KeyIndex {
   private declare readonly sideBits: number;
   private declare readonly sideMask: number;
   private declare readonly keyStride: number;
-  private buckets = new Int32Array(16).fill(NONE);
-  private bucketMask = 15;
-  /** Per ref: its key's hash, and the next ref in its bucket. */
-  private hashes = new Uint32Array(0);
-  private chain = new Int32Array(0);
+  /** Called when a table moved, so that the owner's descriptor follows. */
+  private declare readonly onMove: () => void;
+  declare readonly buckets: GuestWords;
+  bucketMask = 15;
+  /** Per ref: its key's hash (u32), and the next ref in its bucket. */
+  declare readonly hashes: GuestWords;
+  declare readonly chain: GuestWords;
   private linked = 0;
 
-  constructor(memory: GuestMemory, pool: SlotPool, keySize: number, sideBits: 0 | 1 = 0, keyStride = 0) {
+  constructor(memory: GuestMemory, pool: SlotPool, keySize: number, regions: Region[], name: string, onMove: () => void = () => {}, sideBits: 0 | 1 = 0, keyStride = 0) {
     this.memory = memory;
     this.pool = pool;
     this.keySize = keySize;
     this.sideBits = sideBits;
     this.sideMask = (1 << sideBits) - 1;
     this.keyStride = keyStride;
+    this.onMove = onMove;
+    this.buckets = new GuestWords(memory, 16, `${name} buckets`, regions, NONE);
+    this.hashes = new GuestWords(memory, 0, `${name} hashes`, regions);
+    this.chain = new GuestWords(memory, 0, `${name} chains`, regions);
   }
 
   /** The hash of the key at keyAddr, as the index stores it. */
@@ -48,7 +56,7 @@ export class KeyIndex {
 
   /** The stored hash of a linked ref. */
   hashOf(ref: number): number {
-    return this.hashes[ref]!;
+    return this.memory.i32[this.hashes.base + ref]! >>> 0;
   }
 
   /**
@@ -56,40 +64,48 @@ export class KeyIndex {
    * caller's so that V8 inlines both into a lookup: it will not inline a find carrying hashBytes.
    */
   find(keyAddr: number, hash: number): number {
-    const view = this.memory.view;
-    const { keySize, hashes, chain } = this;
-    for (let r = this.buckets[hash & this.bucketMask]!; r !== NONE; r = chain[r]!) {
-      if (hashes[r] === hash && equalBytes(view, this.keyAddress(r), keyAddr, keySize)) return r;
+    const { memory, keySize } = this;
+    const view = memory.view;
+    const i32 = memory.i32;
+    const hashes = this.hashes.base;
+    const chain = this.chain.base;
+    const h = hash | 0;
+    for (let r = i32[this.buckets.base + (hash & this.bucketMask)]!; r !== NONE; r = i32[chain + r]!) {
+      if (i32[hashes + r] === h && equalBytes(view, this.keyAddress(r), keyAddr, keySize)) return r;
     }
     return NONE;
   }
 
   /** Adds a ref whose key (already in its slot) hashes to `hash`; doubles the buckets when refs outnumber them. */
   link(ref: number, hash: number): void {
-    this.hashes[ref] = hash;
-    const b = hash & this.bucketMask;
-    this.chain[ref] = this.buckets[b]!;
-    this.buckets[b] = ref;
+    const i32 = this.memory.i32;
+    i32[this.hashes.base + ref] = hash;
+    const b = this.buckets.base + (hash & this.bucketMask);
+    i32[this.chain.base + ref] = i32[b]!;
+    i32[b] = ref;
     if (++this.linked > this.buckets.length) this.rehash(this.buckets.length * 2);
   }
 
   /** Removes a linked ref. */
   unlink(ref: number): void {
-    const b = this.hashes[ref]! & this.bucketMask;
-    if (this.buckets[b] === ref) {
-      this.buckets[b] = this.chain[ref]!;
+    const i32 = this.memory.i32;
+    const chain = this.chain.base;
+    const b = this.buckets.base + (i32[this.hashes.base + ref]! & this.bucketMask);
+    if (i32[b] === ref) {
+      i32[b] = i32[chain + ref]!;
     } else {
-      let p = this.buckets[b]!;
-      while (this.chain[p] !== ref) p = this.chain[p]!;
-      this.chain[p] = this.chain[ref]!;
+      let p = i32[b]!;
+      while (i32[chain + p] !== ref) p = i32[chain + p]!;
+      i32[chain + p] = i32[chain + ref]!;
     }
     this.linked--;
   }
 
   /** Makes room for refs below `refs`. */
   grow(refs: number): void {
-    this.hashes = grown(this.hashes, new Uint32Array(refs));
-    this.chain = grown(this.chain, new Int32Array(refs));
+    this.hashes.resize(refs);
+    this.chain.resize(refs);
+    this.onMove();
   }
 
   /**
@@ -97,29 +113,35 @@ export class KeyIndex {
    * each keeps its refs' relative order, so chains stay newest first.
    */
   private rehash(size: number): void {
-    const old = this.buckets;
-    const buckets = new Int32Array(size).fill(NONE);
+    const oldSize = this.buckets.length;
+    // Growing the table may move the memory's views: read them after.
+    this.buckets.resize(size, NONE);
+    const i32 = this.memory.i32;
+    const buckets = this.buckets.base;
+    const chain = this.chain.base;
+    const hashes = this.hashes.base;
     const mask = size - 1;
-    const chain = this.chain;
-    for (let b = 0; b < old.length; b++) {
+    for (let b = 0; b < oldSize; b++) {
       let lowTail = NONE;
       let highTail = NONE;
-      for (let r = old[b]!; r !== NONE; ) {
-        const next = chain[r]!;
-        chain[r] = NONE;
-        if ((this.hashes[r]! & mask) === b) {
-          if (lowTail === NONE) buckets[b] = r;
-          else chain[lowTail] = r;
+      let r = i32[buckets + b]!;
+      i32[buckets + b] = NONE;
+      while (r !== NONE) {
+        const next = i32[chain + r]!;
+        i32[chain + r] = NONE;
+        if ((i32[hashes + r]! & mask) === b) {
+          if (lowTail === NONE) i32[buckets + b] = r;
+          else i32[chain + lowTail] = r;
           lowTail = r;
         } else {
-          if (highTail === NONE) buckets[b + old.length] = r;
-          else chain[highTail] = r;
+          if (highTail === NONE) i32[buckets + b + oldSize] = r;
+          else i32[chain + highTail] = r;
           highTail = r;
         }
         r = next;
       }
     }
-    this.buckets = buckets;
     this.bucketMask = mask;
+    this.onMove();
   }
 }

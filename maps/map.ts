@@ -5,6 +5,7 @@
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import { BPF_F_LOCK, Errno, MapFlag, roundUp8 } from './constants.js';
 import { MapOpError, MapSizeError } from './errors.js';
+import { Descriptor, DescriptorFlag, DescriptorOps } from './descriptor.js';
 import type { ControlSource } from './control.js';
 import type { StorageOwner } from './sk-storage.js';
 
@@ -98,6 +99,9 @@ export interface BpfMap {
    */
   forEachAt?(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number;
 
+  /** Makes the runtime's handle for the map its descriptor (maps/descriptor.ts), kept current from then on. */
+  attachDescriptor(handle: number, cpuCell: number): void;
+
   /** BPF_MAP_LOOKUP_ELEM: a copy of the value (all CPUs' for per-CPU maps), or undefined. */
   lookup(key: Uint8Array, flags?: number): Uint8Array | undefined;
   /** BPF_MAP_UPDATE_ELEM with BPF_ANY, BPF_NOEXIST or BPF_EXIST; throws MapOpError with the errno. */
@@ -173,6 +177,56 @@ export abstract class BaseMap implements BpfMap {
 
   abstract get size(): number;
   abstract lookupAddress(keyAddr: number, cpu?: number): number;
+
+  // ---- descriptor ----
+
+  /** The guest address of this map's descriptor (its handle), 0 until a runtime gives it one. */
+  private descriptor = 0;
+  /** The guest address of the runtime's current-CPU word. */
+  private cpuCell = 0;
+
+  /**
+   * Makes the handle at `handle` this map's descriptor (maps/descriptor.ts) and fills it in; the
+   * map keeps it current from then on. `cpuCell` holds the CPU a program runs on.
+   */
+  attachDescriptor(handle: number, cpuCell: number): void {
+    this.descriptor = handle;
+    this.cpuCell = cpuCell;
+    this.describe();
+  }
+
+  /** Rewrites the descriptor after the map's storage moved (nothing before one is attached). */
+  protected describe(): void {
+    const at = this.descriptor;
+    if (at === 0) return;
+    this.memory.refresh();
+    const v = this.memory.view;
+    const flags = (this.perCpu ? DescriptorFlag.PerCpu : 0) | (this.spinLockOffset !== undefined ? DescriptorFlag.SpinLock : 0);
+    const words: [Descriptor, number][] = [
+      [Descriptor.Ops, DescriptorOps.None], [Descriptor.Flags, flags], [Descriptor.KeySize, this.keySize], [Descriptor.ValueSize, this.valueSize],
+      [Descriptor.MaxEntries, this.maxEntries], [Descriptor.CpuStride, this.cpuStride], [Descriptor.CpuCell, this.cpuCell],
+      ...this.storageDescription(),
+    ];
+    for (const [field, value] of words) v.setUint32(at + field, value, true);
+  }
+
+  /**
+   * The descriptor fields that let compiled programs operate on the map's storage themselves: its
+   * ops and where its tables are. None by default, which leaves every operation to the helpers.
+   */
+  protected storageDescription(): [Descriptor, number][] {
+    return [];
+  }
+
+  /**
+   * Whether this object runs `base`'s own lookup and update: a subclass that overrides them (a
+   * map-in-map, a devmap) has semantics a descriptor cannot describe.
+   */
+  protected runsOwnOps(base: { prototype: object }): boolean {
+    const proto = base.prototype as Record<string, unknown>;
+    const self = this as unknown as Record<string, unknown>;
+    return ['lookupAddress', 'updateValue', 'updateAt'].every((op) => self[op] === proto[op]);
+  }
   abstract deleteAt(keyAddr: number): number;
   abstract nextKeyAt(keyAddr: number, outAddr: number): number;
   /** Lookup from user space: value base (all CPUs), without side effects such as LRU recency. */

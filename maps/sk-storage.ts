@@ -131,7 +131,7 @@ export class SkStorageMap extends BaseMap {
 
   /** bpf_local_storage_update: 0 or a negative errno. `valueAddr` holds the new value. */
   private updateFor(owner: StorageOwner, valueAddr: number, flags: number): number {
-    const elemFlags = flags & ~BPF_F_LOCK;
+    const elemFlags = (flags & ~BPF_F_LOCK) >>> 0;
     if (elemFlags > BPF_EXIST || this.lockFlagInvalid(flags)) return -Errno.EINVAL;
     const at = owner.storage[this.slot];
     if (at) {

@@ -1,13 +1,15 @@
 // Numbered, fixed-size element slots in guest memory for the hash-like maps (kernel/bpf/hashtab.c's
 // preallocated elements and free list). Slots come in chunks of 256, so a slot keeps its address
-// while it lives (programs hold pointers into it); a freed slot goes to a free list for reuse.
+// while it lives (programs hold pointers into it); a freed slot goes to a free list for reuse. The
+// chunks' addresses are a table in guest memory, which compiled programs read (maps/descriptor.ts).
 import type { GuestMemory, Region } from '../runtime/memory.js';
+import { GuestWords } from './guest-words.js';
 
 /** No slot: the end of a list, chain or free list. */
 export const NONE = -1;
 
 /** Slots per guest-memory chunk is 1 << CHUNK_SHIFT. */
-const CHUNK_SHIFT = 8;
+export const CHUNK_SHIFT = 8;
 const CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
 /**
@@ -24,7 +26,9 @@ export class SlotPool {
   /** Where the chunks' regions are recorded (the map's, so that freeing the map frees them). */
   private declare readonly regions: Region[];
   private declare readonly onGrow: (capacity: number) => void;
-  private readonly chunkStarts: number[] = [];
+  /** The guest address of each chunk, in order; every chunk but the last is full. */
+  declare readonly chunks: GuestWords;
+  private chunkCount = 0;
   /** Slots that have bookkeeping room. */
   private capacity = 0;
   /** Slots handed out so far, free or not; slots below it have memory. */
@@ -41,6 +45,7 @@ export class SlotPool {
     this.regionName = regionName;
     this.regions = regions;
     this.onGrow = onGrow;
+    this.chunks = new GuestWords(memory, Math.ceil(maxSlots / (1 << CHUNK_SHIFT)), `${regionName} chunk table`, regions);
   }
 
   /** Slots in use. */
@@ -50,13 +55,13 @@ export class SlotPool {
 
   /** The guest address of a slot that has memory. */
   address(slot: number): number {
-    return this.chunkStarts[slot >>> CHUNK_SHIFT]! + (slot & CHUNK_MASK) * this.slotSize;
+    return this.memory.i32[this.chunks.base + (slot >>> CHUNK_SHIFT)]! + (slot & CHUNK_MASK) * this.slotSize;
   }
 
   /** Gives every slot its memory and bookkeeping now (Linux preallocates unless BPF_F_NO_PREALLOC). */
   preallocate(): void {
     this.growTo(this.maxSlots);
-    for (let s = this.chunkStarts.length << CHUNK_SHIFT; s < this.maxSlots; s += 1 << CHUNK_SHIFT) this.addChunk();
+    for (let s = this.chunkCount << CHUNK_SHIFT; s < this.maxSlots; s += 1 << CHUNK_SHIFT) this.addChunk();
   }
 
   /** A slot for a new element: the last one freed, else a never-used one. The caller keeps live below maxSlots. */
@@ -67,7 +72,7 @@ export class SlotPool {
     } else {
       s = this.fresh++;
       if (s >= this.capacity) this.growTo(Math.min(this.maxSlots, Math.max(16, this.capacity * 2)));
-      if (s >>> CHUNK_SHIFT >= this.chunkStarts.length) this.addChunk();
+      if (s >>> CHUNK_SHIFT >= this.chunkCount) this.addChunk();
     }
     this.taken++;
     return s;
@@ -81,11 +86,11 @@ export class SlotPool {
   }
 
   private addChunk(): void {
-    const first = this.chunkStarts.length << CHUNK_SHIFT;
+    const first = this.chunkCount << CHUNK_SHIFT;
     const slots = Math.min(1 << CHUNK_SHIFT, this.maxSlots - first);
     const region = this.memory.allocate(slots * this.slotSize, this.regionName);
     this.regions.push(region);
-    this.chunkStarts.push(region.start);
+    this.memory.i32[this.chunks.base + this.chunkCount++] = region.start;
   }
 
   private growTo(capacity: number): void {

@@ -54,7 +54,7 @@ export class RunStats {
 }
 
 /** One run in this many is timed for RunStats.runTimeNs. */
-const TIMED_EVERY = 8;
+const TIMED_EVERY = 64;
 
 /** The engines disagreed on a run. */
 export class EngineMismatchError extends BpfError {

@@ -64,6 +64,8 @@ export class GuestMemory {
   bytes!: Uint8Array;
   /** DataView of the whole memory; refreshed when the memory grows. */
   view!: DataView;
+  /** The whole memory as 32-bit words (index = address / 4), for tables kept in guest memory; refreshed when it grows. */
+  i32!: Int32Array;
   /** Bumped whenever the region table changes, so cached lookups know to retry. */
   generation = 0;
 
@@ -84,6 +86,7 @@ export class GuestMemory {
       this.buffer = this.memory.buffer;
       this.bytes = new Uint8Array(this.buffer);
       this.view = new DataView(this.buffer);
+      this.i32 = new Int32Array(this.buffer);
     }
   }
 

@@ -161,7 +161,7 @@ export class Program {
       const result = this.runtime.enter(this, input.cpu ?? 0, () => this.executor.run({ args }));
       return {
         r0: result.r0,
-        retval: Number(result.r0 & 0xffffffffn),
+        retval: result.retval,
         ...(ctx ? { ctx: memory.bytes.slice(ctx.start, ctx.end) } : {}),
         ...(result.instructions !== undefined ? { instructions: result.instructions } : {}),
       };

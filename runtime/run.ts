@@ -29,10 +29,33 @@ export interface PacketBounds {
 export interface RunResult {
   /** r0 at exit, unsigned. */
   readonly r0: bigint;
+  /** r0's low 32 bits, unsigned: what BPF_PROG_TEST_RUN reports as retval, and what a hook acts on. */
+  readonly retval: number;
   /** Instructions executed (the interpreter counts them; the JIT does not). */
   readonly instructions?: number;
   /** Set when the program ended in a tail call: where the chain continues. */
   readonly tailCall?: { readonly target: unknown; readonly ctx: bigint; readonly packet?: PacketBounds };
+}
+
+/**
+ * A RunResult that keeps r0 as its two 32-bit halves and makes the bigint only when asked: the
+ * per-packet paths read `retval`, and a BigInt per run cost more than the run of a small program.
+ */
+export class RunOutcome<Counted extends number | undefined = number | undefined> implements RunResult {
+  constructor(
+    private readonly lo: number,
+    private readonly hi: number,
+    readonly instructions: Counted,
+    readonly tailCall: RunResult['tailCall'],
+  ) {}
+
+  get retval(): number {
+    return this.lo >>> 0;
+  }
+
+  get r0(): bigint {
+    return (BigInt(this.hi >>> 0) << 32n) | BigInt(this.lo >>> 0);
+  }
 }
 
 /** What a refused or failed test run blames: its packet, its context, its flags, or the program's own doing. */

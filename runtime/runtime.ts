@@ -20,6 +20,7 @@ import type { MapDefinition } from '../loader/map-specs.js';
 import { MapCreateError } from '../maps/errors.js';
 import { MapFlag, MapType } from '../maps/constants.js';
 import type { BpfMap, MapOptions, MapSpec } from '../maps/map.js';
+import { Descriptor, DESCRIPTOR_BYTES } from '../maps/descriptor.js';
 import { mapSpecOf } from './map-spec.js';
 import { createMap } from '../maps/registry.js';
 import { RingbufMap } from '../maps/ringbuf.js';
@@ -279,7 +280,7 @@ export { GlobalDataError, RuntimeError };
 const PROGRAM_HOLDING_MAPS = new Set<number>([MapType.PROG_ARRAY, MapType.DEVMAP, MapType.DEVMAP_HASH, MapType.CPUMAP]);
 
 /** Handles are 8 bytes apart in blocks of this many. */
-const HANDLES_PER_BLOCK = 512;
+const HANDLES_PER_BLOCK = 64;
 /** skb helpers Linux gives tc programs and not socket filters or cgroup_skb: store_bytes, the checksum helpers, redirect, pull_data, the hash setters, csum_diff. */
 const TC_ONLY_SKB_HELPERS = new Set([9, 10, 11, 23, 28, 34, 39, 40, 41, 48, 135]);
 /** bpf_ktime_get_coarse_ns. */
@@ -312,8 +313,21 @@ export class Runtime {
   /** The target BTF of CO-RE relocations and the layout of simulated kernel structs. */
   readonly btf: Btf;
   private taskTable: TaskTable | undefined;
+  /** The word in guest memory holding the current CPU, which compiled map operations read (maps/descriptor.ts). */
+  private readonly cpuCell: Region;
+  private cpu = 0;
+
   /** The CPU the current run is on. */
-  currentCpu = 0;
+  get currentCpu(): number {
+    return this.cpu;
+  }
+
+  set currentCpu(cpu: number) {
+    if (cpu === this.cpu) return;
+    this.cpu = cpu;
+    this.memory.refresh();
+    this.memory.view.setUint32(this.cpuCell.start, cpu, true);
+  }
   /** The program running now, for trace output. */
   currentProgram: Program | undefined;
 
@@ -343,6 +357,7 @@ export class Runtime {
     this.cpus = options.cpus ?? 1;
     if (!Number.isInteger(this.cpus) || this.cpus < 1) throw new RuntimeError(`cpus ${this.cpus} must be a positive integer`);
     this.memory = new GuestMemory(options.maximumPages ? { maximumPages: options.maximumPages } : {});
+    this.cpuCell = this.memory.allocate(4, 'current CPU', { writable: false });
     this.clock = new RuntimeClock(options.clock ?? 'manual', options.clockStart ?? DEFAULT_CLOCK_START);
     this.random = randomSource(options.seed ?? 1);
     this.onTrace = options.onTrace;
@@ -494,12 +509,14 @@ export class Runtime {
   // ---- maps ----
 
   private allocateHandle(map: BpfMap, id: number): number {
-    if (this.nextHandle % HANDLES_PER_BLOCK === 0) this.handleBlocks.push(this.memory.allocate(HANDLES_PER_BLOCK * 8, 'map handles', { writable: false }));
+    if (this.nextHandle % HANDLES_PER_BLOCK === 0) this.handleBlocks.push(this.memory.allocate(HANDLES_PER_BLOCK * DESCRIPTOR_BYTES, 'map handles', { writable: false }));
     const block = this.handleBlocks.at(-1)!;
-    const handle = block.start + (this.nextHandle++ % HANDLES_PER_BLOCK) * 8;
-    // The handle holds the map's id and type, so a program (or a person in a trace) reading it sees which map it is.
-    this.memory.view.setUint32(handle, id, true);
-    this.memory.view.setUint32(handle + 4, map.type, true);
+    const handle = block.start + (this.nextHandle++ % HANDLES_PER_BLOCK) * DESCRIPTOR_BYTES;
+    // The handle holds the map's id and type, so a program (or a person in a trace) reading it sees
+    // which map it is, then the map's descriptor, for compiled code that operates on it directly.
+    this.memory.view.setUint32(handle + Descriptor.Id, id, true);
+    this.memory.view.setUint32(handle + Descriptor.Type, map.type, true);
+    map.attachDescriptor(handle, this.cpuCell.start);
     return handle;
   }
 

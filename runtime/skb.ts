@@ -227,7 +227,7 @@ export class SkbRunner {
     try {
       const result = executor.run(runArgs);
       if (sockets.heldReferences !== references) sockets.endRun(references);
-      return Number(result.r0 & 0xffffffffn);
+      return result.retval;
     } catch (err) {
       sockets.dropReferences(references);
       throw err;

@@ -192,7 +192,7 @@ export class XdpRunner {
     const sockets = this.sockets;
     const references = sockets ? sockets.heldReferences : 0;
     try {
-      const verdict = Number(executor.run(this.runArgs).r0 & 0xffffffffn);
+      const verdict = executor.run(this.runArgs).retval;
       // A run must give back what bpf_sk_lookup_* gave it (one comparison when it took nothing).
       if (sockets && sockets.heldReferences !== references) sockets.endRun(references);
       return verdict;

@@ -39,7 +39,6 @@ function runStandalone(wasm: Uint8Array, data: Uint8Array, helpers: Record<numbe
   const memory = new WebAssembly.Memory({ initial: 1 });
   const view = new DataView(memory.buffer);
   new Uint8Array(memory.buffer).set(data, DATA);
-  view.setBigUint64(REGS + 8, BigInt(DATA), true);
   view.setBigUint64(REGS + 16, BigInt(data.length), true);
   const env: WebAssembly.ModuleImports = {
     memory,
@@ -49,7 +48,8 @@ function runStandalone(wasm: Uint8Array, data: Uint8Array, helpers: Record<numbe
   let exports: WebAssembly.Exports = {};
   for (const [id, fn] of Object.entries(helpers)) env[`helper_${id}`] = (pc: number) => fn({ view, exports, pc });
   ({ exports } = new WebAssembly.Instance(new WebAssembly.Module(wasm), { env }));
-  (exports.run as (regs: number, fp: number, packet: number, packetLength: number, budget: number) => void)(REGS, STACK_TOP, DATA, data.length, 1_000_000);
+  type Run = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, fp: number, packet: number, packetLength: number, budget: number) => number;
+  (exports.run as Run)(REGS, DATA, 0, 1, STACK_TOP, DATA, data.length, 1_000_000);
   return view.getBigUint64(REGS, true);
 }
 

@@ -1,5 +1,6 @@
 // The machinery under the hash-like maps: SlotPool (chunked guest-memory slots with a free list),
-// KeyIndex (buckets over refs whose keys stay in guest memory) and SlotList (intrusive order lists).
+// KeyIndex (buckets over refs whose keys stay in guest memory) and SlotList (intrusive order lists),
+// all with their tables in guest memory.
 import { describe, expect, test } from 'vitest';
 import { KeyIndex } from '../../maps/key-index.js';
 import { SlotList } from '../../maps/slot-list.js';
@@ -29,24 +30,28 @@ describe('SlotPool', () => {
   });
 
   test('chunks of 256 slots: addresses stay put across chunk boundaries; the last chunk is cut to maxSlots', () => {
-    const { slots, regions } = pool(24, 600);
+    const { slots, regions, memory } = pool(24, 600);
+    // The first region is the table of chunk addresses: one word per chunk of 256.
+    expect(regions[0]).toMatchObject({ name: 'test elements chunk table', start: slots.chunks.address });
+    expect(regions[0]!.end - regions[0]!.start).toBe(3 * 4);
     const addresses = take(slots, 257).map((s) => slots.address(s));
-    expect(regions).toHaveLength(2);
-    expect(regions[0]).toMatchObject({ start: addresses[0], end: addresses[0]! + 256 * 24, name: 'test elements' });
+    expect(regions).toHaveLength(3);
+    expect(regions[1]).toMatchObject({ start: addresses[0], end: addresses[0]! + 256 * 24, name: 'test elements' });
     expect(addresses[255]).toBe(addresses[0]! + 255 * 24);
-    expect(addresses[256]).toBe(regions[1]!.start);
+    expect(addresses[256]).toBe(regions[2]!.start);
     take(slots, 300);
-    expect(regions.map((r) => r.end - r.start)).toEqual([256 * 24, 256 * 24, 88 * 24]);
+    expect(regions.slice(1).map((r) => r.end - r.start)).toEqual([256 * 24, 256 * 24, 88 * 24]);
     expect([0, 255, 256].map((s) => slots.address(s))).toEqual([addresses[0], addresses[255], addresses[256]]);
+    expect([...memory.i32.subarray(slots.chunks.base, slots.chunks.base + 3)]).toEqual(regions.slice(1).map((r) => r.start));
   });
 
   test('preallocate: every chunk and all bookkeeping up front, nothing more later', () => {
     const { slots, regions, grown } = pool(8, 513);
     slots.preallocate();
-    expect(regions.map((r) => r.end - r.start)).toEqual([256 * 8, 256 * 8, 8]);
+    expect(regions.slice(1).map((r) => r.end - r.start)).toEqual([256 * 8, 256 * 8, 8]);
     expect(grown).toEqual([513]);
     take(slots, 513);
-    expect(regions).toHaveLength(3);
+    expect(regions).toHaveLength(4);
     expect(grown).toEqual([513]);
   });
 
@@ -68,8 +73,8 @@ describe('SlotPool', () => {
 describe('KeyIndex', () => {
   /** A pool of 8-byte slots holding u32 keys, and an index over it (one key per slot). */
   function index(maxSlots: number) {
-    const { memory, slots } = pool(8, maxSlots);
-    const keys = new KeyIndex(memory, slots, 4);
+    const { memory, slots, regions } = pool(8, maxSlots);
+    const keys = new KeyIndex(memory, slots, 4, regions, 'test index');
     keys.grow(maxSlots);
     const scratch = memory.allocate(8, 'scratch').start;
     const at = (key: number) => {
@@ -115,8 +120,8 @@ describe('KeyIndex', () => {
   });
 
   test('two keys per slot: refs are slot * 2 + side, side 1 at keyStride', () => {
-    const { memory, slots } = pool(16, 8);
-    const keys = new KeyIndex(memory, slots, 4, 1, 8);
+    const { memory, slots, regions } = pool(16, 8);
+    const keys = new KeyIndex(memory, slots, 4, regions, 'test index', undefined, 1, 8);
     keys.grow(16);
     const s = slots.take();
     memory.view.setUint32(slots.address(s), 111, true);
@@ -130,6 +135,30 @@ describe('KeyIndex', () => {
     memory.view.setUint32(probe, 111, true);
     expect(keys.find(probe, keys.hash(probe))).toBe(s * 2);
   });
+  test('tables that move keep their words, free their old regions, and tell the owner', () => {
+    const { memory, slots, regions } = pool(8, 64);
+    let moves = 0;
+    const keys = new KeyIndex(memory, slots, 4, regions, 'test index', () => moves++);
+    keys.grow(64);
+    expect(moves).toBe(1);
+    const before = keys.buckets.address;
+    const scratch = memory.allocate(4, 'scratch').start;
+    const hashOf = (at: number) => keys.hash(at);
+    for (let k = 0; k < 40; k++) {
+      const s = slots.take();
+      memory.view.setUint32(slots.address(s), k, true);
+      keys.link(s, hashOf(slots.address(s)));
+    }
+    // 40 refs outgrew 16 and then 32 buckets.
+    expect(moves).toBe(3);
+    expect(keys.buckets.length).toBe(64);
+    expect(memory.find(before, 4)).toBeUndefined();
+    expect(regions.some((r) => r.start === before)).toBe(false);
+    for (let k = 0; k < 40; k++) {
+      memory.view.setUint32(scratch, k, true);
+      expect(keys.find(scratch, hashOf(scratch))).not.toBe(NONE);
+    }
+  });
 });
 
 describe('SlotList', () => {
@@ -139,7 +168,7 @@ describe('SlotList', () => {
     return out;
   };
   const list = (...slots: number[]) => {
-    const l = new SlotList();
+    const l = new SlotList(new GuestMemory(), 'test list', []);
     l.grow(16);
     for (const s of slots) l.append(s);
     return l;

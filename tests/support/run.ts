@@ -13,5 +13,5 @@ export function runAsm(asm: string, mem: Uint8Array | number[] = [], options: Pa
   const vm = new Interpreter(assemble(asm), { helpers: CONFORMANCE_HELPERS, ...options, memory });
   const address = block?.start ?? 0;
   const result = vm.run({ args: [address, bytes.length], packet: { start: address, end: address + bytes.length } });
-  return { ...result, memory: block ? memory.bytes.slice(block.start, block.end) : new Uint8Array(0) };
+  return Object.assign(result, { memory: block ? memory.bytes.slice(block.start, block.end) : new Uint8Array(0) });
 }
