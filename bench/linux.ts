@@ -221,7 +221,7 @@ export function linuxLines(c: LinuxComparison): string[] {
   const source = c.source === 'live' ? 'measured now, interleaved with ours'
     : c.source === 'recorded' ? `recorded ${c.recorded!.measured} on ${c.recorded!.kernel} (no bpftool or not root here)` : 'not available (no bpftool, nothing recorded)';
   out.push(`side by side with Linux (BPF_PROG_TEST_RUN through bpftool prog run; ours through testRun, the same measure); Linux ${source}; ns per run, medians of ${ROUNDS} rounds:`);
-  const n = (x: number | undefined) => (x === undefined ? '-' : x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0));
+  const n = (x: number | undefined) => (x === undefined ? '-' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0));
   const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
   const spread = (xs: readonly number[]) => (xs.length ? `${n(Math.min(...xs))}-${n(Math.max(...xs))}` : '-');
   out.push(`  ${'row'.padEnd(9)} ${'Linux'.padStart(7)} | ${'JIT'.padStart(7)} ${'(spread)'.padStart(13)} ${'/Linux'.padStart(7)} | ${'interp'.padStart(8)} ${'(spread)'.padStart(15)} ${'uBPF int'.padStart(8)} ${'/uBPF'.padStart(7)}`);

@@ -50,7 +50,42 @@ const UPDATE = `
   mov %r0, 0
   exit`;
 
-/** One runtime with the campaign's maps and the two programs on one engine. */
+/**
+ * bpf_for_each_map_elem with a callback that adds 1 to each value's first byte, counts the
+ * elements in ctx (the record's value area), deletes every third one, and stops at the limit the
+ * record holds; the flags come from the record.
+ */
+const FOR_EACH = `
+  mov %r6, %r1
+  ldxw %r1, [%r6+${HANDLE}]
+  lddw %r2, func cb
+  mov %r3, %r6
+  add %r3, ${VALUE}
+  ldxdw %r4, [%r6+${FLAGS}]
+  call 164
+  stxdw [%r6+${RESULT}], %r0
+  mov %r0, 0
+  exit
+cb:
+  ldxb %r0, [%r3+0]
+  add %r0, 1
+  stxb [%r3+0], %r0
+  ldxdw %r6, [%r4+0]
+  add %r6, 1
+  stxdw [%r4+0], %r6
+  ldxdw %r7, [%r4+8]
+  mov %r8, %r6
+  mod %r8, 3
+  jne %r8, 0, keep
+  call 3
+keep:
+  mov %r0, 0
+  jlt %r6, %r7, out
+  mov %r0, 1
+out:
+  exit`;
+
+/** One runtime with the campaign's maps and the programs on one engine. */
 class Side {
   private constructor(
     readonly runtime: Runtime,
@@ -58,6 +93,7 @@ class Side {
     private readonly record: number,
     private readonly lookup: Executor,
     private readonly update: Executor,
+    private readonly forEach: Executor,
   ) {}
 
   static async create(engine: EngineKind, specs: readonly MapSpec[]): Promise<Side> {
@@ -65,12 +101,12 @@ class Side {
     const maps = specs.map((spec) => runtime.createMap(spec));
     const record = runtime.memory.allocate(RECORD_BYTES, 'map-ops record').start;
     const options = { memory: runtime.memory, helpers: runtime.helpersFor('xdp') };
-    const [lookup, update] = await Promise.all([LOOKUP, UPDATE].map((asm) => createExecutor(assemble(asm), engine, options)));
-    return new Side(runtime, maps, record, lookup!, update!);
+    const [lookup, update, forEach] = await Promise.all([LOOKUP, UPDATE, FOR_EACH].map((asm) => createExecutor(assemble(asm), engine, options)));
+    return new Side(runtime, maps, record, lookup!, update!, forEach!);
   }
 
-  /** Runs a program op; returns its r0-like result as text (a found value's bytes, for lookups). */
-  run(op: 'lookup' | 'update', map: number, key: Uint8Array, value: Uint8Array, flags: bigint, cpu: number): string {
+  /** Runs a program op; returns its r0-like result as text (a found value's bytes, for lookups; the walk's count). */
+  run(op: 'lookup' | 'update' | 'for-each', map: number, key: Uint8Array, value: Uint8Array, flags: bigint, cpu: number): string {
     const { memory } = this.runtime;
     this.runtime.currentCpu = cpu;
     memory.refresh();
@@ -80,9 +116,15 @@ class Side {
     memory.bytes.set(key, this.record + KEY);
     // A program passes one CPU's value: value_size bytes.
     memory.bytes.set(value.subarray(0, this.maps[map]!.valueSize), this.record + VALUE);
-    (op === 'lookup' ? this.lookup : this.update).run({ args: [this.record] });
+    if (op === 'for-each') {
+      // ctx: the count so far, and the limit.
+      memory.view.setBigUint64(this.record + VALUE, 0n, true);
+      memory.view.setBigUint64(this.record + VALUE + 8, BigInt(value[0]! % 8 === 0 ? 1000 : value[0]! % 8), true);
+    }
+    ({ lookup: this.lookup, update: this.update, 'for-each': this.forEach })[op].run({ args: [this.record] });
     memory.refresh();
     const result = memory.view.getBigInt64(this.record + RESULT, true);
+    if (op === 'for-each') return `${result} visited, ${memory.view.getBigUint64(this.record + VALUE, true)} counted`;
     if (op === 'update' || result === 0n) return String(result);
     const at = Number(result);
     return `found ${Buffer.from(memory.bytes.subarray(at, at + this.maps[map]!.valueSize)).toString('hex')}`;
@@ -146,11 +188,11 @@ export async function mapOpsCampaign(options: { readonly seed: number; readonly 
       const map = interp.maps[m]!;
       const key = randomKey(rng, map);
       const value = Uint8Array.from({ length: map.jsValueSize }, () => rng.below(256));
-      const kind = rng.weighted<'lookup' | 'update' | 'js-update' | 'js-delete'>([['lookup', 5], ['update', 4], ['js-update', 1], ['js-delete', 1]]);
+      const kind = rng.weighted<'lookup' | 'update' | 'for-each' | 'js-update' | 'js-delete'>([['lookup', 5], ['update', 4], ['for-each', 1], ['js-update', 1], ['js-delete', 1]]);
       let a: string;
       let b: string;
-      if (kind === 'lookup' || kind === 'update') {
-        const flags = randomFlags(rng);
+      if (kind === 'lookup' || kind === 'update' || kind === 'for-each') {
+        const flags = kind === 'for-each' ? (rng.chance(0.1) ? 1n : 0n) : randomFlags(rng);
         const cpu = rng.below(CPUS);
         a = interp.run(kind, m, key, value, flags, cpu);
         b = jit.run(kind, m, key, value, flags, cpu);

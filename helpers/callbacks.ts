@@ -56,6 +56,7 @@ export function forEachMapElemHelper(env: CallbackHelperEnvironment): HelperSpec
   return {
     id: CallbackHelperId.forEachMapElem,
     name: 'bpf_for_each_map_elem',
+    compiledInWasm: true,
     proto: {
       ret: 'integer', args: ['const_map_ptr', 'ptr_to_func', 'ptr_to_stack_or_null', 'anything'], callback: 'for_each_map_elem',
       mapTypes: [MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH],

@@ -262,6 +262,12 @@ export class JitExecutor {
   }
 }
 
+/** Whether the table's map helpers (1, 2, and 164 if present) are a runtime's, which compiled code may run itself. */
+function inlinesMaps(helpers: HelperTable): boolean {
+  const forEach = helpers.get(164);
+  return (helpers.get(1)?.compiledInWasm ?? false) && (helpers.get(2)?.compiledInWasm ?? false) && (forEach === undefined || forEach.compiledInWasm === true);
+}
+
 /** A register value as its signed 32-bit halves (low, high). */
 function halves(value: number | bigint): [number, number] {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return [value | 0, Math.floor(value / 4294967296) | 0];
@@ -276,7 +282,7 @@ export async function createJitExecutor(insns: readonly Instruction[], options: 
   const entry = await compileCached(insns, {
     ...(options.optimize === undefined ? {} : { optimize: options.optimize }),
     ...(options.helpers.get(loopHelper.id) === loopHelper ? { inlineLoop: true } : {}),
-    ...(options.helpers.get(1)?.compiledInWasm && options.helpers.get(2)?.compiledInWasm ? { inlineMaps: true } : {}),
+    ...(inlinesMaps(options.helpers) ? { inlineMaps: true } : {}),
   });
   return new JitExecutor(insns, entry, options.memory, options.helpers, options.budget ?? DEFAULT_BUDGET);
 }

@@ -12,6 +12,8 @@ import type { BasicBlock, BpfFunction, ProgramStructure } from './cfg.js';
 import { BPF_MAX_LOOPS } from '../helpers/callbacks.js';
 import { Errno } from '../maps/constants.js';
 import { FALLBACK, MAP_OPS } from './map-ops.js';
+import { Descriptor, DescriptorOps } from '../maps/descriptor.js';
+import { UNLINKED } from '../maps/key-index.js';
 
 // Locals of every lowered function. Params: r1..r5, the frame pointer (i32) and the call depth.
 const FP = 5;
@@ -27,6 +29,10 @@ const BPF_LOOP = 181;
 /** Linux's ids of bpf_map_lookup_elem and bpf_map_update_elem, which may run in WebAssembly (see mapCall). */
 const BPF_MAP_LOOKUP = 1;
 const BPF_MAP_UPDATE = 2;
+/** Linux's id of bpf_for_each_map_elem, whose walk may run in WebAssembly (see forEachCall). */
+const BPF_FOR_EACH_MAP_ELEM = 164;
+/** The module function that walks an array or hash map for bpf_for_each_map_elem (addForEach). */
+const FOR_EACH = 'map_for_each';
 /** Local index of each BPF register r0..r10. */
 const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
 
@@ -284,6 +290,93 @@ export class Lowering {
     ]);
   }
 
+  /**
+   * bpf_for_each_map_elem(map, callback_fn, callback_ctx, flags) walked in WebAssembly for arrays
+   * and the hash kinds (addForEach), each callback a call through the function table. What the
+   * helper refuses or reports (flags, other kinds, a callback that is no function) goes to it.
+   */
+  private forEachCall(pc: number): Expr {
+    const { m } = this;
+    const fn = () => this.get(2);
+    const ops = () => m.i32.load(Descriptor.Ops, 4, this.get32(1));
+    return m.block(null, [
+      m.local.set(ADDR, m.i32.const(-1)),
+      m.if(m.i32.eq(m.i32.wrap(m.i64.shr_u(fn(), this.c64(32, 0))), m.i32.const(FUNCTION_POINTER_TAG)), m.local.set(ADDR, this.tableIndex(() => m.i32.wrap(fn())))),
+      m.if(m.i32.or(
+        m.i32.or(m.i32.lt_s(m.local.get(ADDR, this.i32), m.i32.const(0)), m.i64.ne(this.get(4), this.c64(0, 0))),
+        m.i32.and(m.i32.ne(ops(), m.i32.const(DescriptorOps.Array)), m.i32.ne(ops(), m.i32.const(DescriptorOps.Hash))),
+      ),
+      this.helperCall(helperImportName(BPF_FOR_EACH_MAP_ELEM), [m.i32.const(pc)]),
+      this.set(0, m.call(FOR_EACH, [this.get(1), m.local.get(ADDR, this.i32), this.get(3), m.local.get(FP, this.i32), m.local.get(DEPTH, this.i32), m.i32.const(pc)], this.i64))),
+    ]);
+  }
+
+  /**
+   * `map_for_each(map i64, index i32, ctx i64, fp i32, depth i32, pc i32) -> i64`: the walk of
+   * bpf_for_each_map_elem over an array (every index, the key in the map's walk-key slot for this
+   * call depth) or a hash map (insertion order, next element read before the callback, deleted ones
+   * skipped: HashTableMap.walkElements), calling table function `index` in the frame below the
+   * caller's until it returns non-zero. Each callback spends one unit of the loop budget; returns
+   * how many elements it visited. Programs with callbacks and inlined map operations only.
+   */
+  addForEach(): void {
+    const { m, b } = this;
+    const i32 = this.i32;
+    const [MAP, INDEX, CTX, CALLER_FP, CALLER_DEPTH, PC, DESC, OPS, S, NEXT, AT, CPU_OFF, VISITED] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    const get = (i: number) => m.local.get(i, i32);
+    const set = (i: number, v: Expr) => m.local.set(i, v);
+    const field = (f: Descriptor) => m.i32.load(f, 4, get(DESC));
+    const trap = (code: TrapCode) => m.block(null, [m.call(TRAP_IMPORT, [m.i32.const(code), get(PC), m.i32.const(0)], b.none), m.unreachable()]);
+    const loopDepth = (delta: number) => m.global.set(GLOBAL.loopDepth, m.i32.add(m.global.get(GLOBAL.loopDepth, i32), m.i32.const(delta)));
+    // One callback: spend a unit of the budget, call, and stop the walk on a non-zero return.
+    const visit = (key: Expr, value: Expr) => m.block(null, [
+      set(VISITED, m.i32.add(get(VISITED), m.i32.const(1))),
+      m.if(m.i32.eqz(m.global.get(GLOBAL.budget, i32)), trap(TrapCode.Budget)),
+      m.global.set(GLOBAL.budget, m.i32.sub(m.global.get(GLOBAL.budget, i32), m.i32.const(1))),
+      m.br('walked', m.i64.ne(m.call_indirect(TABLE, get(INDEX), [
+        m.local.get(MAP, this.i64), m.i64.extend_u(key), m.i64.extend_u(value), m.local.get(CTX, this.i64), this.c64(0, 0),
+        m.i32.sub(get(CALLER_FP), m.i32.const(FRAME_BYTES)), m.i32.add(get(CALLER_DEPTH), m.i32.const(1)),
+      ], this.params, this.i64), this.c64(0, 0))),
+    ]);
+    const arrayWalk = m.block(null, [
+      // AT: this depth's key slot.
+      set(AT, m.i32.add(field(Descriptor.WalkKeys), m.i32.shl(get(CALLER_DEPTH), m.i32.const(2)))),
+      set(S, m.i32.const(0)),
+      m.loop('array_elements', m.if(m.i32.lt_u(get(S), field(Descriptor.MaxEntries)), m.block(null, [
+        m.i32.store(0, 4, get(AT), get(S)),
+        visit(get(AT), m.i32.add(m.i32.add(field(Descriptor.Storage), m.i32.mul(get(S), field(Descriptor.Stride))), get(CPU_OFF))),
+        set(S, m.i32.add(get(S), m.i32.const(1))),
+        m.br('array_elements'),
+      ]))),
+    ]);
+    const hashWalk = m.block(null, [
+      set(S, m.i32.load(0, 4, field(Descriptor.OrderEnds))),
+      m.loop('hash_elements', m.if(m.i32.ne(get(S), m.i32.const(-1)), m.block(null, [
+        set(NEXT, m.i32.load(0, 4, m.i32.add(field(Descriptor.OrderNext), m.i32.shl(get(S), m.i32.const(2))))),
+        // A deleted element keeps its order links but leaves the index (its chain link says UNLINKED).
+        m.if(m.i32.ne(m.i32.load(0, 4, m.i32.add(field(Descriptor.Chain), m.i32.shl(get(S), m.i32.const(2)))), m.i32.const(UNLINKED)), m.block(null, [
+          set(AT, m.call(MAP_OPS.slot, [get(DESC), get(S)], i32)),
+          visit(get(AT), m.i32.add(m.i32.add(get(AT), field(Descriptor.ValueOffset)), get(CPU_OFF))),
+        ])),
+        set(S, get(NEXT)),
+        m.br('hash_elements'),
+      ]))),
+    ]);
+    const body = m.block(null, [
+      set(DESC, m.i32.wrap(m.local.get(MAP, this.i64))),
+      set(OPS, field(Descriptor.Ops)),
+      set(CPU_OFF, m.call(MAP_OPS.cpuOffset, [get(DESC)], i32)),
+      set(VISITED, m.i32.const(0)),
+      m.if(m.i32.ge_u(m.i32.add(get(CALLER_DEPTH), m.i32.const(1)), m.i32.const(MAX_FRAMES)), trap(TrapCode.CallDepth)),
+      // Callbacks may not tail-call: the host sees that one is running by this count.
+      loopDepth(1),
+      m.block('walked', [m.if(m.i32.eq(get(OPS), m.i32.const(DescriptorOps.Array)), arrayWalk, hashWalk)]),
+      loopDepth(-1),
+      m.i64.extend_u(get(VISITED)),
+    ], this.i64);
+    m.addFunction(FOR_EACH, b.createType([this.i64, i32, this.i64, i32, i32, i32]), this.i64, [i32, i32, i32, i32, i32, i32, i32], body);
+  }
+
   /** Table index of the address-taken function whose entry slot `slot()` is, or -1. */
   private tableIndex(slot: () => Expr): Expr {
     const { m } = this;
@@ -416,6 +509,7 @@ export class Lowering {
       case 'call':
         if (insn.imm === BPF_LOOP && this.inlineLoop && this.hasCallbacks) return this.loopCall(insn.pc);
         if ((insn.imm === BPF_MAP_LOOKUP || insn.imm === BPF_MAP_UPDATE) && this.inlineMaps) return this.mapCall(insn);
+        if (insn.imm === BPF_FOR_EACH_MAP_ELEM && this.inlineMaps && this.hasCallbacks) return this.forEachCall(insn.pc);
         return this.helperCall(helperImportName(insn.imm), [this.m.i32.const(insn.pc)]);
       case 'calllocal': return this.localCall(insn.pc, (ops) => this.m.call(functionName(branchTarget(insn)!), ops, this.i64));
       case 'callbtf': return this.trap(TrapCode.CallBtf, insn.pc, this.m.i32.const(insn.imm));

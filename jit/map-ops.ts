@@ -14,13 +14,19 @@ import type { Binaryen, Expr, WasmModule } from './binaryen.js';
 export const FALLBACK = 1n;
 
 /** Names of the module functions; `map_lookup(map, key) -> i64` and `map_update(map, key, value, flags i64) -> i64` are the entries. */
-export const MAP_OPS = { lookup: 'map_lookup', update: 'map_update' } as const;
+export const MAP_OPS = {
+  lookup: 'map_lookup', update: 'map_update',
+  /** (map, slot) -> the address of a hash map's element slot. */
+  slot: 'map_slot',
+  /** (map) -> bytes from a value's first per-CPU copy to the current CPU's (0 for other maps). */
+  cpuOffset: 'map_cpu_offset',
+} as const;
 const FIND = 'map_find';
 const HASH = 'map_hash';
 const EQUAL = 'map_equal';
-const SLOT = 'map_slot';
+const SLOT = MAP_OPS.slot;
 const TOUCH = 'map_touch';
-const CPU_OFFSET = 'map_cpu_offset';
+const CPU_OFFSET = MAP_OPS.cpuOffset;
 const LPM_LOOKUP = 'map_lpm_lookup';
 
 /** Adds the map functions to a module. */

@@ -19,8 +19,9 @@ export interface CompileOptions {
   /** Helper 181 is Linux's bpf_loop: run its loop in WebAssembly instead of calling the helper. */
   readonly inlineLoop?: boolean;
   /**
-   * Helpers 1 and 2 are the runtime's map lookup and update, and map pointers are map descriptors
-   * (maps/descriptor.ts): run the common cases in WebAssembly (jit/map-ops.ts).
+   * Helpers 1, 2 and 164 are the runtime's map lookup, update and bpf_for_each_map_elem, and map
+   * pointers are map descriptors (maps/descriptor.ts): run the common cases in WebAssembly
+   * (jit/map-ops.ts, and the walk in jit/lower.ts).
    */
   readonly inlineMaps?: boolean;
 }
@@ -65,9 +66,10 @@ export function compileModule(b: Binaryen, insns: readonly Instruction[], option
     m.addFunctionImport(TRAP_IMPORT, IMPORT_MODULE, TRAP_IMPORT, b.createType([b.i32, b.i32, b.i32]), b.none);
     m.addFunctionImport(CALLX_HELPER_IMPORT, IMPORT_MODULE, CALLX_HELPER_IMPORT, b.createType([b.i32, b.i32]), b.none);
     for (const id of helperIds) m.addFunctionImport(helperImportName(id), IMPORT_MODULE, helperImportName(id), b.i32, b.none);
-    const inlineMaps = (options.inlineMaps ?? false) && helperIds.some((id) => id === 1 || id === 2);
+    const inlineMaps = (options.inlineMaps ?? false) && helperIds.some((id) => id === 1 || id === 2 || id === 164);
     const lowering = new Lowering(b, m, structure, options.inlineLoop ?? false, inlineMaps);
     if (inlineMaps) addMapOps(b, m);
+    if (inlineMaps && lowering.hasCallbacks && helperIds.includes(164)) lowering.addForEach();
     const legacyLoads = insns.some((i) => specOf(i.op).form === 'ldabs' || specOf(i.op).form === 'ldind');
     const globals = Object.values(GLOBAL).filter((g) => (lowering.hasCallbacks || !CALLBACK_GLOBALS.includes(g))
       && (legacyLoads || (g !== GLOBAL.macHeader && g !== GLOBAL.networkHeader)));

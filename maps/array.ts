@@ -18,6 +18,8 @@ export class ArrayMap extends BaseMap {
     this.elementSize = perCpu ? this.jsValueSize : roundUp8(this.valueSize);
     this.values = memory.allocate(this.maxEntries * this.elementSize, `map ${this.name} values`);
     this.regions.push(this.values);
+    this.walkKeys = memory.allocate(4 * WALK_LEVELS, `map ${this.name} walk keys`, { writable: false });
+    this.regions.push(this.walkKeys);
   }
 
   get size(): number {
@@ -26,7 +28,7 @@ export class ArrayMap extends BaseMap {
 
   protected override storageDescription(): [Descriptor, number][] {
     if (!this.runsOwnOps(ArrayMap)) return [];
-    return [[Descriptor.Ops, DescriptorOps.Array], [Descriptor.Stride, this.elementSize], [Descriptor.Storage, this.values.start]];
+    return [[Descriptor.Ops, DescriptorOps.Array], [Descriptor.Stride, this.elementSize], [Descriptor.Storage, this.values.start], [Descriptor.WalkKeys, this.walkKeys.start]];
   }
 
   /** Guest address of an index's value (a CPU's copy for per-CPU arrays); how global data is reached. */
@@ -68,13 +70,15 @@ export class ArrayMap extends BaseMap {
     return this.nextIndexAt(keyAddr, outAddr);
   }
 
-  /** Read-only u32 key slots for walks, one per nesting level (a callback may walk the map again). */
-  private walkKeys: Region | undefined;
+  /**
+   * Read-only u32 key slots for walks, one per nesting level (a callback may walk the map again;
+   * compiled walks use the slot of their call frame's depth).
+   */
+  private readonly walkKeys: Region;
   private walkDepth = 0;
 
   /** Visits every index in order, the key a u32 holding the index, as arraymap.c does. */
   forEachAt(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number {
-    this.walkKeys ??= this.memory.allocate(4 * WALK_LEVELS, `map ${this.name} walk keys`, { writable: false });
     if (this.walkDepth >= WALK_LEVELS) throw new RangeError(`map ${this.name}: walks nest deeper than ${WALK_LEVELS}`);
     const key = this.walkKeys.start + 4 * this.walkDepth++;
     let visited = 0;

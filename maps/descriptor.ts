@@ -18,6 +18,8 @@
 //   13    hash: address of the per-slot stored hashes (u32)           14  address of the per-slot chain links (i32)
 //   15    hash: offset of the value in an element slot
 //   16    LRU hash: address of the recency list's [head, tail] words   17  its per-slot prev links   18  next links
+//   19    hash: address of the insertion-order list's [head, tail] words   20  its per-slot next links
+//   21    array: address of 8 u32 key slots for bpf_for_each_map_elem walks, one per call depth
 //   10    LPM trie: address of the word holding the root node's address (0: empty)
 //
 // An element slot is `struct htab_elem`'s key and value: the key, then at round_up(key_size, 8) the
@@ -50,6 +52,9 @@ export const enum Descriptor {
   RecencyEnds = 64,
   RecencyPrev = 68,
   RecencyNext = 72,
+  OrderEnds = 76,
+  OrderNext = 80,
+  WalkKeys = 84,
 }
 
 /** Which in-memory operations a descriptor allows. */

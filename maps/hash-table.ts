@@ -55,6 +55,7 @@ export class HashTableMap extends BaseMap {
       [Descriptor.Buckets, index.buckets.address], [Descriptor.BucketMask, index.bucketMask], [Descriptor.Hashes, index.hashes.address],
       [Descriptor.Chain, index.chain.address], [Descriptor.ValueOffset, this.valueOffset],
       [Descriptor.RecencyEnds, recency.ends.address], [Descriptor.RecencyPrev, recency.prev.address], [Descriptor.RecencyNext, recency.next.address],
+      [Descriptor.OrderEnds, this.order.ends.address], [Descriptor.OrderNext, this.order.next.address],
     ];
   }
 
@@ -124,23 +125,25 @@ export class HashTableMap extends BaseMap {
   }
 
   /**
-   * Visits the elements present when the walk starts, in insertion order, skipping those deleted
-   * meanwhile (Linux walks its buckets under RCU: elements the callback adds or deletes may or may
-   * not be seen). LRU recency is left alone, as in Linux. The kinds Linux walks expose it as forEachAt.
+   * Visits the elements in insertion order, each live one once (CPU `cpu`'s value for per-CPU
+   * maps), reading the next element before the callback runs. Elements the callback adds are
+   * visited too (they join the end); one it deletes before the walk reaches it is skipped. Linux
+   * walks its buckets under RCU, and elements added or deleted meanwhile may or may not be seen.
+   * LRU recency is left alone, as in Linux. Compiled programs walk the same way (jit/lower.ts).
+   * The kinds Linux walks expose it as forEachAt.
    */
   protected walkElements(cpu: number, visit: (keyAddr: number, valueAddr: number) => boolean): number {
-    const slots = new Int32Array(this.pool.live);
-    let n = 0;
-    for (let s = this.order.head; s !== NONE; s = this.order.after(s)) slots[n++] = s;
     const cpuOffset = this.valueOffset + (this.perCpu ? cpu * this.cpuStride : 0);
     let visited = 0;
-    for (let i = 0; i < n; i++) {
-      const s = slots[i]!;
-      const at = this.pool.address(s);
-      // Still live: its key still leads to its slot.
-      if (this.index.find(at, this.index.hashOf(s)) !== s) continue;
-      visited++;
-      if (visit(at, at + cpuOffset)) break;
+    for (let s = this.order.head; s !== NONE; ) {
+      const next = this.order.after(s);
+      // A deleted element's slot keeps its order links, but leaves the index.
+      if (this.index.isLinked(s)) {
+        const at = this.pool.address(s);
+        visited++;
+        if (visit(at, at + cpuOffset)) break;
+      }
+      s = next;
     }
     return visited;
   }

@@ -8,6 +8,8 @@ import { equalBytes, hashBytes } from './hash-bytes.js';
 import { NONE, type SlotPool } from './slot-pool.js';
 
 const HASH_SEED = 0;
+/** The chain link of a ref that is not in the index (never reached from a bucket): what marks a deleted element. */
+export const UNLINKED = -2;
 
 /**
  * Refs are `slot << sideBits | side`: a slot holds 1 << sideBits keys (the flow map's two sides),
@@ -86,6 +88,11 @@ export class KeyIndex {
     if (++this.linked > this.buckets.length) this.rehash(this.buckets.length * 2);
   }
 
+  /** Whether a ref is in the index (a deleted element's ref is not). */
+  isLinked(ref: number): boolean {
+    return ref < this.chain.length && this.memory.i32[this.chain.base + ref] !== UNLINKED;
+  }
+
   /** Removes a linked ref. */
   unlink(ref: number): void {
     const i32 = this.memory.i32;
@@ -98,13 +105,14 @@ export class KeyIndex {
       while (i32[chain + p] !== ref) p = i32[chain + p]!;
       i32[chain + p] = i32[chain + ref]!;
     }
+    i32[chain + ref] = UNLINKED;
     this.linked--;
   }
 
   /** Makes room for refs below `refs`. */
   grow(refs: number): void {
     this.hashes.resize(refs);
-    this.chain.resize(refs);
+    this.chain.resize(refs, UNLINKED);
     this.onMove();
   }
 
