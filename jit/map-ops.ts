@@ -2,12 +2,13 @@
 // memory (maps/descriptor.ts), so that a compiled program's hot map operations never leave the
 // module. The helpers in JavaScript stay the one implementation of truth: these functions do what
 // they do for the cases they cover (arrays, per-CPU arrays, the four hash kinds' lookups and
-// updates of existing keys, and LPM trie lookups) and answer FALLBACK for the rest (another kind, a new key, BPF_F_LOCK),
-// and the lowering then calls the helper. Tests run both paths on the same operations
-// (tests/jit/map-ops.test.ts).
+// updates, LRU eviction included, and LPM trie lookups) and answer FALLBACK for the rest (another
+// kind, a table that must grow, BPF_F_LOCK), and the lowering then calls the helper. The map-ops
+// fuzzer (fuzz/map-ops.ts) runs both on the same operations.
 import { Descriptor, DescriptorFlag, DescriptorOps, LpmNode } from '../maps/descriptor.js';
-import { BPF_F_LOCK, BPF_NOEXIST, Errno } from '../maps/constants.js';
-import { CHUNK_SHIFT, NONE } from '../maps/slot-pool.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, Errno } from '../maps/constants.js';
+import { UNLINKED } from '../maps/key-index.js';
+import { CHUNK_SHIFT, NONE, PoolWord } from '../maps/slot-pool.js';
 import type { Binaryen, Expr, WasmModule } from './binaryen.js';
 
 /** What a map operation returns when the helper in JavaScript must do it: no address or errno is 1. */
@@ -26,6 +27,10 @@ const HASH = 'map_hash';
 const EQUAL = 'map_equal';
 const SLOT = MAP_OPS.slot;
 const TOUCH = 'map_touch';
+const LIST_UNLINK = 'map_list_unlink';
+const LIST_APPEND = 'map_list_append';
+const REMOVE = 'map_remove';
+const INSERT = 'map_insert';
 const CPU_OFFSET = MAP_OPS.cpuOffset;
 const LPM_LOOKUP = 'map_lpm_lookup';
 
@@ -137,28 +142,110 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
     m.addFunction(FIND, b.createType([i32, i32]), i32, [i32, i32, i32], body);
   }
 
-  // An LRU touch: the slot moves to the tail of the recency list (SlotList.moveToTail).
+  // The list operations of SlotList, on a list given by the addresses of its [head, tail] words and its prev and next links.
+  const store = (ptr: Expr, value: Expr, offset = 0) => m.i32.store(offset, 4, ptr, value);
   {
-    const [DESC, S, ENDS, PREV, NEXT, P, N, LAST] = [0, 1, 2, 3, 4, 5, 6, 7];
-    const store = (ptr: Expr, value: Expr, offset = 0) => m.i32.store(offset, 4, ptr, value);
+    const [ENDS, PREV, NEXT, S, P, N] = [0, 1, 2, 3, 4, 5];
     const body = m.block(null, [
-      set(ENDS, field(get(DESC), Descriptor.RecencyEnds)),
-      set(PREV, field(get(DESC), Descriptor.RecencyPrev)),
-      set(NEXT, field(get(DESC), Descriptor.RecencyNext)),
-      m.if(m.i32.eq(load(get(ENDS), 4), get(S)), m.return()),
-      // Unlink.
       set(P, load(word(get(PREV), get(S)))),
       set(N, load(word(get(NEXT), get(S)))),
       m.if(m.i32.eq(get(P), c(NONE)), store(get(ENDS), get(N)), store(word(get(NEXT), get(P)), get(N))),
       m.if(m.i32.eq(get(N), c(NONE)), store(get(ENDS), get(P), 4), store(word(get(PREV), get(N)), get(P))),
-      // Append.
+    ]);
+    m.addFunction(LIST_UNLINK, b.createType([i32, i32, i32, i32]), b.none, [i32, i32], body);
+  }
+  {
+    const [ENDS, PREV, NEXT, S, LAST] = [0, 1, 2, 3, 4];
+    const body = m.block(null, [
       set(LAST, load(get(ENDS), 4)),
       store(word(get(PREV), get(S)), get(LAST)),
       store(word(get(NEXT), get(S)), c(NONE)),
       m.if(m.i32.eq(get(LAST), c(NONE)), store(get(ENDS), get(S)), store(word(get(NEXT), get(LAST)), get(S))),
       store(get(ENDS), get(S), 4),
     ]);
-    m.addFunction(TOUCH, b.createType([i32, i32]), b.none, [i32, i32, i32, i32, i32, i32], body);
+    m.addFunction(LIST_APPEND, b.createType([i32, i32, i32, i32]), b.none, [i32], body);
+  }
+  const recency = (desc: Expr, s: Expr) => [field(desc, Descriptor.RecencyEnds), field(desc, Descriptor.RecencyPrev), field(desc, Descriptor.RecencyNext), s];
+  const order = (desc: Expr, s: Expr) => [field(desc, Descriptor.OrderEnds), field(desc, Descriptor.OrderPrev), field(desc, Descriptor.OrderNext), s];
+
+  // An LRU touch: the slot moves to the tail of the recency list (SlotList.moveToTail).
+  {
+    const [DESC, S] = [0, 1];
+    const body = m.if(m.i32.ne(load(field(get(DESC), Descriptor.RecencyEnds), 4), get(S)), m.block(null, [
+      m.call(LIST_UNLINK, recency(get(DESC), get(S)), b.none),
+      m.call(LIST_APPEND, recency(get(DESC), get(S)), b.none),
+    ]));
+    m.addFunction(TOUCH, b.createType([i32, i32]), b.none, [], body);
+  }
+
+  // Removes a hash map's element (HashTableMap.remove): out of its bucket's chain, the order and
+  // recency lists, and back to the pool's free list.
+  {
+    const [DESC, S, BUCKET, P, STATE, CHAIN] = [0, 1, 2, 3, 4, 5];
+    const chainOf = (r: Expr) => word(get(CHAIN), r);
+    const body = m.block(null, [
+      set(CHAIN, field(get(DESC), Descriptor.Chain)),
+      set(BUCKET, word(field(get(DESC), Descriptor.Buckets), m.i32.and(load(word(field(get(DESC), Descriptor.Hashes), get(S))), field(get(DESC), Descriptor.BucketMask)))),
+      m.if(m.i32.eq(load(get(BUCKET)), get(S)), store(get(BUCKET), load(chainOf(get(S)))), m.block(null, [
+        set(P, load(get(BUCKET))),
+        m.loop('find_prev', m.if(m.i32.ne(load(chainOf(get(P))), get(S)), m.block(null, [set(P, load(chainOf(get(P)))), m.br('find_prev')]))),
+        store(chainOf(get(P)), load(chainOf(get(S)))),
+      ])),
+      store(chainOf(get(S)), c(UNLINKED)),
+      store(field(get(DESC), Descriptor.Linked), m.i32.sub(load(field(get(DESC), Descriptor.Linked)), c(1))),
+      m.call(LIST_UNLINK, order(get(DESC), get(S)), b.none),
+      m.if(m.i32.and(field(get(DESC), Descriptor.Flags), c(DescriptorFlag.Lru)), m.call(LIST_UNLINK, recency(get(DESC), get(S)), b.none)),
+      set(STATE, field(get(DESC), Descriptor.PoolState)),
+      store(word(field(get(DESC), Descriptor.PoolNextFree), get(S)), load(get(STATE), 4 * PoolWord.FreeHead)),
+      store(get(STATE), get(S), 4 * PoolWord.FreeHead),
+      store(get(STATE), m.i32.sub(load(get(STATE), 4 * PoolWord.Taken), c(1)), 4 * PoolWord.Taken),
+    ]);
+    m.addFunction(REMOVE, b.createType([i32, i32]), b.none, [i32, i32, i32, i32], body);
+  }
+
+  // Adds a key that is not in a hash map with a program's value (HashTableMap.updateValue's insert):
+  // 0, -E2BIG when it is full (an LRU map evicts its least recently used element instead), or
+  // FALLBACK when the tables would have to grow, which allocates (the helper does that).
+  {
+    const [DESC, KEY, VALUE, STATE, S, AT, DST] = [0, 1, 2, 3, 4, 5, 6];
+    const state = (w: PoolWord) => load(get(STATE), 4 * w);
+    const setState = (w: PoolWord, v: Expr) => store(get(STATE), v, 4 * w);
+    const full = () => m.i32.ge_u(state(PoolWord.Taken), field(get(DESC), Descriptor.MaxEntries));
+    const lru = () => m.i32.and(field(get(DESC), Descriptor.Flags), c(DescriptorFlag.Lru));
+    const body = m.block(null, [
+      set(STATE, field(get(DESC), Descriptor.PoolState)),
+      // One more linked element than buckets doubles the buckets.
+      m.if(m.i32.gt_u(m.i32.add(load(field(get(DESC), Descriptor.Linked)), c(1)), m.i32.add(field(get(DESC), Descriptor.BucketMask), c(1))), ret64(FALLBACK)),
+      m.if(full(), m.if(m.i32.eqz(lru()), ret64(-Errno.E2BIG), m.call(REMOVE, [get(DESC), load(field(get(DESC), Descriptor.RecencyEnds))], b.none)),
+        // No free slot: a fresh one needs its bookkeeping and chunk to exist already.
+        m.if(m.i32.and(m.i32.eq(state(PoolWord.FreeHead), c(NONE)), m.i32.or(
+          m.i32.ge_u(state(PoolWord.Fresh), state(PoolWord.Capacity)),
+          m.i32.ge_u(m.i32.shr_u(state(PoolWord.Fresh), c(CHUNK_SHIFT)), state(PoolWord.Chunks)),
+        )), ret64(FALLBACK))),
+      // Take a slot: the last freed, else a fresh one.
+      set(S, state(PoolWord.FreeHead)),
+      m.if(m.i32.ne(get(S), c(NONE)),
+        setState(PoolWord.FreeHead, load(word(field(get(DESC), Descriptor.PoolNextFree), get(S)))),
+        m.block(null, [set(S, state(PoolWord.Fresh)), setState(PoolWord.Fresh, m.i32.add(get(S), c(1)))])),
+      setState(PoolWord.Taken, m.i32.add(state(PoolWord.Taken), c(1))),
+      // The key, then the link into its bucket (newest first) and the lists' tails.
+      set(AT, m.call(SLOT, [get(DESC), get(S)], i32)),
+      m.memory.copy(get(AT), get(KEY), field(get(DESC), Descriptor.KeySize)),
+      set(DST, m.call(HASH, [get(KEY), field(get(DESC), Descriptor.KeySize)], i32)),
+      store(word(field(get(DESC), Descriptor.Hashes), get(S)), get(DST)),
+      set(DST, word(field(get(DESC), Descriptor.Buckets), m.i32.and(get(DST), field(get(DESC), Descriptor.BucketMask)))),
+      store(word(field(get(DESC), Descriptor.Chain), get(S)), load(get(DST))),
+      store(get(DST), get(S)),
+      store(field(get(DESC), Descriptor.Linked), m.i32.add(load(field(get(DESC), Descriptor.Linked)), c(1))),
+      m.call(LIST_APPEND, order(get(DESC), get(S)), b.none),
+      m.if(lru(), m.call(LIST_APPEND, recency(get(DESC), get(S)), b.none)),
+      // A new element's value starts zeroed (every CPU's copy), then takes the program's value.
+      set(DST, m.i32.add(get(AT), field(get(DESC), Descriptor.ValueOffset))),
+      m.memory.fill(get(DST), c(0), m.i32.sub(field(get(DESC), Descriptor.Stride), field(get(DESC), Descriptor.ValueOffset))),
+      m.memory.copy(m.i32.add(get(DST), m.call(CPU_OFFSET, [get(DESC)], i32)), get(VALUE), field(get(DESC), Descriptor.ValueSize)),
+      m.i64.const(0n),
+    ], i64);
+    m.addFunction(INSERT, b.createType([i32, i32, i32]), i64, [i32, i32, i32, i32], body);
   }
 
   // The value of the longest prefix in an LPM trie matching the key, or 0 (trie_lookup_elem, as LpmTrieMap.findValue).
@@ -254,9 +341,10 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
         write(m.i32.add(field(get(DESC), Descriptor.Storage), m.i32.mul(get(S), field(get(DESC), Descriptor.Stride)))),
         ret64(0),
       ])),
-      // A hash map: a key already there is written in place; a new one goes to the helper.
+      // A hash map: a key already there is written in place; a new one is inserted.
       set(S, m.call(FIND, [get(DESC), get(KEY)], i32)),
-      m.if(m.i32.eq(get(S), c(NONE)), ret64(FALLBACK)),
+      m.if(m.i32.eq(get(S), c(NONE)), m.if(m.i64.eq(flags(), m.i64.const(BigInt(BPF_EXIST))), ret64(-Errno.ENOENT),
+        m.return(m.call(INSERT, [get(DESC), get(KEY), get(VALUE)], i64)))),
       m.if(m.i64.eq(flags(), m.i64.const(BigInt(BPF_NOEXIST))), ret64(-Errno.EEXIST)),
       write(m.i32.add(m.call(SLOT, [get(DESC), get(S)], i32), field(get(DESC), Descriptor.ValueOffset))),
       m.if(m.i32.and(field(get(DESC), Descriptor.Flags), c(DescriptorFlag.Lru)), m.call(TOUCH, [get(DESC), get(S)], b.none)),

@@ -20,6 +20,8 @@
 //   16    LRU hash: address of the recency list's [head, tail] words   17  its per-slot prev links   18  next links
 //   19    hash: address of the insertion-order list's [head, tail] words   20  its per-slot next links
 //   21    array: address of 8 u32 key slots for bpf_for_each_map_elem walks, one per call depth
+//   22    hash: address of the slot pool's state (PoolWord)   23  its free list (next free slot per slot)
+//   24    hash: address of the index's count of linked slots   25  the insertion-order list's per-slot prev links
 //   10    LPM trie: address of the word holding the root node's address (0: empty)
 //
 // An element slot is `struct htab_elem`'s key and value: the key, then at round_up(key_size, 8) the
@@ -55,6 +57,10 @@ export const enum Descriptor {
   OrderEnds = 76,
   OrderNext = 80,
   WalkKeys = 84,
+  PoolState = 88,
+  PoolNextFree = 92,
+  Linked = 96,
+  OrderPrev = 100,
 }
 
 /** Which in-memory operations a descriptor allows. */

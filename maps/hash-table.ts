@@ -55,7 +55,8 @@ export class HashTableMap extends BaseMap {
       [Descriptor.Buckets, index.buckets.address], [Descriptor.BucketMask, index.bucketMask], [Descriptor.Hashes, index.hashes.address],
       [Descriptor.Chain, index.chain.address], [Descriptor.ValueOffset, this.valueOffset],
       [Descriptor.RecencyEnds, recency.ends.address], [Descriptor.RecencyPrev, recency.prev.address], [Descriptor.RecencyNext, recency.next.address],
-      [Descriptor.OrderEnds, this.order.ends.address], [Descriptor.OrderNext, this.order.next.address],
+      [Descriptor.OrderEnds, this.order.ends.address], [Descriptor.OrderPrev, this.order.prev.address], [Descriptor.OrderNext, this.order.next.address],
+      [Descriptor.PoolState, this.pool.state.address], [Descriptor.PoolNextFree, this.pool.nextFree.address], [Descriptor.Linked, index.linked.address],
     ];
   }
 

@@ -31,7 +31,8 @@ export class KeyIndex {
   /** Per ref: its key's hash (u32), and the next ref in its bucket. */
   declare readonly hashes: GuestWords;
   declare readonly chain: GuestWords;
-  private linked = 0;
+  /** One word: how many refs are linked (when they outnumber the buckets, the buckets double). */
+  declare readonly linked: GuestWords;
 
   constructor(memory: GuestMemory, pool: SlotPool, keySize: number, regions: Region[], name: string, onMove: () => void = () => {}, sideBits: 0 | 1 = 0, keyStride = 0) {
     this.memory = memory;
@@ -44,6 +45,7 @@ export class KeyIndex {
     this.buckets = new GuestWords(memory, 16, `${name} buckets`, regions, NONE);
     this.hashes = new GuestWords(memory, 0, `${name} hashes`, regions);
     this.chain = new GuestWords(memory, 0, `${name} chains`, regions);
+    this.linked = new GuestWords(memory, 1, `${name} count`, regions);
   }
 
   /** The hash of the key at keyAddr, as the index stores it. */
@@ -85,7 +87,8 @@ export class KeyIndex {
     const b = this.buckets.base + (hash & this.bucketMask);
     i32[this.chain.base + ref] = i32[b]!;
     i32[b] = ref;
-    if (++this.linked > this.buckets.length) this.rehash(this.buckets.length * 2);
+    const linked = ++i32[this.linked.base]!;
+    if (linked > this.buckets.length) this.rehash(this.buckets.length * 2);
   }
 
   /** Whether a ref is in the index (a deleted element's ref is not). */
@@ -106,7 +109,7 @@ export class KeyIndex {
       i32[chain + p] = i32[chain + ref]!;
     }
     i32[chain + ref] = UNLINKED;
-    this.linked--;
+    i32[this.linked.base]--;
   }
 
   /** Makes room for refs below `refs`. */
