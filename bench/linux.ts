@@ -35,6 +35,8 @@ interface Row {
   readonly repeat: { readonly linux: number; readonly jit: number; readonly interp: number };
   /** A compute row: part of the geomean the compute targets are stated over. */
   readonly compute?: boolean;
+  /** Callbacks a run makes: the row's figures are per callback. */
+  readonly callbacks?: number;
 }
 
 const TCP_1500 = new Uint8Array(readFileSync(join(PROGRAMS, 'tcp1500.bin')));
@@ -58,6 +60,8 @@ const ROWS: readonly Row[] = [
   { name: 'csum', what: 'csum of 1,500 bytes', object: join(PROGRAMS, 'csum.o'), program: 'csum', packets: [TCP_1500], repeat: { linux: 100_000, jit: 100_000, interp: 2_000 }, compute: true },
   { name: 'fnv', what: 'FNV-1a of 1,500 bytes', object: join(PROGRAMS, 'fnv.o'), program: 'fnv', packets: [TCP_1500], repeat: { linux: 30_000, jit: 30_000, interp: 1_000 }, compute: true },
   { name: 'alu', what: 'ALU with divides, 30,000 rounds', object: join(PROGRAMS, 'alu.o'), program: 'alu', packets: [TCP_1500], repeat: { linux: 300, jit: 300, interp: 5 }, compute: true },
+  { name: 'bpf_loop', what: 'a bpf_loop callback (10,000 a run)', object: join(PROGRAMS, 'loop.o'), program: 'loop', packets: [TCP_1500], repeat: { linux: 1_000, jit: 10_000, interp: 100 }, callbacks: 10_000 },
+  { name: 'for_each', what: 'a bpf_for_each_map_elem callback (an array of 1,000)', object: join(PROGRAMS, 'foreach.o'), program: 'foreach', packets: [TCP_1500], repeat: { linux: 1_000, jit: 20_000, interp: 200 }, callbacks: 1_000 },
 ];
 
 const ROUNDS = 5;
@@ -75,6 +79,8 @@ export interface LinuxFigure {
   readonly row: string;
   readonly what: string;
   readonly compute: boolean;
+  /** Callbacks a run makes; the figures are per callback when set. */
+  readonly callbacks?: number;
   /** Medians, ns per run. */
   readonly linuxNs: number | undefined;
   readonly jitNs: number;
@@ -148,9 +154,9 @@ async function loadOurs(row: Row, engine: EngineKind): Promise<Program> {
   return obj.program(row.program);
 }
 
-/** Mean over a row's packets of one measure. */
+/** Mean over a row's packets of one measure, per callback for callback rows. */
 function meanOver(row: Row, measure: (packet: Uint8Array, index: number) => number): number {
-  return row.packets.reduce((sum, p, i) => sum + measure(p, i), 0) / row.packets.length;
+  return row.packets.reduce((sum, p, i) => sum + measure(p, i), 0) / row.packets.length / (row.callbacks ?? 1);
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -188,7 +194,7 @@ export async function linuxFigures(options: { readonly record?: boolean } = {}):
         }
         const reference = ubpf?.ns[row.name];
         figures.push({
-          row: row.name, what: row.what, compute: row.compute ?? false,
+          row: row.name, what: row.what, compute: row.compute ?? false, ...(row.callbacks ? { callbacks: row.callbacks } : {}),
           linuxNs: kernel ? median(rounds.linux) : recorded?.ns[row.name],
           jitNs: median(rounds.jit), interpNs: median(rounds.interp),
           ubpfInterpNs: reference?.interp, ubpfJitNs: reference?.jit, rounds,
@@ -220,8 +226,8 @@ export function linuxLines(c: LinuxComparison): string[] {
   const out: string[] = [];
   const source = c.source === 'live' ? 'measured now, interleaved with ours'
     : c.source === 'recorded' ? `recorded ${c.recorded!.measured} on ${c.recorded!.kernel} (no bpftool or not root here)` : 'not available (no bpftool, nothing recorded)';
-  out.push(`side by side with Linux (BPF_PROG_TEST_RUN through bpftool prog run; ours through testRun, the same measure); Linux ${source}; ns per run, medians of ${ROUNDS} rounds:`);
-  const n = (x: number | undefined) => (x === undefined ? '-' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0));
+  out.push(`side by side with Linux (BPF_PROG_TEST_RUN through bpftool prog run; ours through testRun, the same measure); Linux ${source}; ns per run (per callback for bpf_loop and for_each), medians of ${ROUNDS} rounds:`);
+  const n = (x: number | undefined) => (x === undefined ? '-' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : x >= 100 ? x.toFixed(0) : x.toFixed(1));
   const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
   const spread = (xs: readonly number[]) => (xs.length ? `${n(Math.min(...xs))}-${n(Math.max(...xs))}` : '-');
   out.push(`  ${'row'.padEnd(9)} ${'Linux'.padStart(7)} | ${'JIT'.padStart(7)} ${'(spread)'.padStart(13)} ${'/Linux'.padStart(7)} | ${'interp'.padStart(8)} ${'(spread)'.padStart(15)} ${'uBPF int'.padStart(8)} ${'/uBPF'.padStart(7)}`);
