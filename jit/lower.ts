@@ -19,7 +19,7 @@ const T0 = 13; // i64 scratch
 const ADDR = 14; // i32 scratch: addresses, divisors, table indexes
 const LABEL = 15; // the Relooper's label helper
 const T32 = 16; // i32 scratch
-const MAY_GOTO = 17; // i32: what is left of this call's may_goto budget
+const MAY_GOTO = 17; // i32: what is left of this call's may_goto budget (functions with may_goto only)
 const FRAME_POINTER_REGISTER = 10;
 /** Linux's id of bpf_loop, which the lowering may run in WebAssembly (see loopCall). */
 const BPF_LOOP = 181;
@@ -41,6 +41,11 @@ export const TABLE = 'functions';
 /** The WebAssembly name of the function for a BPF function entry slot. */
 export function functionName(entry: number): string {
   return `f${entry}`;
+}
+
+/** Whether control going from `block` to `to` goes back, closing a loop. */
+function isBackEdge(block: BasicBlock, to: number | undefined): boolean {
+  return to !== undefined && to <= block.start;
 }
 
 /** Lowers the functions of one program into a module. */
@@ -72,6 +77,13 @@ export class Lowering {
   /** Adds the WebAssembly function for one BPF function. */
   lowerFunction(fn: BpfFunction): void {
     const { m, b } = this;
+    // A function with loops keeps the budget in a local (the last one): V8 keeps globals in
+    // memory, so spending from the global was a load and a store on every iteration. The global is
+    // written back before every call and exit (callees, callbacks and the caller spend from it)
+    // and read again after every call.
+    const mayGoto = fn.blocks.some((bl) => bl.insns.some((i) => i.op === Op.MayGoto));
+    const loops = fn.blocks.some((bl) => isBackEdge(bl, bl.target) || isBackEdge(bl, bl.next));
+    this.budgetLocal = loops ? MAY_GOTO + (mayGoto ? 1 : 0) : undefined;
     const relooper = new b.Relooper(m);
     const refs = new Map<number, number>();
     for (const block of fn.blocks) refs.set(block.start, relooper.addBlock(this.blockBody(block)));
@@ -83,32 +95,35 @@ export class Lowering {
       }
       return refs.get(start)!;
     };
+    const edge = (block: BasicBlock, to: number): Expr => (isBackEdge(block, to) ? this.localBackEdge(block.insns.at(-1)!.pc) : 0);
     for (const block of fn.blocks) {
       const from = refs.get(block.start)!;
       if (block.target !== undefined) {
         const last = block.insns[block.insns.length - 1]!;
-        const edge = block.target <= block.start ? this.backEdge(last.pc) : 0;
         if (block.next !== undefined && block.next !== block.target) {
-          relooper.addBranch(from, ref(block.target), this.condition(last), edge);
+          relooper.addBranch(from, ref(block.target), this.condition(last), edge(block, block.target));
           relooper.addBranch(from, ref(block.next), 0, 0);
         } else {
-          relooper.addBranch(from, ref(block.target), 0, edge);
+          relooper.addBranch(from, ref(block.target), 0, edge(block, block.target));
         }
       } else if (block.next !== undefined) {
-        relooper.addBranch(from, ref(block.next), 0, block.next <= block.start ? this.backEdge(block.insns.at(-1)!.pc) : 0);
+        relooper.addBranch(from, ref(block.next), 0, edge(block, block.next));
       }
     }
-    const mayGoto = fn.blocks.some((bl) => bl.insns.some((i) => i.op === Op.MayGoto));
     const body = m.block(null, [
       m.local.set(REG[10]!, m.i64.extend_u(m.local.get(FP, this.i32))),
+      ...(loops ? [this.loadBudget()] : []),
       // Each call of a function gets its own may_goto budget, as Linux's prologue gives it.
       ...(mayGoto ? [m.local.set(MAY_GOTO, m.i32.const(MAY_GOTO_LOOPS))] : []),
       relooper.renderAndDispose(refs.get(fn.entry)!, LABEL),
       m.unreachable(),
     ]);
-    const vars = [b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32, b.i32, ...(mayGoto ? [b.i32] : [])];
+    const vars = [b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32, b.i32, ...(mayGoto ? [b.i32] : []), ...(loops ? [b.i32] : [])];
     m.addFunction(functionName(fn.entry), this.params, b.i64, vars, body);
   }
+
+  /** The local holding the run's loop budget in the function being lowered, when it has loops. */
+  private budgetLocal: number | undefined;
 
   // --- helpers -------------------------------------------------------------------------------
 
@@ -155,7 +170,7 @@ export class Lowering {
     return this.m.block(null, [this.m.call(TRAP_IMPORT, [this.m.i32.const(code), this.m.i32.const(pc), value], this.b.none), this.m.unreachable()]);
   }
 
-  /** Code on a loop back edge: spend one unit of the run's loop budget. */
+  /** Code on a back edge outside the function's own loops (bpf_loop's): spend one unit of the run's loop budget, in the global. */
   private backEdge(pc: number): Expr {
     const { m } = this;
     const budget = m.global.get(GLOBAL.budget, this.i32);
@@ -163,6 +178,25 @@ export class Lowering {
       m.if(m.i32.eqz(budget), this.trap(TrapCode.Budget, pc, m.i32.const(0))),
       m.global.set(GLOBAL.budget, m.i32.sub(m.global.get(GLOBAL.budget, this.i32), m.i32.const(1))),
     ]);
+  }
+
+  /** Code on a back edge of the function's own loops: spend one unit of the budget held in its local. */
+  private localBackEdge(pc: number): Expr {
+    const { m } = this;
+    const local = this.budgetLocal!;
+    const budget = () => m.local.get(local, this.i32);
+    return m.block(null, [
+      m.if(m.i32.eqz(budget()), this.trap(TrapCode.Budget, pc, m.i32.const(0))),
+      m.local.set(local, m.i32.sub(budget(), m.i32.const(1))),
+    ]);
+  }
+
+  private loadBudget(): Expr {
+    return this.m.local.set(this.budgetLocal!, this.m.global.get(GLOBAL.budget, this.i32));
+  }
+
+  private storeBudget(): Expr {
+    return this.m.global.set(GLOBAL.budget, this.m.local.get(this.budgetLocal!, this.i32));
   }
 
   private bswap16(x: Expr): Expr {
@@ -326,7 +360,15 @@ export class Lowering {
     for (const insn of block.insns) {
       const form = specOf(insn.op).form;
       if (form === 'ja' || form === 'ja32' || form === 'jcc' || form === 'maygoto') continue; // the Relooper's branches
-      stmts.push(this.lower(insn));
+      if (this.budgetLocal === undefined) {
+        stmts.push(this.lower(insn));
+      } else if (form === 'exit') {
+        stmts.push(this.storeBudget(), this.lower(insn));
+      } else if (form === 'call' || form === 'calllocal' || form === 'callx') {
+        stmts.push(this.storeBudget(), this.lower(insn), this.loadBudget());
+      } else {
+        stmts.push(this.lower(insn));
+      }
     }
     return this.m.block(null, stmts);
   }
@@ -406,10 +448,14 @@ export class Lowering {
     const x = (insn.opcode & 0x08) !== 0;
     const k = insn.imm;
     const set = (v: Expr) => this.set(d, v);
-    // A register divisor goes through T0 so it is read once.
+    // A register divisor goes through T0 so it is read once, and the code tests it; a constant
+    // divisor is tested here, leaving only the operation that applies.
     const divisor = () => (x ? m.local.get(T0, this.i64) : this.k64(k));
-    const withDivisor = (e: Expr) => (x ? m.block(null, [m.local.set(T0, this.get(insn.src)), e]) : e);
-    const isZero = () => m.i64.eqz(divisor());
+    const division = (ifZero: () => Expr, divide: () => Expr, ifMinusOne?: () => Expr): Expr => {
+      if (!x) return set(k === 0 ? ifZero() : k === -1 && ifMinusOne ? ifMinusOne() : divide());
+      const nonZero = ifMinusOne ? m.if(m.i64.eq(divisor(), this.c64(-1, -1)), ifMinusOne(), divide()) : divide();
+      return m.block(null, [m.local.set(T0, this.get(insn.src)), set(m.if(m.i64.eqz(divisor()), ifZero(), nonZero))]);
+    };
     switch (insn.op) {
       case Op.Add64K: case Op.Add64X: return set(m.i64.add(a(), this.source64(insn)));
       case Op.Sub64K: case Op.Sub64X: return set(m.i64.sub(a(), this.source64(insn)));
@@ -427,18 +473,14 @@ export class Lowering {
       case Op.Movsx64_32: return set(m.i64.extend32_s(this.get(insn.src)));
       case Op.Neg64: return set(m.i64.sub(this.c64(0, 0), a()));
       // dst / 0 = 0.
-      case Op.Div64K: case Op.Div64X:
-        return withDivisor(set(m.if(isZero(), this.c64(0, 0), m.i64.div_u(a(), divisor()))));
+      case Op.Div64K: case Op.Div64X: return division(() => this.c64(0, 0), () => m.i64.div_u(a(), divisor()));
       // dst % 0 = dst.
-      case Op.Mod64K: case Op.Mod64X:
-        return withDivisor(set(m.if(isZero(), a(), m.i64.rem_u(a(), divisor()))));
+      case Op.Mod64K: case Op.Mod64X: return division(a, () => m.i64.rem_u(a(), divisor()));
       // Signed: / 0 = 0, and / -1 is a negation (INT64_MIN / -1 = INT64_MIN; wasm would trap).
       case Op.Sdiv64K: case Op.Sdiv64X:
-        return withDivisor(set(m.if(isZero(), this.c64(0, 0),
-          m.if(m.i64.eq(divisor(), this.c64(-1, -1)), m.i64.sub(this.c64(0, 0), a()), m.i64.div_s(a(), divisor())))));
+        return division(() => this.c64(0, 0), () => m.i64.div_s(a(), divisor()), () => m.i64.sub(this.c64(0, 0), a()));
       // Signed % 0 = dst; wasm's rem_s already gives INT64_MIN % -1 = 0.
-      case Op.Smod64K: case Op.Smod64X:
-        return withDivisor(set(m.if(isZero(), a(), m.i64.rem_s(a(), divisor()))));
+      case Op.Smod64K: case Op.Smod64X: return division(a, () => m.i64.rem_s(a(), divisor()));
     }
     throw new Error(`pc ${insn.pc}: no 64-bit ALU lowering for ${specOf(insn.op).mnemonic}`);
   }
@@ -449,9 +491,14 @@ export class Lowering {
     const x = (insn.opcode & 0x08) !== 0;
     // 32-bit results are zero-extended into the 64-bit register.
     const set = (v32: Expr) => this.set(insn.dst, this.zext(v32));
-    const divisor = () => (x ? m.local.get(T32, this.i32) : m.i32.const(insn.imm));
-    const withDivisor = (e: Expr) => (x ? m.block(null, [m.local.set(T32, this.get32(insn.src)), e]) : e);
-    const isZero = () => m.i32.eqz(divisor());
+    // As in alu64, with T32 holding a register divisor.
+    const k = insn.imm;
+    const divisor = () => (x ? m.local.get(T32, this.i32) : m.i32.const(k));
+    const division = (ifZero: () => Expr, divide: () => Expr, ifMinusOne?: () => Expr): Expr => {
+      if (!x) return set(k === 0 ? ifZero() : k === -1 && ifMinusOne ? ifMinusOne() : divide());
+      const nonZero = ifMinusOne ? m.if(m.i32.eq(divisor(), m.i32.const(-1)), ifMinusOne(), divide()) : divide();
+      return m.block(null, [m.local.set(T32, this.get32(insn.src)), set(m.if(m.i32.eqz(divisor()), ifZero(), nonZero))]);
+    };
     switch (insn.op) {
       case Op.Add32K: case Op.Add32X: return set(m.i32.add(a(), this.source32(insn)));
       case Op.Sub32K: case Op.Sub32X: return set(m.i32.sub(a(), this.source32(insn)));
@@ -466,16 +513,12 @@ export class Lowering {
       case Op.Movsx32_8: return set(m.i32.extend8_s(this.get32(insn.src)));
       case Op.Movsx32_16: return set(m.i32.extend16_s(this.get32(insn.src)));
       case Op.Neg32: return set(m.i32.sub(m.i32.const(0), a()));
-      case Op.Div32K: case Op.Div32X:
-        return withDivisor(set(m.if(isZero(), m.i32.const(0), m.i32.div_u(a(), divisor()))));
+      case Op.Div32K: case Op.Div32X: return division(() => m.i32.const(0), () => m.i32.div_u(a(), divisor()));
       // % 0 keeps the low half of dst, zero-extended.
-      case Op.Mod32K: case Op.Mod32X:
-        return withDivisor(set(m.if(isZero(), a(), m.i32.rem_u(a(), divisor()))));
+      case Op.Mod32K: case Op.Mod32X: return division(a, () => m.i32.rem_u(a(), divisor()));
       case Op.Sdiv32K: case Op.Sdiv32X:
-        return withDivisor(set(m.if(isZero(), m.i32.const(0),
-          m.if(m.i32.eq(divisor(), m.i32.const(-1)), m.i32.sub(m.i32.const(0), a()), m.i32.div_s(a(), divisor())))));
-      case Op.Smod32K: case Op.Smod32X:
-        return withDivisor(set(m.if(isZero(), a(), m.i32.rem_s(a(), divisor()))));
+        return division(() => m.i32.const(0), () => m.i32.div_s(a(), divisor()), () => m.i32.sub(m.i32.const(0), a()));
+      case Op.Smod32K: case Op.Smod32X: return division(a, () => m.i32.rem_s(a(), divisor()));
     }
     throw new Error(`pc ${insn.pc}: no 32-bit ALU lowering for ${specOf(insn.op).mnemonic}`);
   }

@@ -12,6 +12,7 @@ import { parseDataFile } from '../../conformance/data-file.js';
 import { testProgram } from '../../conformance/runner.js';
 import { createExecutor, EngineMismatchError, type EngineKind, type Executor } from '../../runtime/engine.js';
 import { GuestMemory } from '../../runtime/memory.js';
+import { BudgetExhaustedError } from '../../runtime/execution-errors.js';
 import { compileToWasm } from '../../jit/index.js';
 import { compileCached } from '../../jit/executor.js';
 import { PROJECT_ROOT, SUITE_DIR, suiteAvailable } from '../support/suite.js';
@@ -115,6 +116,17 @@ describe('tail calls', () => {
     expect(await chain(engine, 5)).toEqual({ r0: 5n, counter: 5n });
     // 40 programs: the first runs, then 33 tail calls succeed, and the 34th fails, so 34 programs run.
     expect(await chain(engine, 40)).toEqual({ r0: BigInt(MAX_TAIL_CALLS + 1), counter: BigInt(MAX_TAIL_CALLS + 1) });
+  });
+});
+
+describe('the loop budget', () => {
+  // 10 rounds, each calling a function that loops 5 times: 9 back edges in the caller, 40 in the callee.
+  const nested = 'mov %r6, 10\nouter:\ncall local f\nsub %r6, 1\njne %r6, 0, outer\nexit\nf:\nmov %r1, 5\ninner:\nsub %r1, 1\njne %r1, 0, inner\nmov %r0, 7\nexit';
+
+  test('a caller and the loops of the functions it calls spend one budget', async () => {
+    const run = async (budget: number) => (await createExecutor(assemble(nested), 'jit', { memory: new GuestMemory(), helpers: CONFORMANCE_HELPERS, budget })).run();
+    expect((await run(49)).r0).toBe(7n);
+    await expect(run(48)).rejects.toThrow(BudgetExhaustedError);
   });
 });
 

@@ -4,6 +4,8 @@ export const GOLDEN_PROGRAMS: Readonly<Record<string, string>> = {
   'sdiv64': 'mov %r0, %r1\nsdiv %r0, %r2\nexit',
   // 32-bit modulo by a register: zero keeps the dividend's low half, zero-extended.
   'mod32': 'mov %r0, %r1\nmod32 %r0, %r2\nexit',
+  // Constant divisors: the rules for 0 and -1 apply when compiling, so the code holds no test.
+  'div-constant': 'mov %r0, %r1\ndiv %r0, 13\nsdiv32 %r0, -1\nmod %r0, 0\nsmod %r0, 7\nexit',
   // Byte swaps have no WebAssembly instruction.
   'be64': 'mov %r0, %r1\nbe64 %r0\nexit',
   // A loop: the Relooper's structure, and the budget spent on the back edge.

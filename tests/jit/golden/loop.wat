@@ -29,6 +29,7 @@
   (local $19 i32)
   (local $20 i32)
   (local $21 i32)
+  (local $22 i32)
   (global.set $regs
    (local.get $0)
   )
@@ -105,11 +106,17 @@
     (local.set $21
      (i32.const 0)
     )
+    (local.set $22
+     (i32.const 0)
+    )
     (block
      (local.set $17
       (i64.extend_i32_u
        (local.get $10)
       )
+     )
+     (local.set $22
+      (global.get $budget)
      )
      (block
       (block $block$2$break
@@ -144,7 +151,7 @@
            (block
             (if
              (i32.eqz
-              (global.get $budget)
+              (local.get $22)
              )
              (then
               (call $trap
@@ -155,9 +162,9 @@
               (unreachable)
              )
             )
-            (global.set $budget
+            (local.set $22
              (i32.sub
-              (global.get $budget)
+              (local.get $22)
               (i32.const 1)
              )
             )
@@ -170,8 +177,13 @@
          )
         )
        )
-       (br $__inlined_func$f0
-        (local.get $12)
+       (block
+        (global.set $budget
+         (local.get $22)
+        )
+        (br $__inlined_func$f0
+         (local.get $12)
+        )
        )
       )
      )
