@@ -357,10 +357,16 @@ export class Lowering {
 
   private blockBody(block: BasicBlock): Expr {
     const stmts: Expr[] = [];
-    for (const insn of block.insns) {
+    const insns = block.insns;
+    for (let i = 0; i < insns.length; i++) {
+      const insn = insns[i]!;
       const form = specOf(insn.op).form;
       if (form === 'ja' || form === 'ja32' || form === 'jcc' || form === 'maygoto') continue; // the Relooper's branches
-      if (this.budgetLocal === undefined) {
+      const extension = this.extension32(insn, insns[i + 1]);
+      if (extension !== undefined) {
+        stmts.push(extension);
+        i++;
+      } else if (this.budgetLocal === undefined) {
         stmts.push(this.lower(insn));
       } else if (form === 'exit') {
         stmts.push(this.storeBudget(), this.lower(insn));
@@ -371,6 +377,17 @@ export class Lowering {
       }
     }
     return this.m.block(null, stmts);
+  }
+
+  /**
+   * `dst <<= 32` then `dst >>= 32` (or `dst s>>= 32`) in one block, clang's way of zero- (sign-)
+   * extending a register's low half, as one extension: V8 would shift twice.
+   */
+  private extension32(insn: Instruction, next: Instruction | undefined): Expr | undefined {
+    if (insn.op !== Op.Lsh64K || insn.imm !== 32 || next?.dst !== insn.dst || next.imm !== 32) return undefined;
+    if (next.op === Op.Rsh64K) return this.set(insn.dst, this.zext(this.get32(insn.dst)));
+    if (next.op === Op.Arsh64K) return this.set(insn.dst, this.m.i64.extend32_s(this.get(insn.dst)));
+    return undefined;
   }
 
   /** The taken-condition of a conditional jump, as an i32. */

@@ -158,6 +158,15 @@ describe('engine both', () => {
     expect(() => executor.run({ args: [block.start] })).toThrow(/memory differs after the run: at 0x[0-9a-f]+ in block/);
   });
 
+  test.for([0x1234_5678_8000_0001n, 0xffff_ffff_7fff_ffffn, 0n])('shift pairs that extend a low half agree with the shifts (%s)', async (value) => {
+    // Zero-extension, sign-extension, and a pair split by a jump target, which stays two shifts.
+    const asm = 'mov %r0, %r1\nlsh %r0, 32\nrsh %r0, 32\nmov %r2, %r1\nlsh %r2, 32\narsh %r2, 32\nxor %r0, %r2\nlsh %r1, 32\nja +0\narsh %r1, 32\nadd %r0, %r1\nexit';
+    const executor = await createExecutor(assemble(asm), 'both', { memory: new GuestMemory(), helpers: CONFORMANCE_HELPERS });
+    const low = value & 0xffff_ffffn;
+    const signed = BigInt.asUintN(64, BigInt.asIntN(32, low));
+    expect(executor.run({ args: [value] }).r0).toBe(BigInt.asUintN(64, (low ^ signed) + signed));
+  });
+
   test('agrees, and returns the interpreter result with its instruction count', async () => {
     const executor = await createExecutor(assemble('mov %r0, 1\nlsh %r0, 63\narsh %r0, 70\nexit'), 'both', { memory: new GuestMemory(), helpers: CONFORMANCE_HELPERS });
     expect(executor.run()).toMatchObject({ r0: 0xfe00000000000000n, instructions: 4 });

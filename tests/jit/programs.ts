@@ -6,6 +6,8 @@ export const GOLDEN_PROGRAMS: Readonly<Record<string, string>> = {
   'mod32': 'mov %r0, %r1\nmod32 %r0, %r2\nexit',
   // Constant divisors: the rules for 0 and -1 apply when compiling, so the code holds no test.
   'div-constant': 'mov %r0, %r1\ndiv %r0, 13\nsdiv32 %r0, -1\nmod %r0, 0\nsmod %r0, 7\nexit',
+  // Shifting left then right by 32 extends the low half: one extension, zero or sign.
+  'extend32': 'mov %r0, %r1\nlsh %r0, 32\nrsh %r0, 32\nmov %r2, %r1\nlsh %r2, 32\narsh %r2, 32\nadd %r0, %r2\nexit',
   // Byte swaps have no WebAssembly instruction.
   'be64': 'mov %r0, %r1\nbe64 %r0\nexit',
   // A loop: the Relooper's structure, and the budget spent on the back edge.
