@@ -16,7 +16,7 @@ import { Errno } from '../maps/constants.js';
 const FP = 5;
 const DEPTH = 6;
 const T0 = 13; // i64 scratch
-const ADDR = 14; // i32 scratch: addresses, divisors, table indexes
+const ADDR = 14; // i32 scratch: addresses, divisors, table indexes, the pc of a back edge out of budget
 const LABEL = 15; // the Relooper's label helper
 const T32 = 16; // i32 scratch
 const MAY_GOTO = 17; // i32: what is left of this call's may_goto budget (functions with may_goto only)
@@ -25,6 +25,8 @@ const FRAME_POINTER_REGISTER = 10;
 const BPF_LOOP = 181;
 /** Local index of each BPF register r0..r10. */
 const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
+/** The block a function's back edges leave when the budget is spent, to the trap after it. */
+const BUDGET_SPENT = 'budget$spent';
 
 /**
  * Names of the module-level globals the lowered code uses. `caller_fp` and `caller_depth` hold the
@@ -110,13 +112,18 @@ export class Lowering {
         relooper.addBranch(from, ref(block.next), 0, edge(block, block.next));
       }
     }
+    const blocks = m.block(null, [relooper.renderAndDispose(refs.get(fn.entry)!, LABEL), m.unreachable()]);
     const body = m.block(null, [
       m.local.set(REG[10]!, m.i64.extend_u(m.local.get(FP, this.i32))),
-      ...(loops ? [this.loadBudget()] : []),
       // Each call of a function gets its own may_goto budget, as Linux's prologue gives it.
       ...(mayGoto ? [m.local.set(MAY_GOTO, m.i32.const(MAY_GOTO_LOOPS))] : []),
-      relooper.renderAndDispose(refs.get(fn.entry)!, LABEL),
-      m.unreachable(),
+      ...(loops ? [
+        this.loadBudget(),
+        // The trap for a spent budget comes after the loops, not in them: V8 unrolls only loops without calls.
+        m.block(BUDGET_SPENT, [blocks]),
+        m.call(TRAP_IMPORT, [m.i32.const(TrapCode.Budget), m.local.get(ADDR, this.i32), m.i32.const(0)], b.none),
+        m.unreachable(),
+      ] : [blocks]),
     ]);
     const vars = [b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32, b.i32, ...(mayGoto ? [b.i32] : []), ...(loops ? [b.i32] : [])];
     m.addFunction(functionName(fn.entry), this.params, b.i64, vars, body);
@@ -186,7 +193,7 @@ export class Lowering {
     const local = this.budgetLocal!;
     const budget = () => m.local.get(local, this.i32);
     return m.block(null, [
-      m.if(m.i32.eqz(budget()), this.trap(TrapCode.Budget, pc, m.i32.const(0))),
+      m.if(m.i32.eqz(budget()), m.block(null, [m.local.set(ADDR, m.i32.const(pc)), m.br(BUDGET_SPENT)])),
       m.local.set(local, m.i32.sub(budget(), m.i32.const(1))),
     ]);
   }

@@ -126,7 +126,10 @@ describe('the loop budget', () => {
   test('a caller and the loops of the functions it calls spend one budget', async () => {
     const run = async (budget: number) => (await createExecutor(assemble(nested), 'jit', { memory: new GuestMemory(), helpers: CONFORMANCE_HELPERS, budget })).run();
     expect((await run(49)).r0).toBe(7n);
+    // The error names the back edge that found the budget spent: the callee's at 48, the caller's at 4.
     await expect(run(48)).rejects.toThrow(BudgetExhaustedError);
+    await expect(run(48)).rejects.toMatchObject({ pc: 7 });
+    await expect(run(4)).rejects.toMatchObject({ pc: 3 });
   });
 });
 

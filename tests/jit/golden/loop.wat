@@ -118,75 +118,81 @@
      (local.set $22
       (global.get $budget)
      )
-     (block
-      (block $block$2$break
-       (local.set $12
-        (i64.const 0)
-       )
-       (br $block$2$break)
-      )
+     (block $budget$spent
       (block
-       (block $block$3$break
-        (loop $shape$1$continue
-         (block
-          (local.set $12
-           (i64.add
-            (local.get $12)
-            (local.get $5)
-           )
-          )
-          (local.set $5
-           (i64.sub
-            (local.get $5)
-            (i64.const 1)
-           )
-          )
-         )
-         (if
-          (i64.ne
-           (local.get $5)
-           (i64.const 0)
-          )
-          (then
-           (block
-            (if
-             (i32.eqz
-              (local.get $22)
-             )
-             (then
-              (call $trap
-               (i32.const 7)
-               (i32.const 3)
-               (i32.const 0)
-              )
-              (unreachable)
-             )
-            )
-            (local.set $22
-             (i32.sub
-              (local.get $22)
-              (i32.const 1)
-             )
-            )
-           )
-           (br $shape$1$continue)
-          )
-          (else
-           (br $block$3$break)
-          )
-         )
+       (block $block$2$break
+        (local.set $12
+         (i64.const 0)
         )
+        (br $block$2$break)
        )
        (block
-        (global.set $budget
-         (local.get $22)
+        (block $block$3$break
+         (loop $shape$1$continue
+          (block
+           (local.set $12
+            (i64.add
+             (local.get $12)
+             (local.get $5)
+            )
+           )
+           (local.set $5
+            (i64.sub
+             (local.get $5)
+             (i64.const 1)
+            )
+           )
+          )
+          (if
+           (i64.ne
+            (local.get $5)
+            (i64.const 0)
+           )
+           (then
+            (block
+             (if
+              (i32.eqz
+               (local.get $22)
+              )
+              (then
+               (local.set $19
+                (i32.const 3)
+               )
+               (br $budget$spent)
+              )
+             )
+             (local.set $22
+              (i32.sub
+               (local.get $22)
+               (i32.const 1)
+              )
+             )
+            )
+            (br $shape$1$continue)
+           )
+           (else
+            (br $block$3$break)
+           )
+          )
+         )
         )
-        (br $__inlined_func$f0
-         (local.get $12)
+        (block
+         (global.set $budget
+          (local.get $22)
+         )
+         (br $__inlined_func$f0
+          (local.get $12)
+         )
         )
        )
       )
      )
+     (call $trap
+      (i32.const 7)
+      (local.get $19)
+      (i32.const 0)
+     )
+     (unreachable)
     )
    )
   )
