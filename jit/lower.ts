@@ -6,9 +6,10 @@ import type { Instruction } from '../isa/instruction.js';
 import { Op, specOf } from '../isa/opcodes.js';
 import { branchTarget } from '../isa/validate.js';
 import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES, MAY_GOTO_LOOPS, SKF_LL_OFF, SKF_NET_OFF } from '../isa/abi.js';
-import type { Binaryen, Expr, WasmModule, WasmType } from './binaryen.js';
+import type { Binaryen, Expr, Relooper, WasmModule, WasmType } from './binaryen.js';
 import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, TRAP_IMPORT, TrapCode } from './abi.js';
 import type { BasicBlock, BpfFunction, ProgramStructure } from './cfg.js';
+import { countedLoops } from './counted-loops.js';
 import { BPF_MAX_LOOPS } from '../helpers/callbacks.js';
 import { Errno } from '../maps/constants.js';
 
@@ -98,19 +99,25 @@ export class Lowering {
       return refs.get(start)!;
     };
     const edge = (block: BasicBlock, to: number): Expr => (isBackEdge(block, to) ? this.localBackEdge(block.insns.at(-1)!.pc) : 0);
+    // A counted loop gets a second copy that spends the budget without testing it, run when the
+    // budget left covers every back edge the loop can take: its preheader goes to a block that chooses.
+    const choices = new Map<number, { header: number; choice: number }>();
+    for (const loop of countedLoops(fn)) {
+      const copies = new Map<number, number>();
+      const inLoop = fn.blocks.filter((bl) => loop.blocks.has(bl.start));
+      for (const block of inLoop) copies.set(block.start, relooper.addBlock(this.blockBody(block)));
+      const copy = (start: number) => copies.get(start) ?? ref(start);
+      for (const block of inLoop) this.addBranches(relooper, block, copy(block.start), copy, (to) => (to === loop.header ? this.spendBudget() : 0));
+      const choice = relooper.addBlock(m.nop());
+      const covered = m.i32.ge_u(m.local.get(this.budgetLocal!, this.i32), m.i32.const(loop.maxBackEdges));
+      relooper.addBranch(choice, copy(loop.header), covered, 0);
+      relooper.addBranch(choice, ref(loop.header), 0, 0);
+      choices.set(loop.preheader, { header: loop.header, choice });
+    }
     for (const block of fn.blocks) {
-      const from = refs.get(block.start)!;
-      if (block.target !== undefined) {
-        const last = block.insns[block.insns.length - 1]!;
-        if (block.next !== undefined && block.next !== block.target) {
-          relooper.addBranch(from, ref(block.target), this.condition(last), edge(block, block.target));
-          relooper.addBranch(from, ref(block.next), 0, 0);
-        } else {
-          relooper.addBranch(from, ref(block.target), 0, edge(block, block.target));
-        }
-      } else if (block.next !== undefined) {
-        relooper.addBranch(from, ref(block.next), 0, edge(block, block.next));
-      }
+      const counted = choices.get(block.start);
+      const to = (start: number) => (start === counted?.header ? counted.choice : ref(start));
+      this.addBranches(relooper, block, refs.get(block.start)!, to, (start) => edge(block, start));
     }
     const blocks = m.block(null, [relooper.renderAndDispose(refs.get(fn.entry)!, LABEL), m.unreachable()]);
     const body = m.block(null, [
@@ -127,6 +134,21 @@ export class Lowering {
     ]);
     const vars = [b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32, b.i32, ...(mayGoto ? [b.i32] : []), ...(loops ? [b.i32] : [])];
     m.addFunction(functionName(fn.entry), this.params, b.i64, vars, body);
+  }
+
+  /** The Relooper branches out of `block` (lowered as `from`), to the blocks `to` gives, with the code `edge` gives. */
+  private addBranches(relooper: Relooper, block: BasicBlock, from: number, to: (start: number) => number, edge: (start: number) => Expr): void {
+    if (block.target !== undefined) {
+      const last = block.insns[block.insns.length - 1]!;
+      if (block.next !== undefined && block.next !== block.target) {
+        relooper.addBranch(from, to(block.target), this.condition(last), edge(block.target));
+        relooper.addBranch(from, to(block.next), 0, 0);
+      } else {
+        relooper.addBranch(from, to(block.target), 0, edge(block.target));
+      }
+    } else if (block.next !== undefined) {
+      relooper.addBranch(from, to(block.next), 0, edge(block.next));
+    }
   }
 
   /** The local holding the run's loop budget in the function being lowered, when it has loops. */
@@ -196,6 +218,12 @@ export class Lowering {
       m.if(m.i32.eqz(budget()), m.block(null, [m.local.set(ADDR, m.i32.const(pc)), m.br(BUDGET_SPENT)])),
       m.local.set(local, m.i32.sub(budget(), m.i32.const(1))),
     ]);
+  }
+
+  /** Code on the back edge of a counted loop's unchecked copy: the budget covers it. */
+  private spendBudget(): Expr {
+    const local = this.budgetLocal!;
+    return this.m.local.set(local, this.m.i32.sub(this.m.local.get(local, this.i32), this.m.i32.const(1)));
   }
 
   private loadBudget(): Expr {

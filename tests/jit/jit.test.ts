@@ -131,6 +131,18 @@ describe('the loop budget', () => {
     await expect(run(48)).rejects.toMatchObject({ pc: 7 });
     await expect(run(4)).rejects.toMatchObject({ pc: 3 });
   });
+
+  test.for([
+    // 9 back edges at most: the unchecked copy runs with a budget of 9, the checked loop with 8.
+    { name: 'a counted loop', asm: 'mov %r0, 0\nmov %r2, 0\nloop:\nadd %r0, %r2\nadd %r2, 1\njne %r2, 10, loop\nexit', enough: 9, r0: 45n, pc: 4 },
+    // It leaves after 3 back edges, though it could take 9: a budget of 3 is enough, on the checked loop.
+    { name: 'a counted loop that leaves early', asm: 'mov %r0, 0\nmov %r2, 0\nloop:\njeq %r2, 3, out\nadd %r0, 1\nadd %r2, 1\njne %r2, 10, loop\nout:\nexit', enough: 3, r0: 3n, pc: 5 },
+  ])('$name spends the budget as any loop does', async ({ asm, enough, r0, pc }) => {
+    const run = async (budget: number) => (await createExecutor(assemble(asm), 'jit', { memory: new GuestMemory(), helpers: CONFORMANCE_HELPERS, budget })).run();
+    expect((await run(enough)).r0).toBe(r0);
+    await expect(run(enough - 1)).rejects.toThrow(BudgetExhaustedError);
+    await expect(run(enough - 1)).rejects.toMatchObject({ pc });
+  });
 });
 
 describe('engine both', () => {

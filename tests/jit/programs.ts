@@ -12,6 +12,8 @@ export const GOLDEN_PROGRAMS: Readonly<Record<string, string>> = {
   'be64': 'mov %r0, %r1\nbe64 %r0\nexit',
   // A loop: the Relooper's structure, the budget spent on the back edge from a local, its trap after the loop.
   'loop': 'mov %r0, 0\nloop:\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, loop\nexit',
+  // A counted loop: a checked copy and one that spends the budget untested, chosen before the loop.
+  'counted-loop': 'mov %r0, 0\nmov %r2, 0\nloop:\nadd %r0, %r2\nadd %r2, 1\njne %r2, 10, loop\nexit',
   // A bpf-to-bpf call, a helper call through the register file, and callx through the table.
   'calls': 'lddw %r6, func f\nmov %r1, 3\ncall local f\nmov %r1, %r0\ncall 5\nmov %r1, %r0\ncall %r6\nexit\nf:\nmov %r0, %r1\nadd %r0, 1\nexit',
   // Atomics return old values; cmpxchg compares with r0.
