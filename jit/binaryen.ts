@@ -10,6 +10,8 @@ export type Binaryen = typeof binaryenNamespace;
 export type WasmModule = binaryenNamespace.Module;
 /** A binaryen expression. */
 export type Expr = binaryenNamespace.ExpressionRef;
+/** binaryen's Relooper, which structures a control-flow graph of blocks. */
+export type Relooper = binaryenNamespace.Relooper;
 /** A binaryen value type. */
 export type WasmType = binaryenNamespace.Type;
 

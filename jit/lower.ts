@@ -6,9 +6,10 @@ import type { Instruction } from '../isa/instruction.js';
 import { Op, specOf } from '../isa/opcodes.js';
 import { branchTarget } from '../isa/validate.js';
 import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES, MAY_GOTO_LOOPS, SKF_LL_OFF, SKF_NET_OFF } from '../isa/abi.js';
-import type { Binaryen, Expr, WasmModule, WasmType } from './binaryen.js';
+import type { Binaryen, Expr, Relooper, WasmModule, WasmType } from './binaryen.js';
 import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, TRAP_IMPORT, TrapCode } from './abi.js';
 import type { BasicBlock, BpfFunction, ProgramStructure } from './cfg.js';
+import { countedLoops } from './counted-loops.js';
 import { BPF_MAX_LOOPS } from '../helpers/callbacks.js';
 import { Errno } from '../maps/constants.js';
 import { FALLBACK, MAP_OPS } from './map-ops.js';
@@ -19,10 +20,10 @@ import { UNLINKED } from '../maps/key-index.js';
 const FP = 5;
 const DEPTH = 6;
 const T0 = 13; // i64 scratch
-const ADDR = 14; // i32 scratch: addresses, divisors, table indexes
+const ADDR = 14; // i32 scratch: addresses, divisors, table indexes, the pc of a back edge out of budget
 const LABEL = 15; // the Relooper's label helper
 const T32 = 16; // i32 scratch
-const MAY_GOTO = 17; // i32: what is left of this call's may_goto budget
+const MAY_GOTO = 17; // i32: what is left of this call's may_goto budget (functions with may_goto only)
 const FRAME_POINTER_REGISTER = 10;
 /** Linux's id of bpf_loop, which the lowering may run in WebAssembly (see loopCall). */
 const BPF_LOOP = 181;
@@ -35,6 +36,8 @@ const BPF_FOR_EACH_MAP_ELEM = 164;
 const FOR_EACH = 'map_for_each';
 /** Local index of each BPF register r0..r10. */
 const REG = [7, 0, 1, 2, 3, 4, 8, 9, 10, 11, 12];
+/** The block a function's back edges leave when the budget is spent, to the trap after it. */
+const BUDGET_SPENT = 'budget$spent';
 
 /**
  * Names of the module-level globals the lowered code uses. `caller_fp` and `caller_depth` hold the
@@ -51,6 +54,11 @@ export const TABLE = 'functions';
 /** The WebAssembly name of the function for a BPF function entry slot. */
 export function functionName(entry: number): string {
   return `f${entry}`;
+}
+
+/** Whether control going from `block` to `to` goes back, closing a loop. */
+function isBackEdge(block: BasicBlock, to: number | undefined): boolean {
+  return to !== undefined && to <= block.start;
 }
 
 /** Lowers the functions of one program into a module. */
@@ -84,6 +92,13 @@ export class Lowering {
   /** Adds the WebAssembly function for one BPF function. */
   lowerFunction(fn: BpfFunction): void {
     const { m, b } = this;
+    // A function with loops keeps the budget in a local (the last one): V8 keeps globals in
+    // memory, so spending from the global was a load and a store on every iteration. The global is
+    // written back before every call and exit (callees, callbacks and the caller spend from it)
+    // and read again after every call.
+    const mayGoto = fn.blocks.some((bl) => bl.insns.some((i) => i.op === Op.MayGoto));
+    const loops = fn.blocks.some((bl) => isBackEdge(bl, bl.target) || isBackEdge(bl, bl.next));
+    this.budgetLocal = loops ? MAY_GOTO + (mayGoto ? 1 : 0) : undefined;
     const relooper = new b.Relooper(m);
     const refs = new Map<number, number>();
     for (const block of fn.blocks) refs.set(block.start, relooper.addBlock(this.blockBody(block)));
@@ -95,32 +110,61 @@ export class Lowering {
       }
       return refs.get(start)!;
     };
-    for (const block of fn.blocks) {
-      const from = refs.get(block.start)!;
-      if (block.target !== undefined) {
-        const last = block.insns[block.insns.length - 1]!;
-        const edge = block.target <= block.start ? this.backEdge(last.pc) : 0;
-        if (block.next !== undefined && block.next !== block.target) {
-          relooper.addBranch(from, ref(block.target), this.condition(last), edge);
-          relooper.addBranch(from, ref(block.next), 0, 0);
-        } else {
-          relooper.addBranch(from, ref(block.target), 0, edge);
-        }
-      } else if (block.next !== undefined) {
-        relooper.addBranch(from, ref(block.next), 0, block.next <= block.start ? this.backEdge(block.insns.at(-1)!.pc) : 0);
-      }
+    const edge = (block: BasicBlock, to: number): Expr => (isBackEdge(block, to) ? this.localBackEdge(block.insns.at(-1)!.pc) : 0);
+    // A counted loop gets a second copy that spends the budget without testing it, run when the
+    // budget left covers every back edge the loop can take: its preheader goes to a block that chooses.
+    const choices = new Map<number, { header: number; choice: number }>();
+    for (const loop of countedLoops(fn)) {
+      const copies = new Map<number, number>();
+      const inLoop = fn.blocks.filter((bl) => loop.blocks.has(bl.start));
+      for (const block of inLoop) copies.set(block.start, relooper.addBlock(this.blockBody(block)));
+      const copy = (start: number) => copies.get(start) ?? ref(start);
+      for (const block of inLoop) this.addBranches(relooper, block, copy(block.start), copy, (to) => (to === loop.header ? this.spendBudget() : 0));
+      const choice = relooper.addBlock(m.nop());
+      const covered = m.i32.ge_u(m.local.get(this.budgetLocal!, this.i32), m.i32.const(loop.maxBackEdges));
+      relooper.addBranch(choice, copy(loop.header), covered, 0);
+      relooper.addBranch(choice, ref(loop.header), 0, 0);
+      choices.set(loop.preheader, { header: loop.header, choice });
     }
-    const mayGoto = fn.blocks.some((bl) => bl.insns.some((i) => i.op === Op.MayGoto));
+    for (const block of fn.blocks) {
+      const counted = choices.get(block.start);
+      const to = (start: number) => (start === counted?.header ? counted.choice : ref(start));
+      this.addBranches(relooper, block, refs.get(block.start)!, to, (start) => edge(block, start));
+    }
+    const blocks = m.block(null, [relooper.renderAndDispose(refs.get(fn.entry)!, LABEL), m.unreachable()]);
     const body = m.block(null, [
       m.local.set(REG[10]!, m.i64.extend_u(m.local.get(FP, this.i32))),
       // Each call of a function gets its own may_goto budget, as Linux's prologue gives it.
       ...(mayGoto ? [m.local.set(MAY_GOTO, m.i32.const(MAY_GOTO_LOOPS))] : []),
-      relooper.renderAndDispose(refs.get(fn.entry)!, LABEL),
-      m.unreachable(),
+      ...(loops ? [
+        this.loadBudget(),
+        // The trap for a spent budget comes after the loops, not in them: V8 unrolls only loops without calls.
+        m.block(BUDGET_SPENT, [blocks]),
+        m.call(TRAP_IMPORT, [m.i32.const(TrapCode.Budget), m.local.get(ADDR, this.i32), m.i32.const(0)], b.none),
+        m.unreachable(),
+      ] : [blocks]),
     ]);
-    const vars = [b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32, b.i32, ...(mayGoto ? [b.i32] : [])];
+    const vars = [b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i64, b.i32, b.i32, b.i32, ...(mayGoto ? [b.i32] : []), ...(loops ? [b.i32] : [])];
     m.addFunction(functionName(fn.entry), this.params, b.i64, vars, body);
   }
+
+  /** The Relooper branches out of `block` (lowered as `from`), to the blocks `to` gives, with the code `edge` gives. */
+  private addBranches(relooper: Relooper, block: BasicBlock, from: number, to: (start: number) => number, edge: (start: number) => Expr): void {
+    if (block.target !== undefined) {
+      const last = block.insns[block.insns.length - 1]!;
+      if (block.next !== undefined && block.next !== block.target) {
+        relooper.addBranch(from, to(block.target), this.condition(last), edge(block.target));
+        relooper.addBranch(from, to(block.next), 0, 0);
+      } else {
+        relooper.addBranch(from, to(block.target), 0, edge(block.target));
+      }
+    } else if (block.next !== undefined) {
+      relooper.addBranch(from, to(block.next), 0, edge(block.next));
+    }
+  }
+
+  /** The local holding the run's loop budget in the function being lowered, when it has loops. */
+  private budgetLocal: number | undefined;
 
   // --- helpers -------------------------------------------------------------------------------
 
@@ -167,7 +211,7 @@ export class Lowering {
     return this.m.block(null, [this.m.call(TRAP_IMPORT, [this.m.i32.const(code), this.m.i32.const(pc), value], this.b.none), this.m.unreachable()]);
   }
 
-  /** Code on a loop back edge: spend one unit of the run's loop budget. */
+  /** Code on a back edge outside the function's own loops (bpf_loop's): spend one unit of the run's loop budget, in the global. */
   private backEdge(pc: number): Expr {
     const { m } = this;
     const budget = m.global.get(GLOBAL.budget, this.i32);
@@ -175,6 +219,31 @@ export class Lowering {
       m.if(m.i32.eqz(budget), this.trap(TrapCode.Budget, pc, m.i32.const(0))),
       m.global.set(GLOBAL.budget, m.i32.sub(m.global.get(GLOBAL.budget, this.i32), m.i32.const(1))),
     ]);
+  }
+
+  /** Code on a back edge of the function's own loops: spend one unit of the budget held in its local. */
+  private localBackEdge(pc: number): Expr {
+    const { m } = this;
+    const local = this.budgetLocal!;
+    const budget = () => m.local.get(local, this.i32);
+    return m.block(null, [
+      m.if(m.i32.eqz(budget()), m.block(null, [m.local.set(ADDR, m.i32.const(pc)), m.br(BUDGET_SPENT)])),
+      m.local.set(local, m.i32.sub(budget(), m.i32.const(1))),
+    ]);
+  }
+
+  /** Code on the back edge of a counted loop's unchecked copy: the budget covers it. */
+  private spendBudget(): Expr {
+    const local = this.budgetLocal!;
+    return this.m.local.set(local, this.m.i32.sub(this.m.local.get(local, this.i32), this.m.i32.const(1)));
+  }
+
+  private loadBudget(): Expr {
+    return this.m.local.set(this.budgetLocal!, this.m.global.get(GLOBAL.budget, this.i32));
+  }
+
+  private storeBudget(): Expr {
+    return this.m.global.set(GLOBAL.budget, this.m.local.get(this.budgetLocal!, this.i32));
   }
 
   private bswap16(x: Expr): Expr {
@@ -440,12 +509,37 @@ export class Lowering {
 
   private blockBody(block: BasicBlock): Expr {
     const stmts: Expr[] = [];
-    for (const insn of block.insns) {
+    const insns = block.insns;
+    for (let i = 0; i < insns.length; i++) {
+      const insn = insns[i]!;
       const form = specOf(insn.op).form;
       if (form === 'ja' || form === 'ja32' || form === 'jcc' || form === 'maygoto') continue; // the Relooper's branches
-      stmts.push(this.lower(insn));
+      const extension = this.extension32(insn, insns[i + 1]);
+      if (extension !== undefined) {
+        stmts.push(extension);
+        i++;
+      } else if (this.budgetLocal === undefined) {
+        stmts.push(this.lower(insn));
+      } else if (form === 'exit') {
+        stmts.push(this.storeBudget(), this.lower(insn));
+      } else if (form === 'call' || form === 'calllocal' || form === 'callx') {
+        stmts.push(this.storeBudget(), this.lower(insn), this.loadBudget());
+      } else {
+        stmts.push(this.lower(insn));
+      }
     }
     return this.m.block(null, stmts);
+  }
+
+  /**
+   * `dst <<= 32` then `dst >>= 32` (or `dst s>>= 32`) in one block, clang's way of zero- (sign-)
+   * extending a register's low half, as one extension: V8 would shift twice.
+   */
+  private extension32(insn: Instruction, next: Instruction | undefined): Expr | undefined {
+    if (insn.op !== Op.Lsh64K || insn.imm !== 32 || next?.dst !== insn.dst || next.imm !== 32) return undefined;
+    if (next.op === Op.Rsh64K) return this.set(insn.dst, this.zext(this.get32(insn.dst)));
+    if (next.op === Op.Arsh64K) return this.set(insn.dst, this.m.i64.extend32_s(this.get(insn.dst)));
+    return undefined;
   }
 
   /** The taken-condition of a conditional jump, as an i32. */
@@ -525,10 +619,14 @@ export class Lowering {
     const x = (insn.opcode & 0x08) !== 0;
     const k = insn.imm;
     const set = (v: Expr) => this.set(d, v);
-    // A register divisor goes through T0 so it is read once.
+    // A register divisor goes through T0 so it is read once, and the code tests it; a constant
+    // divisor is tested here, leaving only the operation that applies.
     const divisor = () => (x ? m.local.get(T0, this.i64) : this.k64(k));
-    const withDivisor = (e: Expr) => (x ? m.block(null, [m.local.set(T0, this.get(insn.src)), e]) : e);
-    const isZero = () => m.i64.eqz(divisor());
+    const division = (ifZero: () => Expr, divide: () => Expr, ifMinusOne?: () => Expr): Expr => {
+      if (!x) return set(k === 0 ? ifZero() : k === -1 && ifMinusOne ? ifMinusOne() : divide());
+      const nonZero = ifMinusOne ? m.if(m.i64.eq(divisor(), this.c64(-1, -1)), ifMinusOne(), divide()) : divide();
+      return m.block(null, [m.local.set(T0, this.get(insn.src)), set(m.if(m.i64.eqz(divisor()), ifZero(), nonZero))]);
+    };
     switch (insn.op) {
       case Op.Add64K: case Op.Add64X: return set(m.i64.add(a(), this.source64(insn)));
       case Op.Sub64K: case Op.Sub64X: return set(m.i64.sub(a(), this.source64(insn)));
@@ -546,18 +644,14 @@ export class Lowering {
       case Op.Movsx64_32: return set(m.i64.extend32_s(this.get(insn.src)));
       case Op.Neg64: return set(m.i64.sub(this.c64(0, 0), a()));
       // dst / 0 = 0.
-      case Op.Div64K: case Op.Div64X:
-        return withDivisor(set(m.if(isZero(), this.c64(0, 0), m.i64.div_u(a(), divisor()))));
+      case Op.Div64K: case Op.Div64X: return division(() => this.c64(0, 0), () => m.i64.div_u(a(), divisor()));
       // dst % 0 = dst.
-      case Op.Mod64K: case Op.Mod64X:
-        return withDivisor(set(m.if(isZero(), a(), m.i64.rem_u(a(), divisor()))));
+      case Op.Mod64K: case Op.Mod64X: return division(a, () => m.i64.rem_u(a(), divisor()));
       // Signed: / 0 = 0, and / -1 is a negation (INT64_MIN / -1 = INT64_MIN; wasm would trap).
       case Op.Sdiv64K: case Op.Sdiv64X:
-        return withDivisor(set(m.if(isZero(), this.c64(0, 0),
-          m.if(m.i64.eq(divisor(), this.c64(-1, -1)), m.i64.sub(this.c64(0, 0), a()), m.i64.div_s(a(), divisor())))));
+        return division(() => this.c64(0, 0), () => m.i64.div_s(a(), divisor()), () => m.i64.sub(this.c64(0, 0), a()));
       // Signed % 0 = dst; wasm's rem_s already gives INT64_MIN % -1 = 0.
-      case Op.Smod64K: case Op.Smod64X:
-        return withDivisor(set(m.if(isZero(), a(), m.i64.rem_s(a(), divisor()))));
+      case Op.Smod64K: case Op.Smod64X: return division(a, () => m.i64.rem_s(a(), divisor()));
     }
     throw new Error(`pc ${insn.pc}: no 64-bit ALU lowering for ${specOf(insn.op).mnemonic}`);
   }
@@ -568,9 +662,14 @@ export class Lowering {
     const x = (insn.opcode & 0x08) !== 0;
     // 32-bit results are zero-extended into the 64-bit register.
     const set = (v32: Expr) => this.set(insn.dst, this.zext(v32));
-    const divisor = () => (x ? m.local.get(T32, this.i32) : m.i32.const(insn.imm));
-    const withDivisor = (e: Expr) => (x ? m.block(null, [m.local.set(T32, this.get32(insn.src)), e]) : e);
-    const isZero = () => m.i32.eqz(divisor());
+    // As in alu64, with T32 holding a register divisor.
+    const k = insn.imm;
+    const divisor = () => (x ? m.local.get(T32, this.i32) : m.i32.const(k));
+    const division = (ifZero: () => Expr, divide: () => Expr, ifMinusOne?: () => Expr): Expr => {
+      if (!x) return set(k === 0 ? ifZero() : k === -1 && ifMinusOne ? ifMinusOne() : divide());
+      const nonZero = ifMinusOne ? m.if(m.i32.eq(divisor(), m.i32.const(-1)), ifMinusOne(), divide()) : divide();
+      return m.block(null, [m.local.set(T32, this.get32(insn.src)), set(m.if(m.i32.eqz(divisor()), ifZero(), nonZero))]);
+    };
     switch (insn.op) {
       case Op.Add32K: case Op.Add32X: return set(m.i32.add(a(), this.source32(insn)));
       case Op.Sub32K: case Op.Sub32X: return set(m.i32.sub(a(), this.source32(insn)));
@@ -585,16 +684,12 @@ export class Lowering {
       case Op.Movsx32_8: return set(m.i32.extend8_s(this.get32(insn.src)));
       case Op.Movsx32_16: return set(m.i32.extend16_s(this.get32(insn.src)));
       case Op.Neg32: return set(m.i32.sub(m.i32.const(0), a()));
-      case Op.Div32K: case Op.Div32X:
-        return withDivisor(set(m.if(isZero(), m.i32.const(0), m.i32.div_u(a(), divisor()))));
+      case Op.Div32K: case Op.Div32X: return division(() => m.i32.const(0), () => m.i32.div_u(a(), divisor()));
       // % 0 keeps the low half of dst, zero-extended.
-      case Op.Mod32K: case Op.Mod32X:
-        return withDivisor(set(m.if(isZero(), a(), m.i32.rem_u(a(), divisor()))));
+      case Op.Mod32K: case Op.Mod32X: return division(a, () => m.i32.rem_u(a(), divisor()));
       case Op.Sdiv32K: case Op.Sdiv32X:
-        return withDivisor(set(m.if(isZero(), m.i32.const(0),
-          m.if(m.i32.eq(divisor(), m.i32.const(-1)), m.i32.sub(m.i32.const(0), a()), m.i32.div_s(a(), divisor())))));
-      case Op.Smod32K: case Op.Smod32X:
-        return withDivisor(set(m.if(isZero(), a(), m.i32.rem_s(a(), divisor()))));
+        return division(() => m.i32.const(0), () => m.i32.div_s(a(), divisor()), () => m.i32.sub(m.i32.const(0), a()));
+      case Op.Smod32K: case Op.Smod32X: return division(a, () => m.i32.rem_s(a(), divisor()));
     }
     throw new Error(`pc ${insn.pc}: no 32-bit ALU lowering for ${specOf(insn.op).mnemonic}`);
   }

@@ -290,6 +290,13 @@ describe('budgets', () => {
     expect((await new World().run('jit', sumLoop(10, 100), { budget: 10 })).r0).toBe((10n << 32n) | 45n);
     await expect(new World().run('jit', sumLoop(10, 100), { budget: 9 })).rejects.toThrow(BudgetExhaustedError);
   });
+
+  test('on the JIT, a loop around bpf_loop and its callbacks spend one budget', async () => {
+    // 3 rounds of 4 callbacks: 2 back edges and 12 callbacks.
+    const asm = 'mov %r6, 3\nouter:\nmov %r1, 4\nlddw %r2, func cb\nmov %r3, 0\nmov %r4, 0\ncall 181\nsub %r6, 1\njne %r6, 0, outer\nexit\ncb:\nmov %r0, 0\nexit';
+    expect((await new World().run('jit', asm, { budget: 14 })).r0).toBe(4n);
+    await expect(new World().run('jit', asm, { budget: 13 })).rejects.toThrow(BudgetExhaustedError);
+  });
 });
 
 describe('register checks', () => {

@@ -12,6 +12,7 @@ import { parseDataFile } from '../../conformance/data-file.js';
 import { testProgram } from '../../conformance/runner.js';
 import { createExecutor, EngineMismatchError, type EngineKind, type Executor } from '../../runtime/engine.js';
 import { GuestMemory } from '../../runtime/memory.js';
+import { BudgetExhaustedError } from '../../runtime/execution-errors.js';
 import { compileToWasm } from '../../jit/index.js';
 import { compileCached } from '../../jit/executor.js';
 import { PROJECT_ROOT, SUITE_DIR, suiteAvailable } from '../support/suite.js';
@@ -118,6 +119,32 @@ describe('tail calls', () => {
   });
 });
 
+describe('the loop budget', () => {
+  // 10 rounds, each calling a function that loops 5 times: 9 back edges in the caller, 40 in the callee.
+  const nested = 'mov %r6, 10\nouter:\ncall local f\nsub %r6, 1\njne %r6, 0, outer\nexit\nf:\nmov %r1, 5\ninner:\nsub %r1, 1\njne %r1, 0, inner\nmov %r0, 7\nexit';
+
+  test('a caller and the loops of the functions it calls spend one budget', async () => {
+    const run = async (budget: number) => (await createExecutor(assemble(nested), 'jit', { memory: new GuestMemory(), helpers: CONFORMANCE_HELPERS, budget })).run();
+    expect((await run(49)).r0).toBe(7n);
+    // The error names the back edge that found the budget spent: the callee's at 48, the caller's at 4.
+    await expect(run(48)).rejects.toThrow(BudgetExhaustedError);
+    await expect(run(48)).rejects.toMatchObject({ pc: 7 });
+    await expect(run(4)).rejects.toMatchObject({ pc: 3 });
+  });
+
+  test.for([
+    // 9 back edges at most: the unchecked copy runs with a budget of 9, the checked loop with 8.
+    { name: 'a counted loop', asm: 'mov %r0, 0\nmov %r2, 0\nloop:\nadd %r0, %r2\nadd %r2, 1\njne %r2, 10, loop\nexit', enough: 9, r0: 45n, pc: 4 },
+    // It leaves after 3 back edges, though it could take 9: a budget of 3 is enough, on the checked loop.
+    { name: 'a counted loop that leaves early', asm: 'mov %r0, 0\nmov %r2, 0\nloop:\njeq %r2, 3, out\nadd %r0, 1\nadd %r2, 1\njne %r2, 10, loop\nout:\nexit', enough: 3, r0: 3n, pc: 5 },
+  ])('$name spends the budget as any loop does', async ({ asm, enough, r0, pc }) => {
+    const run = async (budget: number) => (await createExecutor(assemble(asm), 'jit', { memory: new GuestMemory(), helpers: CONFORMANCE_HELPERS, budget })).run();
+    expect((await run(enough)).r0).toBe(r0);
+    await expect(run(enough - 1)).rejects.toThrow(BudgetExhaustedError);
+    await expect(run(enough - 1)).rejects.toMatchObject({ pc });
+  });
+});
+
 describe('engine both', () => {
   test('fails loudly when the engines disagree', async () => {
     let calls = 0;
@@ -144,6 +171,15 @@ describe('engine both', () => {
     const helpers = helperTable([{ id: 7, name: 'counter', proto: { ret: 'integer', args: [] }, impl: (call) => call.returnNumber(++calls) }]);
     const executor = await createExecutor(assemble('mov %r6, %r1\ncall 7\nstxb [%r6+3], %r0\nmov %r0, 0\nexit'), 'both', { memory, helpers });
     expect(() => executor.run({ args: [block.start] })).toThrow(/memory differs after the run: at 0x[0-9a-f]+ in block/);
+  });
+
+  test.for([0x1234_5678_8000_0001n, 0xffff_ffff_7fff_ffffn, 0n])('shift pairs that extend a low half agree with the shifts (%s)', async (value) => {
+    // Zero-extension, sign-extension, and a pair split by a jump target, which stays two shifts.
+    const asm = 'mov %r0, %r1\nlsh %r0, 32\nrsh %r0, 32\nmov %r2, %r1\nlsh %r2, 32\narsh %r2, 32\nxor %r0, %r2\nlsh %r1, 32\nja +0\narsh %r1, 32\nadd %r0, %r1\nexit';
+    const executor = await createExecutor(assemble(asm), 'both', { memory: new GuestMemory(), helpers: CONFORMANCE_HELPERS });
+    const low = value & 0xffff_ffffn;
+    const signed = BigInt.asUintN(64, BigInt.asIntN(32, low));
+    expect(executor.run({ args: [value] }).r0).toBe(BigInt.asUintN(64, (low ^ signed) + signed));
   });
 
   test('agrees, and returns the interpreter result with its instruction count', async () => {

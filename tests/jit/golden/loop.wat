@@ -30,6 +30,7 @@
   (local $23 i32)
   (local $24 i32)
   (local $25 i32)
+  (local $26 i32)
   (global.set $regs
    (local.get $0)
   )
@@ -145,76 +146,93 @@
     (local.set $25
      (i32.const 0)
     )
+    (local.set $26
+     (i32.const 0)
+    )
     (block
      (local.set $21
       (i64.extend_i32_u
        (local.get $14)
       )
      )
-     (block
-      (block $block$2$break
-       (local.set $16
-        (i64.const 0)
-       )
-       (br $block$2$break)
-      )
+     (local.set $26
+      (global.get $budget)
+     )
+     (block $budget$spent
       (block
-       (block $block$3$break
-        (loop $shape$1$continue
-         (block
-          (local.set $16
-           (i64.add
-            (local.get $16)
-            (local.get $9)
+       (block $block$2$break
+        (local.set $16
+         (i64.const 0)
+        )
+        (br $block$2$break)
+       )
+       (block
+        (block $block$3$break
+         (loop $shape$1$continue
+          (block
+           (local.set $16
+            (i64.add
+             (local.get $16)
+             (local.get $9)
+            )
+           )
+           (local.set $9
+            (i64.sub
+             (local.get $9)
+             (i64.const 1)
+            )
            )
           )
-          (local.set $9
-           (i64.sub
+          (if
+           (i64.ne
             (local.get $9)
-            (i64.const 1)
+            (i64.const 0)
            )
-          )
-         )
-         (if
-          (i64.ne
-           (local.get $9)
-           (i64.const 0)
-          )
-          (then
-           (block
-            (if
-             (i32.eqz
-              (global.get $budget)
-             )
-             (then
-              (call $trap
-               (i32.const 7)
-               (i32.const 3)
-               (i32.const 0)
+           (then
+            (block
+             (if
+              (i32.eqz
+               (local.get $26)
               )
-              (unreachable)
+              (then
+               (local.set $23
+                (i32.const 3)
+               )
+               (br $budget$spent)
+              )
+             )
+             (local.set $26
+              (i32.sub
+               (local.get $26)
+               (i32.const 1)
+              )
              )
             )
-            (global.set $budget
-             (i32.sub
-              (global.get $budget)
-              (i32.const 1)
-             )
-            )
+            (br $shape$1$continue)
            )
-           (br $shape$1$continue)
-          )
-          (else
-           (br $block$3$break)
+           (else
+            (br $block$3$break)
+           )
           )
          )
         )
-       )
-       (br $__inlined_func$f0
-        (local.get $16)
+        (block
+         (global.set $budget
+          (local.get $26)
+         )
+         (br $__inlined_func$f0
+          (local.get $16)
+         )
+        )
        )
       )
      )
+     (call $trap
+      (i32.const 7)
+      (local.get $23)
+      (i32.const 0)
+     )
+     (unreachable)
     )
    )
   )
