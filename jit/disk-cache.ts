@@ -49,7 +49,7 @@ export function jitDiskCacheDir(): string | undefined {
 function version(): string {
   if (jitVersion === undefined) {
     const hash = createHash('sha256').update(`format ${FORMAT}\0`);
-    for (const file of ['abi.js', 'cfg.js', 'counted-loops.js', 'lower.js', 'map-ops.js', 'module.js', 'binaryen.js', '../maps/descriptor.js', '../maps/slot-pool.js', '../maps/key-index.js']) {
+    for (const file of ['abi.js', 'cfg.js', 'counted-loops.js', 'lower.js', 'map-ops.js', 'module.js', 'table-calls.js', 'binaryen.js', '../maps/descriptor.js', '../maps/slot-pool.js', '../maps/key-index.js']) {
       hash.update(readFileSync(new URL(`./${file}`, import.meta.url)));
     }
     jitVersion = hash.digest('hex');
