@@ -170,7 +170,7 @@ function readJson<T>(path: string): T | undefined {
 export async function linuxFigures(options: { readonly record?: boolean } = {}): Promise<LinuxComparison> {
   const live = bpftoolWorks();
   const recorded = readJson<Recorded>(RECORDED);
-  const ubpf = readJson<{ readonly ns: Record<string, { readonly interp?: number; readonly jit?: number }> }>(UBPF);
+  const ubpf = readJson<{ readonly summary: Record<string, { readonly ubpfInterpNs?: number; readonly ubpfJitNs?: number }> }>(UBPF);
   const dir = mkdtempSync(join(tmpdir(), 'ebpf-wasm-linux-'));
   const figures: LinuxFigure[] = [];
   try {
@@ -192,12 +192,12 @@ export async function linuxFigures(options: { readonly record?: boolean } = {}):
           rounds.jit.push(meanOver(row, (p) => jit.testRun({ dataIn: p, repeat: row.repeat.jit }).durationNs));
           rounds.interp.push(meanOver(row, (p) => interp.testRun({ dataIn: p, repeat: row.repeat.interp }).durationNs));
         }
-        const reference = ubpf?.ns[row.name];
+        const reference = ubpf?.summary[row.name];
         figures.push({
           row: row.name, what: row.what, compute: row.compute ?? false, ...(row.callbacks ? { callbacks: row.callbacks } : {}),
           linuxNs: kernel ? median(rounds.linux) : recorded?.ns[row.name],
           jitNs: median(rounds.jit), interpNs: median(rounds.interp),
-          ubpfInterpNs: reference?.interp, ubpfJitNs: reference?.jit, rounds,
+          ubpfInterpNs: reference?.ubpfInterpNs, ubpfJitNs: reference?.ubpfJitNs, rounds,
         });
       } finally {
         kernel?.unload();
@@ -237,7 +237,10 @@ export function linuxLines(c: LinuxComparison): string[] {
   const compute = c.figures.filter((f) => f.compute && f.linuxNs !== undefined);
   if (compute.length) out.push(`  compute geomean (${compute.map((f) => f.row).join(', ')}): JIT ${geomean(compute.map((f) => f.jitNs / f.linuxNs!)).toFixed(2)}x Linux`);
   const vsUbpf = c.figures.filter((f) => (f.compute || f.row === 'parse') && f.ubpfInterpNs !== undefined);
-  if (vsUbpf.length) out.push(`  interpreter geomean (${vsUbpf.map((f) => f.row).join(', ')}): ${geomean(vsUbpf.map((f) => f.interpNs / f.ubpfInterpNs!)).toFixed(2)}x uBPF's interpreter`);
+  if (vsUbpf.length) {
+    out.push(`  interpreter geomean (${vsUbpf.map((f) => f.row).join(', ')}): ${geomean(vsUbpf.map((f) => f.interpNs / f.ubpfInterpNs!)).toFixed(2)}x uBPF's interpreter`
+      + ' (uBPF as recorded in bench/ubpf-figures.json by scripts/ubpf-reference; ours measured now)');
+  }
   const spreads = c.figures.filter((f) => f.rounds.linux.length).map((f) => `${f.row} ${spread(f.rounds.linux)}`);
   if (spreads.length) out.push(`  Linux spread over the rounds: ${spreads.join(', ')}`);
   return out;
