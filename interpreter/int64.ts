@@ -41,16 +41,38 @@ export function udivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number,
     if (!modulo) lo[d] = hi[d] = 0;
     return;
   }
-  if (ah === 0 && bh === 0) {
+  if (bh !== 0) {
+    // A divisor of 2^32 or more: rare enough in programs to leave to BigInt.
+    const a = BigInt.asUintN(64, toBig(al, ah));
+    const b = BigInt.asUintN(64, toBig(bl, bh));
+    setBig(lo, hi, d, modulo ? a % b : a / b);
+    return;
+  }
+  const b = bl >>> 0;
+  const a1 = ah >>> 0;
+  if (a1 === 0) {
     const a = al >>> 0;
-    const b = bl >>> 0;
     lo[d] = modulo ? a % b : Math.floor(a / b);
     hi[d] = 0;
     return;
   }
-  const a = BigInt.asUintN(64, toBig(al, ah));
-  const b = BigInt.asUintN(64, toBig(bl, bh));
-  setBig(lo, hi, d, modulo ? a % b : a / b);
+  // Long division by a 32-bit divisor, the dividend's high word then its two low 16-bit digits.
+  // Each partial dividend is below b * 2^16 < 2^48, so doubles divide it exactly (the quotient
+  // cannot round up across an integer) and the remainders are exact.
+  const qh = Math.floor(a1 / b);
+  let r = a1 - qh * b;
+  let t = r * 65536 + (al >>> 16);
+  const q1 = Math.floor(t / b);
+  r = t - q1 * b;
+  t = r * 65536 + (al & 0xffff);
+  const q0 = Math.floor(t / b);
+  if (modulo) {
+    lo[d] = t - q0 * b;
+    hi[d] = 0;
+  } else {
+    lo[d] = q1 * 65536 + q0;
+    hi[d] = qh;
+  }
 }
 
 /**
@@ -67,10 +89,18 @@ export function sdivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number,
     setNumber(lo, hi, d, modulo ? (al % bl) | 0 : Math.trunc(al / bl));
     return;
   }
-  const a = toBig(al, ah);
-  const b = toBig(bl, bh);
-  // BigInt division truncates toward zero, as BPF does; INT64_MIN / -1 wraps back to INT64_MIN.
-  setBig(lo, hi, d, modulo ? a % b : a / b);
+  // Divide the magnitudes; the quotient is negative when the signs differ, the remainder takes the
+  // dividend's sign. |INT64_MIN| is 2^63 as an unsigned value, and 2^63 negated wraps back to INT64_MIN.
+  const negativeA = ah < 0;
+  const negativeB = bh < 0;
+  if (negativeA) { ah = (~ah + (al === 0 ? 1 : 0)) | 0; al = -al | 0; }
+  if (negativeB) { bh = (~bh + (bl === 0 ? 1 : 0)) | 0; bl = -bl | 0; }
+  udivmod64(lo, hi, d, al, ah, bl, bh, modulo);
+  if (modulo ? negativeA : negativeA !== negativeB) {
+    const l = lo[d]!;
+    lo[d] = -l;
+    hi[d] = ~hi[d]! + (l === 0 ? 1 : 0);
+  }
 }
 
 /** Unsigned 32-bit division and modulo into lo[d] with hi[d] = 0; modulo by zero keeps the low half. */

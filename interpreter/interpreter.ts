@@ -40,8 +40,16 @@ const PROGRAM_EXIT = Symbol('program exit');
 
 /** run()'s input when a callback runs the loop: the entry state is in the fields. */
 const CALLBACK_RUN: RunArgs = {};
+/** run()'s arguments when the input gives none. */
+const NO_ARGS: readonly number[] = [];
 /** What run() returns when a callback's frame exits (nothing reads it). */
 const CALLBACK_DONE: RunResult & { instructions: number } = { r0: 0n, instructions: 0 };
+
+/**
+ * r0 values a run returns most (verdicts, small counts and errnos' absolute values), made once:
+ * a BigInt costs an allocation, which on a short program is a good part of the run.
+ */
+const SMALL_R0: readonly bigint[] = Array.from({ length: 256 }, (_, i) => BigInt(i));
 
 /** One traced step, reported before the instruction at `pc` runs. */
 export interface TraceEvent {
@@ -324,12 +332,12 @@ export class Interpreter {
     call.tailCallCount = input.tailCalls ?? 0;
     call.pendingTailCall = undefined;
     call.callbackDepth = 0;
-    this.loopCallback.fill(0);
-    const { rl, rh } = this;
-    const args = input.args ?? [];
+    const { rl, rh, loopCallback } = this;
+    // Loops rather than fill(): on arrays this short the builtin call costs more than the stores.
+    for (let i = 0; i < MAX_FRAMES; i++) loopCallback[i] = 0;
+    for (let r = 0; r <= FRAME_POINTER; r++) rl[r] = rh[r] = 0;
+    const args = input.args ?? NO_ARGS;
     let init = 1 << FRAME_POINTER;
-    rl.fill(0);
-    rh.fill(0);
     for (let i = 0; i < args.length; i++) {
       const value = args[i]!;
       if (typeof value === 'number' && Number.isSafeInteger(value)) {
@@ -809,8 +817,11 @@ export class Interpreter {
   private result(): RunResult & { instructions: number } {
     // A callback's run returns nothing anyone reads: its r0 goes back through the register file.
     if (this.base !== 0) return CALLBACK_DONE;
-    const r0 = (BigInt(this.rh[0]! >>> 0) << 32n) | BigInt(this.rl[0]! >>> 0);
+    const lo = this.rl[0]!;
+    const hi = this.rh[0]!;
+    const r0 = hi === 0 && lo >= 0 && lo < SMALL_R0.length ? SMALL_R0[lo]! : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    const instructions = this.budget - this.remaining;
     const tailCall = this.call!.pendingTailCall;
-    return { r0, instructions: this.budget - this.remaining, ...(tailCall ? { tailCall } : {}) };
+    return tailCall ? { r0, instructions, tailCall } : { r0, instructions };
   }
 }

@@ -17,6 +17,7 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'interp' },
     harness: { type: 'string', default: '/work/ubpf-scratch/harness-interp' },
     json: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 
@@ -53,7 +54,7 @@ function ubpf(name, runs) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rounds = Number(values.rounds);
 const rows = [];
-for (const o of OBJECTS) {
+for (const o of OBJECTS.filter((x) => !values.only || values.only.split(',').includes(x.name))) {
   const a = [];
   const b = [];
   for (let r = 0; r < rounds; r++) {
