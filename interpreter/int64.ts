@@ -14,6 +14,24 @@ export function mulHighU32(a: number, b: number): number {
   return (a1 * b1 + (t1 >>> 16) + (t2 >>> 16)) | 0;
 }
 
+/**
+ * lo[d]:hi[d] += (bh:bl) modulo 2^64. The carry out of the low half is the unsigned sum wrapping
+ * below an operand; all in int32, which V8 keeps unboxed.
+ */
+export function add64(lo: Int32Array, hi: Int32Array, d: number, bl: number, bh: number): void {
+  const l = lo[d]!;
+  const t = (l + bl) | 0;
+  lo[d] = t;
+  hi[d] = (hi[d]! + bh + (t >>> 0 < l >>> 0 ? 1 : 0)) | 0;
+}
+
+/** lo[d]:hi[d] -= (bh:bl) modulo 2^64; the borrow is the minuend's low half below the subtrahend's. */
+export function sub64(lo: Int32Array, hi: Int32Array, d: number, bl: number, bh: number): void {
+  const l = lo[d]!;
+  lo[d] = (l - bl) | 0;
+  hi[d] = (hi[d]! - bh - (l >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
+}
+
 /** lo[d]:hi[d] = (ah:al) * (bh:bl) modulo 2^64. */
 export function mul64(lo: Int32Array, hi: Int32Array, d: number, al: number, ah: number, bl: number, bh: number): void {
   hi[d] = (mulHighU32(al, bl) + Math.imul(al, bh) + Math.imul(ah, bl)) | 0;

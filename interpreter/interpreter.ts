@@ -14,8 +14,9 @@ import {
   TailCallInCallbackError, UninitializedRegisterError, UnsupportedInstructionError,
 } from './errors.js';
 import {
-  arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, rsh64, sdivmod32, sdivmod64, udivmod32, udivmod64,
+  add64, arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, rsh64, sdivmod32, sdivmod64, sub64, udivmod32, udivmod64,
 } from './int64.js';
+import { Fused, fusedOp } from './fusion.js';
 import { ARG_REGS_MASK, prepare, type PreparedProgram } from './prepare.js';
 import { analyzeRegisterInit } from './register-init.js';
 import { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../runtime/run.js';
@@ -112,8 +113,15 @@ export class Interpreter {
   private readonly savedRegisters = new Int32Array(MAX_FRAMES * 22);
   /** Per slot: op | dst << 8 | src << 12 | off << 16, and END_OF_PROGRAM past the last slot. */
   private readonly code: Int32Array;
+  /**
+   * `code` with the first slot of each fusable pair (fusion.ts) holding the fused op. Runs that track
+   * registers use `code`: they check each instruction on its own.
+   */
+  private readonly fusedCode: Int32Array;
   /** Whether runs entered with a given register mask need run-time register tracking. */
   private readonly tracking = new Map<number, boolean>();
+  /** The mask the last run entered with (its tracking is in `track`): runs mostly repeat it. */
+  private trackedInit = -1;
   // Last region hit by a read and by a write: most accesses repeat it. The ones before them get a
   // second chance, since programs alternate between two regions (packet and stack, map value and context).
   private readStart = 0;
@@ -135,6 +143,12 @@ export class Interpreter {
     for (let pc = 0; pc < p.slots; pc++) this.code[pc] = p.ops[pc]! | (p.dst[pc]! << 8) | (p.src[pc]! << 12) | (p.off[pc]! << 16);
     for (const insn of p.insns) if (frameViolation(insn)) this.code[insn.pc] = (this.code[insn.pc]! & ~0xff) | OUTSIDE_FRAME;
     this.code[p.slots] = END_OF_PROGRAM;
+    this.fusedCode = this.code.slice();
+    for (let i = 0; i + 1 < p.insns.length; i++) {
+      const first = p.insns[i]!;
+      const fused = fusedOp(first, p.insns[i + 1]!);
+      if (fused !== undefined) this.fusedCode[first.pc] = (this.code[first.pc]! & ~0xff) | fused;
+    }
   }
 
   /** Frees the stack and register file this interpreter took from guest memory. */
@@ -331,10 +345,12 @@ export class Interpreter {
     const call = this.call!;
     call.tailCallCount = input.tailCalls ?? 0;
     call.pendingTailCall = undefined;
+    // Every bpf_loop the interpreter runs counts in callbackDepth while it is open: only a run that
+    // trapped or ended inside one leaves loop state to clear.
+    if (call.callbackDepth !== 0) this.loopCallback.fill(0);
     call.callbackDepth = 0;
-    const { rl, rh, loopCallback } = this;
-    // Loops rather than fill(): on arrays this short the builtin call costs more than the stores.
-    for (let i = 0; i < MAX_FRAMES; i++) loopCallback[i] = 0;
+    const { rl, rh } = this;
+    // A loop rather than fill(): on arrays this short the builtin call costs more than the stores.
     for (let r = 0; r <= FRAME_POINTER; r++) rl[r] = rh[r] = 0;
     const args = input.args ?? NO_ARGS;
     let init = 1 << FRAME_POINTER;
@@ -353,13 +369,16 @@ export class Interpreter {
     call.packet = input.packet ?? NO_PACKET;
     rl[FRAME_POINTER] = this.enterFrame(0);
 
-    let track = this.tracking.get(init);
-    if (track === undefined) {
-      // Tracing shows which registers hold values, so it needs the tracking too.
-      track = this.trace !== undefined || analyzeRegisterInit(this.program, init).uncertainReads.length > 0;
-      this.tracking.set(init, track);
+    if (init !== this.trackedInit) {
+      let track = this.tracking.get(init);
+      if (track === undefined) {
+        // Tracing shows which registers hold values, so it needs the tracking too.
+        track = this.trace !== undefined || analyzeRegisterInit(this.program, init).uncertainReads.length > 0;
+        this.tracking.set(init, track);
+      }
+      this.trackedInit = init;
+      this.track = track;
     }
-    this.track = track;
     this.remaining = this.budget;
     this.base = 0;
     this.entry = 0;
@@ -376,7 +395,8 @@ export class Interpreter {
     let init = this.entryInit;
     const track = this.track;
     const p = this.program;
-    const code = this.code;
+    const plain = this.code;
+    const code = track ? plain : this.fusedCode;
     const { imm, immHi, reads, writes, helpers } = p;
     const trace = this.trace;
     let dv = this.memory.view;
@@ -388,9 +408,10 @@ export class Interpreter {
 
     for (;;) {
       if (--remaining < 0) throw new BudgetExhaustedError(pc, this.budget);
-      if (trace !== undefined) this.traceStep(pc, depth, init);
       if (track) {
-        // Only programs where some read may see an unwritten register pay for this.
+        // Only programs where some read may see an unwritten register pay for this, and traced
+        // runs (start() makes them track): one test per instruction covers both.
+        if (trace !== undefined) this.traceStep(pc, depth, init);
         const needs = reads[pc]!;
         if ((needs & init) !== needs) throw new UninitializedRegisterError(pc, 31 - Math.clz32(needs & ~init & -(needs & ~init)));
         init |= writes[pc]!;
@@ -401,10 +422,10 @@ export class Interpreter {
       const k = imm[pc]!;
       switch (w & 255) {
         // ALU64 --------------------------------------------------------------------------------
-        case Op.Add64K: { const t = (rl[d]! >>> 0) + (k >>> 0); rl[d] = t; rh[d] = rh[d]! + (k >> 31) + (t > 0xffffffff ? 1 : 0); break; }
-        case Op.Add64X: { const t = (rl[d]! >>> 0) + (rl[s]! >>> 0); rl[d] = t; rh[d] = rh[d]! + rh[s]! + (t > 0xffffffff ? 1 : 0); break; }
-        case Op.Sub64K: { const t = (rl[d]! >>> 0) - (k >>> 0); rl[d] = t; rh[d] = rh[d]! - (k >> 31) - (t < 0 ? 1 : 0); break; }
-        case Op.Sub64X: { const t = (rl[d]! >>> 0) - (rl[s]! >>> 0); rl[d] = t; rh[d] = rh[d]! - rh[s]! - (t < 0 ? 1 : 0); break; }
+        case Op.Add64K: add64(rl, rh, d, k, k >> 31); break;
+        case Op.Add64X: add64(rl, rh, d, rl[s]!, rh[s]!); break;
+        case Op.Sub64K: sub64(rl, rh, d, k, k >> 31); break;
+        case Op.Sub64X: sub64(rl, rh, d, rl[s]!, rh[s]!); break;
         case Op.Mul64K: mul64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31); break;
         case Op.Mul64X: mul64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!); break;
         case Op.Div64K: udivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, false); break;
@@ -680,6 +701,35 @@ export class Interpreter {
           if (!this.memory.find(a, size)) throw new MemoryFaultError(pc, BigInt(a), size, 'read', 'is outside the packet region');
           rl[0] = size === 4 ? dv.getInt32(a, false) : size === 2 ? dv.getUint16(a, false) : dv.getUint8(a);
           rh[0] = 0;
+          break;
+        }
+
+        // Fused pairs (fusion.ts): the first instruction, then the second at pc + 1 (its operands in
+        // `plain`), which counts against the budget as it would on its own.
+        case Fused.MovAdd64X: {
+          rl[d] = rl[s]!; rh[d] = rh[s]!;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const t = (plain[++pc]! >> 12) & 15;
+          add64(rl, rh, d, rl[t]!, rh[t]!);
+          break;
+        }
+        case Fused.MovAdd64K: {
+          rl[d] = rl[s]!; rh[d] = rh[s]!;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const k2 = imm[++pc]!;
+          add64(rl, rh, d, k2, k2 >> 31);
+          break;
+        }
+        case Fused.ZeroExtend32:
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          rh[d] = 0;
+          pc++;
+          break;
+        case Fused.AddJne64K: {
+          add64(rl, rh, d, k, k >> 31);
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const k2 = imm[++pc]!;
+          if (rl[d] !== k2 || rh[d] !== k2 >> 31) pc += plain[pc]! >> 16;
           break;
         }
 

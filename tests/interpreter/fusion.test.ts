@@ -1,0 +1,42 @@
+// Fused instruction pairs (interpreter/fusion.ts) behave as their two instructions: same r0, same
+// instruction count, and a budget that runs out on either half stops at that half's pc. Traced runs
+// check every instruction on its own, so they are the reference.
+import { describe, expect, test } from 'vitest';
+import { BudgetExhaustedError } from '../../interpreter/errors.js';
+import { runAsm } from '../support/run.js';
+
+const PAIRS = [
+  { name: 'mov64 + add64 reg', asm: 'mov %r0, 5\nmov %r3, -1\nmov %r4, %r3\nadd %r4, %r0\nmov %r0, %r4\nexit' },
+  { name: 'mov64 + add64 reg, same source', asm: 'lddw %r3, 0x80000000ffffffff\nmov %r4, %r3\nadd %r4, %r4\nmov %r0, %r4\nrsh %r0, 1\nexit' },
+  { name: 'mov64 + add64 imm with a carry', asm: 'mov32 %r3, -1\nmov %r0, %r3\nadd %r0, 1\nexit' },
+  { name: 'lsh64 32 + rsh64 32', asm: 'mov %r0, -7\nlsh %r0, 32\nrsh %r0, 32\nexit' },
+  { name: 'add64 + jne64 loop', asm: 'mov %r0, 0\nmov %r1, 0\nloop:\nadd %r0, 3\nadd %r1, 1\njne %r1, 10, loop\nexit' },
+  { name: 'a jump onto the second half', asm: 'mov %r0, 1\nmov %r2, 2\njeq %r0, 1, +1\nmov %r0, %r2\nadd %r0, 40\nexit' },
+];
+
+describe('fused pairs', () => {
+  test.for(PAIRS)('$name gives what its instructions give', ({ asm }) => {
+    const plain = runAsm(asm, [], { trace: () => {} });
+    const fused = runAsm(asm);
+    expect(fused.r0).toBe(plain.r0);
+    expect(fused.instructions).toBe(plain.instructions);
+  });
+
+  test.for(PAIRS)('$name: every budget stops at the same pc', ({ asm }) => {
+    const { instructions } = runAsm(asm, [], { trace: () => {} });
+    for (let budget = 1; budget < instructions!; budget++) {
+      const stop = (options: { budget: number; trace?: () => void }) => {
+        try {
+          runAsm(asm, [], options);
+        } catch (err) {
+          return err;
+        }
+        throw new Error(`budget ${budget} did not stop the run`);
+      };
+      const plain = stop({ budget, trace: () => {} });
+      const fused = stop({ budget });
+      expect(fused).toBeInstanceOf(BudgetExhaustedError);
+      expect((fused as BudgetExhaustedError).pc).toBe((plain as BudgetExhaustedError).pc);
+    }
+  });
+});
