@@ -74,11 +74,24 @@ export function udivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number,
     hi[d] = 0;
     return;
   }
-  // Long division by a 32-bit divisor, the dividend's high word then its two low 16-bit digits.
-  // Each partial dividend is below b * 2^16 < 2^48, so doubles divide it exactly (the quotient
-  // cannot round up across an integer) and the remainders are exact.
+  // Long division by a 32-bit divisor: the dividend's high word, then the rest. A partial dividend
+  // below 2^53 divides exactly in doubles (the quotient cannot round up across an integer, as it
+  // is at least 1/b from the next one) and leaves an exact remainder. With b below 2^21 the low
+  // word goes in one step (r * 2^32 + low < 2^53), otherwise in two 16-bit digits (each < 2^48).
   const qh = Math.floor(a1 / b);
   let r = a1 - qh * b;
+  if (b < 0x200000) {
+    const t = r * 4294967296 + (al >>> 0);
+    const q = Math.floor(t / b);
+    if (modulo) {
+      lo[d] = t - q * b;
+      hi[d] = 0;
+    } else {
+      lo[d] = q;
+      hi[d] = qh;
+    }
+    return;
+  }
   let t = r * 65536 + (al >>> 16);
   const q1 = Math.floor(t / b);
   r = t - q1 * b;

@@ -144,10 +144,10 @@ export class Interpreter {
     for (const insn of p.insns) if (frameViolation(insn)) this.code[insn.pc] = (this.code[insn.pc]! & ~0xff) | OUTSIDE_FRAME;
     this.code[p.slots] = END_OF_PROGRAM;
     this.fusedCode = this.code.slice();
-    for (let i = 0; i + 1 < p.insns.length; i++) {
-      const first = p.insns[i]!;
-      const fused = fusedOp(first, p.insns[i + 1]!);
-      if (fused !== undefined) this.fusedCode[first.pc] = (this.code[first.pc]! & ~0xff) | fused;
+    for (let i = 0; i < p.insns.length; i++) {
+      const fused = fusedOp(p.insns, i);
+      const at = p.insns[i]!.pc;
+      if (fused !== undefined) this.fusedCode[at] = (this.code[at]! & ~0xff) | fused;
     }
   }
 
@@ -704,8 +704,8 @@ export class Interpreter {
           break;
         }
 
-        // Fused pairs (fusion.ts): the first instruction, then the second at pc + 1 (its operands in
-        // `plain`), which counts against the budget as it would on its own.
+        // Fused runs (fusion.ts): the first instruction, then the next ones (their operands in
+        // `plain`), each counting against the budget as it would on its own.
         case Fused.MovAdd64X: {
           rl[d] = rl[s]!; rh[d] = rh[s]!;
           if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
@@ -730,6 +730,24 @@ export class Interpreter {
           if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
           const k2 = imm[++pc]!;
           if (rl[d] !== k2 || rh[d] !== k2 >> 31) pc += plain[pc]! >> 16;
+          break;
+        }
+        case Fused.AndJne64K: {
+          rl[d] = rl[d]! & k; rh[d] = rh[d]! & (k >> 31);
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const k2 = imm[++pc]!;
+          if (rl[d] !== k2 || rh[d] !== k2 >> 31) pc += plain[pc]! >> 16;
+          break;
+        }
+        case Fused.BoundsCheck: {
+          rl[d] = rl[s]!; rh[d] = rh[s]!;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const k2 = imm[++pc]!;
+          add64(rl, rh, d, k2, k2 >> 31);
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const w3 = plain[++pc]!;
+          const t = (w3 >> 12) & 15;
+          if (gtU64(rl[d]!, rh[d]!, rl[t]!, rh[t]!)) pc += w3 >> 16;
           break;
         }
 

@@ -1,5 +1,5 @@
-// Fused instruction pairs (interpreter/fusion.ts) behave as their two instructions: same r0, same
-// instruction count, and a budget that runs out on either half stops at that half's pc. Traced runs
+// Fused instructions (interpreter/fusion.ts) behave as the instructions they fuse: same r0, same
+// instruction count, and a budget that runs out on any of them stops at that one's pc. Traced runs
 // check every instruction on its own, so they are the reference.
 import { describe, expect, test } from 'vitest';
 import { BudgetExhaustedError } from '../../interpreter/errors.js';
@@ -11,6 +11,10 @@ const PAIRS = [
   { name: 'mov64 + add64 imm with a carry', asm: 'mov32 %r3, -1\nmov %r0, %r3\nadd %r0, 1\nexit' },
   { name: 'lsh64 32 + rsh64 32', asm: 'mov %r0, -7\nlsh %r0, 32\nrsh %r0, 32\nexit' },
   { name: 'add64 + jne64 loop', asm: 'mov %r0, 0\nmov %r1, 0\nloop:\nadd %r0, 3\nadd %r1, 1\njne %r1, 10, loop\nexit' },
+  { name: 'and64 + jne64', asm: 'mov %r0, 0\nmov %r1, 0x1234\nand %r1, 0x1200\njne %r1, 0x200, +1\nmov %r0, 1\nmov %r1, 0x0200\nand %r1, 0x1200\njne %r1, 0x200, +1\nadd %r0, 2\nexit' },
+  { name: 'bounds check, in bounds', asm: 'mov %r0, 0\nmov %r2, 100\nmov %r3, 80\nmov %r1, %r3\nadd %r1, 14\njgt %r1, %r2, +1\nmov %r0, %r1\nexit' },
+  { name: 'bounds check, out of bounds', asm: 'mov %r0, 0\nmov %r2, 100\nmov %r3, 90\nmov %r1, %r3\nadd %r1, 14\njgt %r1, %r2, +1\nmov %r0, %r1\nexit' },
+  { name: 'bounds check wrapping past 2^64', asm: 'mov %r0, 0\nmov %r2, 100\nmov %r3, -1\nmov %r1, %r3\nadd %r1, 14\njgt %r1, %r2, +1\nmov %r0, %r1\nexit' },
   { name: 'a jump onto the second half', asm: 'mov %r0, 1\nmov %r2, 2\njeq %r0, 1, +1\nmov %r0, %r2\nadd %r0, 40\nexit' },
 ];
 
