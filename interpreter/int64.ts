@@ -59,14 +59,13 @@ export function udivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number,
     if (!modulo) lo[d] = hi[d] = 0;
     return;
   }
-  if (bh !== 0) {
-    // A divisor of 2^32 or more: rare enough in programs to leave to BigInt.
-    const a = BigInt.asUintN(64, toBig(al, ah));
-    const b = BigInt.asUintN(64, toBig(bl, bh));
-    setBig(lo, hi, d, modulo ? a % b : a / b);
+  const b = bl >>> 0;
+  // Small enough for V8 to inline into the interpreter's loop: the common divisors here, the rest
+  // in udivmod64Wide.
+  if (bh !== 0 || b >= 0x200000) {
+    udivmod64Wide(lo, hi, d, al, ah, bl, bh, modulo);
     return;
   }
-  const b = bl >>> 0;
   const a1 = ah >>> 0;
   if (a1 === 0) {
     const a = al >>> 0;
@@ -74,28 +73,38 @@ export function udivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number,
     hi[d] = 0;
     return;
   }
-  // Long division by a 32-bit divisor: the dividend's high word, then the rest. A partial dividend
-  // below 2^53 divides exactly in doubles (the quotient cannot round up across an integer, as it
-  // is at least 1/b from the next one) and leaves an exact remainder. With b below 2^21 the low
-  // word goes in one step (r * 2^32 + low < 2^53), otherwise in two 16-bit digits (each < 2^48).
+  // Long division, the dividend's high word, then its low word. A partial dividend below 2^53
+  // divides exactly in doubles (the quotient cannot round up across an integer, being at least 1/b
+  // from the next one) and leaves an exact remainder: with b below 2^21, r * 2^32 + low is.
   const qh = Math.floor(a1 / b);
-  let r = a1 - qh * b;
-  if (b < 0x200000) {
-    const t = r * 4294967296 + (al >>> 0);
-    const q = Math.floor(t / b);
-    if (modulo) {
-      lo[d] = t - q * b;
-      hi[d] = 0;
-    } else {
-      lo[d] = q;
-      hi[d] = qh;
-    }
+  const t = (a1 - qh * b) * 4294967296 + (al >>> 0);
+  const q = Math.floor(t / b);
+  if (modulo) {
+    lo[d] = t - q * b;
+    hi[d] = 0;
+  } else {
+    lo[d] = q;
+    hi[d] = qh;
+  }
+}
+
+/** udivmod64 by a non-zero divisor of 2^21 or more. */
+function udivmod64Wide(lo: Int32Array, hi: Int32Array, d: number, al: number, ah: number, bl: number, bh: number, modulo: boolean): void {
+  if (bh !== 0) {
+    // A divisor of 2^32 or more: rare enough in programs to leave to BigInt.
+    const a = BigInt.asUintN(64, toBig(al, ah));
+    const b = BigInt.asUintN(64, toBig(bl, bh));
+    setBig(lo, hi, d, modulo ? a % b : a / b);
     return;
   }
-  let t = r * 65536 + (al >>> 16);
+  // As in udivmod64, with the low word in two 16-bit digits: each partial dividend is below
+  // b * 2^16 < 2^48.
+  const b = bl >>> 0;
+  const a1 = ah >>> 0;
+  const qh = Math.floor(a1 / b);
+  let t = (a1 - qh * b) * 65536 + (al >>> 16);
   const q1 = Math.floor(t / b);
-  r = t - q1 * b;
-  t = r * 65536 + (al & 0xffff);
+  t = (t - q1 * b) * 65536 + (al & 0xffff);
   const q0 = Math.floor(t / b);
   if (modulo) {
     lo[d] = t - q0 * b;
