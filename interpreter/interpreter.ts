@@ -122,8 +122,8 @@ export class Interpreter {
   private readonly tracking = new Map<number, boolean>();
   /** The mask the last run entered with (its tracking is in `track`): runs mostly repeat it. */
   private trackedInit = -1;
-  // Last region hit by a read and by a write: most accesses repeat it. The ones before them get a
-  // second chance, since programs alternate between two regions (packet and stack, map value and context).
+  // The last two regions the region table gave for a read and for a write: programs mostly
+  // alternate between two (packet and context, packet and stack, map value and stack).
   private readStart = 0;
   private readEnd = 0;
   private writeStart = 0;
@@ -227,13 +227,47 @@ export class Interpreter {
     if (this.writeEnd2 === end) this.writeStart2 = start;
   }
 
-  /** Checks [reg + off, +size) for a read or write and returns the address. */
+  /**
+   * Checks [reg + off, +size) for a read or write and returns the address: against the last two
+   * regions accesses of that kind found, the one hit last first, then (slowAddress) the region table.
+   */
   private address(pc: number, reg: number, off: number, size: number, write: boolean): number {
     const a = (this.rl[reg]! >>> 0) + off;
-    if (write ? a >= this.writeStart && a + size <= this.writeEnd : a >= this.readStart && a + size <= this.readEnd) {
-      if (this.rh[reg] === 0) return a;
+    if (this.rh[reg] === 0) {
+      const end = a + size;
+      if (write) {
+        if (a >= this.writeStart && end <= this.writeEnd) return a;
+        if (a >= this.writeStart2 && end <= this.writeEnd2) {
+          this.swapWriteRegions();
+          return a;
+        }
+      } else {
+        if (a >= this.readStart && end <= this.readEnd) return a;
+        if (a >= this.readStart2 && end <= this.readEnd2) {
+          this.swapReadRegions();
+          return a;
+        }
+      }
     }
     return this.slowAddress(pc, reg, off, size, write);
+  }
+
+  private swapReadRegions(): void {
+    const start = this.readStart;
+    const end = this.readEnd;
+    this.readStart = this.readStart2;
+    this.readEnd = this.readEnd2;
+    this.readStart2 = start;
+    this.readEnd2 = end;
+  }
+
+  private swapWriteRegions(): void {
+    const start = this.writeStart;
+    const end = this.writeEnd;
+    this.writeStart = this.writeStart2;
+    this.writeEnd = this.writeEnd2;
+    this.writeStart2 = start;
+    this.writeEnd2 = end;
   }
 
   private slowAddress(pc: number, reg: number, off: number, size: number, write: boolean): number {
@@ -243,18 +277,6 @@ export class Interpreter {
       throw new MemoryFaultError(pc, BigInt.asUintN(64, full), size, access, 'is outside guest memory');
     }
     const a = (this.rl[reg]! >>> 0) + off;
-    // The region before the last one: swap the two.
-    if (write ? a >= this.writeStart2 && a + size <= this.writeEnd2 : a >= this.readStart2 && a + size <= this.readEnd2) {
-      let t: number;
-      if (write) {
-        t = this.writeStart; this.writeStart = this.writeStart2; this.writeStart2 = t;
-        t = this.writeEnd; this.writeEnd = this.writeEnd2; this.writeEnd2 = t;
-      } else {
-        t = this.readStart; this.readStart = this.readStart2; this.readStart2 = t;
-        t = this.readEnd; this.readEnd = this.readEnd2; this.readEnd2 = t;
-      }
-      return a;
-    }
     const full = BigInt(a);
     const region = this.memory.find(a, size);
     if (!region) {
