@@ -1,6 +1,7 @@
 // Runs of adjacent instructions the interpreter runs as one dispatch: the idioms clang emits in
 // every loop and parser (a register copy and an add forming an address, a packet bounds check, a
-// u32 cast as a shift pair, a counter stepped and tested, a masked test). Only instructions that
+// u32 cast as a shift pair, a counter stepped and tested, a masked test, a return value set before
+// a test that may return it). Only instructions that
 // cannot trap are fused, so a fused op behaves as its instructions run in order; the interpreter
 // still counts each against the budget.
 import { Op } from '../isa/opcodes.js';
@@ -24,6 +25,12 @@ export const enum Fused {
   AndJne64K,
   /** mov64 rd, rs; add64 rd, imm; jgt64 rd, rt, +off: the packet bounds check */
   BoundsCheck,
+  /** mov64 rd, imm; jne64 re, imm, +off */
+  MovJne64K,
+  /** mov64 rd, imm; jeq64 re, imm, +off */
+  MovJeq64K,
+  /** mov64 rd, imm; jgt64 re, rt, +off */
+  MovJgt64X,
 }
 
 /** Whether `next` follows `insn` in the next slot and works on the same destination register. */
@@ -35,6 +42,13 @@ function chained(insn: Instruction, next: Instruction | undefined): next is Inst
 export function fusedOp(insns: readonly Instruction[], i: number): Fused | undefined {
   const first = insns[i]!;
   const second = insns[i + 1];
+  if (first.op === Op.Mov64K && second !== undefined && second.pc === first.pc + 1) {
+    // The test reads its registers after the move, whichever they are.
+    if (second.op === Op.Jne64K) return Fused.MovJne64K;
+    if (second.op === Op.Jeq64K) return Fused.MovJeq64K;
+    if (second.op === Op.Jgt64X) return Fused.MovJgt64X;
+    return undefined;
+  }
   if (!chained(first, second)) return undefined;
   switch (first.op) {
     case Op.Mov64X:

@@ -761,6 +761,33 @@ export class Interpreter {
           if (rl[d] !== k2 || rh[d] !== k2 >> 31) pc += plain[pc]! >> 16;
           break;
         }
+        case Fused.MovJne64K: {
+          rl[d] = k; rh[d] = k >> 31;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const w2 = plain[++pc]!;
+          const d2 = (w2 >> 8) & 15;
+          const k2 = imm[pc]!;
+          if (rl[d2] !== k2 || rh[d2] !== k2 >> 31) pc += w2 >> 16;
+          break;
+        }
+        case Fused.MovJeq64K: {
+          rl[d] = k; rh[d] = k >> 31;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const w2 = plain[++pc]!;
+          const d2 = (w2 >> 8) & 15;
+          const k2 = imm[pc]!;
+          if (rl[d2] === k2 && rh[d2] === k2 >> 31) pc += w2 >> 16;
+          break;
+        }
+        case Fused.MovJgt64X: {
+          rl[d] = k; rh[d] = k >> 31;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const w2 = plain[++pc]!;
+          const d2 = (w2 >> 8) & 15;
+          const s2 = (w2 >> 12) & 15;
+          if (gtU64(rl[d2]!, rh[d2]!, rl[s2]!, rh[s2]!)) pc += w2 >> 16;
+          break;
+        }
         case Fused.BoundsCheck: {
           rl[d] = rl[s]!; rh[d] = rh[s]!;
           if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);

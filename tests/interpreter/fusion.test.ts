@@ -15,6 +15,9 @@ const PAIRS = [
   { name: 'bounds check, in bounds', asm: 'mov %r0, 0\nmov %r2, 100\nmov %r3, 80\nmov %r1, %r3\nadd %r1, 14\njgt %r1, %r2, +1\nmov %r0, %r1\nexit' },
   { name: 'bounds check, out of bounds', asm: 'mov %r0, 0\nmov %r2, 100\nmov %r3, 90\nmov %r1, %r3\nadd %r1, 14\njgt %r1, %r2, +1\nmov %r0, %r1\nexit' },
   { name: 'bounds check wrapping past 2^64', asm: 'mov %r0, 0\nmov %r2, 100\nmov %r3, -1\nmov %r1, %r3\nadd %r1, 14\njgt %r1, %r2, +1\nmov %r0, %r1\nexit' },
+  { name: 'mov64 imm + jne64/jeq64 on another register', asm: 'mov %r5, 8\nmov %r0, 2\njne %r5, 8, +3\nmov %r0, 3\njeq %r5, 8, +1\nmov %r0, 4\nmov %r1, 7\njne %r1, 7, +1\nadd %r0, 10\nexit' },
+  { name: 'mov64 imm + jeq64 on the moved register', asm: 'mov %r0, 5\njeq %r0, 5, +1\nmov %r0, 6\nexit' },
+  { name: 'mov64 imm + jgt64 reg', asm: 'mov %r2, 10\nmov %r4, 11\nmov %r0, 0\njgt %r4, %r2, +1\nmov %r0, 1\nmov %r5, 12\njgt %r5, %r0, +1\nadd %r0, 2\nexit' },
   { name: 'a jump onto the second half', asm: 'mov %r0, 1\nmov %r2, 2\njeq %r0, 1, +1\nmov %r0, %r2\nadd %r0, 40\nexit' },
 ];
 
