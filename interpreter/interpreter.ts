@@ -114,8 +114,8 @@ export class Interpreter {
   /** Per slot: op | dst << 8 | src << 12 | off << 16, and END_OF_PROGRAM past the last slot. */
   private readonly code: Int32Array;
   /**
-   * `code` with the first slot of each fusable pair (fusion.ts) holding the fused op. Runs that track
-   * registers use `code`: they check each instruction on its own.
+   * `code` with the first slot of each fusable run of instructions (fusion.ts) holding the fused op.
+   * Runs that track registers use `code`: they check each instruction on its own.
    */
   private readonly fusedCode: Int32Array;
   /** Whether runs entered with a given register mask need run-time register tracking. */
