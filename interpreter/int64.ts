@@ -1,5 +1,5 @@
 // 64-bit arithmetic on (hi, lo) pairs of signed 32-bit halves, for the interpreter's hot path:
-// no BigInt except for the rare division of operands that do not fit in 32 bits.
+// no BigInt except for the rare division by a divisor of 2^32 or more.
 // Results go to registers `lo[d]`, `hi[d]` of the caller's register arrays.
 
 /** High 32 bits of the unsigned 64-bit product of two u32 values, as an int32. */
