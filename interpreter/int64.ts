@@ -1,5 +1,5 @@
 // 64-bit arithmetic on (hi, lo) pairs of signed 32-bit halves, for the interpreter's hot path:
-// no BigInt except for the rare division of operands that do not fit in 32 bits.
+// no BigInt except for the rare division by a divisor of 2^32 or more.
 // Results go to registers `lo[d]`, `hi[d]` of the caller's register arrays.
 
 /** High 32 bits of the unsigned 64-bit product of two u32 values, as an int32. */
@@ -12,6 +12,24 @@ export function mulHighU32(a: number, b: number): number {
   const t1 = a1 * b0 + (t0 >>> 16);
   const t2 = a0 * b1 + (t1 & 0xffff);
   return (a1 * b1 + (t1 >>> 16) + (t2 >>> 16)) | 0;
+}
+
+/**
+ * lo[d]:hi[d] += (bh:bl) modulo 2^64. The carry out of the low half is the unsigned sum wrapping
+ * below an operand; all in int32, which V8 keeps unboxed.
+ */
+export function add64(lo: Int32Array, hi: Int32Array, d: number, bl: number, bh: number): void {
+  const l = lo[d]!;
+  const t = (l + bl) | 0;
+  lo[d] = t;
+  hi[d] = (hi[d]! + bh + (t >>> 0 < l >>> 0 ? 1 : 0)) | 0;
+}
+
+/** lo[d]:hi[d] -= (bh:bl) modulo 2^64; the borrow is the minuend's low half below the subtrahend's. */
+export function sub64(lo: Int32Array, hi: Int32Array, d: number, bl: number, bh: number): void {
+  const l = lo[d]!;
+  lo[d] = (l - bl) | 0;
+  hi[d] = (hi[d]! - bh - (l >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
 }
 
 /** lo[d]:hi[d] = (ah:al) * (bh:bl) modulo 2^64. */
@@ -41,16 +59,60 @@ export function udivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number,
     if (!modulo) lo[d] = hi[d] = 0;
     return;
   }
-  if (ah === 0 && bh === 0) {
+  const b = bl >>> 0;
+  // Small enough for V8 to inline into the interpreter's loop: the common divisors here, the rest
+  // in udivmod64Wide.
+  if (bh !== 0 || b >= 0x200000) {
+    udivmod64Wide(lo, hi, d, al, ah, bl, bh, modulo);
+    return;
+  }
+  const a1 = ah >>> 0;
+  if (a1 === 0) {
     const a = al >>> 0;
-    const b = bl >>> 0;
     lo[d] = modulo ? a % b : Math.floor(a / b);
     hi[d] = 0;
     return;
   }
-  const a = BigInt.asUintN(64, toBig(al, ah));
-  const b = BigInt.asUintN(64, toBig(bl, bh));
-  setBig(lo, hi, d, modulo ? a % b : a / b);
+  // Long division, the dividend's high word, then its low word. A partial dividend below 2^53
+  // divides exactly in doubles (the quotient cannot round up across an integer, being at least 1/b
+  // from the next one) and leaves an exact remainder: with b below 2^21, r * 2^32 + low is.
+  const qh = Math.floor(a1 / b);
+  const t = (a1 - qh * b) * 4294967296 + (al >>> 0);
+  const q = Math.floor(t / b);
+  if (modulo) {
+    lo[d] = t - q * b;
+    hi[d] = 0;
+  } else {
+    lo[d] = q;
+    hi[d] = qh;
+  }
+}
+
+/** udivmod64 by a non-zero divisor of 2^21 or more. */
+function udivmod64Wide(lo: Int32Array, hi: Int32Array, d: number, al: number, ah: number, bl: number, bh: number, modulo: boolean): void {
+  if (bh !== 0) {
+    // A divisor of 2^32 or more: rare enough in programs to leave to BigInt.
+    const a = BigInt.asUintN(64, toBig(al, ah));
+    const b = BigInt.asUintN(64, toBig(bl, bh));
+    setBig(lo, hi, d, modulo ? a % b : a / b);
+    return;
+  }
+  // As in udivmod64, with the low word in two 16-bit digits: each partial dividend is below
+  // b * 2^16 < 2^48.
+  const b = bl >>> 0;
+  const a1 = ah >>> 0;
+  const qh = Math.floor(a1 / b);
+  let t = (a1 - qh * b) * 65536 + (al >>> 16);
+  const q1 = Math.floor(t / b);
+  t = (t - q1 * b) * 65536 + (al & 0xffff);
+  const q0 = Math.floor(t / b);
+  if (modulo) {
+    lo[d] = t - q0 * b;
+    hi[d] = 0;
+  } else {
+    lo[d] = q1 * 65536 + q0;
+    hi[d] = qh;
+  }
 }
 
 /**
@@ -67,10 +129,18 @@ export function sdivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number,
     setNumber(lo, hi, d, modulo ? (al % bl) | 0 : Math.trunc(al / bl));
     return;
   }
-  const a = toBig(al, ah);
-  const b = toBig(bl, bh);
-  // BigInt division truncates toward zero, as BPF does; INT64_MIN / -1 wraps back to INT64_MIN.
-  setBig(lo, hi, d, modulo ? a % b : a / b);
+  // Divide the magnitudes; the quotient is negative when the signs differ, the remainder takes the
+  // dividend's sign. |INT64_MIN| is 2^63 as an unsigned value, and 2^63 negated wraps back to INT64_MIN.
+  const negativeA = ah < 0;
+  const negativeB = bh < 0;
+  if (negativeA) { ah = (~ah + (al === 0 ? 1 : 0)) | 0; al = -al | 0; }
+  if (negativeB) { bh = (~bh + (bl === 0 ? 1 : 0)) | 0; bl = -bl | 0; }
+  udivmod64(lo, hi, d, al, ah, bl, bh, modulo);
+  if (modulo ? negativeA : negativeA !== negativeB) {
+    const l = lo[d]!;
+    lo[d] = -l;
+    hi[d] = ~hi[d]! + (l === 0 ? 1 : 0);
+  }
 }
 
 /** Unsigned 32-bit division and modulo into lo[d] with hi[d] = 0; modulo by zero keeps the low half. */

@@ -14,11 +14,12 @@ import {
   TailCallInCallbackError, UninitializedRegisterError, UnsupportedInstructionError,
 } from './errors.js';
 import {
-  arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, rsh64, sdivmod32, sdivmod64, udivmod32, udivmod64,
+  add64, arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, rsh64, sdivmod32, sdivmod64, sub64, udivmod32, udivmod64,
 } from './int64.js';
+import { Fused, fusedOp } from './fusion.js';
 import { ARG_REGS_MASK, prepare, type PreparedProgram } from './prepare.js';
 import { analyzeRegisterInit } from './register-init.js';
-import { DEFAULT_BUDGET, RunOutcome, type RunArgs, type RunResult } from '../runtime/run.js';
+import { DEFAULT_BUDGET, RunOutcome, type RunArgs } from '../runtime/run.js';
 
 export { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../runtime/run.js';
 
@@ -40,6 +41,8 @@ const PROGRAM_EXIT = Symbol('program exit');
 
 /** run()'s input when a callback runs the loop: the entry state is in the fields. */
 const CALLBACK_RUN: RunArgs = {};
+/** run()'s arguments when the input gives none. */
+const NO_ARGS: readonly number[] = [];
 /** What run() returns when a callback's frame exits (nothing reads it). */
 const CALLBACK_DONE = new RunOutcome(0, 0, 0, undefined);
 
@@ -104,10 +107,17 @@ export class Interpreter {
   private readonly savedRegisters = new Int32Array(MAX_FRAMES * 22);
   /** Per slot: op | dst << 8 | src << 12 | off << 16, and END_OF_PROGRAM past the last slot. */
   private readonly code: Int32Array;
+  /**
+   * `code` with the first slot of each fusable run of instructions (fusion.ts) holding the fused op.
+   * Runs that track registers use `code`: they check each instruction on its own.
+   */
+  private readonly fusedCode: Int32Array;
   /** Whether runs entered with a given register mask need run-time register tracking. */
   private readonly tracking = new Map<number, boolean>();
-  // Last region hit by a read and by a write: most accesses repeat it. The ones before them get a
-  // second chance, since programs alternate between two regions (packet and stack, map value and context).
+  /** The mask the last run entered with (its tracking is in `track`): runs mostly repeat it. */
+  private trackedInit = -1;
+  // The last two regions the region table gave for a read and for a write: programs mostly
+  // alternate between two (packet and context, packet and stack, map value and stack).
   private readStart = 0;
   private readEnd = 0;
   private writeStart = 0;
@@ -127,6 +137,12 @@ export class Interpreter {
     for (let pc = 0; pc < p.slots; pc++) this.code[pc] = p.ops[pc]! | (p.dst[pc]! << 8) | (p.src[pc]! << 12) | (p.off[pc]! << 16);
     for (const insn of p.insns) if (frameViolation(insn)) this.code[insn.pc] = (this.code[insn.pc]! & ~0xff) | OUTSIDE_FRAME;
     this.code[p.slots] = END_OF_PROGRAM;
+    this.fusedCode = this.code.slice();
+    for (let i = 0; i < p.insns.length; i++) {
+      const fused = fusedOp(p.insns, i);
+      const at = p.insns[i]!.pc;
+      if (fused !== undefined) this.fusedCode[at] = (this.code[at]! & ~0xff) | fused;
+    }
   }
 
   /** Frees the stack and register file this interpreter took from guest memory. */
@@ -205,13 +221,47 @@ export class Interpreter {
     if (this.writeEnd2 === end) this.writeStart2 = start;
   }
 
-  /** Checks [reg + off, +size) for a read or write and returns the address. */
+  /**
+   * Checks [reg + off, +size) for a read or write and returns the address: against the last two
+   * regions accesses of that kind found, the one hit last first, then (slowAddress) the region table.
+   */
   private address(pc: number, reg: number, off: number, size: number, write: boolean): number {
     const a = (this.rl[reg]! >>> 0) + off;
-    if (write ? a >= this.writeStart && a + size <= this.writeEnd : a >= this.readStart && a + size <= this.readEnd) {
-      if (this.rh[reg] === 0) return a;
+    if (this.rh[reg] === 0) {
+      const end = a + size;
+      if (write) {
+        if (a >= this.writeStart && end <= this.writeEnd) return a;
+        if (a >= this.writeStart2 && end <= this.writeEnd2) {
+          this.swapWriteRegions();
+          return a;
+        }
+      } else {
+        if (a >= this.readStart && end <= this.readEnd) return a;
+        if (a >= this.readStart2 && end <= this.readEnd2) {
+          this.swapReadRegions();
+          return a;
+        }
+      }
     }
     return this.slowAddress(pc, reg, off, size, write);
+  }
+
+  private swapReadRegions(): void {
+    const start = this.readStart;
+    const end = this.readEnd;
+    this.readStart = this.readStart2;
+    this.readEnd = this.readEnd2;
+    this.readStart2 = start;
+    this.readEnd2 = end;
+  }
+
+  private swapWriteRegions(): void {
+    const start = this.writeStart;
+    const end = this.writeEnd;
+    this.writeStart = this.writeStart2;
+    this.writeEnd = this.writeEnd2;
+    this.writeStart2 = start;
+    this.writeEnd2 = end;
   }
 
   private slowAddress(pc: number, reg: number, off: number, size: number, write: boolean): number {
@@ -221,18 +271,6 @@ export class Interpreter {
       throw new MemoryFaultError(pc, BigInt.asUintN(64, full), size, access, 'is outside guest memory');
     }
     const a = (this.rl[reg]! >>> 0) + off;
-    // The region before the last one: swap the two.
-    if (write ? a >= this.writeStart2 && a + size <= this.writeEnd2 : a >= this.readStart2 && a + size <= this.readEnd2) {
-      let t: number;
-      if (write) {
-        t = this.writeStart; this.writeStart = this.writeStart2; this.writeStart2 = t;
-        t = this.writeEnd; this.writeEnd = this.writeEnd2; this.writeEnd2 = t;
-      } else {
-        t = this.readStart; this.readStart = this.readStart2; this.readStart2 = t;
-        t = this.readEnd; this.readEnd = this.readEnd2; this.readEnd2 = t;
-      }
-      return a;
-    }
     const full = BigInt(a);
     const region = this.memory.find(a, size);
     if (!region) {
@@ -323,13 +361,15 @@ export class Interpreter {
     const call = this.call!;
     call.tailCallCount = input.tailCalls ?? 0;
     call.pendingTailCall = undefined;
+    // Every bpf_loop the interpreter runs counts in callbackDepth while it is open: only a run that
+    // trapped or ended inside one leaves loop state to clear.
+    if (call.callbackDepth !== 0) this.loopCallback.fill(0);
     call.callbackDepth = 0;
-    this.loopCallback.fill(0);
     const { rl, rh } = this;
-    const args = input.args ?? [];
+    // A loop rather than fill(): on arrays this short the builtin call costs more than the stores.
+    for (let r = 0; r <= FRAME_POINTER; r++) rl[r] = rh[r] = 0;
+    const args = input.args ?? NO_ARGS;
     let init = 1 << FRAME_POINTER;
-    rl.fill(0);
-    rh.fill(0);
     for (let i = 0; i < args.length; i++) {
       const value = args[i]!;
       if (typeof value === 'number' && Number.isSafeInteger(value)) {
@@ -345,13 +385,16 @@ export class Interpreter {
     call.packet = input.packet ?? NO_PACKET;
     rl[FRAME_POINTER] = this.enterFrame(0);
 
-    let track = this.tracking.get(init);
-    if (track === undefined) {
-      // Tracing shows which registers hold values, so it needs the tracking too.
-      track = this.trace !== undefined || analyzeRegisterInit(this.program, init).uncertainReads.length > 0;
-      this.tracking.set(init, track);
+    if (init !== this.trackedInit) {
+      let track = this.tracking.get(init);
+      if (track === undefined) {
+        // Tracing shows which registers hold values, so it needs the tracking too.
+        track = this.trace !== undefined || analyzeRegisterInit(this.program, init).uncertainReads.length > 0;
+        this.tracking.set(init, track);
+      }
+      this.trackedInit = init;
+      this.track = track;
     }
-    this.track = track;
     this.remaining = this.budget;
     this.base = 0;
     this.entry = 0;
@@ -368,7 +411,8 @@ export class Interpreter {
     let init = this.entryInit;
     const track = this.track;
     const p = this.program;
-    const code = this.code;
+    const plain = this.code;
+    const code = track ? plain : this.fusedCode;
     const { imm, immHi, reads, writes, helpers } = p;
     const trace = this.trace;
     let dv = this.memory.view;
@@ -380,9 +424,10 @@ export class Interpreter {
 
     for (;;) {
       if (--remaining < 0) throw new BudgetExhaustedError(pc, this.budget);
-      if (trace !== undefined) this.traceStep(pc, depth, init);
       if (track) {
-        // Only programs where some read may see an unwritten register pay for this.
+        // Only programs where some read may see an unwritten register pay for this, and traced
+        // runs (start() makes them track): one test per instruction covers both.
+        if (trace !== undefined) this.traceStep(pc, depth, init);
         const needs = reads[pc]!;
         if ((needs & init) !== needs) throw new UninitializedRegisterError(pc, 31 - Math.clz32(needs & ~init & -(needs & ~init)));
         init |= writes[pc]!;
@@ -393,10 +438,10 @@ export class Interpreter {
       const k = imm[pc]!;
       switch (w & 255) {
         // ALU64 --------------------------------------------------------------------------------
-        case Op.Add64K: { const t = (rl[d]! >>> 0) + (k >>> 0); rl[d] = t; rh[d] = rh[d]! + (k >> 31) + (t > 0xffffffff ? 1 : 0); break; }
-        case Op.Add64X: { const t = (rl[d]! >>> 0) + (rl[s]! >>> 0); rl[d] = t; rh[d] = rh[d]! + rh[s]! + (t > 0xffffffff ? 1 : 0); break; }
-        case Op.Sub64K: { const t = (rl[d]! >>> 0) - (k >>> 0); rl[d] = t; rh[d] = rh[d]! - (k >> 31) - (t < 0 ? 1 : 0); break; }
-        case Op.Sub64X: { const t = (rl[d]! >>> 0) - (rl[s]! >>> 0); rl[d] = t; rh[d] = rh[d]! - rh[s]! - (t < 0 ? 1 : 0); break; }
+        case Op.Add64K: add64(rl, rh, d, k, k >> 31); break;
+        case Op.Add64X: add64(rl, rh, d, rl[s]!, rh[s]!); break;
+        case Op.Sub64K: sub64(rl, rh, d, k, k >> 31); break;
+        case Op.Sub64X: sub64(rl, rh, d, rl[s]!, rh[s]!); break;
         case Op.Mul64K: mul64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31); break;
         case Op.Mul64X: mul64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!); break;
         case Op.Div64K: udivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, false); break;
@@ -672,6 +717,80 @@ export class Interpreter {
           if (!this.memory.find(a, size)) throw new MemoryFaultError(pc, BigInt(a), size, 'read', 'is outside the packet region');
           rl[0] = size === 4 ? dv.getInt32(a, false) : size === 2 ? dv.getUint16(a, false) : dv.getUint8(a);
           rh[0] = 0;
+          break;
+        }
+
+        // Fused runs (fusion.ts): the first instruction, then the next ones (their operands in
+        // `plain`), each counting against the budget as it would on its own.
+        case Fused.MovAdd64X: {
+          rl[d] = rl[s]!; rh[d] = rh[s]!;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const t = (plain[++pc]! >> 12) & 15;
+          add64(rl, rh, d, rl[t]!, rh[t]!);
+          break;
+        }
+        case Fused.MovAdd64K: {
+          rl[d] = rl[s]!; rh[d] = rh[s]!;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const k2 = imm[++pc]!;
+          add64(rl, rh, d, k2, k2 >> 31);
+          break;
+        }
+        case Fused.ZeroExtend32:
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          rh[d] = 0;
+          pc++;
+          break;
+        case Fused.AddJne64K: {
+          add64(rl, rh, d, k, k >> 31);
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const k2 = imm[++pc]!;
+          if (rl[d] !== k2 || rh[d] !== k2 >> 31) pc += plain[pc]! >> 16;
+          break;
+        }
+        case Fused.AndJne64K: {
+          rl[d] = rl[d]! & k; rh[d] = rh[d]! & (k >> 31);
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const k2 = imm[++pc]!;
+          if (rl[d] !== k2 || rh[d] !== k2 >> 31) pc += plain[pc]! >> 16;
+          break;
+        }
+        case Fused.MovJne64K: {
+          rl[d] = k; rh[d] = k >> 31;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const w2 = plain[++pc]!;
+          const d2 = (w2 >> 8) & 15;
+          const k2 = imm[pc]!;
+          if (rl[d2] !== k2 || rh[d2] !== k2 >> 31) pc += w2 >> 16;
+          break;
+        }
+        case Fused.MovJeq64K: {
+          rl[d] = k; rh[d] = k >> 31;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const w2 = plain[++pc]!;
+          const d2 = (w2 >> 8) & 15;
+          const k2 = imm[pc]!;
+          if (rl[d2] === k2 && rh[d2] === k2 >> 31) pc += w2 >> 16;
+          break;
+        }
+        case Fused.MovJgt64X: {
+          rl[d] = k; rh[d] = k >> 31;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const w2 = plain[++pc]!;
+          const d2 = (w2 >> 8) & 15;
+          const s2 = (w2 >> 12) & 15;
+          if (gtU64(rl[d2]!, rh[d2]!, rl[s2]!, rh[s2]!)) pc += w2 >> 16;
+          break;
+        }
+        case Fused.BoundsCheck: {
+          rl[d] = rl[s]!; rh[d] = rh[s]!;
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const k2 = imm[++pc]!;
+          add64(rl, rh, d, k2, k2 >> 31);
+          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
+          const w3 = plain[++pc]!;
+          const t = (w3 >> 12) & 15;
+          if (gtU64(rl[d]!, rh[d]!, rl[t]!, rh[t]!)) pc += w3 >> 16;
           break;
         }
 
