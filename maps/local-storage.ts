@@ -7,7 +7,6 @@
 // load, one by one, naming the helper. Creation makes Linux's checks (bpf_local_storage_map_alloc_check).
 import { Errno, MapType } from './constants.js';
 import type { MapKind } from './kind.js';
-import type { MapSpec } from './map.js';
 import { EmptyMap } from './empty-map.js';
 import { checkLocalStorageSpec } from './sk-storage.js';
 

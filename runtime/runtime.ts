@@ -6,9 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { BpfError } from '../isa/errors.js';
 import { GlobalDataError, RuntimeError } from './errors.js';
-import { kfuncByName } from '../helpers/kfuncs.js';
-import { Op } from '../isa/opcodes.js';
-import { CallSrc } from '../isa/fields.js';
+import { linkKfuncCalls } from '../helpers/kfuncs.js';
 import { helperTable, resolveHelperCalls, UnknownHelperError, type HelperSpec, type HelperTable } from '../helpers/table.js';
 import { mapHelpers } from '../helpers/maps.js';
 import { callbackHelpers } from '../helpers/callbacks.js';
@@ -712,12 +710,8 @@ export class Runtime {
     const helpers = this.helpersFor(p.type);
     // Kfuncs the runtime implements become calls of their helper ids (helpers/kfuncs.ts), so both
     // engines and the verifier serve them as helpers; a program calling any other fails alone, saying which.
-    for (const kfunc of p.kfuncCalls ?? []) {
-      const implemented = kfuncByName(helpers, kfunc.name);
-      if (!implemented) throw new LoaderError(spec.file, p.section, kfunc.pc * 8, `program '${p.name}' calls kernel function '${kfunc.name}' (a kfunc), which this runtime does not implement for ${p.type} programs`);
-      const at = insns.findIndex((insn) => insn.pc === kfunc.pc);
-      insns[at] = { ...insns[at]!, op: Op.CallHelper, src: CallSrc.HELPER, imm: implemented.id };
-    }
+    const missing = linkKfuncCalls(insns, p.kfuncCalls ?? [], helpers);
+    if (missing) throw new LoaderError(spec.file, p.section, missing.pc * 8, `program '${p.name}' calls kernel function '${missing.name}' (a kfunc), which this runtime does not implement for ${p.type} programs`);
     try {
       resolveHelperCalls(insns, helpers);
     } catch (err) {
