@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createCaptureFileWriter, randomTraffic } from '../index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const CLI = join(ROOT, 'dist', 'cli', 'ebpf-wasm.mjs');
 
 export interface ReplayFigure {
   readonly engine: 'interp' | 'jit';

@@ -49,8 +49,9 @@ export function jitDiskCacheDir(): string | undefined {
 function version(): string {
   if (jitVersion === undefined) {
     const hash = createHash('sha256').update(`format ${FORMAT}\0`);
-    for (const file of ['abi.js', 'cfg.js', 'counted-loops.js', 'lower.js', 'map-ops.js', 'module.js', 'table-calls.js', 'binaryen.js', '../maps/descriptor.js', '../maps/slot-pool.js', '../maps/key-index.js']) {
-      hash.update(readFileSync(new URL(`./${file}`, import.meta.url)));
+    // Paths from dist/jit/ that hold from the bundled CLI in dist/cli/ too.
+    for (const file of ['jit/abi.js', 'jit/cfg.js', 'jit/counted-loops.js', 'jit/lower.js', 'jit/map-ops.js', 'jit/module.js', 'jit/table-calls.js', 'jit/binaryen.js', 'maps/descriptor.js', 'maps/slot-pool.js', 'maps/key-index.js']) {
+      hash.update(readFileSync(new URL(`../${file}`, import.meta.url)));
     }
     jitVersion = hash.digest('hex');
   }

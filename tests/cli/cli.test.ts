@@ -10,7 +10,8 @@ import { assemble } from '../../isa/assembler.js';
 import { encode } from '../../isa/instruction.js';
 import { writeElf } from '../../scripts/kernel-oracle/elf.mjs';
 
-const CLI = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+// The bundled command line, as the package's bin runs it.
+const CLI = join(PROJECT_ROOT, 'dist', 'cli', 'ebpf-wasm.mjs');
 const execFileAsync = promisify(execFile);
 
 function cli(args: string[], input?: string) {

@@ -13,7 +13,8 @@ import { readCaptures } from '../../net/replay-files.js';
 import { replay } from '../../net/replay.js';
 import { PROJECT_ROOT } from '../support/suite.js';
 
-const CLI = join(PROJECT_ROOT, 'dist', 'cli', 'main.js');
+// The bundled command line, as the package's bin runs it.
+const CLI = join(PROJECT_ROOT, 'dist', 'cli', 'ebpf-wasm.mjs');
 const dir = mkdtempSync(join(tmpdir(), 'ebpf-wasm-replay-'));
 
 function cli(args: string[]) {

@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ebpf-wasm-aot-'));
 
 function compileWithCli(asmFile: string): Uint8Array {
   const out = join(dir, 'program.wasm');
-  const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'main.js'), 'compile', asmFile, '-o', out], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'ebpf-wasm.mjs'), 'compile', asmFile, '-o', out], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return new Uint8Array(readFileSync(out));
 }

@@ -69,7 +69,7 @@ describe('the JIT\'s disk cache', () => {
 
   test('the CLI keeps its modules there, and EBPF_WASM_CACHE_DIR=off keeps nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jit-cache-'));
-    const run = (env: string) => spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'main.js'), 'test-run', 'examples/xdp_ttl.o', '--data-in', 'examples/udp.bin', '--engine', 'jit'], {
+    const run = (env: string) => spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'cli', 'ebpf-wasm.mjs'), 'test-run', 'examples/xdp_ttl.o', '--data-in', 'examples/udp.bin', '--engine', 'jit'], {
       cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, EBPF_WASM_CACHE_DIR: env },
     });
     expect(run('off').status).toBe(0);
