@@ -19,6 +19,11 @@ export interface CallbackHelperEnvironment {
   mapAt(address: number): BpfMap | undefined;
   /** The simulated CPU the current run is on: per-CPU maps give its values. */
   cpu(): number;
+  /**
+   * Whether every map handle is the map's descriptor (maps/descriptor.ts), as a Runtime's are: then
+   * the JIT may walk arrays and hash maps itself (jit/table-calls.ts).
+   */
+  readonly handlesAreDescriptors?: boolean;
 }
 
 /**
@@ -56,7 +61,7 @@ export function forEachMapElemHelper(env: CallbackHelperEnvironment): HelperSpec
   return {
     id: CallbackHelperId.forEachMapElem,
     name: 'bpf_for_each_map_elem',
-    compiledInWasm: true,
+    compiledInWasm: env.handlesAreDescriptors === true,
     proto: {
       ret: 'integer', args: ['const_map_ptr', 'ptr_to_func', 'ptr_to_stack_or_null', 'anything'], callback: 'for_each_map_elem',
       mapTypes: [MapType.HASH, MapType.ARRAY, MapType.PERCPU_HASH, MapType.PERCPU_ARRAY, MapType.LRU_HASH, MapType.LRU_PERCPU_HASH],

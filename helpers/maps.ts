@@ -17,6 +17,11 @@ export interface MapHelperEnvironment {
   mapAt(address: number): BpfMap | undefined;
   /** The simulated CPU the current run is on. */
   cpu(): number;
+  /**
+   * Whether every map handle is the map's descriptor (maps/descriptor.ts), as a Runtime's are: then
+   * the JIT may run lookups and updates itself (jit/map-ops.ts).
+   */
+  readonly handlesAreDescriptors?: boolean;
   /** Every ring buffer, to find the one a sample belongs to (bpf_ringbuf_submit has no map argument). */
   ringbufs(): Iterable<RingbufMap>;
   /**
@@ -53,7 +58,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
   const flags = (call: HelperCall, i: number) => (call.argHighU32(i) !== 0 ? 0xffffffff : call.argU32(i));
   return [
     {
-      id: 1, name: 'bpf_map_lookup_elem', compiledInWasm: true,
+      id: 1, name: 'bpf_map_lookup_elem', compiledInWasm: env.handlesAreDescriptors === true,
       proto: { ret: 'ptr_to_map_value_or_null', args: ['const_map_ptr', 'ptr_to_map_key'], packetAccess: true },
       impl: (call) => {
         const map = env.mapAt(call.argU32(1));
@@ -61,7 +66,7 @@ export function mapHelpers(env: MapHelperEnvironment): HelperSpec[] {
       },
     },
     {
-      id: 2, name: 'bpf_map_update_elem', compiledInWasm: true,
+      id: 2, name: 'bpf_map_update_elem', compiledInWasm: env.handlesAreDescriptors === true,
       proto: { ret: 'integer', args: ['const_map_ptr', 'ptr_to_map_key', 'ptr_to_map_value', 'anything'], packetAccess: true },
       impl: (call) => anyMap(call, (m) => m.updateAt(call.argU32(2), call.argU32(3), flags(call, 4), env.cpu())),
     },

@@ -5,7 +5,7 @@
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import { BPF_F_LOCK, Errno, MapFlag, roundUp8 } from './constants.js';
 import { MapOpError, MapSizeError } from './errors.js';
-import { Descriptor, DescriptorFlag, DescriptorOps } from './descriptor.js';
+import { Descriptor, DESCRIPTOR_BYTES, DescriptorFlag, DescriptorOps } from './descriptor.js';
 import type { ControlSource } from './control.js';
 import type { StorageOwner } from './sk-storage.js';
 
@@ -469,6 +469,12 @@ export abstract class BaseMap implements BpfMap {
     for (const r of this.regions) this.memory.free(r);
     this.regions.length = 0;
     this.memory.free(this.scratch);
+    // The handle outlives the map: it must no longer send compiled code to freed tables.
+    if (this.descriptor !== 0) {
+      this.memory.refresh();
+      this.memory.bytes.fill(0, this.descriptor + Descriptor.Ops, this.descriptor + DESCRIPTOR_BYTES);
+      this.descriptor = 0;
+    }
   }
 
   /** The u32 index an array-like map's key holds. */

@@ -384,7 +384,10 @@ export class Runtime {
 
   /** Helpers every program type may call; `packetOf` finds the packet behind a context, for types that have one. */
   private baseHelpers(packetOf?: (ctx: number) => Uint8Array | undefined): HelperSpec[] {
-    const maps = { mapAt: (a: number) => this.mapsByHandle.get(a), cpu: () => this.currentCpu, ringbufs: () => this.ringbufs, ...(packetOf ? { packetOf } : {}) };
+    const maps = {
+      mapAt: (a: number) => this.mapsByHandle.get(a), cpu: () => this.currentCpu, ringbufs: () => this.ringbufs, handlesAreDescriptors: true,
+      ...(packetOf ? { packetOf } : {}),
+    };
     return [
       ...mapHelpers(maps),
       ...callbackHelpers(maps),
