@@ -50,7 +50,7 @@ function version(): string {
   if (jitVersion === undefined) {
     const hash = createHash('sha256').update(`format ${FORMAT}\0`);
     // Paths from dist/jit/ that hold from the bundled CLI in dist/cli/ too.
-    for (const file of ['jit/abi.js', 'jit/cfg.js', 'jit/counted-loops.js', 'jit/lower.js', 'jit/map-ops.js', 'jit/module.js', 'jit/table-calls.js', 'jit/binaryen.js', 'maps/descriptor.js', 'maps/slot-pool.js', 'maps/key-index.js']) {
+    for (const file of ['jit/abi.js', 'jit/cfg.js', 'jit/counted-loops.js', 'jit/lower.js', 'jit/lower-insns.js', 'jit/map-ops.js', 'jit/module.js', 'jit/table-calls.js', 'jit/binaryen.js', 'maps/descriptor.js', 'maps/slot-pool.js', 'maps/key-index.js']) {
       hash.update(readFileSync(new URL(`../${file}`, import.meta.url)));
     }
     jitVersion = hash.digest('hex');
