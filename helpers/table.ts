@@ -212,8 +212,9 @@ export interface HelperSpec {
   readonly proto: HelperProto;
   readonly impl: (call: HelperCall) => void;
   /**
-   * The JIT may run this helper's common cases in WebAssembly instead (jit/map-ops.ts): set on the
-   * map lookup and update of a runtime, whose map pointers are map descriptors (maps/descriptor.ts).
+   * The JIT may run this helper's common cases in WebAssembly instead (jit/map-ops.ts,
+   * jit/table-calls.ts): set on the map lookup, update and bpf_for_each_map_elem of an environment
+   * whose map handles are map descriptors (maps/descriptor.ts), as a Runtime's are.
    */
   readonly compiledInWasm?: boolean;
 }
