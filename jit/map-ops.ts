@@ -123,12 +123,14 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
     m.addFunction(CPU_OFFSET, b.createType([i32]), i32, [], body);
   }
 
-  // The slot holding the key at `key` in a hash map, or NONE (KeyIndex.find).
+  // The key's hash as the index stores it (KeyIndex.hash).
+  const hashOf = (desc: Expr, key: Expr) => m.call(HASH, [key, field(desc, Descriptor.KeySize)], i32);
+
+  // The slot holding the key at `key`, whose hash is `hash`, in a hash map, or NONE (KeyIndex.find).
   {
-    const [DESC, KEY, SIZE, H, R] = [0, 1, 2, 3, 4];
+    const [DESC, KEY, H, SIZE, R] = [0, 1, 2, 3, 4];
     const body = m.block(null, [
       set(SIZE, field(get(DESC), Descriptor.KeySize)),
-      set(H, m.call(HASH, [get(KEY), get(SIZE)], i32)),
       set(R, load(word(field(get(DESC), Descriptor.Buckets), m.i32.and(get(H), field(get(DESC), Descriptor.BucketMask))))),
       m.loop('walk', m.block(null, [
         m.if(m.i32.eq(get(R), c(NONE)), ret32(c(NONE))),
@@ -139,7 +141,7 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
       ])),
       m.unreachable(),
     ], i32);
-    m.addFunction(FIND, b.createType([i32, i32]), i32, [i32, i32, i32], body);
+    m.addFunction(FIND, b.createType([i32, i32, i32]), i32, [i32, i32], body);
   }
 
   // The list operations of SlotList, on a list given by the addresses of its [head, tail] words and its prev and next links.
@@ -203,11 +205,11 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
     m.addFunction(REMOVE, b.createType([i32, i32]), b.none, [i32, i32, i32, i32], body);
   }
 
-  // Adds a key that is not in a hash map with a program's value (HashTableMap.updateValue's insert):
+  // Adds a key that is not in a hash map, whose hash is `hash`, with a program's value (HashTableMap.updateValue's insert):
   // 0, -E2BIG when it is full (an LRU map evicts its least recently used element instead), or
   // FALLBACK when the tables would have to grow, which allocates (the helper does that).
   {
-    const [DESC, KEY, VALUE, STATE, S, AT, DST] = [0, 1, 2, 3, 4, 5, 6];
+    const [DESC, KEY, VALUE, H, STATE, S, AT, DST] = [0, 1, 2, 3, 4, 5, 6, 7];
     const state = (w: PoolWord) => load(get(STATE), 4 * w);
     const setState = (w: PoolWord, v: Expr) => store(get(STATE), v, 4 * w);
     const full = () => m.i32.ge_u(state(PoolWord.Taken), field(get(DESC), Descriptor.MaxEntries));
@@ -231,9 +233,8 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
       // The key, then the link into its bucket (newest first) and the lists' tails.
       set(AT, m.call(SLOT, [get(DESC), get(S)], i32)),
       m.memory.copy(get(AT), get(KEY), field(get(DESC), Descriptor.KeySize)),
-      set(DST, m.call(HASH, [get(KEY), field(get(DESC), Descriptor.KeySize)], i32)),
-      store(word(field(get(DESC), Descriptor.Hashes), get(S)), get(DST)),
-      set(DST, word(field(get(DESC), Descriptor.Buckets), m.i32.and(get(DST), field(get(DESC), Descriptor.BucketMask)))),
+      store(word(field(get(DESC), Descriptor.Hashes), get(S)), get(H)),
+      set(DST, word(field(get(DESC), Descriptor.Buckets), m.i32.and(get(H), field(get(DESC), Descriptor.BucketMask)))),
       store(word(field(get(DESC), Descriptor.Chain), get(S)), load(get(DST))),
       store(get(DST), get(S)),
       store(field(get(DESC), Descriptor.Linked), m.i32.add(load(field(get(DESC), Descriptor.Linked)), c(1))),
@@ -245,7 +246,7 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
       m.memory.copy(m.i32.add(get(DST), m.call(CPU_OFFSET, [get(DESC)], i32)), get(VALUE), field(get(DESC), Descriptor.ValueSize)),
       m.i64.const(0n),
     ], i64);
-    m.addFunction(INSERT, b.createType([i32, i32, i32]), i64, [i32, i32, i32, i32], body);
+    m.addFunction(INSERT, b.createType([i32, i32, i32, i32]), i64, [i32, i32, i32, i32], body);
   }
 
   // The value of the longest prefix in an LPM trie matching the key, or 0 (trie_lookup_elem, as LpmTrieMap.findValue).
@@ -305,7 +306,7 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
         address(m.i32.add(field(get(DESC), Descriptor.Storage), m.i32.mul(get(S), field(get(DESC), Descriptor.Stride)))),
       ])),
       m.if(m.i32.eq(get(OPS), c(DescriptorOps.Hash)), m.block(null, [
-        set(S, m.call(FIND, [get(DESC), get(KEY)], i32)),
+        set(S, m.call(FIND, [get(DESC), get(KEY), hashOf(get(DESC), get(KEY))], i32)),
         m.if(m.i32.eq(get(S), c(NONE)), ret64(0)),
         m.if(m.i32.and(field(get(DESC), Descriptor.Flags), c(DescriptorFlag.Lru)), m.call(TOUCH, [get(DESC), get(S)], b.none)),
         address(m.i32.add(m.call(SLOT, [get(DESC), get(S)], i32), field(get(DESC), Descriptor.ValueOffset))),
@@ -318,7 +319,7 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
 
   // bpf_map_update_elem(map, key, value, flags): 0, a negative errno, or FALLBACK.
   {
-    const [DESC, KEY, VALUE, FLAGS, OPS, S, DST] = [0, 1, 2, 3, 4, 5, 6];
+    const [DESC, KEY, VALUE, FLAGS, OPS, S, DST, H] = [0, 1, 2, 3, 4, 5, 6, 7];
     const flags = () => m.local.get(FLAGS, i64);
     const write = (dst: Expr) => m.block(null, [
       set(DST, m.i32.add(dst, m.call(CPU_OFFSET, [get(DESC)], i32))),
@@ -341,15 +342,16 @@ export function addMapOps(b: Binaryen, m: WasmModule): void {
         write(m.i32.add(field(get(DESC), Descriptor.Storage), m.i32.mul(get(S), field(get(DESC), Descriptor.Stride)))),
         ret64(0),
       ])),
-      // A hash map: a key already there is written in place; a new one is inserted.
-      set(S, m.call(FIND, [get(DESC), get(KEY)], i32)),
+      // A hash map: a key already there is written in place; a new one is inserted. One hash serves both.
+      set(H, hashOf(get(DESC), get(KEY))),
+      set(S, m.call(FIND, [get(DESC), get(KEY), get(H)], i32)),
       m.if(m.i32.eq(get(S), c(NONE)), m.if(m.i64.eq(flags(), m.i64.const(BigInt(BPF_EXIST))), ret64(-Errno.ENOENT),
-        m.return(m.call(INSERT, [get(DESC), get(KEY), get(VALUE)], i64)))),
+        m.return(m.call(INSERT, [get(DESC), get(KEY), get(VALUE), get(H)], i64)))),
       m.if(m.i64.eq(flags(), m.i64.const(BigInt(BPF_NOEXIST))), ret64(-Errno.EEXIST)),
       write(m.i32.add(m.call(SLOT, [get(DESC), get(S)], i32), field(get(DESC), Descriptor.ValueOffset))),
       m.if(m.i32.and(field(get(DESC), Descriptor.Flags), c(DescriptorFlag.Lru)), m.call(TOUCH, [get(DESC), get(S)], b.none)),
       m.i64.const(0n),
     ], i64);
-    m.addFunction(MAP_OPS.update, b.createType([i32, i32, i32, i64]), i64, [i32, i32, i32], body);
+    m.addFunction(MAP_OPS.update, b.createType([i32, i32, i32, i64]), i64, [i32, i32, i32, i32], body);
   }
 }

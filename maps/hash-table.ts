@@ -32,7 +32,7 @@ export class HashTableMap extends BaseMap {
   private readonly index = new KeyIndex(this.memory, this.pool, this.keySize, this.regions, `map ${this.name} index`, () => this.describe());
   /** Insertion order, for get_next_key. */
   private readonly order = new SlotList(this.memory, `map ${this.name} order`, this.regions);
-  /** LRU maps only: recency, least recent at the head. */
+  /** LRU recency, least recent at the head: kept by LRU maps only (field initializers run before `lru` is set, so every map has the small empty list). */
   private readonly recency = new SlotList(this.memory, `map ${this.name} recency`, this.regions);
 
   constructor(memory: GuestMemory, spec: MapSpec, options: MapOptions, perCpu: boolean, lru: boolean) {

@@ -9,7 +9,7 @@
 // index, a sockhash's ends at once.
 import type { GuestMemory } from '../runtime/memory.js';
 import { Errno, MapFlag, MapType } from './constants.js';
-import { checkFlags, invalid, tooBig, type MapCheckFailure, type MapKind } from './kind.js';
+import { checkFlags, invalid, roundUpPow2, tooBig, type MapCheckFailure, type MapKind } from './kind.js';
 import type { MapOptions, MapSpec } from './map.js';
 import { EmptyMap } from './empty-map.js';
 
@@ -84,9 +84,7 @@ export function checkSockHashSpec(spec: MapSpec): MapCheckFailure | undefined {
   if (bad) return bad;
   if (spec.keySize > MAX_BPF_STACK) return tooBig(`key_size ${spec.keySize} exceeds ${MAX_BPF_STACK}`);
   // buckets_num is max_entries rounded up to a power of two, which must fit a u32 of bucket bytes.
-  let buckets = 1;
-  while (buckets < spec.maxEntries) buckets *= 2;
-  if (buckets > Math.floor(0xffffffff / 16)) return invalid(`max_entries ${spec.maxEntries} needs too many buckets`);
+  if (roundUpPow2(spec.maxEntries) > Math.floor(0xffffffff / 16)) return invalid(`max_entries ${spec.maxEntries} needs too many buckets`);
   return undefined;
 }
 

@@ -3,7 +3,7 @@
 // fetches a trace (-EFAULT, as Linux returns when it cannot) and the map stays empty: user-space
 // lookups and deletes miss, get_next_key ends at once. Creation makes Linux's checks.
 import { Errno, MapFlag, MapType } from './constants.js';
-import { checkFlags, invalid, tooBig, type MapCheckFailure, type MapKind } from './kind.js';
+import { checkFlags, invalid, roundUpPow2, tooBig, type MapCheckFailure, type MapKind } from './kind.js';
 import type { MapSpec } from './map.js';
 import { EmptyMap } from './empty-map.js';
 
@@ -33,9 +33,7 @@ export class StackTraceMap extends EmptyMap {
 
   /** Buckets: max_entries rounded up to a power of two. */
   private get buckets(): number {
-    let n = 1;
-    while (n < this.maxEntries) n *= 2;
-    return n;
+    return roundUpPow2(this.maxEntries);
   }
 }
 
