@@ -256,6 +256,40 @@ export class JitExecutor {
     return new RunOutcome(lo, this.memory.view.getInt32(regs + 4, true), undefined, call.pendingTailCall);
   }
 
+  /**
+   * A run with r1 = `ctx` (a guest address) and no packet bounds: what a hook does per packet. It
+   * returns r0's low 32 bits, unsigned, and allocates nothing; `pendingTailCall` then says whether
+   * the run ended in a tail call.
+   */
+  runContext(ctx: number): number {
+    const call = this.call;
+    call.tailCallCount = 0;
+    call.pendingTailCall = undefined;
+    call.callbackDepth = 0;
+    call.packet = NO_PACKET;
+    const headers = this.headerGlobals;
+    if (headers) {
+      headers.macHeader.value = 0;
+      headers.networkHeader.value = 0;
+    }
+    const regs = this.registerFile.start;
+    try {
+      return this.runExport(regs, ctx | 0, 0, 0, this.stack.end, 0, 0, this.budget) >>> 0;
+    } catch (err) {
+      if (err !== STOP) {
+        if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(err);
+        throw err;
+      }
+      this.memory.refresh();
+      return this.memory.view.getUint32(regs, true);
+    }
+  }
+
+  /** Where the last run's chain continues, if it ended in a tail call. */
+  get pendingTailCall(): RunResult['tailCall'] {
+    return this.call.pendingTailCall;
+  }
+
   dispose(): void {
     this.memory.free(this.stack);
     this.memory.free(this.registerFile);

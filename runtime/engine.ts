@@ -22,6 +22,8 @@ export interface Executor {
   /** The stack runs use (8 frames of 512 bytes ending at `stack.end`; the main frame is the top one). */
   readonly stack: Region;
   run(args?: RunArgs): RunResult;
+  /** A run with r1 = `ctx` (a guest address) and nothing else, as a hook runs per packet: r0's low 32 bits, unsigned. */
+  runContext(ctx: number): number;
   /** Returns the executor's guest memory (stack, register file) to the allocator. */
   dispose(): void;
 }
@@ -74,6 +76,9 @@ export class TailCallError extends BpfError {
 interface RawExecutor {
   readonly stack: Region;
   run(args?: RunArgs): RunResult;
+  /** The JIT's allocation-free run on a context (see JitExecutor.runContext), with the tail call it left. */
+  runContext?(ctx: number): number;
+  readonly pendingTailCall?: RunResult['tailCall'];
   dispose(): void;
 }
 
@@ -105,11 +110,32 @@ class ChainingExecutor implements Executor {
     }
     if (stats && result.instructions) stats.instructions += result.instructions;
     if (!result.tailCall) return result;
+    return this.follow(result.tailCall, args);
+  }
+
+  /** The next program of a tail-call chain: it starts fresh with the context in r1, on the same engine and packet (as the helpers left it). */
+  private follow(tailCall: NonNullable<RunResult['tailCall']>, args: RunArgs): RunResult {
     if (!this.resolve) throw new TailCallError('a helper asked for a tail call, but no tail-call targets are set up (resolveTailCall)');
-    const next = this.resolve(result.tailCall.target, this.engine);
-    // The next program starts fresh with the context in r1, on the same engine and packet (as the helpers left it).
-    const packet = result.tailCall.packet ?? args.packet;
-    return next.run({ ...args, args: [result.tailCall.ctx], tailCalls: (args.tailCalls ?? 0) + 1, ...(packet ? { packet } : {}) });
+    const next = this.resolve(tailCall.target, this.engine);
+    const packet = tailCall.packet ?? args.packet;
+    return next.run({ ...args, args: [tailCall.ctx], tailCalls: (args.tailCalls ?? 0) + 1, ...(packet ? { packet } : {}) });
+  }
+
+  private readonly contextArgs: number[] = [0];
+  private readonly contextRun: RunArgs = { args: this.contextArgs };
+
+  runContext(ctx: number): number {
+    const inner = this.inner;
+    const stats = this.stats;
+    // The interpreter, and the timed run of RunStats, take the general path (with one argument list, refilled).
+    if (inner.runContext === undefined || (stats !== undefined && stats.runs % TIMED_EVERY === 0)) {
+      this.contextArgs[0] = ctx;
+      return this.run(this.contextRun).retval;
+    }
+    if (stats) stats.runs++;
+    const retval = inner.runContext(ctx);
+    const tailCall = inner.pendingTailCall;
+    return tailCall === undefined ? retval : this.follow(tailCall, { args: [ctx] }).retval;
   }
 
   dispose(): void {
@@ -167,6 +193,10 @@ class BothExecutor implements Executor {
     const where = this.firstDifference(afterInterp);
     if (where) throw new EngineMismatchError(`memory differs after the run: ${where}`);
     return interpResult!;
+  }
+
+  runContext(ctx: number): number {
+    return this.run({ args: [ctx] }).retval;
   }
 
   /** Compares guest memory after the two runs: each engine's own stack against the other's, the rest byte for byte. */

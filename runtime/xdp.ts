@@ -174,8 +174,6 @@ export class XdpRunner {
 
   /** The frame the current run is on (the redirect helpers record their target there). */
   current: PacketFrame | undefined;
-  private readonly context: number[] = [0];
-  private readonly runArgs = { args: this.context };
 
   /**
    * Runs a program once on a frame (r1 = its context) and returns r0 as a u32 verdict. `verified`
@@ -187,12 +185,10 @@ export class XdpRunner {
     const outer = this.current;
     this.current = frame;
     frame.redirect = undefined;
-    // One argument list, refilled: executors read it before they return.
-    this.context[0] = frame.ctx;
     const sockets = this.sockets;
     const references = sockets ? sockets.heldReferences : 0;
     try {
-      const verdict = executor.run(this.runArgs).retval;
+      const verdict = executor.runContext(frame.ctx);
       // A run must give back what bpf_sk_lookup_* gave it (one comparison when it took nothing).
       if (sockets && sockets.heldReferences !== references) sockets.endRun(references);
       return verdict;
