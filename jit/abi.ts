@@ -13,6 +13,10 @@
 //     written back to the register file and its low half returned. `fp` is the main frame's r10;
 //     `packet`/`packetLength` bound the legacy ABS/IND loads; `budget` bounds the loop back-edges
 //     taken in the run. (Everything crosses as i32: a JS-to-wasm i64 is a BigInt each way.)
+//   repeat(regs, r1Lo, r1Hi, argsInFile, fp, packet, packetLength, budget, count)   i32 x9 -> i32
+//     `run` with these arguments `count` times (at least once), each run with the full budget;
+//     returns the last run's r0 low half (the register file holds its r0). BPF_PROG_TEST_RUN's
+//     repeat loop, for programs whose helpers keep no state of a run's own on the host.
 //   packet, packet_length, mac_header, network_header   mutable i32 globals, only in programs with
 //     legacy loads: the bounds `run` set, and the MAC and network headers SKF_LL_OFF and SKF_NET_OFF
 //     offsets count from (0: absent, those loads fail). The host sets them before `run` (the headers)
@@ -51,6 +55,7 @@ export const IMPORT_MODULE = 'env';
 export const TRAP_IMPORT = 'trap';
 export const CALLX_HELPER_IMPORT = 'callx_helper';
 export const RUN_EXPORT = 'run';
+export const REPEAT_EXPORT = 'repeat';
 export const CALLBACK_EXPORT = 'callback';
 /** The exported globals of the legacy loads' packet: start, length, MAC header, network header. */
 export const PACKET_GLOBALS = ['packet', 'packet_length', 'mac_header', 'network_header'] as const;

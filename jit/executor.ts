@@ -15,7 +15,7 @@ import {
 } from '../runtime/execution-errors.js';
 import { DEFAULT_BUDGET, RunOutcome, type RunArgs, type RunResult } from '../runtime/run.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
-import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
+import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, REPEAT_EXPORT, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
 import { loadBinaryen } from './binaryen.js';
 import { compileModule, type CompileOptions } from './module.js';
 import { GLOBAL } from './lower.js';
@@ -97,6 +97,17 @@ export interface JitOptions {
 }
 
 type RunExport = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, fp: number, packet: number, packetLength: number, budget: number) => number;
+type RepeatExport = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, fp: number, packet: number, packetLength: number, budget: number, count: number) => number;
+
+/**
+ * Helpers that keep nothing of a run's own on the host (no redirect target, socket reference or
+ * pending tail call, which the host resets between runs), by id and the name they must have: a
+ * program calling only these may repeat its runs inside WebAssembly.
+ */
+const RUN_STATELESS_HELPERS = new Map([
+  [1, 'bpf_map_lookup_elem'], [2, 'bpf_map_update_elem'], [3, 'bpf_map_delete_elem'], [5, 'bpf_ktime_get_ns'], [6, 'bpf_trace_printk'],
+  [7, 'bpf_get_prandom_u32'], [8, 'bpf_get_smp_processor_id'], [125, 'bpf_ktime_get_boot_ns'], [164, 'bpf_for_each_map_elem'], [181, 'bpf_loop'],
+]);
 type CallbackExport = (slot: number, pc: number) => void;
 
 /** A compiled program instantiated over one guest memory, with its own stack and register file. */
@@ -105,6 +116,8 @@ export class JitExecutor {
   private readonly registerFile: Region;
   private readonly call: HelperCall;
   private readonly runExport: RunExport;
+  /** The module's `repeat`, when the program's runs may repeat inside WebAssembly (see RUN_STATELESS_HELPERS). */
+  private readonly repeatExport: RepeatExport | undefined;
   /** Absent when the program takes no function's address: then nothing can be a callback. */
   private readonly callbackExport: CallbackExport | undefined;
   /** bpf_loop calls running in WebAssembly now (programs with callbacks only): their callbacks may not tail-call. */
@@ -151,6 +164,9 @@ export class JitExecutor {
       };
     }
     this.callbackExport = instance.exports[CALLBACK_EXPORT] as CallbackExport | undefined;
+    // Legacy loads end a run through the host (TrapCode.ProgramExit), so their programs repeat from JS.
+    const stateless = entry.helperIds.every((id) => helpers.get(id)?.name === RUN_STATELESS_HELPERS.get(id));
+    if (stateless && !this.headerGlobals) this.repeatExport = instance.exports[REPEAT_EXPORT] as RepeatExport | undefined;
     this.loopDepth = instance.exports[GLOBAL.loopDepth] as WebAssembly.Global | undefined;
   }
 
@@ -282,6 +298,26 @@ export class JitExecutor {
       }
       this.memory.refresh();
       return this.memory.view.getUint32(regs, true);
+    }
+  }
+
+  /**
+   * `times` runs of runContext(ctx) inside WebAssembly, the last one's r0 returned, for programs
+   * whose helpers keep no state of a run's own on the host; undefined (nothing run) for others.
+   */
+  repeatContext(ctx: number, times: number): number | undefined {
+    const repeat = this.repeatExport;
+    if (repeat === undefined) return undefined;
+    const call = this.call;
+    call.tailCallCount = 0;
+    call.pendingTailCall = undefined;
+    call.callbackDepth = 0;
+    call.packet = NO_PACKET;
+    try {
+      return repeat(this.registerFile.start, ctx | 0, 0, 0, this.stack.end, 0, 0, this.budget, times) >>> 0;
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(err);
+      throw err;
     }
   }
 

@@ -1,11 +1,12 @@
 // Builds the WebAssembly module for one program: imports per jit/abi.ts, one function per BPF
 // function, the callx table, the `run` entry that moves r1..r5 and r0 through the register file, and
-// the `callback` entry helpers run address-taken functions through.
+// `repeat`, which runs it a number of times (a test run's repeats), and the `callback` entry helpers
+// run address-taken functions through.
 import type { Instruction } from '../isa/instruction.js';
 import { width } from '../isa/instruction.js';
 import { Op, specOf } from '../isa/opcodes.js';
 import { buildModule, type Binaryen, type WasmModule } from './binaryen.js';
-import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, RUN_EXPORT, TRAP_IMPORT } from './abi.js';
+import { CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, REPEAT_EXPORT, RUN_EXPORT, TRAP_IMPORT } from './abi.js';
 import { programStructure } from './cfg.js';
 import { addMapOps } from './map-ops.js';
 import { CALLBACK_GLOBALS, functionName, GLOBAL, Lowering, TABLE } from './lower.js';
@@ -55,6 +56,18 @@ function addEntry(b: Binaryen, m: WasmModule, hasCallbacks: boolean): void {
     m.i32.wrap(m.local.get(R0, b.i64)),
   ], i32));
   m.addFunctionExport(RUN_EXPORT, RUN_EXPORT);
+  // `repeat`: run's parameters and a count (at least 1); runs it that many times, returns the last r0's low half.
+  const COUNT = 8;
+  const runArgs = [REGS, R1_LO, R1_HI, ARGS_IN_FILE, FP, PACKET, PACKET_LENGTH, BUDGET].map((l) => m.local.get(l, i32));
+  m.addFunction(REPEAT_EXPORT, b.createType([i32, i32, i32, i32, i32, i32, i32, i32, i32]), i32, [i32], m.block(null, [
+    m.loop('again', m.block(null, [
+      m.local.set(COUNT + 1, m.call(RUN_EXPORT, runArgs, i32)),
+      m.local.set(COUNT, m.i32.sub(m.local.get(COUNT, i32), m.i32.const(1))),
+      m.br('again', m.i32.gt_s(m.local.get(COUNT, i32), m.i32.const(0))),
+    ])),
+    m.local.get(COUNT + 1, i32),
+  ], i32));
+  m.addFunctionExport(REPEAT_EXPORT, REPEAT_EXPORT);
 }
 
 /** Lowers a validated program to a WebAssembly module. */

@@ -24,6 +24,12 @@ export interface Executor {
   run(args?: RunArgs): RunResult;
   /** A run with r1 = `ctx` (a guest address) and nothing else, as a hook runs per packet: r0's low 32 bits, unsigned. */
   runContext(ctx: number): number;
+  /**
+   * `times` runs of runContext(ctx) inside WebAssembly (BPF_PROG_TEST_RUN's repeat), the last one's
+   * r0 returned; undefined, with nothing run, where that cannot be done (the interpreter, or a
+   * program whose helpers keep state of a run's own on the host: the caller then runs one at a time).
+   */
+  repeatContext(ctx: number, times: number): number | undefined;
   /** Returns the executor's guest memory (stack, register file) to the allocator. */
   dispose(): void;
 }
@@ -78,6 +84,7 @@ interface RawExecutor {
   run(args?: RunArgs): RunResult;
   /** The JIT's allocation-free run on a context (see JitExecutor.runContext), with the tail call it left. */
   runContext?(ctx: number): number;
+  repeatContext?(ctx: number, times: number): number | undefined;
   readonly pendingTailCall?: RunResult['tailCall'];
   dispose(): void;
 }
@@ -136,6 +143,18 @@ class ChainingExecutor implements Executor {
     const retval = inner.runContext(ctx);
     const tailCall = inner.pendingTailCall;
     return tailCall === undefined ? retval : this.follow(tailCall, { args: [ctx] }).retval;
+  }
+
+  repeatContext(ctx: number, times: number): number | undefined {
+    const stats = this.stats;
+    const start = stats ? performance.now() : 0;
+    // Runs inside WebAssembly never end in a tail call: the program calls no helper that asks for one.
+    const retval = this.inner.repeatContext?.(ctx, times);
+    if (retval !== undefined && stats) {
+      stats.runs += times;
+      stats.runTimeNs += Math.round((performance.now() - start) * 1e6);
+    }
+    return retval;
   }
 
   dispose(): void {
@@ -197,6 +216,10 @@ class BothExecutor implements Executor {
 
   runContext(ctx: number): number {
     return this.run({ args: [ctx] }).retval;
+  }
+
+  repeatContext(): undefined {
+    return undefined;
   }
 
   /** Compares guest memory after the two runs: each engine's own stack against the other's, the rest byte for byte. */

@@ -68,21 +68,25 @@ export type RepeatProgress = (done: number, total: number) => void;
 const PROGRESS_EVERY = 1 << 16;
 
 /**
- * A test run's repeats: `run` is called `repeat` times (0 counts as 1), as Linux does, and the
- * last result is returned with the mean duration of a run in ns (u32, as the kernel reports it).
+ * A test run's repeats: `repeat` runs (0 counts as 1), as Linux does, and the last result is
+ * returned with the mean duration of a run in ns (u32, as the kernel reports it). `run(times)` does
+ * `times` runs and returns the last one's result; it is asked for at most PROGRESS_EVERY at a time.
  * The first tenth of the runs are a warm-up and not timed: V8 compiles the JIT's WebAssembly in
  * tiers and JavaScript on first use, so early runs cost several times the steady state, which is
  * what the kernel's figure (a JIT compiled at load) measures. They still run: maps see every run.
  */
-export function repeatRuns(repeat: number, run: () => number, onProgress?: RepeatProgress): { retval: number; durationNs: number } {
+export function repeatRuns(repeat: number, run: (times: number) => number, onProgress?: RepeatProgress): { retval: number; durationNs: number } {
   const total = Math.max(1, repeat);
   const warmUp = Math.floor(total / 10);
   let retval = 0;
-  let i = 0;
+  let done = 0;
   const until = (end: number) => {
-    for (; i < end; i++) {
-      retval = run();
-      if (onProgress !== undefined && (i & (PROGRESS_EVERY - 1)) === PROGRESS_EVERY - 1) onProgress(i + 1, total);
+    while (done < end) {
+      // Up to the next progress report, or the end.
+      const times = Math.min(end, (Math.floor(done / PROGRESS_EVERY) + 1) * PROGRESS_EVERY) - done;
+      retval = run(times);
+      done += times;
+      if (onProgress !== undefined && done % PROGRESS_EVERY === 0) onProgress(done, total);
     }
   };
   until(warmUp);
@@ -90,4 +94,13 @@ export function repeatRuns(repeat: number, run: () => number, onProgress?: Repea
   until(total);
   const durationNs = Number(((process.hrtime.bigint() - start) / BigInt(total - warmUp)) & 0xffffffffn);
   return { retval, durationNs };
+}
+
+/** `times` runs of `run`, the last one's result returned: repeatRuns' `run` for runs that go one at a time. */
+export function oneByOne(run: () => number): (times: number) => number {
+  return (times) => {
+    let retval = 0;
+    for (let i = 0; i < times; i++) retval = run();
+    return retval;
+  };
 }

@@ -14,7 +14,7 @@ import { TunnelMetadata } from './skb-tunnel.js';
 import type { HelperSpec } from '../helpers/table.js';
 import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
-import { repeatRuns, type RepeatProgress, type TestRunInput } from './run.js';
+import { oneByOne, repeatRuns, type RepeatProgress, type TestRunInput } from './run.js';
 import type { GuestMemory } from './memory.js';
 import { ETH_HLEN, SKB_SHARED_INFO_TAILROOM } from './packet-frame.js';
 import {
@@ -367,7 +367,7 @@ export function skbTestRun(runner: SkbRunner, executor: Executor, programType: S
   try {
     const checksumComplete = (flags & BPF_F_TEST_SKB_CHECKSUM_COMPLETE) !== 0;
     if (checksumComplete) frame.startChecksumComplete();
-    const { retval, durationNs } = repeatRuns(options.repeat ?? 1, () => runner.run(executor, frame), options.onProgress);
+    const { retval, durationNs } = repeatRuns(options.repeat ?? 1, oneByOne(() => runner.run(executor, frame)), options.onProgress);
     if (checksumComplete && !frame.checksumValid()) {
       throw new SkbTestRunError('program', -EBADMSG, 'skb->csum no longer matches the packet: the program changed it without updating the checksum');
     }

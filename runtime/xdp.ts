@@ -7,7 +7,7 @@ import { xdpHelpers, type XdpRedirect } from '../helpers/xdp.js';
 import { dynptrHelpers } from '../helpers/dynptr.js';
 import { Errno } from '../maps/constants.js';
 import type { Executor } from './engine.js';
-import { repeatRuns, type RepeatProgress, type TestRunInput } from './run.js';
+import { oneByOne, repeatRuns, type RepeatProgress, type TestRunInput } from './run.js';
 import type { GuestMemory } from './memory.js';
 import type { SocketTable } from './sockets.js';
 import {
@@ -200,6 +200,27 @@ export class XdpRunner {
     }
   }
 
+  /**
+   * `times` runs of a program on a frame (a test run's repeats), the last verdict returned: inside
+   * WebAssembly when the JIT can (see Executor.repeatContext), else one `run` at a time.
+   */
+  runRepeated(executor: Executor, frame: PacketFrame, times: number): number {
+    if (times > 1) {
+      // What run() resets is left alone by the programs repeatContext takes (no redirect, no sockets).
+      frame.unconfined = true;
+      frame.redirect = undefined;
+      const outer = this.current;
+      this.current = frame;
+      try {
+        const retval = executor.repeatContext(frame.ctx, times);
+        if (retval !== undefined) return retval;
+      } finally {
+        this.current = outer;
+      }
+    }
+    return oneByOne(() => this.run(executor, frame))(times);
+  }
+
   /** BPF_PROG_TEST_RUN for XDP. */
   testRun(executor: Executor, options: XdpTestRunOptions): XdpTestRunResult {
     return xdpTestRun(this, executor, options);
@@ -298,7 +319,7 @@ export function xdpTestRun(runner: XdpRunner, executor: Executor, options: XdpTe
     throw new XdpTestRunError('data_in', -Errno.ENOMEM, `data_in of ${size} bytes needs more than ${MAX_SKB_FRAGS} fragments`);
   }
   try {
-    const { retval, durationNs } = repeatRuns(options.repeat ?? 1, () => runner.run(executor, frame), options.onProgress);
+    const { retval, durationNs } = repeatRuns(options.repeat ?? 1, (times) => runner.runRepeated(executor, frame, times), options.onProgress);
     const output = frame.hasFragments ? concat(frame.metadata(), frame.packet()) : runner.memory.bytes.slice(frame.dataMeta, frame.dataEnd);
     let errno = 0;
     let dataOut = output;

@@ -10,7 +10,7 @@ import { helperTable, MAX_TAIL_CALLS, type HelperSpec } from '../../helpers/tabl
 import { CONFORMANCE_HELPERS } from '../../conformance/helpers.js';
 import { parseDataFile } from '../../conformance/data-file.js';
 import { testProgram } from '../../conformance/runner.js';
-import { createExecutor, EngineMismatchError, type EngineKind, type Executor } from '../../runtime/engine.js';
+import { createExecutor, EngineMismatchError, RunStats, type EngineKind, type Executor } from '../../runtime/engine.js';
 import { GuestMemory } from '../../runtime/memory.js';
 import { BudgetExhaustedError } from '../../runtime/execution-errors.js';
 import { compileToWasm } from '../../jit/index.js';
@@ -84,6 +84,27 @@ describe('JIT-compiled modules', () => {
     const importers = sources.filter((f) => /from 'binaryen'|import\('binaryen'\)/.test(readFileSync(join(PROJECT_ROOT, f), 'utf8')));
     expect(importers).toEqual(['jit/binaryen.ts']);
     expect(readFileSync(join(PROJECT_ROOT, 'jit', 'binaryen.ts'), 'utf8')).toMatch(/import type binaryenNamespace from 'binaryen'/);
+  });
+});
+
+describe('repeats inside WebAssembly', () => {
+  const helper = (id: number, name: string): HelperSpec => ({ id, name, proto: { ret: 'integer', args: [] }, impl: (call) => call.returnNumber(7) });
+  const executor = (asm: string, helpers: HelperSpec[], stats?: RunStats) =>
+    createExecutor(assemble(asm), 'jit', { memory: new GuestMemory(), helpers: helperTable(helpers), ...(stats ? { stats } : {}) });
+
+  test('a program calling only helpers that keep no state of a run on the host repeats in WebAssembly, every run counted', async () => {
+    const stats = new RunStats();
+    const exec = await executor('call 5\n add %r0, %r1\n exit', [helper(5, 'bpf_ktime_get_ns')], stats);
+    expect(exec.repeatContext(100, 1000)).toBe(107);
+    expect(stats.runs).toBe(1000);
+  });
+
+  test('other helpers, or a known id under another name, leave the repeats to the caller', async () => {
+    for (const h of [helper(23, 'bpf_redirect'), helper(5, 'my_helper')]) {
+      const exec = await executor(`call ${h.id}\n exit`, [h]);
+      expect(exec.repeatContext(100, 1000), h.name).toBeUndefined();
+      expect(exec.runContext(100)).toBe(7);
+    }
   });
 });
 

@@ -477,6 +477,14 @@ describe('XDP redirects', () => {
     expect(fallback.retval).toBe(2);
     expect(fallback.redirect).toBeUndefined();
   });
+
+  test('repeated runs report the last run\'s redirect, and none when the last run made none', async () => {
+    const d = await DifferentialObject.load(fixture('xdp_redirect.o'));
+    for (const obj of [d.interp, d.jit]) obj.typedMap('ports').update(0, { ifindex: 1 });
+    const run = (c: number, port: number) => d.testRun('xdp_redirect', { dataIn: buildPacket({ dstMac: `02:00:00:00:00:0${c}`, dstPort: port }), repeat: 3 });
+    expect(run(0, 7)).toMatchObject({ retval: 4, redirect: { target: 7, flags: 0 } });
+    expect(run(2, 5).redirect).toBeUndefined();
+  });
 });
 
 

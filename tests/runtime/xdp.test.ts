@@ -227,6 +227,17 @@ describe.each(ENGINES)('XDP test run on %s', (engine) => {
     expect(r.dataOut.length).toBe(size);
   });
 
+  test('a long repeat runs every time, on one buffer, reporting progress between runs', async () => {
+    // Counts its runs in the packet's first word and returns the count.
+    const counter = `ldxw %r2, [%r1+0]\n ldxw %r3, [%r1+4]\n mov %r4, %r2\n add %r4, 4\n jgt %r4, %r3, +4
+      ldxw %r0, [%r2+0]\n add %r0, 1\n stxw [%r2+0], %r0\n exit\n mov %r0, 0\n exit`;
+    const progress: number[] = [];
+    const r = await testRun(counter, engine, { dataIn: new Uint8Array(64), repeat: 140_000, onProgress: (done) => progress.push(done) });
+    expect(r.retval).toBe(140_000);
+    expect(new DataView(r.dataOut.buffer, r.dataOut.byteOffset).getUint32(0, true)).toBe(140_000);
+    expect(progress).toEqual([65_536, 131_072]);
+  });
+
   test('ctx_in metadata comes first in data_in and is reported back', async () => {
     const r = await testRun(callWith(44, -8), engine, { dataIn: packet(64), ctxIn: { data: 8, dataEnd: 64 }, ctxOut: true });
     expect(r.retval).toBe(0);

@@ -4,6 +4,7 @@
  (type $2 (func (param i32 i32 i32)))
  (type $3 (func (param i32)))
  (type $4 (func (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+ (type $5 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
  (import "env" "memory" (memory $memory 0))
  (import "env" "trap" (func $trap (param i32 i32 i32)))
  (import "env" "callx_helper" (func $callx_helper (param i32 i32)))
@@ -19,6 +20,7 @@
  (elem $callx_targets (i32.const 0) $f9)
  (export "loop_depth" (global $loop_depth))
  (export "run" (func $run))
+ (export "repeat" (func $repeat))
  (export "callback" (func $callback))
  (func $f9 (param $0 i64) (param $1 i64) (param $2 i64) (param $3 i64) (param $4 i64) (param $5 i32) (param $6 i32) (result i64)
   (local $7 i64)
@@ -431,6 +433,36 @@
   (i32.wrap_i64
    (local.get $8)
   )
+ )
+ (func $repeat (param $0 i32) (param $1 i32) (param $2 i32) (param $3 i32) (param $4 i32) (param $5 i32) (param $6 i32) (param $7 i32) (param $8 i32) (result i32)
+  (local $9 i32)
+  (loop $again
+   (local.set $9
+    (call $run
+     (local.get $0)
+     (local.get $1)
+     (local.get $2)
+     (local.get $3)
+     (local.get $4)
+     (local.get $5)
+     (local.get $6)
+     (local.get $7)
+    )
+   )
+   (local.set $8
+    (i32.sub
+     (local.get $8)
+     (i32.const 1)
+    )
+   )
+   (br_if $again
+    (i32.gt_s
+     (local.get $8)
+     (i32.const 0)
+    )
+   )
+  )
+  (local.get $9)
  )
  (func $callback (param $0 i32) (param $1 i32)
   (local $2 i32)

@@ -2,6 +2,7 @@
  (type $0 (func (param i32 i32 i32)))
  (type $1 (func (param i32 i32)))
  (type $2 (func (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+ (type $3 (func (param i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
  (import "env" "memory" (memory $memory 0))
  (import "env" "trap" (func $trap (param i32 i32 i32)))
  (import "env" "callx_helper" (func $callx_helper (param i32 i32)))
@@ -11,6 +12,7 @@
  (global $packet_length (mut i32) (i32.const 0))
  (table $functions 0 0 funcref)
  (export "run" (func $run))
+ (export "repeat" (func $repeat))
  (func $run (param $0 i32) (param $1 i32) (param $2 i32) (param $3 i32) (param $4 i32) (param $5 i32) (param $6 i32) (param $7 i32) (result i32)
   (local $8 i64)
   (local $9 i64)
@@ -190,5 +192,35 @@
   (i32.wrap_i64
    (local.get $8)
   )
+ )
+ (func $repeat (param $0 i32) (param $1 i32) (param $2 i32) (param $3 i32) (param $4 i32) (param $5 i32) (param $6 i32) (param $7 i32) (param $8 i32) (result i32)
+  (local $9 i32)
+  (loop $again
+   (local.set $9
+    (call $run
+     (local.get $0)
+     (local.get $1)
+     (local.get $2)
+     (local.get $3)
+     (local.get $4)
+     (local.get $5)
+     (local.get $6)
+     (local.get $7)
+    )
+   )
+   (local.set $8
+    (i32.sub
+     (local.get $8)
+     (i32.const 1)
+    )
+   )
+   (br_if $again
+    (i32.gt_s
+     (local.get $8)
+     (i32.const 0)
+    )
+   )
+  )
+  (local.get $9)
  )
 )
