@@ -131,13 +131,16 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
     ...(options.maxHops !== undefined ? { maxHops: options.maxHops } : {}),
     ...(options.onProgram ? { onProgram: options.onProgram } : {}),
     ...(options.metadata ? { metadata: true } : {}),
-    onFrame: (event, packet) => {
-      options.onFrame?.(event, packet);
-      report?.fates.push({
-        fate: event.fate, interface: event.dev.name, hook: event.hook, length: event.bytes.length,
-        ...(event.program ? { program: event.program } : {}), ...(event.cause ? { cause: event.cause } : {}),
-      });
-    },
+    // Without a listener, frames that leave are only counted: their bytes are not even looked at.
+    ...(options.onFrame || onPacket ? {
+      onFrame: (event: FrameEvent, packet: PacketInfo) => {
+        options.onFrame?.(event, packet);
+        report?.fates.push({
+          fate: event.fate, interface: event.dev.name, hook: event.hook, length: event.bytes.length,
+          ...(event.program ? { program: event.program } : {}), ...(event.cause ? { cause: event.cause } : {}),
+        });
+      },
+    } : {}),
   });
   const stopListening = runtime.listenToTrace((line) => {
     traceLines++;
