@@ -72,10 +72,16 @@ export class DatapathStats {
   /** Counts a program's verdict on a hook. */
   verdict(dev: Netdev, hook: DatapathHook, program: { readonly id: number; readonly name: string }, name: string): void {
     const key = (dev.ifindex * 0x100000 + program.id) * HOOK_SLOTS + HOOK_NUMBERS[hook];
-    let tally = this.hooks.get(key);
+    let tally = key === this.lastKey ? this.lastTally : this.hooks.get(key);
     if (!tally) this.hooks.set(key, (tally = { interface: dev.name, hook, program: program.name, verdicts: {} }));
+    this.lastKey = key;
+    this.lastTally = tally;
     tally.verdicts[name] = (tally.verdicts[name] ?? 0) + 1;
   }
+
+  /** The tally verdict() counted in last, and its key: a replay's frames mostly meet the same program. */
+  private lastKey = -1;
+  private lastTally: HookTally | undefined;
 
   /** Counts a frame redirected from an interface. */
   redirect(from: Netdev, via: string, key: number, to: string): void {
@@ -90,10 +96,17 @@ export class DatapathStats {
     count(this.abortTallies, { interface: dev.name, hook, cause, frames: 0, ...(program ? { program } : {}), ...(pc !== undefined ? { pc } : {}) });
   }
 
-  /** Counts a dropped frame and why. */
+  /** Counts a dropped frame and why (a run of drops for one reason, as a filter under attack makes, costs no allocation). */
   dropped(dev: Netdev, hook: string, cause: string, program?: string): void {
-    count(this.dropTallies, { interface: dev.name, hook, cause, frames: 0, ...(program ? { program } : {}) });
+    const last = this.lastDrop;
+    if (last !== undefined && last.interface === dev.name && last.hook === hook && last.cause === cause && last.program === program) {
+      last.frames++;
+      return;
+    }
+    this.lastDrop = count(this.dropTallies, { interface: dev.name, hook, cause, frames: 0, ...(program ? { program } : {}) });
   }
+
+  private lastDrop: CauseTally | undefined;
 
   /** Per hook, in the order first seen. */
   hookTallies(): HookTally[] {
@@ -113,9 +126,11 @@ export class DatapathStats {
   }
 }
 
-function count(tallies: Map<string, CauseTally>, tally: CauseTally): void {
+/** Counts a frame in its tally (made on first use), and returns the tally. */
+function count(tallies: Map<string, CauseTally>, tally: CauseTally): CauseTally {
   const key = `${tally.interface}\0${tally.hook}\0${tally.program ?? ''}\0${tally.pc ?? ''}\0${tally.cause}`;
-  const known = tallies.get(key);
+  let known = tallies.get(key);
   if (known) known.frames++;
-  else tallies.set(key, { ...tally, frames: 1 });
+  else tallies.set(key, (known = { ...tally, frames: 1 }));
+  return known;
 }

@@ -83,6 +83,8 @@ export interface ProgramRun {
 }
 
 const NO_PACKET: PacketInfo = { number: 0, seconds: 0, nanoseconds: 0 };
+/** cpuOf's answer for one queue on one CPU, shared. */
+const SINGLE_QUEUE = Object.freeze({ queue: 0, cpu: 0 });
 /** A program run that faulted (an abort with a cause), as opposed to an action it returned. */
 const FAULT = -1;
 
@@ -162,7 +164,7 @@ export class Datapath {
 
   /** Receive queue (by flow hash, as RSS spreads flows) and the CPU that serves it. */
   cpuOf(dev: Netdev, bytes: Uint8Array): { queue: number; cpu: number } {
-    if (dev.rxQueues === 1 && this.runtime.cpus === 1) return { queue: 0, cpu: 0 };
+    if (dev.rxQueues === 1 && this.runtime.cpus === 1) return SINGLE_QUEUE;
     const queue = dev.rxQueues === 1 ? 0 : flowHash(bytes) % dev.rxQueues;
     return { queue, cpu: queue % this.runtime.cpus };
   }

@@ -75,7 +75,8 @@ class Cursor {
   private readonly batches: AsyncGenerator<CaptureRecord[], void, undefined>;
 
   constructor(readonly input: CaptureInput, private readonly network: Network) {
-    this.batches = readCaptureFile(input.path);
+    // Chunks of 256 KiB: a batch's records die young (a 1 MiB chunk's ~10,000 records outlived a scavenge, and GC took 12% of a replay).
+    this.batches = readCaptureFile(input.path, { chunkSize: 1 << 18 });
   }
 
   /** Reads the next batch; false at the end of the capture. */

@@ -103,7 +103,8 @@ export class Netdev {
   /** Broadcast address: decides skb->pkt_type with the MAC. */
   readonly broadcast: Uint8Array;
   readonly counters = new NetdevCounters();
-  private readonly hooks = new Map<NetdevHook, Program>();
+  /** A field per hook (not a Map): the datapath asks for a hook's program several times a packet. */
+  private readonly hooks: Record<NetdevHook, Program | undefined> = { xdp: undefined, xdp_egress: undefined, tc_ingress: undefined, tc_egress: undefined, socket_filter: undefined };
 
   constructor(config: NetdevConfig, ifindex: number) {
     if (!/^[^\s/:]{1,15}$/.test(config.name)) throw new RuntimeError(`'${config.name}' is not an interface name (1 to 15 characters, no spaces, '/' or ':')`);
@@ -134,18 +135,18 @@ export class Netdev {
     if (rule.type === 'xdp' && program.attach && !(hook === 'xdp_egress' && program.attach === 'devmap')) {
       throw new RuntimeError(`${this.name}: '${program.name}' is an xdp/${program.attach} program, which runs only from a ${program.attach} entry${hook === 'xdp_egress' ? '' : ' (or as an egress program)'}`);
     }
-    this.hooks.set(hook, program);
+    this.hooks[hook] = program;
     return this;
   }
 
   /** Removes the program on a hook. */
   detach(hook: NetdevHook): void {
-    this.hooks.delete(hook);
+    this.hooks[hook] = undefined;
   }
 
   /** The program on a hook, if any. */
   program(hook: NetdevHook): Program | undefined {
-    return this.hooks.get(hook);
+    return this.hooks[hook];
   }
 
   /** Whether a frame of `length` bytes (Ethernet header included) fits the MTU for forwarding (Linux xdp_ok_fwd_dev). */

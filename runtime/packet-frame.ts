@@ -164,17 +164,22 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
     }
     const fragmentCount = Math.ceil((packetLength - linear) / XDP_FRAGMENT_SIZE);
     if (fragmentCount > MAX_SKB_FRAGS) throw new RangeError(`a packet of ${packetLength} bytes needs ${fragmentCount} fragments; a frame has at most ${MAX_SKB_FRAGS}`);
-    let frame: PacketFrame;
-    if (reuse && reuse.frameSize === frameSize) {
-      // A recycled frame starts as zeroed as a new one.
-      frame = reuse;
+    const frame = reuse && reuse.frameSize === frameSize ? reuse : new PacketFrame(memory, frameSize);
+    const hard = frame.region.start;
+    const dataMeta = hard + headroom - metaLength;
+    const end = dataMeta + metaLength + linear;
+    if (frame === reuse) {
+      // A recycled frame starts as zeroed as a new one: what the new bytes do not cover, of what the last use wrote.
       if (frame.fragments.length) frame.dropFragments(0);
       frame.storeSize = 0;
       frame.hints = undefined;
-      if (frame.unconfined) memory.bytes.fill(0, frame.region.start, frame.region.end);
-      else memory.bytes.fill(0, frame.dirtyLow, frame.dirtyHigh);
-    } else {
-      frame = new PacketFrame(memory, frameSize);
+      const guest = memory.bytes;
+      if (frame.unconfined) {
+        guest.fill(0, frame.region.start, frame.region.end);
+      } else {
+        if (frame.dirtyLow < dataMeta) guest.fill(0, frame.dirtyLow, Math.min(frame.dirtyHigh, dataMeta));
+        if (frame.dirtyHigh > end) guest.fill(0, Math.max(frame.dirtyLow, end), frame.dirtyHigh);
+      }
     }
     for (let at = metaLength + linear; at < bytes.length; at += XDP_FRAGMENT_SIZE) {
       const region = memory.allocate(XDP_FRAGMENT_SIZE, 'packet fragment');
@@ -182,16 +187,14 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
       memory.bytes.set(piece, region.start);
       frame.fragments.push({ region, length: piece.length });
     }
-    const hard = frame.region.start;
-    const dataMeta = hard + headroom - metaLength;
     memory.bytes.set(linear === packetLength ? bytes : bytes.subarray(0, metaLength + linear), dataMeta);
     frame.dirtyLow = dataMeta;
-    frame.dirtyHigh = dataMeta + metaLength + linear;
+    frame.dirtyHigh = end;
     frame.unconfined = false;
     const v = memory.view;
     const ctx = frame.ctxRegion.start;
     v.setUint32(ctx + XdpMdOffset.data, hard + headroom, true);
-    v.setUint32(ctx + XdpMdOffset.dataEnd, dataMeta + metaLength + linear, true);
+    v.setUint32(ctx + XdpMdOffset.dataEnd, end, true);
     v.setUint32(ctx + XdpMdOffset.dataMeta, dataMeta, true);
     v.setUint32(ctx + XdpMdOffset.ingressIfindex, ingressIfindex, true);
     v.setUint32(ctx + XdpMdOffset.rxQueueIndex, rxQueueIndex, true);
