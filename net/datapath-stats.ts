@@ -64,7 +64,7 @@ export class DatapathStats {
   /** Ingress XDP verdicts of received frames (frames on an interface without XDP count as pass). */
   readonly verdicts: Record<XdpVerdictName, number> = { aborted: 0, drop: 0, pass: 0, tx: 0, redirect: 0 };
   /** By a number made of the ifindex, the program's id and the hook: no string is built per packet. */
-  private readonly hooks = new Map<number, HookTally>();
+  private readonly hooks = new Map<number, Tally>();
   private readonly redirectTallies = new Map<string, RedirectTally>();
   private readonly abortTallies = new Map<string, CauseTally>();
   private readonly dropTallies = new Map<string, CauseTally>();
@@ -73,15 +73,28 @@ export class DatapathStats {
   verdict(dev: Netdev, hook: DatapathHook, program: { readonly id: number; readonly name: string }, name: string): void {
     const key = (dev.ifindex * 0x100000 + program.id) * HOOK_SLOTS + HOOK_NUMBERS[hook];
     let tally = key === this.lastKey ? this.lastTally : this.hooks.get(key);
-    if (!tally) this.hooks.set(key, (tally = { interface: dev.name, hook, program: program.name, verdicts: {} }));
+    if (!tally) this.hooks.set(key, (tally = new Tally(dev.name, hook, program.name)));
     this.lastKey = key;
     this.lastTally = tally;
-    tally.verdicts[name] = (tally.verdicts[name] ?? 0) + 1;
+    tally.count(name);
+  }
+
+  /** Counts an ingress XDP verdict of a received frame (an action, or undefined for a frame aborted by a fault or an invalid action). */
+  ingressVerdict(action: number | undefined): void {
+    const v = this.verdicts;
+    // A switch of named fields: an index by a name varying per frame was a megamorphic access.
+    switch (action) {
+      case 1: v.drop++; break;
+      case 2: v.pass++; break;
+      case 3: v.tx++; break;
+      case 4: v.redirect++; break;
+      default: v.aborted++;
+    }
   }
 
   /** The tally verdict() counted in last, and its key: a replay's frames mostly meet the same program. */
   private lastKey = -1;
-  private lastTally: HookTally | undefined;
+  private lastTally: Tally | undefined;
 
   /** Counts a frame redirected from an interface. */
   redirect(from: Netdev, via: string, key: number, to: string): void {
@@ -110,7 +123,7 @@ export class DatapathStats {
 
   /** Per hook, in the order first seen. */
   hookTallies(): HookTally[] {
-    return [...this.hooks.values()];
+    return [...this.hooks.values()].map((t) => t.summary());
   }
 
   redirects(): RedirectTally[] {
@@ -123,6 +136,31 @@ export class DatapathStats {
 
   dropCauses(): CauseTally[] {
     return [...this.dropTallies.values()];
+  }
+}
+
+/** One program's verdicts on one hook of one interface, counted by name in the order first seen. */
+class Tally {
+  /** Verdict names and their counts, side by side: a program returns a handful of verdicts, found by identity in a short scan. */
+  private readonly names: string[] = [];
+  private readonly counts: number[] = [];
+
+  constructor(readonly iface: string, readonly hook: DatapathHook, readonly program: string) {}
+
+  count(name: string): void {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === name) {
+        this.counts[i]!++;
+        return;
+      }
+    }
+    names.push(name);
+    this.counts.push(1);
+  }
+
+  summary(): HookTally {
+    return { interface: this.iface, hook: this.hook, program: this.program, verdicts: Object.fromEntries(this.names.map((n, i) => [n, this.counts[i]!])) };
   }
 }
 

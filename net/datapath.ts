@@ -18,7 +18,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { flowHash } from '../runtime/flow-hash.js';
 import { XdpAction } from '../runtime/xdp.js';
 import { BPF_F_EXCLUDE_INGRESS, BPF_F_BROADCAST, type XdpRedirect } from '../helpers/xdp.js';
-import { DatapathStats, verdictName, XDP_VERDICT_NAMES, type DatapathHook } from './datapath-stats.js';
+import { DatapathStats, verdictName, type DatapathHook } from './datapath-stats.js';
 import { SkbPath } from './skb-path.js';
 
 /** Where a frame ended up. */
@@ -192,9 +192,8 @@ export class Datapath {
     this.xdpFrame = frame;
     try {
       const action = this.runXdp(program, frame, cpu, dev, 'xdp');
-      const name = action === FAULT ? 'aborted' : XDP_VERDICT_NAMES[action];
       // An invalid action is an abort (bpf_warn_invalid_xdp_action, then XDP_ABORTED).
-      this.stats.verdicts[name ?? 'aborted']++;
+      this.stats.ingressVerdict(action === FAULT ? undefined : action);
       this.afterIngressXdp(dev, frame, action, program, cpu, hops);
     } finally {
       this.xdpFrame = outer;

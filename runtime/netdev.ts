@@ -146,7 +146,16 @@ export class Netdev {
 
   /** The program on a hook, if any. */
   program(hook: NetdevHook): Program | undefined {
-    return this.hooks[hook];
+    const hooks = this.hooks;
+    // Named fields: an index by a hook name that varies between callers was a megamorphic access.
+    switch (hook) {
+      case 'xdp': return hooks.xdp;
+      case 'xdp_egress': return hooks.xdp_egress;
+      case 'tc_ingress': return hooks.tc_ingress;
+      case 'tc_egress': return hooks.tc_egress;
+      case 'socket_filter': return hooks.socket_filter;
+    }
+    return undefined;
   }
 
   /** Whether a frame of `length` bytes (Ethernet header included) fits the MTU for forwarding (Linux xdp_ok_fwd_dev). */

@@ -135,8 +135,11 @@ export class XdpRunner {
 
   /** A frame holding a received packet (no metadata): createFrame without an options object, for the datapath's per-packet path. */
   receiveFrame(bytes: Uint8Array, ingressIfindex: number, rxQueueIndex: number, linearLength?: number): PacketFrame {
-    const frame = PacketFrame.build(this.memory, bytes, this.frameSize, XDP_PACKET_HEADROOM, 0, linearLength, ingressIfindex, rxQueueIndex, 0, this.spare.pop());
-    this.register(frame);
+    const spare = this.spare.pop();
+    const frame = PacketFrame.build(this.memory, bytes, this.frameSize, XDP_PACKET_HEADROOM, 0, linearLength, ingressIfindex, rxQueueIndex, 0, spare);
+    // A spare frame is still registered (release keeps it in `frames`).
+    if (frame === spare) frame.inUse = true;
+    else this.register(frame);
     return frame;
   }
 
