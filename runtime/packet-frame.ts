@@ -84,14 +84,27 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
   /** Whether a runner has the frame in use (a released frame is not found by its context address). */
   inUse = false;
   /**
-   * The frame bytes this use may have written: every [data_meta, data_end) the frame has had, and the
-   * key/value store. A verified program writes nowhere else, so a recycled frame zeroes only these;
-   * after a run the verifier did not check (`unconfined`), it zeroes the whole frame.
+   * The frame bytes that may not be zero: every [data_meta, data_end) the frame has had, past uses'
+   * included, and the key/value store. A verified program writes nowhere else, and reads nothing
+   * past data_end (bpf_xdp_adjust_tail zeroes what it adds), so a recycled frame zeroes only what lies
+   * before the new packet's data_meta; bytes past its end are cleared only before a program the
+   * verifier did not check runs (`beforeRun`), and after such a run (`unconfined`) the whole frame is.
    */
   private dirtyLow = 0;
   private dirtyHigh = 0;
   /** Set when a program the verifier did not check ran on the frame: it may have written anywhere in it. */
   unconfined = true;
+
+  /** Before a program runs on the frame: one the verifier did not check may read past data_end, where a past use's bytes may lie. */
+  beforeRun(verified: boolean): void {
+    if (verified) return;
+    const dataEnd = this.dataEnd;
+    if (this.dirtyHigh > dataEnd) {
+      this.memory.bytes.fill(0, dataEnd, this.dirtyHigh);
+      this.dirtyHigh = dataEnd;
+    }
+    this.unconfined = true;
+  }
   /** Bytes the metadata key/value store takes at the start of the headroom (runtime/metadata-store.ts). */
   storeSize = 0;
   /** Receive hints set outright (a clone's, a test's); otherwise they come from what `received` recorded. */
@@ -169,17 +182,19 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
     const dataMeta = hard + headroom - metaLength;
     const end = dataMeta + metaLength + linear;
     if (frame === reuse) {
-      // A recycled frame starts as zeroed as a new one: what the new bytes do not cover, of what the last use wrote.
+      // A recycled frame reads as a new one would: zero before the new bytes; past them, see dirtyLow.
       if (frame.fragments.length) frame.dropFragments(0);
       frame.storeSize = 0;
       frame.hints = undefined;
-      const guest = memory.bytes;
       if (frame.unconfined) {
-        guest.fill(0, frame.region.start, frame.region.end);
+        memory.bytes.fill(0, frame.region.start, frame.region.end);
+        frame.dirtyHigh = end;
       } else {
-        if (frame.dirtyLow < dataMeta) guest.fill(0, frame.dirtyLow, Math.min(frame.dirtyHigh, dataMeta));
-        if (frame.dirtyHigh > end) guest.fill(0, Math.max(frame.dirtyLow, end), frame.dirtyHigh);
+        if (frame.dirtyLow < dataMeta) memory.bytes.fill(0, frame.dirtyLow, Math.min(frame.dirtyHigh, dataMeta));
+        if (frame.dirtyHigh < end) frame.dirtyHigh = end;
       }
+    } else {
+      frame.dirtyHigh = end;
     }
     for (let at = metaLength + linear; at < bytes.length; at += XDP_FRAGMENT_SIZE) {
       const region = memory.allocate(XDP_FRAGMENT_SIZE, 'packet fragment');
@@ -189,7 +204,6 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
     }
     memory.bytes.set(linear === packetLength ? bytes : bytes.subarray(0, metaLength + linear), dataMeta);
     frame.dirtyLow = dataMeta;
-    frame.dirtyHigh = end;
     frame.unconfined = false;
     const v = memory.view;
     const ctx = frame.ctxRegion.start;

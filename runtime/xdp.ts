@@ -184,7 +184,7 @@ export class XdpRunner {
    * recycled by zeroing less.
    */
   run(executor: Executor, frame: PacketFrame, verified = false): number {
-    if (!verified) frame.unconfined = true;
+    frame.beforeRun(verified);
     const outer = this.current;
     this.current = frame;
     frame.redirect = undefined;
@@ -210,7 +210,7 @@ export class XdpRunner {
   runRepeated(executor: Executor, frame: PacketFrame, times: number): number {
     if (times > 1) {
       // What run() resets is left alone by the programs repeatContext takes (no redirect, no sockets).
-      frame.unconfined = true;
+      frame.beforeRun(false);
       frame.redirect = undefined;
       const outer = this.current;
       this.current = frame;

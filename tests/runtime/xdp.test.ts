@@ -69,6 +69,28 @@ describe('packet frame layout', () => {
     expect(frame.packet()).toEqual(packet(72).subarray(8));
   });
 
+  test('a recycled frame shows nothing of its last packet: before the new one, and past its end to a program the verifier did not check', () => {
+    const memory = new GuestMemory();
+    const runner = new XdpRunner(memory);
+    const long = runner.receiveFrame(packet(200, 9), 1, 0);
+    long.beforeRun(true);
+    runner.release(long);
+    const short = runner.receiveFrame(packet(60), 1, 0);
+    expect(short).toBe(long);
+    expect(short.packet()).toEqual(packet(60));
+    // A verified program cannot read past data_end: the stale bytes are left there until one that may runs.
+    short.beforeRun(false);
+    expect(memory.bytes.subarray(short.dataEnd, short.hardEnd).every((b) => b === 0)).toBe(true);
+    runner.release(short);
+    // A packet with metadata, then one without: the bytes before the new data_meta are zeroed.
+    const meta = runner.createFrame(packet(72, 5), { metaLength: 8 });
+    meta.beforeRun(true);
+    runner.release(meta);
+    const plain = runner.receiveFrame(packet(64), 1, 0);
+    expect(memory.bytes.subarray(plain.hardStart, plain.dataMeta).every((b) => b === 0)).toBe(true);
+    expect(plain.packet()).toEqual(packet(64));
+  });
+
   test('refuses packets that do not fit the linear frame', () => {
     const memory = new GuestMemory();
     expect(() => PacketFrame.create(memory, packet(3520))).not.toThrow();
