@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Netdev } from '../runtime/netdev.js';
 import type { Network } from '../runtime/network.js';
 import { BpfError } from '../isa/errors.js';
-import { createCaptureFileWriter, linkTypeName, readCaptureFile, type CaptureRecord, type CaptureWriter } from './capture/index.js';
+import { CaptureFileCursor, createCaptureFileWriter, linkTypeName, type CaptureRecord, type CaptureWriter } from './capture/index.js';
 import type { FrameEvent, FrameFate, PacketInfo } from './datapath.js';
 import type { ReplayRecord } from './replay.js';
 import { isEthernet, toEthernet } from './link-layer.js';
@@ -36,23 +36,40 @@ function newRecord(): MutableRecord {
   return { interface: 0, data: new Uint8Array(0), seconds: 0, nanoseconds: 0, number: 0, direction: 'in' };
 }
 
+/** Records a batch hands `replay` between two awaits (and two progress reports). */
+const BATCH_RECORDS = 4096;
+const DONE: IteratorResult<ReplayRecord> = { done: true, value: undefined };
+
 /**
- * One capture's batch as replay records, without an object per record: iterating fills one
- * record in place, which is valid until the next step (replay reads each record before the next).
+ * Up to BATCH_RECORDS replay records, the earliest of the captures' next records each time (a frame
+ * at the same time goes in the order the captures were given), decoded only as they are asked for:
+ * a capture record lives for one step, and iterating fills one replay record in place, which is
+ * valid until the next step (replay reads each record before the next).
  */
 class BatchView implements Iterable<ReplayRecord>, Iterator<ReplayRecord> {
-  private index = 0;
+  private left = BATCH_RECORDS;
   private readonly result: IteratorResult<ReplayRecord> = { done: false, value: newRecord() };
 
-  constructor(private readonly cursor: Cursor, private readonly records: readonly CaptureRecord[]) {}
+  constructor(private readonly cursors: readonly Cursor[]) {}
 
   [Symbol.iterator](): Iterator<ReplayRecord> {
     return this;
   }
 
   next(): IteratorResult<ReplayRecord> {
-    if (this.index === this.records.length) return { done: true, value: undefined };
-    this.cursor.record(this.records[this.index++]!, this.result.value as MutableRecord);
+    if (this.left-- === 0) return DONE;
+    const cursors = this.cursors;
+    let first = cursors[0]!;
+    let head = first.peek();
+    for (let i = 1; i < cursors.length; i++) {
+      const other = cursors[i]!.peek();
+      if (other !== undefined && (head === undefined || earlier(other, head))) {
+        first = cursors[i]!;
+        head = other;
+      }
+    }
+    if (head === undefined) return DONE;
+    first.record(first.take(), this.result.value as MutableRecord);
     return this.result;
   }
 }
@@ -65,34 +82,43 @@ export interface CaptureProgress {
   readonly totalBytes: number;
 }
 
-/** One capture being read: its current batch and where in it the next record is. */
+/** One capture being read, a record at a time: `peek` shows the next one, `take` hands it out. */
 class Cursor {
-  batch: CaptureRecord[] = [];
-  index = 0;
+  /** File offset of the last record handed out. */
   offset = 0;
-  done = false;
+  private head: CaptureRecord | undefined = undefined;
+  /** Whether `head` was handed out, so the next `peek` reads on. */
+  private taken = true;
   private readonly devices = new Map<string, Netdev>();
-  private readonly batches: AsyncGenerator<CaptureRecord[], void, undefined>;
+  private readonly file: CaptureFileCursor;
 
   constructor(readonly input: CaptureInput, private readonly network: Network) {
-    // Chunks of 256 KiB: a batch's records die young (a 1 MiB chunk's ~10,000 records outlived a scavenge, and GC took 12% of a replay).
-    this.batches = readCaptureFile(input.path, { chunkSize: 1 << 18 });
+    // Chunks of 256 KiB; a record handed out stays valid while the next chunk is read.
+    this.file = new CaptureFileCursor(input.path, { chunkSize: 1 << 18 });
   }
 
-  /** Reads the next batch; false at the end of the capture. */
-  async fill(): Promise<boolean> {
-    const next = await this.batches.next();
-    if (next.done) {
-      this.done = true;
-      return false;
+  /** The next record, not yet handed out; undefined at the end of the capture. */
+  peek(): CaptureRecord | undefined {
+    if (this.taken) {
+      this.taken = false;
+      this.head = this.file.next();
     }
-    this.batch = next.value;
-    this.index = 0;
-    return true;
+    return this.head;
   }
 
-  get head(): CaptureRecord {
-    return this.batch[this.index]!;
+  /** Hands out the record `peek` showed. */
+  take(): CaptureRecord {
+    this.taken = true;
+    return this.head!;
+  }
+
+  /** Whether the capture has been read to its end. */
+  get done(): boolean {
+    return !this.taken && this.head === undefined;
+  }
+
+  close(): void {
+    this.file.close();
   }
 
   /** The replay record for a capture record: `into` filled in (a reused record), or a new one. */
@@ -131,45 +157,21 @@ class Cursor {
 /**
  * The records of capture files as batches for `replay`, merged in time order across files (a frame
  * at the same time goes in the order the captures were given). Memory stays flat: each file is read
- * in chunks, and a batch is handed on before any file reads its next chunk (records point into them).
+ * in chunks, and records are decoded one at a time as the replay asks for them.
  */
 export async function* readCaptures(network: Network, inputs: readonly CaptureInput[], onProgress?: (p: CaptureProgress) => void): AsyncGenerator<Iterable<ReplayRecord>, void, undefined> {
   const totalBytes = inputs.reduce((n, i) => n + fileSize(i.path), 0);
-  const cursors = inputs.map((i) => new Cursor(i, network));
+  const cursors: Cursor[] = [];
   const progress = () => onProgress?.({ bytesRead: cursors.reduce((n, c) => n + (c.done ? fileSize(c.input.path) : c.offset), 0), totalBytes });
   try {
-    for (const c of cursors) await c.fill();
-    if (cursors.length === 1) {
-      // One capture: its batches as they come.
-      const c = cursors[0]!;
-      while (!c.done) {
-        yield new BatchView(c, c.batch);
-        progress();
-        await c.fill();
-      }
-      return;
-    }
-    for (;;) {
-      const out: ReplayRecord[] = [];
-      let emptied: Cursor | undefined;
-      while (!emptied) {
-        let first: Cursor | undefined;
-        for (const c of cursors) {
-          if (c.done) continue;
-          if (!first || earlier(c.head, first.head)) first = c;
-        }
-        if (!first) break;
-        out.push(first.record(first.head));
-        if (++first.index === first.batch.length) emptied = first;
-      }
-      if (out.length) yield out;
+    for (const input of inputs) cursors.push(new Cursor(input, network));
+    while (cursors.some((c) => c.peek() !== undefined)) {
+      yield new BatchView(cursors);
       progress();
-      if (!emptied) return;
-      await emptied.fill();
     }
   } finally {
-    // Close the files of captures not read to the end (a limit, an error).
-    for (const c of cursors) await (c as unknown as { batches: AsyncGenerator<unknown> }).batches.return(undefined);
+    // Close the files, also of captures not read to the end (a limit, an error).
+    for (const c of cursors) c.close();
   }
 }
 

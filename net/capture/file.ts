@@ -19,51 +19,106 @@ export interface CaptureFileReadOptions extends CaptureReadOptions {
 }
 
 /**
- * The records of a capture file, in batches (one per chunk read), so that there is no `await` per
- * packet and memory stays flat whatever the file's size. A batch's records are valid until the
- * batch after it is asked for. A corrupt or truncated file yields every record before the bad one,
- * then throws its `CaptureError`. Errors name the file as `options.name`, by default `path`.
+ * A capture file read record by record, synchronously, in chunks (default 1 MiB) that alternate
+ * between two buffers: a record stays valid until the chunk after the next one is read, so records
+ * of one chunk outlive the reading of the next. Memory stays flat whatever the file's size. A
+ * corrupt or truncated file gives every record before the bad one, then throws its `CaptureError`;
+ * errors name the file as `options.name`, by default `path`. `close()` releases the file (at the
+ * end, after an error, or to stop early).
  *
- * Chunks are read synchronously, between batches. Reads handed to libuv's thread pool (fs/promises)
- * overlapped with processing in theory, but on a busy 2-core machine each one waited for a core:
- * a replay spent a quarter of its time idle, awaiting 1 MiB reads that take ~0.2 ms of copying.
+ * Reads are synchronous: reads handed to libuv's thread pool (fs/promises) overlapped with
+ * processing in theory, but on a busy 2-core machine each one waited for a core, and a replay spent
+ * a quarter of its time idle, awaiting 1 MiB reads that take ~0.2 ms of copying.
+ */
+export class CaptureFileCursor {
+  private readonly reader: CaptureReader;
+  private fd: number | undefined;
+  private current: Uint8Array;
+  private other: Uint8Array;
+  private ended = false;
+  /** Bytes read from the file so far. */
+  bytesRead = 0;
+
+  constructor(readonly path: string, options: CaptureFileReadOptions = {}) {
+    const chunkSize = options.chunkSize ?? 1 << 20;
+    this.reader = new CaptureReader({ ...options, name: options.name ?? path });
+    try {
+      this.fd = openSync(path, 'r');
+    } catch (error) {
+      throw new CaptureFileError(path, error);
+    }
+    this.current = new Uint8Array(chunkSize);
+    this.other = new Uint8Array(chunkSize);
+  }
+
+  /** The next record, reading chunks as needed; undefined at the end of the file. */
+  next(): CaptureRecord | undefined {
+    for (;;) {
+      const record = this.reader.next();
+      if (record !== undefined) return record;
+      if (!this.readChunk()) return undefined;
+    }
+  }
+
+  /** The next record of the chunks read so far; undefined when they hold no more (then `readChunk`). */
+  nextInChunk(): CaptureRecord | undefined {
+    return this.reader.next();
+  }
+
+  /**
+   * Reads the next chunk; false at the end of the file, once the reader has checked that the file
+   * does not stop inside a record (it throws if it does).
+   */
+  readChunk(): boolean {
+    if (this.ended) return false;
+    if (this.fd === undefined) throw new CaptureFileError(this.path, new Error('the capture was closed'));
+    const into = this.other;
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(this.fd, into, 0, into.length, null);
+    } catch (error) {
+      throw new CaptureFileError(this.path, error);
+    }
+    if (bytesRead === 0) {
+      this.ended = true;
+      this.reader.end();
+      return false;
+    }
+    this.bytesRead += bytesRead;
+    this.reader.push(into.subarray(0, bytesRead));
+    this.other = this.current;
+    this.current = into;
+    return true;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+/**
+ * The records of a capture file, in batches (one per chunk read), so that there is no `await` per
+ * packet: `CaptureFileCursor`'s records as arrays. A batch's records are valid until the batch
+ * after the next one is asked for. A corrupt or truncated file yields every record before the bad
+ * one, then throws its `CaptureError`.
  */
 export async function* readCaptureFile(path: string, options: CaptureFileReadOptions = {}): AsyncGenerator<CaptureRecord[], void, undefined> {
-  const chunkSize = options.chunkSize ?? 1 << 20;
-  const reader = new CaptureReader({ ...options, name: options.name ?? path });
-  let fd: number;
+  const cursor = new CaptureFileCursor(path, options);
   try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw new CaptureFileError(path, error);
-  }
-  // Two buffers: a batch's records point into one while the next chunk is read into the other.
-  let current = new Uint8Array(chunkSize);
-  let other = new Uint8Array(chunkSize);
-  try {
-    for (;;) {
-      let bytesRead: number;
-      try {
-        bytesRead = readSync(fd, current, 0, chunkSize, null);
-      } catch (error) {
-        throw new CaptureFileError(path, error);
-      }
-      if (bytesRead === 0) break;
-      reader.push(current.subarray(0, bytesRead));
+    while (cursor.readChunk()) {
       const batch: CaptureRecord[] = [];
       let failure: unknown;
       try {
-        for (let record = reader.next(); record !== undefined; record = reader.next()) batch.push(record);
+        for (let record = cursor.nextInChunk(); record !== undefined; record = cursor.nextInChunk()) batch.push(record);
       } catch (error) {
         failure = error;
       }
       if (batch.length > 0) yield batch;
       if (failure !== undefined) throw failure;
-      [current, other] = [other, current];
     }
-    reader.end();
   } finally {
-    closeSync(fd);
+    cursor.close();
   }
 }
 

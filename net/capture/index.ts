@@ -8,4 +8,4 @@ export { MemorySink, type CaptureSink } from './sink.js';
 export type { CaptureWriter, CaptureWriterOptions } from './writer.js';
 export { PcapWriter, type PcapWriterOptions } from './pcap-writer.js';
 export { PcapngWriter, type InterfaceSpec, type PcapngWriterOptions } from './pcapng-writer.js';
-export { AtomicFileSink, createCaptureFileWriter, readCaptureFile, type CaptureFileReadOptions } from './file.js';
+export { AtomicFileSink, CaptureFileCursor, createCaptureFileWriter, readCaptureFile, type CaptureFileReadOptions } from './file.js';
