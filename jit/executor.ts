@@ -98,6 +98,7 @@ export interface JitOptions {
 
 type RunExport = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, fp: number, packet: number, packetLength: number, budget: number) => number;
 type RepeatExport = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, fp: number, packet: number, packetLength: number, budget: number, count: number) => number;
+type CallbackExport = (slot: number, pc: number) => void;
 
 /**
  * Helpers that keep nothing of a run's own on the host (no redirect target, socket reference or
@@ -108,7 +109,6 @@ const RUN_STATELESS_HELPERS = new Map([
   [1, 'bpf_map_lookup_elem'], [2, 'bpf_map_update_elem'], [3, 'bpf_map_delete_elem'], [5, 'bpf_ktime_get_ns'], [6, 'bpf_trace_printk'],
   [7, 'bpf_get_prandom_u32'], [8, 'bpf_get_smp_processor_id'], [125, 'bpf_ktime_get_boot_ns'], [164, 'bpf_for_each_map_elem'], [181, 'bpf_loop'],
 ]);
-type CallbackExport = (slot: number, pc: number) => void;
 
 /** A compiled program instantiated over one guest memory, with its own stack and register file. */
 export class JitExecutor {
@@ -278,11 +278,7 @@ export class JitExecutor {
    * the run ended in a tail call.
    */
   runContext(ctx: number): number {
-    const call = this.call;
-    call.tailCallCount = 0;
-    call.pendingTailCall = undefined;
-    call.callbackDepth = 0;
-    call.packet = NO_PACKET;
+    this.startContextRun();
     const headers = this.headerGlobals;
     if (headers) {
       headers.macHeader.value = 0;
@@ -308,17 +304,22 @@ export class JitExecutor {
   repeatContext(ctx: number, times: number): number | undefined {
     const repeat = this.repeatExport;
     if (repeat === undefined) return undefined;
-    const call = this.call;
-    call.tailCallCount = 0;
-    call.pendingTailCall = undefined;
-    call.callbackDepth = 0;
-    call.packet = NO_PACKET;
+    this.startContextRun();
     try {
       return repeat(this.registerFile.start, ctx | 0, 0, 0, this.stack.end, 0, 0, this.budget, times) >>> 0;
     } catch (err) {
       if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(err);
       throw err;
     }
+  }
+
+  /** What a run on a context starts from: no tail call taken or pending, no callback running, no packet bounds. */
+  private startContextRun(): void {
+    const call = this.call;
+    call.tailCallCount = 0;
+    call.pendingTailCall = undefined;
+    call.callbackDepth = 0;
+    call.packet = NO_PACKET;
   }
 
   /** Where the last run's chain continues, if it ended in a tail call. */
