@@ -10,8 +10,8 @@ export default defineConfig({
     // opcode const enum: under vitest's per-file transform the interpreter's dispatch switch
     // would compare against enum properties one by one, about 100 times slower.
     alias: [
-      { find: /^(?:\.\.\/)+(isa|interpreter|runtime|helpers|conformance|jit|loader|fuzz|bench|cli|maps|verifier|net)\/(.*)$/, replacement: `${root}dist/$1/$2` },
-      { find: /^(?:\.\.\/)+index\.js$/, replacement: `${root}dist/index.js` },
+      { find: /^(?:\.\.\/)+(isa|interpreter|runtime|helpers|conformance|jit|loader|fuzz|bench|cli|maps|verifier|net|testing)\/(.*)$/, replacement: `${root}dist/$1/$2` },
+      { find: /^(?:\.\.\/)+(index|browser)\.js$/, replacement: `${root}dist/$1.js` },
     ],
   },
   test: {

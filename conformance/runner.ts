@@ -1,8 +1,6 @@
 // Runs bpf_conformance `.data` tests: derives each test's ISA version and conformance groups from
 // the opcode table (as the upstream runner does), skips what the configuration excludes, runs the
 // rest on an engine, and tallies pass/fail/skip in total and per conformance group.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
 import { assemble } from '../isa/assembler.js';
 import { BpfError } from '../isa/errors.js';
 import { decode, type Instruction } from '../isa/instruction.js';
@@ -103,9 +101,8 @@ function hex(v: bigint): string {
   return `0x${v.toString(16)}`;
 }
 
-async function runOne(path: string, options: ConformanceOptions, enabled: Set<Group>): Promise<TestResult> {
-  const file = basename(path);
-  const test = parseDataFile(readFileSync(path, 'utf8'), file);
+async function runOne(file: string, text: string, options: ConformanceOptions, enabled: Set<Group>): Promise<TestResult> {
+  const test = parseDataFile(text, file);
   if (!test) return { file, outcome: 'skip', reason: 'no result or error section (skipped as upstream does)' };
 
   let insns: Instruction[];
@@ -140,53 +137,30 @@ async function runOne(path: string, options: ConformanceOptions, enabled: Set<Gr
   }
 }
 
-/** A `.data` file to run, and whether it is a negative case (it lies under a folder named `negative`). */
-export interface DataFile {
-  readonly path: string;
-  readonly negative: boolean;
+/** A `.data` test to run: its file name (for reports), its text, and whether it is a negative case. */
+export interface ConformanceTest {
+  readonly file: string;
+  /** The text, or a function giving it (a file read only when its turn comes). */
+  readonly text: string | (() => string);
+  readonly negative?: boolean;
 }
 
-/**
- * The `.data` files under a folder, recursively, sorted by path; or the file itself. A file given
- * by name must be a `.data` file.
- */
-export function dataFiles(path: string): DataFile[] {
-  const negative = (p: string) => p.split(/[\\/]/).includes('negative');
-  if (statSync(path).isFile()) {
-    if (!path.endsWith('.data')) throw new BpfError('usage', `${path}: not a .data test (bpf_conformance tests are .data files)`);
-    return [{ path, negative: basename(dirname(resolve(path))) === 'negative' }];
-  }
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const at = join(dir, entry.name);
-      if (entry.isDirectory()) walk(at);
-      else if (entry.name.endsWith('.data')) found.push(at);
-    }
-  };
-  walk(path);
-  const inNegative = basename(resolve(path)) === 'negative';
-  return found.sort().map((p) => ({ path: p, negative: inNegative || negative(relative(path, dirname(p))) }));
-}
-
-/** Runs every `.data` file found in the given paths. */
-export async function runConformance(paths: readonly string[], options: ConformanceOptions): Promise<ConformanceReport> {
+/** Runs `.data` tests given as text (conformance/files.ts finds and reads them from files). */
+export async function runConformanceTests(tests: Iterable<ConformanceTest>, options: ConformanceOptions): Promise<ConformanceReport> {
   const enabled = new Set<Group>(options.groups ?? GROUPS);
   for (const g of [...enabled]) {
     const implied = IMPLIES[g];
     if (implied) enabled.add(implied);
   }
   const results: TestResult[] = [];
-  for (const path of paths) {
-    for (const { path: file, negative } of dataFiles(path)) {
-      let result: TestResult;
-      try {
-        result = await runOne(file, options, enabled);
-      } catch (err) {
-        result = { file: basename(file), outcome: 'fail', actual: `error: ${(err as Error).message}`, reason: 'could not be run' };
-      }
-      results.push(negative ? { ...result, negative } : result);
+  for (const { file, text, negative } of tests) {
+    let result: TestResult;
+    try {
+      result = await runOne(file, typeof text === 'string' ? text : text(), options, enabled);
+    } catch (err) {
+      result = { file, outcome: 'fail', actual: `error: ${(err as Error).message}`, reason: 'could not be run' };
     }
+    results.push(negative ? { ...result, negative } : result);
   }
   const suite = results.filter((r) => !r.negative);
   const negatives = results.filter((r) => r.negative);

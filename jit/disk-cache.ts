@@ -12,16 +12,14 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { setModuleStore, type StoredModule } from './module-store.js';
 
 const MAGIC = 0x434a5745; // "EWJC", little-endian
 const FORMAT = 1;
 const PREFIX = 4 + 4 + 32;
 
 /** What an entry holds: the module's bytes and the helper ids it imports. */
-export interface DiskEntry {
-  readonly binary: Uint8Array;
-  readonly helperIds: readonly number[];
-}
+export type DiskEntry = StoredModule;
 
 let directory: string | undefined;
 let jitVersion: string | undefined;
@@ -38,6 +36,7 @@ export function setJitDiskCache(dir: string | 'default' | undefined): void {
     else dir = env || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ebpf-wasm', 'jit');
   }
   directory = dir;
+  setModuleStore(dir === undefined ? undefined : { read: readDiskEntry, write: writeDiskEntry });
 }
 
 /** The cache folder in use, or undefined when it is off. */

@@ -1,7 +1,6 @@
 // Runs JIT-compiled programs: compiles (through an in-memory cache keyed by the program bytes and
 // the options), instantiates against the guest memory with the helper table bound to the
 // imports, and turns the module's traps into the interpreter's typed errors.
-import { createHash } from 'node:crypto';
 import { FRAME_BYTES, frameViolation, FUNCTION_POINTER_TAG, MAX_FRAMES } from '../isa/abi.js';
 import { BpfError } from '../isa/errors.js';
 import { encode, type Instruction } from '../isa/instruction.js';
@@ -19,7 +18,8 @@ import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, 
 import { loadBinaryen } from './binaryen.js';
 import { compileModule, type CompileOptions } from './module.js';
 import { GLOBAL } from './lower.js';
-import { readDiskEntry, writeDiskEntry } from './disk-cache.js';
+import { moduleStore } from './module-store.js';
+import { sha256Hex } from './sha256.js';
 
 /** A WebAssembly trap the lowering did not anticipate, such as an access outside the guest memory. */
 export class WasmTrapError extends BpfError {
@@ -54,7 +54,12 @@ export function setJitCacheLimit(limit: number): void {
 
 /** Compiles a program to a WebAssembly.Module, or reuses the one compiled for the same bytes and options. */
 export function compileCached(insns: readonly Instruction[], options: CompileOptions = {}, relocationKey = ''): Promise<CacheEntry> {
-  const key = createHash('sha256').update(encode(insns)).update(`\0${relocationKey}\0${JSON.stringify(options)}`).digest('hex');
+  const program = encode(insns);
+  const suffix = new TextEncoder().encode(`\0${relocationKey}\0${JSON.stringify(options)}`);
+  const keyed = new Uint8Array(program.length + suffix.length);
+  keyed.set(program);
+  keyed.set(suffix, program.length);
+  const key = sha256Hex(keyed);
   let entry = cache.get(key);
   if (entry) {
     // Most recently used goes last.
@@ -63,13 +68,14 @@ export function compileCached(insns: readonly Instruction[], options: CompileOpt
   } else {
     entry = (async () => {
       // A module another process compiled (with the disk cache on) needs no binaryen.
-      const stored = readDiskEntry(key);
+      const store = moduleStore();
+      const stored = store?.read(key);
       if (stored) return { module: new WebAssembly.Module(stored.binary as Uint8Array<ArrayBuffer>), helperIds: stored.helperIds, compileMs: 0 };
       const b = await loadBinaryen();
       const start = performance.now();
       const compiled = compileModule(b, insns, options);
       const module = new WebAssembly.Module(compiled.binary as Uint8Array<ArrayBuffer>);
-      writeDiskEntry(key, compiled);
+      store?.write(key, compiled);
       return { module, helperIds: compiled.helperIds, compileMs: performance.now() - start };
     })();
     if (cacheLimit > 0) {

@@ -1,5 +1,6 @@
-// Public surface of the network side beyond packet building: capture I/O, the traffic generator,
-// the datapath, replay, topology files and the link layers captures come in.
+// Public surface of the network side beyond packet building that runs anywhere: capture I/O, the
+// traffic generator, the datapath, replay, topologies and the link layers captures come in. Files
+// (topology files, captures read and written by path) are the Node entry's (index.ts).
 export * from './capture/index.js';
 export * from './traffic/index.js';
 export * from './datapath.js';
@@ -7,5 +8,3 @@ export * from './datapath-stats.js';
 export * from './replay.js';
 export * from './topology.js';
 export * from './link-layer.js';
-export * from './topology-file.js';
-export * from './replay-files.js';

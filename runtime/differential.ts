@@ -2,6 +2,7 @@
 // the same inputs; every run's results and every map's contents afterwards must be equal. Two whole
 // runtimes, because maps keep state outside guest memory (hash indexes, ring positions), so one
 // runtime cannot rewind a run and replay it on the other engine.
+import { toHex } from './host.js';
 import { EngineMismatchError } from './engine.js';
 import { BudgetExhaustedError } from './execution-errors.js';
 import type { Program, ProgramRunInput, ProgramRunResult, TestRunOptions, TestRunResult } from './program.js';
@@ -21,7 +22,7 @@ function appendLine(lines: TraceLine[], line: string, from: Program | undefined)
   else lines.push([line, from, 1]);
 }
 
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const hex = toHex;
 
 /**
  * A map's contents as comparable text: its entries; the records or values pending in a ring buffer,

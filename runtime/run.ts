@@ -90,9 +90,9 @@ export function repeatRuns(repeat: number, run: (times: number) => number, onPro
     }
   };
   until(warmUp);
-  const start = process.hrtime.bigint();
+  const start = performance.now();
   until(total);
-  const durationNs = Number(((process.hrtime.bigint() - start) / BigInt(total - warmUp)) & 0xffffffffn);
+  const durationNs = Math.round(((performance.now() - start) * 1e6) / (total - warmUp)) >>> 0;
   return { retval, durationNs };
 }
 

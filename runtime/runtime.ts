@@ -3,7 +3,7 @@
 // and programs: maps are created with their initial contents, references are bound to guest
 // addresses, every program passes the gate (verifier/gate.ts), and executors are built on the
 // engine chosen at load.
-import { readFileSync } from 'node:fs';
+import { monotonicNs, readHostFile } from './host.js';
 import { BpfError } from '../isa/errors.js';
 import { GlobalDataError, RuntimeError } from './errors.js';
 import { linkKfuncCalls } from '../helpers/kfuncs.js';
@@ -144,7 +144,7 @@ export class RuntimeClock {
 
   /** Nanoseconds now. */
   now(): bigint {
-    if (this.mode !== 'manual') return process.hrtime.bigint();
+    if (this.mode !== 'manual') return monotonicNs();
     return this.offsetNs === 0 ? this.manualNs : BigInt.asUintN(64, this.manualNs + BigInt(this.offsetNs));
   }
 
@@ -601,7 +601,7 @@ export class Runtime {
     const fileName = options.fileName ?? (typeof source === 'string' ? source : '<object>');
     let bytes: Uint8Array;
     try {
-      bytes = typeof source === 'string' ? readFileSync(source) : source;
+      bytes = typeof source === 'string' ? readHostFile(source) : source;
     } catch (err) {
       throw new RuntimeError(`${fileName}: cannot read: ${(err as Error).message}`);
     }

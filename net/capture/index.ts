@@ -1,5 +1,6 @@
-// Public surface of capture I/O: pcap and pcapng readers (a push parser over chunks, an in-memory
-// iterator, batches from a file) and writers (to any sink, or atomically to a file).
+// Public surface of capture I/O that runs anywhere: pcap and pcapng readers (a push parser over
+// chunks, an in-memory iterator) and writers (to any sink). Files (net/capture/file.ts) are the Node
+// entry's.
 export { CaptureError, CaptureFileError, CaptureUsageError, type CaptureLocation } from './errors.js';
 export { CaptureRecord, LinkType, linkTypeName, timestampNs, type CaptureInterface, type OutputPacket } from './record.js';
 export { MAX_CAPTURED_LENGTH, type CaptureReadOptions } from './decoder.js';
@@ -8,4 +9,3 @@ export { MemorySink, type CaptureSink } from './sink.js';
 export type { CaptureWriter, CaptureWriterOptions } from './writer.js';
 export { PcapWriter, type PcapWriterOptions } from './pcap-writer.js';
 export { PcapngWriter, type InterfaceSpec, type PcapngWriterOptions } from './pcapng-writer.js';
-export { AtomicFileSink, CaptureFileCursor, createCaptureFileWriter, readCaptureFile, type CaptureFileReadOptions } from './file.js';

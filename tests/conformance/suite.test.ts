@@ -5,7 +5,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseDataFile } from '../../conformance/data-file.js';
-import { requirements, runConformance, testProgram } from '../../conformance/runner.js';
+import { requirements, testProgram } from '../../conformance/runner.js';
+import { runConformance } from '../../conformance/files.js';
 import { SUITE_DIR, suiteAvailable } from '../support/suite.js';
 
 const available = suiteAvailable();

@@ -177,7 +177,7 @@ describe('engine both', () => {
   });
 
   test('under both, a -- error test met by an interpreter-only check passes without running the JIT', async () => {
-    const { runConformance } = await import('../../conformance/runner.js');
+    const { runConformance } = await import('../../conformance/files.js');
     const dir = mkdtempSync(join(tmpdir(), 'ebpf-wasm-both-'));
     // r0 is read before it is written: the interpreter traps, the JIT (relying on the verifier) does not,
     // so 'both' reports the interpreter's own check without running the JIT: a pass.

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { AtomicFileSink, CaptureError, CaptureFileError, captureRecords, createCaptureFileWriter, PcapngWriter, readCaptureFile, type CaptureRecord } from '../../net/capture/index.js';
+import { CaptureError, CaptureFileError, captureRecords, PcapngWriter, type CaptureRecord } from '../../net/capture/index.js';
+import { AtomicFileSink, createCaptureFileWriter, readCaptureFile } from '../../net/capture/file.js';
 import { Prng } from '../../fuzz/prng.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'capture-file-'));
