@@ -78,6 +78,16 @@ describe('JIT-compiled modules', () => {
     }
   });
 
+  test('cache keys are SHA-256 in plain JavaScript (the same in browsers), equal to node:crypto\'s', async () => {
+    const { createHash } = await import('node:crypto');
+    const { sha256Hex } = await import('../../jit/sha256.js');
+    // Lengths around the 55/56/64-byte block edges, and longer.
+    for (const length of [0, 1, 3, 55, 56, 63, 64, 65, 119, 120, 1000, 4097]) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (i * 131 + length) & 0xff);
+      expect(sha256Hex(bytes), `${length} bytes`).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+  });
+
   test('binaryen is imported by exactly one file, and only when the JIT is used', () => {
     const sources = readdirSync(PROJECT_ROOT, { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts') && !f.startsWith('node_modules') && !f.startsWith('dist') && !f.startsWith('tests'));
