@@ -6,5 +6,6 @@ export * from './traffic/index.js';
 export * from './datapath.js';
 export * from './datapath-stats.js';
 export * from './replay.js';
+export * from './replay-records.js';
 export * from './topology.js';
 export * from './link-layer.js';

@@ -7,35 +7,13 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Netdev } from '../runtime/netdev.js';
 import type { Network } from '../runtime/network.js';
-import { BpfError } from '../isa/errors.js';
-import { linkTypeName, type CaptureRecord, type CaptureWriter } from './capture/index.js';
+import type { CaptureRecord, CaptureWriter } from './capture/index.js';
 import { CaptureFileCursor, createCaptureFileWriter } from './capture/file.js';
 import type { FrameEvent, FrameFate, PacketInfo } from './datapath.js';
 import type { ReplayRecord } from './replay.js';
-import { isEthernet, toEthernet } from './link-layer.js';
+import { newRecord, ReplayRecordMaker, type CaptureInput, type MutableRecord } from './replay-records.js';
 
-/** A capture to replay. */
-export interface CaptureInput {
-  readonly path: string;
-  /** The interface it feeds; undefined: each frame's pcapng interface name picks one. */
-  readonly interface: Netdev | undefined;
-  /** 'in' (received) or 'out' (sent by the interface's stack), unless the frame says (SLL, pcapng epb_flags). */
-  readonly direction: 'in' | 'out';
-}
-
-/** A capture that names an interface the network does not have, or has frames of a link type we cannot replay. */
-export class ReplayInputError extends BpfError {
-  constructor(file: string, detail: string) {
-    super('replay-input', `${file}: ${detail}`);
-  }
-}
-
-/** A replay record the reader fills in place. */
-type MutableRecord = { -readonly [K in keyof ReplayRecord]-?: NonNullable<ReplayRecord[K]> };
-
-function newRecord(): MutableRecord {
-  return { interface: 0, data: new Uint8Array(0), seconds: 0, nanoseconds: 0, number: 0, direction: 'in' };
-}
+export { ReplayInputError, type CaptureInput } from './replay-records.js';
 
 /** Records a batch hands `replay` between two awaits (and two progress reports). */
 const BATCH_RECORDS = 4096;
@@ -90,10 +68,11 @@ class Cursor {
   private head: CaptureRecord | undefined = undefined;
   /** Whether `head` was handed out, so the next `peek` reads on. */
   private taken = true;
-  private readonly devices = new Map<string, Netdev>();
   private readonly file: CaptureFileCursor;
+  private readonly maker: ReplayRecordMaker;
 
-  constructor(readonly input: CaptureInput, private readonly network: Network) {
+  constructor(readonly input: CaptureInput, network: Network) {
+    this.maker = new ReplayRecordMaker(input, network);
     // Chunks of 256 KiB; a record handed out stays valid while the next chunk is read.
     this.file = new CaptureFileCursor(input.path, { chunkSize: 1 << 18 });
   }
@@ -122,36 +101,10 @@ class Cursor {
     this.file.close();
   }
 
-  /** The replay record for a capture record: `into` filled in (a reused record), or a new one. */
-  record(r: CaptureRecord, into: MutableRecord = newRecord()): MutableRecord {
+  /** The replay record for a capture record (see ReplayRecordMaker), noting where in the file it was. */
+  record(r: CaptureRecord, into: MutableRecord): MutableRecord {
     this.offset = r.offset;
-    const dev = this.input.interface ?? this.deviceNamed(r);
-    into.interface = dev;
-    into.seconds = r.seconds;
-    into.nanoseconds = r.nanoseconds;
-    into.number = r.number;
-    if (isEthernet(r.interface.linkType)) {
-      into.data = r.data;
-      into.direction = r.direction ?? this.input.direction;
-      return into;
-    }
-    const frame = toEthernet(r.data, r.interface.linkType, dev);
-    if (!frame) throw new ReplayInputError(this.input.path, `record ${r.number}: link type ${linkTypeName(r.interface.linkType)} cannot be replayed (Ethernet, raw IP and Linux cooked captures can)`);
-    into.data = frame.data;
-    into.direction = frame.direction ?? r.direction ?? this.input.direction;
-    return into;
-  }
-
-  private deviceNamed(r: CaptureRecord): Netdev {
-    const name = r.interface.name;
-    if (name === undefined) throw new ReplayInputError(this.input.path, `record ${r.number}: its capture interface ${r.interface.id} has no name, so it feeds no interface (name one with --interface)`);
-    let dev = this.devices.get(name);
-    if (!dev) {
-      dev = this.network.find(name);
-      if (!dev) throw new ReplayInputError(this.input.path, `record ${r.number}: captured on '${name}', which is not an interface of the topology (there are: ${this.network.list().map((d) => d.name).join(', ')})`);
-      this.devices.set(name, dev);
-    }
-    return dev;
+    return this.maker.make(r, into);
   }
 }
 

@@ -12,6 +12,7 @@ import { createCaptureFileWriter } from '../../net/capture/file.js';
 import { readCaptures, ReplayInputError, ReplayOutput } from '../../net/replay-files.js';
 import { replay } from '../../net/replay.js';
 import { toEthernet } from '../../net/link-layer.js';
+import { PROJECT_ROOT } from '../support/suite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'replay-files-'));
 const at = (ms: number) => ({ seconds: 1_800_000_000, nanoseconds: ms * 1_000_000 });
@@ -107,5 +108,28 @@ describe('captures into replay', () => {
     const tx = [...captureRecords(readFileSync(join(out, 'wan0-tx.pcapng')))];
     expect(pass.map((r) => [r.interface.name, r.direction, r.nanoseconds])).toEqual([['wan0', 'in', 1_000_000]]);
     expect(tx.map((r) => [r.interface.name, r.direction, r.nanoseconds])).toEqual([['wan0', 'out', 2_000_000]]);
+  });
+});
+
+describe('captures held in memory (no files: a browser)', () => {
+  test('captureReplayRecords replays an example as readCaptures does, and names the capture in its errors', async () => {
+    const { captureReplayRecords } = await import('../../net/replay-records.js');
+    const { loadTopologyFile } = await import('../../net/topology-file.js');
+    const topology = join(PROJECT_ROOT, 'examples', 'lb', 'topology.json');
+    const summaries = [];
+    for (const inMemory of [false, true]) {
+      const runtime = new Runtime({ engine: 'interp' });
+      const applied = await loadTopologyFile(runtime, topology);
+      const inputs = applied.captures.map((c) => ({ path: c.path, interface: c.interface, direction: c.direction }));
+      const source = inMemory ? captureReplayRecords(readFileSync(inputs[0]!.path), runtime.network, inputs[0]!) : readCaptures(runtime.network, inputs);
+      const { duration_ms: _d, ns_per_packet: _n, packets_per_second: _p, ...summary } = await replay(runtime, source);
+      summaries.push(summary);
+    }
+    expect(summaries[0]!.packets).toBe(244);
+    expect(summaries[1]).toEqual(summaries[0]);
+    const runtime = new Runtime();
+    const truncated = readFileSync(join(PROJECT_ROOT, 'examples', 'lb', 'traffic.pcap')).subarray(0, 100);
+    const summary = await replay(runtime, captureReplayRecords(truncated, runtime.network, { path: 'cut.pcap', interface: runtime.network.addInterface({ name: 'eth0' }), direction: 'in' }));
+    expect(summary.errors).toEqual([expect.stringMatching(/^cut\.pcap: /)]);
   });
 });
