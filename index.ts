@@ -9,7 +9,7 @@ export * from './browser.js';
 export { setJitDiskCache, jitDiskCacheDir } from './jit/disk-cache.js';
 export * from './conformance/files.js';
 export { AtomicFileSink, CaptureFileCursor, createCaptureFileWriter, readCaptureFile, type CaptureFileReadOptions } from './net/capture/file.js';
-export * from './net/topology-file.js';
+export { loadTopologyFile } from './net/topology-file.js';
 export * from './net/replay-files.js';
 
 // Paths given to Runtime.loadObject (and topology files) are read from the file system.

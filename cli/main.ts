@@ -11,6 +11,7 @@ import { testRunCommand } from './test-run.js';
 import { replayCommand } from './replay.js';
 import { controlCommand } from './control.js';
 import { verifyCommand } from './verify.js';
+import { playgroundCommand } from './playground.js';
 
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -162,6 +163,14 @@ program
   .option('--strict-alignment', 'verify as Linux does with BPF_F_STRICT_ALIGNMENT')
   .addHelpText('after', '\nExits 1 when a program is rejected.\n\nExample:\n  ebpf-wasm verify tests/fixtures/xdp_firewall.o\n  ebpf-wasm verify prog.o --program xdp_main --log')
   .action(action((file: string, opts) => verifyCommand(file, opts)));
+
+program
+  .command('playground')
+  .description('serve the playground on localhost: examples or your own objects and captures, verified, disassembled and replayed in the browser')
+  .option('--port <n>', 'port to listen on (0 picks a free one)', '8080')
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .addHelpText('after', '\nThe page runs everything in the browser; the server only hands out its files.\n\nExample:\n  ebpf-wasm playground --port 8080')
+  .action(action((opts) => playgroundCommand(opts)));
 
 program
   .command('asm')

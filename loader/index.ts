@@ -12,3 +12,4 @@ export * from './object.js';
 export * from './btf-builder.js';
 export * from './core.js';
 export * from './btf-value.js';
+export { objectListing, type ObjectListingOptions } from './listing.js';

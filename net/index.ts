@@ -8,4 +8,5 @@ export * from './datapath-stats.js';
 export * from './replay.js';
 export * from './replay-records.js';
 export * from './topology.js';
+export { loadTopology, type LoadedTopology, type TopologyLoadEnvironment } from './topology-load.js';
 export * from './link-layer.js';
