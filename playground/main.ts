@@ -266,20 +266,77 @@ function showReplay(summary: ReplaySummary, packets: { number: number; iface: st
   }
 }
 
-function showMaps(objects: readonly LoadedObject[]): void {
+/** A map's entries as JSON text (bigints as decimal strings, which typed maps take back), at most `limit`. */
+function mapRows(obj: LoadedObject, name: string, limit: number): [string, string][] | string {
+  try {
+    const text = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Array.from(x) : x));
+    return [...obj.typedMap(name).entries()].slice(0, limit).map(([key, value]) => [text(key), text(value)]);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+const EDITABLE_ROWS = 32;
+
+/** The maps before the run, typed through BTF, as tables whose keys and values can be edited, cleared (deleted) or added. */
+function showMapEditor(objects: readonly LoadedObject[]): void {
   const out = $('maps');
+  out.replaceChildren(element('h2', 'Maps before the run (edit, clear a value to delete, fill the last row to add)'));
+  for (const obj of objects) {
+    for (const name of obj.maps.keys()) {
+      if (name.startsWith('.')) continue;
+      const rows = mapRows(obj, name, EDITABLE_ROWS);
+      out.appendChild(element('h3', `${obj.file}: ${name}`));
+      if (typeof rows === 'string') {
+        out.appendChild(element('p', `not editable here: ${rows}`));
+        continue;
+      }
+      const t = table(['key', 'value'], []);
+      for (const [key, value] of [...rows, ['', ''] as [string, string]]) {
+        const tr = t.tBodies[0]!.insertRow();
+        tr.className = 'map-row';
+        Object.assign(tr.dataset, { object: obj.file, map: name, key, value });
+        for (const [field, text] of [['key', key], ['value', value]]) {
+          const input = element('input', undefined, { class: `map-${field}`, value: text, size: '48' }) as HTMLInputElement;
+          tr.insertCell().appendChild(input);
+        }
+      }
+      out.appendChild(t);
+    }
+  }
+}
+
+/** Carries the editor's changes into the maps: a changed value is updated, a cleared one deleted, a new row added. */
+function applyMapEdits(objects: readonly LoadedObject[]): void {
+  for (const tr of document.querySelectorAll<HTMLTableRowElement>('#maps tr.map-row')) {
+    const { object, map, key: oldKey, value: oldValue } = tr.dataset;
+    const key = tr.querySelector<HTMLInputElement>('.map-key')!.value.trim();
+    const value = tr.querySelector<HTMLInputElement>('.map-value')!.value.trim();
+    if (key === oldKey && value === oldValue) continue;
+    const obj = objects.find((o) => o.file === object)!;
+    const typed = obj.typedMap(map!);
+    const parse = (text: string, what: string) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new Error(`${map}: the ${what} ${text} is not JSON`);
+      }
+    };
+    if (oldKey && (value === '' || key !== oldKey)) typed.delete(parse(oldKey, 'key'));
+    if (key && value) typed.update(parse(key, 'key'), parse(value, 'value'));
+  }
+}
+
+/** The maps after the run, typed through BTF, as tables. */
+function showMaps(objects: readonly LoadedObject[]): void {
+  const out = $('maps-after');
   out.replaceChildren(element('h2', 'Maps after the run'));
   for (const obj of objects) {
     for (const name of obj.maps.keys()) {
-      let text: string;
-      try {
-        const typed = obj.typedMap(name);
-        text = JSON.stringify([...typed.entries()].slice(0, 64).map(([key, value]) => ({ key, value })), (_, v) => (typeof v === 'bigint' ? v.toString() : v));
-      } catch (err) {
-        text = `(${(err as Error).message})`;
-      }
+      if (name.startsWith('.')) continue;
+      const rows = mapRows(obj, name, 64);
       out.appendChild(element('h3', `${obj.file}: ${name}`));
-      out.appendChild(element('pre', text));
+      out.appendChild(typeof rows === 'string' ? element('p', rows) : table(['key', 'value'], rows, (i) => ({ 'data-map': name, 'data-key': rows[i]![0] })));
     }
   }
 }
@@ -293,10 +350,32 @@ function typedPackets(text: string, dev: Netdev, direction: 'in' | 'out'): Repla
   });
 }
 
-/** Runs what the inputs name: load (verify), list, replay, show. */
-async function run(): Promise<void> {
+/** What is loaded for a selection (example or files, and engine), until a run consumes it. */
+interface Prepared {
+  readonly selection: string;
+  readonly runtime: Runtime;
+  readonly objects: readonly LoadedObject[];
+  readonly source: Iterable<ReplayRecord> | undefined;
+  readonly outbox: ReplayRecord[] | undefined;
+  readonly hooks: ControlPlaneHooks | undefined;
+  readonly trace: string[];
+}
+
+let prepared: Prepared | undefined;
+
+/** What the inputs select now: a run reuses a load of the same selection (with the maps as edited). */
+function selection(): string {
+  const file = (id: string) => {
+    const f = $<HTMLInputElement>(id).files?.[0];
+    return f ? [f.name, f.size, f.lastModified] : null;
+  };
+  return JSON.stringify([$<HTMLSelectElement>('example').value, file('object'), file('capture'), $<HTMLTextAreaElement>('packets').value, $<HTMLSelectElement>('engine').value]);
+}
+
+/** Loads (and verifies) what the inputs select, and shows the verdicts, the disassembly, the CFGs and the maps to edit. */
+async function load(): Promise<Prepared> {
   Object.assign(state, { done: false, programs: [], outputs: {}, timings: {}, error: undefined, summary: undefined });
-  for (const id of ['verifier', 'replay', 'maps', 'cfg', 'disasm']) $(id).replaceChildren();
+  for (const id of ['verifier', 'replay', 'maps', 'maps-after', 'cfg', 'disasm']) $(id).replaceChildren();
   const engine = $<HTMLSelectElement>('engine').value as 'interp' | 'jit';
   const runtime = new Runtime({ engine });
   const trace: string[] = [];
@@ -365,6 +444,21 @@ async function run(): Promise<void> {
   showVerdicts(objects, failures);
   showListing(listings);
   showCfg(objects);
+  showMapEditor(objects);
+  status(`${engine}: loaded and verified in ${state.timings.loadMs.toFixed(0)} ms`);
+  prepared = { selection: selection(), runtime, objects, source, outbox, hooks, trace };
+  return prepared;
+}
+
+/** Runs what the inputs select: the load made for it (or a new one), the maps as edited, the replay. */
+async function run(): Promise<void> {
+  const p = prepared?.selection === selection() ? prepared : await load();
+  // A run changes the maps: the next one loads afresh.
+  prepared = undefined;
+  Object.assign(state, { done: false, outputs: {}, error: undefined, summary: undefined });
+  applyMapEdits(p.objects);
+  const { runtime, source, outbox, hooks, trace } = p;
+  const engine = runtime.engine;
   if (source) {
     status('replaying…');
     const writers = new Map<string, { sink: MemorySink; writer: CaptureWriter }>();
@@ -377,15 +471,15 @@ async function run(): Promise<void> {
         time = info.seconds + info.nanoseconds / 1e9;
         hooks?.packet?.(info);
       },
-      onFrame: (e, p) => {
-        hooks?.frame?.(e, p);
+      onFrame: (e, packet) => {
+        hooks?.frame?.(e, packet);
         const name = e.fate === 'tx' || e.fate === 'pass' || e.fate === 'socket' ? `${e.dev.name}-${e.fate}` : e.fate;
         let w = writers.get(name);
         if (!w) {
           const sink = new MemorySink();
           writers.set(name, (w = { sink, writer: new PcapWriter(sink, { precision: 'nanoseconds' }) }));
         }
-        w.writer.write({ data: e.bytes, seconds: p.seconds, nanoseconds: p.nanoseconds });
+        w.writer.write({ data: e.bytes, seconds: packet.seconds, nanoseconds: packet.nanoseconds });
       },
       onPacket: (r) => void packets.push({ number: r.number, iface: r.interface, length: r.length, fates: r.fates.map((f) => `${f.fate} ${f.interface}`).join(', '), seconds: time }),
     });
@@ -397,7 +491,7 @@ async function run(): Promise<void> {
     state.summary = summary;
     showReplay(summary, packets, trace);
   }
-  showMaps(objects);
+  showMaps(p.objects);
   status(`${engine}: loaded and verified in ${state.timings.loadMs!.toFixed(0)} ms${state.timings.replayMs !== undefined ? `, replayed in ${state.timings.replayMs.toFixed(0)} ms` : ''}`);
 }
 
@@ -405,14 +499,17 @@ async function main(): Promise<void> {
   const examples = (await (await fetch('examples/index.json')).json()) as Example[];
   const select = $<HTMLSelectElement>('example');
   for (const e of examples) select.appendChild(element('option', e.name, { value: e.name }));
-  $('run').onclick = () => {
-    run().catch((err: unknown) => {
+  const act = (what: () => Promise<unknown>) => () => {
+    state.done = false;
+    what().catch((err: unknown) => {
       state.error = (err as Error).message;
       status(`error: ${state.error}`);
     }).finally(() => {
       state.done = true;
     });
   };
+  $('load').onclick = act(load);
+  $('run').onclick = act(run);
   status('ready');
 }
 

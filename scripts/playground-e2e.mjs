@@ -100,6 +100,23 @@ try {
   check(await page.$$eval('#replay svg rect', (l) => l.length) > 0, 'firewall: the verdicts over time are charted');
   mkdirSync(join(ROOT, 'artifacts'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'artifacts', 'playground.png'), fullPage: false });
+  // Maps edited before the run: a /0 prefix in blocked_v4 drops every IPv4 packet the firewall sees.
+  const dropsBefore = (await runExample('firewall', 'interp')).state.summary.verdicts.drop;
+  await page.evaluate(() => { window.playground.done = false; });
+  await page.click('#load');
+  await page.waitForFunction(() => window.playground.done, { timeout: 60000 });
+  const rows = await page.$$('#maps tr.map-row[data-map="blocked_v4"]');
+  const last = rows.at(-1);
+  await (await last.$('.map-key')).type('{"prefixlen": 0, "addr": "0.0.0.0"}');
+  await (await last.$('.map-value')).type('0');
+  await page.evaluate(() => { window.playground.done = false; });
+  await page.click('#run');
+  await page.waitForFunction(() => window.playground.done, { timeout: 60000 });
+  const edited = await page.evaluate(() => ({ error: window.playground.error, drop: window.playground.summary?.verdicts.drop }));
+  const shownAfter = await page.$$eval('#maps-after tr[data-map="blocked_v4"]', (l) => l.map((r) => r.dataset.key));
+  check(!edited.error && edited.drop > dropsBefore && shownAfter.some((k) => k.includes('"prefixlen":0')),
+    `maps edited before a run: drops ${dropsBefore} -> ${edited.drop}, and the new entry is in the maps after it`);
+
   // An object of one's own with packets typed in: examples/xdp_ttl.o forwards a UDP packet with its TTL decremented.
   await (await page.$('#object')).uploadFile(join(ROOT, 'examples', 'xdp_ttl.o'));
   const hex = Buffer.from(buildPacket({ ttl: 64, payload: 'hi' })).toString('hex').replace(/(..)/g, '$1 ');
