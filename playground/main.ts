@@ -278,32 +278,34 @@ function mapRows(obj: LoadedObject, name: string, limit: number): [string, strin
 
 const EDITABLE_ROWS = 32;
 
-/** The maps before the run, typed through BTF, as tables whose keys and values can be edited, cleared (deleted) or added. */
-function showMapEditor(objects: readonly LoadedObject[]): void {
-  const out = $('maps');
-  out.replaceChildren(element('h2', 'Maps before the run (edit, clear a value to delete, fill the last row to add)'));
+/** A heading and a part for each map of the objects (global data sections left out), in the section `id`. */
+function showEachMap(id: string, title: string, objects: readonly LoadedObject[], limit: number, part: (obj: LoadedObject, name: string, rows: [string, string][] | string) => HTMLElement): void {
+  const out = $(id);
+  out.replaceChildren(element('h2', title));
   for (const obj of objects) {
     for (const name of obj.maps.keys()) {
       if (name.startsWith('.')) continue;
-      const rows = mapRows(obj, name, EDITABLE_ROWS);
       out.appendChild(element('h3', `${obj.file}: ${name}`));
-      if (typeof rows === 'string') {
-        out.appendChild(element('p', `not editable here: ${rows}`));
-        continue;
-      }
-      const t = table(['key', 'value'], []);
-      for (const [key, value] of [...rows, ['', ''] as [string, string]]) {
-        const tr = t.tBodies[0]!.insertRow();
-        tr.className = 'map-row';
-        Object.assign(tr.dataset, { object: obj.file, map: name, key, value });
-        for (const [field, text] of [['key', key], ['value', value]]) {
-          const input = element('input', undefined, { class: `map-${field}`, value: text, size: '48' }) as HTMLInputElement;
-          tr.insertCell().appendChild(input);
-        }
-      }
-      out.appendChild(t);
+      out.appendChild(part(obj, name, mapRows(obj, name, limit)));
     }
   }
+}
+
+/** The maps before the run, typed through BTF, as tables whose keys and values can be edited, cleared (deleted) or added. */
+function showMapEditor(objects: readonly LoadedObject[]): void {
+  showEachMap('maps', 'Maps before the run (edit, clear a value to delete, fill the last row to add)', objects, EDITABLE_ROWS, (obj, name, rows) => {
+    if (typeof rows === 'string') return element('p', `not editable here: ${rows}`);
+    const t = table(['key', 'value'], []);
+    for (const [key, value] of [...rows, ['', ''] as [string, string]]) {
+      const tr = t.tBodies[0]!.insertRow();
+      tr.className = 'map-row';
+      Object.assign(tr.dataset, { object: obj.file, map: name, key, value });
+      for (const [field, text] of [['key', key], ['value', value]]) {
+        tr.insertCell().appendChild(element('input', undefined, { class: `map-${field}`, value: text!, size: '48' }));
+      }
+    }
+    return t;
+  });
 }
 
 /** Carries the editor's changes into the maps: a changed value is updated, a cleared one deleted, a new row added. */
@@ -329,16 +331,8 @@ function applyMapEdits(objects: readonly LoadedObject[]): void {
 
 /** The maps after the run, typed through BTF, as tables. */
 function showMaps(objects: readonly LoadedObject[]): void {
-  const out = $('maps-after');
-  out.replaceChildren(element('h2', 'Maps after the run'));
-  for (const obj of objects) {
-    for (const name of obj.maps.keys()) {
-      if (name.startsWith('.')) continue;
-      const rows = mapRows(obj, name, 64);
-      out.appendChild(element('h3', `${obj.file}: ${name}`));
-      out.appendChild(typeof rows === 'string' ? element('p', rows) : table(['key', 'value'], rows, (i) => ({ 'data-map': name, 'data-key': rows[i]![0] })));
-    }
-  }
+  showEachMap('maps-after', 'Maps after the run', objects, 64, (_, name, rows) =>
+    typeof rows === 'string' ? element('p', rows) : table(['key', 'value'], rows, (i) => ({ 'data-map': name, 'data-key': rows[i]![0] })));
 }
 
 /** Packets typed as hex, one per line (spaces and colons ignored), as replay records a second apart. */
