@@ -308,15 +308,18 @@ function showMapEditor(objects: readonly LoadedObject[]): void {
   });
 }
 
-/** Carries the editor's changes into the maps: a changed value is updated, a cleared one deleted, a new row added. */
+/**
+ * Carries the editor's changes into the maps: a changed value is updated, a cleared one deleted, a
+ * new row added. Every row is parsed first, so text that is not JSON changes nothing.
+ */
 function applyMapEdits(objects: readonly LoadedObject[]): void {
+  const changes: (() => void)[] = [];
   for (const tr of document.querySelectorAll<HTMLTableRowElement>('#maps tr.map-row')) {
     const { object, map, key: oldKey, value: oldValue } = tr.dataset;
     const key = tr.querySelector<HTMLInputElement>('.map-key')!.value.trim();
     const value = tr.querySelector<HTMLInputElement>('.map-value')!.value.trim();
     if (key === oldKey && value === oldValue) continue;
-    const obj = objects.find((o) => o.file === object)!;
-    const typed = obj.typedMap(map!);
+    const typed = objects.find((o) => o.file === object)!.typedMap(map!);
     const parse = (text: string, what: string) => {
       try {
         return JSON.parse(text) as unknown;
@@ -324,9 +327,14 @@ function applyMapEdits(objects: readonly LoadedObject[]): void {
         throw new Error(`${map}: the ${what} ${text} is not JSON`);
       }
     };
-    if (oldKey && (value === '' || key !== oldKey)) typed.delete(parse(oldKey, 'key'));
-    if (key && value) typed.update(parse(key, 'key'), parse(value, 'value'));
+    const removed = oldKey && (value === '' || key !== oldKey) ? parse(oldKey, 'key') : undefined;
+    const added = key && value ? [parse(key, 'key'), parse(value, 'value')] : undefined;
+    changes.push(() => {
+      if (removed !== undefined) typed.delete(removed);
+      if (added) typed.update(added[0], added[1]);
+    });
   }
+  for (const change of changes) change();
 }
 
 /** The maps after the run, typed through BTF, as tables. */
