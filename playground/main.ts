@@ -494,7 +494,8 @@ async function run(): Promise<void> {
     showReplay(summary, packets, trace);
   }
   showMaps(p.objects);
-  status(`${engine}: loaded and verified in ${state.timings.loadMs!.toFixed(0)} ms${state.timings.replayMs !== undefined ? `, replayed in ${state.timings.replayMs.toFixed(0)} ms` : ''}`);
+  const stopped = state.summary?.errors[0];
+  status(`${engine}: loaded and verified in ${state.timings.loadMs!.toFixed(0)} ms${state.timings.replayMs !== undefined ? `, replayed in ${state.timings.replayMs.toFixed(0)} ms` : ''}${stopped ? `; the replay stopped: ${stopped}` : ''}`);
 }
 
 async function main(): Promise<void> {
