@@ -4,7 +4,7 @@
 // with --out the captures of what left each interface, reached each stack, was dropped or aborted.
 import { mkdirSync } from 'node:fs';
 import {
-  Runtime, readCaptures, loadTopologyFile, replay, ReplayOutput,
+  hookFor, Runtime, readCaptures, loadTopologyFile, replay, ReplayOutput,
   type CaptureInput, type CaptureProgress, type ControlPlaneHooks, type LoadedObject, type PacketReport, type Program, type ReplayRecord, type ReplaySummary,
 } from '../index.js';
 import { parseEngine } from './conformance.js';
@@ -30,14 +30,6 @@ export interface ReplayCliOptions {
   progress?: boolean;
   metaKey?: string[];
   map?: string[];
-}
-
-/** The hook a lone program goes on, and which way the capture runs through it. */
-function hookFor(program: Program): { hook: 'xdp' | 'tc_ingress' | 'tc_egress' | 'socket_filter'; direction: 'in' | 'out' } | undefined {
-  if (program.type === 'xdp' && !program.attach) return { hook: 'xdp', direction: 'in' };
-  if (program.type === 'sched_cls') return program.attach === 'egress' ? { hook: 'tc_egress', direction: 'out' } : { hook: 'tc_ingress', direction: 'in' };
-  if (program.type === 'socket_filter') return { hook: 'socket_filter', direction: 'in' };
-  return undefined;
 }
 
 /** The program a plain replay runs: the one named, or the only one that can sit on an interface's hook. */

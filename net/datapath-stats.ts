@@ -16,7 +16,8 @@ export const XDP_VERDICT_NAMES = ['aborted', 'drop', 'pass', 'tx', 'redirect'] a
 export type XdpVerdictName = (typeof XDP_VERDICT_NAMES)[number];
 
 /** tc verdict names by action number + 1 (linux/pkt_cls.h TC_ACT_*, from TC_ACT_UNSPEC = -1). */
-const TC_VERDICT_NAMES = ['unspec', 'ok', 'reclassify', 'shot', 'pipe', 'stolen', 'queued', 'repeat', 'redirect', 'trap'];
+export const TC_VERDICT_NAMES = ['unspec', 'ok', 'reclassify', 'shot', 'pipe', 'stolen', 'queued', 'repeat', 'redirect', 'trap'] as const;
+export type TcVerdictName = (typeof TC_VERDICT_NAMES)[number];
 
 /** The name a verdict is tallied under on a hook. */
 export function verdictName(hook: DatapathHook, verdict: number): string {

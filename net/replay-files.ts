@@ -11,7 +11,7 @@ import type { CaptureRecord, CaptureWriter } from './capture/index.js';
 import { CaptureFileCursor, createCaptureFileWriter } from './capture/file.js';
 import type { FrameEvent, FrameFate, PacketInfo } from './datapath.js';
 import type { ReplayRecord } from './replay.js';
-import { newRecord, ReplayRecordMaker, type CaptureInput, type MutableRecord } from './replay-records.js';
+import { newRecord, outputCaptureName, ReplayRecordMaker, type CaptureInput, type MutableRecord } from './replay-records.js';
 
 export { ReplayInputError, type CaptureInput } from './replay-records.js';
 
@@ -48,7 +48,7 @@ class BatchView implements Iterable<ReplayRecord>, Iterator<ReplayRecord> {
       }
     }
     if (head === undefined) return DONE;
-    first.record(first.take(), this.result.value as MutableRecord);
+    first.take(this.result.value as MutableRecord);
     return this.result;
   }
 }
@@ -86,10 +86,11 @@ class Cursor {
     return this.head;
   }
 
-  /** Hands out the record `peek` showed. */
-  take(): CaptureRecord {
+  /** Hands out the record `peek` showed, as a replay record filled into `into` (see ReplayRecordMaker), noting where in the file it was. */
+  take(into: MutableRecord): MutableRecord {
     this.taken = true;
-    return this.head!;
+    this.offset = this.head!.offset;
+    return this.maker.make(this.head!, into);
   }
 
   /** Whether the capture has been read to its end. */
@@ -99,12 +100,6 @@ class Cursor {
 
   close(): void {
     this.file.close();
-  }
-
-  /** The replay record for a capture record (see ReplayRecordMaker), noting where in the file it was. */
-  record(r: CaptureRecord, into: MutableRecord): MutableRecord {
-    this.offset = r.offset;
-    return this.maker.make(r, into);
   }
 }
 
@@ -166,7 +161,7 @@ export class ReplayOutput {
 
   /** Writes a frame that left the datapath to its file. */
   frame(event: FrameEvent, packet: PacketInfo): void {
-    const name = fileOf(event.fate, event.dev);
+    const name = outputCaptureName(event.fate, event.dev);
     const file = this.writer(name, event.dev);
     let comments: string[] | undefined;
     if (event.cause) comments = [`${event.dev.name} ${event.hook}${event.program ? ` ${event.program}` : ''}: ${event.cause}`];
@@ -217,15 +212,5 @@ export class ReplayOutput {
       file.interfaces.set(dev, id);
     }
     return id;
-  }
-}
-
-/** The file a frame goes to (without the extension). */
-function fileOf(fate: FrameFate, dev: Netdev): string {
-  switch (fate) {
-    case 'tx': return `${dev.name}-tx`;
-    case 'pass': return `${dev.name}-pass`;
-    case 'socket': return `${dev.name}-socket`;
-    default: return fate;
   }
 }

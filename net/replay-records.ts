@@ -1,8 +1,11 @@
 // Capture records as replay records, wherever the capture's bytes come from (a file on the Node
 // edge, net/replay-files.ts; or bytes in memory, in a browser): the interface each frame feeds
 // (the capture's, or a pcapng interface's name) and frames of other link types turned into
-// Ethernet frames for that interface.
+// Ethernet frames for that interface. Also what the CLI and the playground both decide the same
+// way: the hook a lone program sits on, and the capture each outgoing frame is written to.
 import type { Netdev } from '../runtime/netdev.js';
+import type { Program } from '../runtime/program.js';
+import type { FrameFate } from './datapath.js';
 import type { Network } from '../runtime/network.js';
 import { BpfError } from '../isa/errors.js';
 import { captureRecords, linkTypeName, type CaptureRecord } from './capture/index.js';
@@ -80,4 +83,22 @@ export function* captureReplayRecords(bytes: Uint8Array, network: Network, input
   const maker = new ReplayRecordMaker(input, network);
   const into = newRecord();
   for (const record of captureRecords(bytes, { name: input.path })) yield maker.make(record, into);
+}
+
+/** The hook a lone program sits on in a replay without a topology, and which way its capture runs through it. */
+export function hookFor(program: Program): { hook: 'xdp' | 'tc_ingress' | 'tc_egress' | 'socket_filter'; direction: 'in' | 'out' } | undefined {
+  if (program.type === 'xdp' && !program.attach) return { hook: 'xdp', direction: 'in' };
+  if (program.type === 'sched_cls') return program.attach === 'egress' ? { hook: 'tc_egress', direction: 'out' } : { hook: 'tc_ingress', direction: 'in' };
+  if (program.type === 'socket_filter') return { hook: 'socket_filter', direction: 'in' };
+  return undefined;
+}
+
+/** The output capture a frame that left the datapath goes to, without the extension: `<ifname>-tx`, `-pass`, `-socket`, or `drop`, `aborted`. */
+export function outputCaptureName(fate: FrameFate, dev: Netdev): string {
+  switch (fate) {
+    case 'tx': return `${dev.name}-tx`;
+    case 'pass': return `${dev.name}-pass`;
+    case 'socket': return `${dev.name}-socket`;
+    default: return fate;
+  }
 }

@@ -4,8 +4,8 @@
 // maps after the run, and the output captures to download. Built by scripts/bundle-playground.mjs,
 // served by `ebpf-wasm playground`, and checked in Chromium by scripts/playground-e2e.mjs.
 import {
-  BpfError, captureReplayRecords, formatObjdump, loadTopology, MemorySink, objectListing, PcapWriter, replay, Runtime, VerifierError,
-  type CaptureWriter, type ControlPlaneHooks, type LoadedObject, type Netdev, type Program, type ReplayRecord, type ReplaySummary,
+  BpfError, captureReplayRecords, formatObjdump, hookFor, loadTopology, MemorySink, objectListing, outputCaptureName, PcapWriter, replay, Runtime, VerifierError,
+  type CaptureWriter, type ControlPlaneHooks, type LoadedObject, type Netdev, type ReplayRecord, type ReplaySummary,
 } from '../browser.js';
 import { programStructure, type BpfFunction } from '../jit/cfg.js';
 import { width } from '../isa/instruction.js';
@@ -64,14 +64,6 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
   return new Uint8Array(await response.arrayBuffer());
-}
-
-/** The hook a lone program sits on, as `ebpf-wasm replay` chooses it. */
-function hookFor(p: Program): { hook: 'xdp' | 'tc_ingress' | 'tc_egress' | 'socket_filter'; direction: 'in' | 'out' } | undefined {
-  if (p.type === 'xdp' && !p.attach) return { hook: 'xdp', direction: 'in' };
-  if (p.type === 'sched_cls') return p.attach === 'egress' ? { hook: 'tc_egress', direction: 'out' } : { hook: 'tc_ingress', direction: 'in' };
-  if (p.type === 'socket_filter') return { hook: 'socket_filter', direction: 'in' };
-  return undefined;
 }
 
 /** Verifier verdicts: every program's outcome, and for a rejection the error, its source line, the causal path and the log. */
@@ -475,7 +467,7 @@ async function run(): Promise<void> {
       },
       onFrame: (e, packet) => {
         hooks?.frame?.(e, packet);
-        const name = e.fate === 'tx' || e.fate === 'pass' || e.fate === 'socket' ? `${e.dev.name}-${e.fate}` : e.fate;
+        const name = outputCaptureName(e.fate, e.dev);
         let w = writers.get(name);
         if (!w) {
           const sink = new MemorySink();

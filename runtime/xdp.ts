@@ -125,22 +125,17 @@ export class XdpRunner {
 
   /** Allocates (or recycles) and registers a frame holding `bytes` (metadata first, if options.metaLength). */
   createFrame(bytes: Uint8Array, options: PacketFrameOptions = {}): PacketFrame {
-    const frame = PacketFrame.build(
+    const spare = this.spare.pop();
+    return this.register(PacketFrame.build(
       this.memory, bytes, options.frameSize ?? this.frameSize, options.headroom ?? XDP_PACKET_HEADROOM, options.metaLength ?? 0,
-      options.linearLength, options.ingressIfindex ?? 0, options.rxQueueIndex ?? 0, options.egressIfindex ?? 0, this.spare.pop(),
-    );
-    this.register(frame);
-    return frame;
+      options.linearLength, options.ingressIfindex ?? 0, options.rxQueueIndex ?? 0, options.egressIfindex ?? 0, spare,
+    ), spare);
   }
 
   /** A frame holding a received packet (no metadata): createFrame without an options object, for the datapath's per-packet path. */
   receiveFrame(bytes: Uint8Array, ingressIfindex: number, rxQueueIndex: number, linearLength?: number): PacketFrame {
     const spare = this.spare.pop();
-    const frame = PacketFrame.build(this.memory, bytes, this.frameSize, XDP_PACKET_HEADROOM, 0, linearLength, ingressIfindex, rxQueueIndex, 0, spare);
-    // A spare frame is still registered (release keeps it in `frames`).
-    if (frame === spare) frame.inUse = true;
-    else this.register(frame);
-    return frame;
+    return this.register(PacketFrame.build(this.memory, bytes, this.frameSize, XDP_PACKET_HEADROOM, 0, linearLength, ingressIfindex, rxQueueIndex, 0, spare), spare);
   }
 
   /** The live frame whose context is at `ctx`. */
@@ -170,9 +165,15 @@ export class XdpRunner {
    * spare and only its `inUse` flag changes: deleting and re-adding map entries once per packet cost
    * about a microsecond (the map's table was rebuilt every few packets).
    */
-  private register(frame: PacketFrame): void {
-    if (this.frames.get(frame.ctx) !== frame) this.frames.set(frame.ctx, frame);
+  private register(frame: PacketFrame, spare: PacketFrame | undefined): PacketFrame {
+    // The spare it was built in is registered still; a frame of its own (another size) is new to
+    // `frames`, and the spare goes back for the next one.
+    if (frame !== spare) {
+      this.frames.set(frame.ctx, frame);
+      if (spare) this.spare.push(spare);
+    }
     frame.inUse = true;
+    return frame;
   }
 
   /** The frame the current run is on (the redirect helpers record their target there). */

@@ -2,6 +2,7 @@
 // (options included), IPv6, TCP, UDP, ICMP and ICMPv6, then the payload. `packetDiff` names the fields
 // two packets differ in, which is what a failed packet assertion prints.
 import { toHex } from '../runtime/host.js';
+import { formatMacAddress } from '../runtime/netdev.js';
 
 /** One field: its dotted name (`ipv4.ttl`), its value, and where it starts in the packet. */
 export interface PacketField {
@@ -11,7 +12,7 @@ export interface PacketField {
 }
 
 const hex16 = (n: number) => `0x${n.toString(16).padStart(4, '0')}`;
-const mac = (b: Uint8Array, at: number) => Array.from(b.subarray(at, at + 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+const mac = (b: Uint8Array, at: number) => formatMacAddress(b.subarray(at, at + 6));
 const ipv4 = (b: Uint8Array, at: number) => Array.from(b.subarray(at, at + 4)).join('.');
 const ipv6 = (b: Uint8Array, at: number) => {
   const words: string[] = [];

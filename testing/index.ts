@@ -11,15 +11,16 @@
 //     expect(obj.program('xdp_firewall').testRun({ dataIn: buildPacket({ dstPort: 53 }) })).toHaveVerdict('XDP_DROP');
 //   });
 import { Runtime, type LoadedObject, type LoadOptions, type RuntimeOptions } from '../runtime/runtime.js';
+import { TC_VERDICT_NAMES, XDP_VERDICT_NAMES, type TcVerdictName, type XdpVerdictName } from '../net/datapath-stats.js';
 import { packetDiff } from './dissect.js';
 import type {} from 'vitest';
 
 export { buildPacket, IcmpType, TcpFlag, type PacketFields } from '../net/packets.js';
 export { dissect, packetDiff, type PacketField } from './dissect.js';
 
-/** Verdict names by number: XDP actions (linux/bpf.h) and tc actions (linux/pkt_cls.h). */
-export const XDP_VERDICTS = ['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT'] as const;
-export const TC_VERDICTS = ['TC_ACT_UNSPEC', 'TC_ACT_OK', 'TC_ACT_RECLASSIFY', 'TC_ACT_SHOT', 'TC_ACT_PIPE', 'TC_ACT_STOLEN', 'TC_ACT_QUEUED', 'TC_ACT_REPEAT', 'TC_ACT_REDIRECT', 'TC_ACT_TRAP'] as const;
+/** Verdict names by number, as linux/bpf.h and linux/pkt_cls.h spell them: the datapath's tallies' names (tc's from TC_ACT_UNSPEC = -1). */
+export const XDP_VERDICTS = XDP_VERDICT_NAMES.map((n) => `XDP_${n.toUpperCase()}`) as readonly `XDP_${Uppercase<XdpVerdictName>}`[];
+export const TC_VERDICTS = TC_VERDICT_NAMES.map((n) => `TC_ACT_${n.toUpperCase()}`) as readonly `TC_ACT_${Uppercase<TcVerdictName>}`[];
 export type VerdictName = (typeof XDP_VERDICTS)[number] | (typeof TC_VERDICTS)[number];
 
 /** A verdict name's number (tc's counted from TC_ACT_UNSPEC = -1), or undefined for a name that is none. */
