@@ -266,13 +266,7 @@ export class JitExecutor {
     try {
       lo = this.runExport(regs, r1Lo, r1Hi, argsInFile, this.stack.end, packet.start, packet.end - packet.start, this.budget);
     } catch (err) {
-      if (err !== STOP) {
-        if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(err);
-        throw err;
-      }
-      // Ended early: r0 is in the register file.
-      this.memory.refresh();
-      lo = this.memory.view.getInt32(regs, true);
+      lo = this.endedEarly(err);
     }
     this.memory.refresh();
     return new RunOutcome(lo, this.memory.view.getInt32(regs + 4, true), undefined, call.pendingTailCall);
@@ -290,16 +284,10 @@ export class JitExecutor {
       headers.macHeader.value = 0;
       headers.networkHeader.value = 0;
     }
-    const regs = this.registerFile.start;
     try {
-      return this.runExport(regs, ctx | 0, 0, 0, this.stack.end, 0, 0, this.budget) >>> 0;
+      return this.runExport(this.registerFile.start, ctx | 0, 0, 0, this.stack.end, 0, 0, this.budget) >>> 0;
     } catch (err) {
-      if (err !== STOP) {
-        if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(err);
-        throw err;
-      }
-      this.memory.refresh();
-      return this.memory.view.getUint32(regs, true);
+      return this.endedEarly(err) >>> 0;
     }
   }
 
@@ -314,9 +302,15 @@ export class JitExecutor {
     try {
       return repeat(this.registerFile.start, ctx | 0, 0, 0, this.stack.end, 0, 0, this.budget, times) >>> 0;
     } catch (err) {
-      if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(err);
-      throw err;
+      throw trapped(err);
     }
+  }
+
+  /** r0's low half when the compiled code ended the run early by throwing STOP (r0 is in the register file); any other throw goes on. */
+  private endedEarly(err: unknown): number {
+    if (err !== STOP) throw trapped(err);
+    this.memory.refresh();
+    return this.memory.view.getInt32(this.registerFile.start, true);
   }
 
   /** What a run on a context starts from: no tail call taken or pending, no callback running, no packet bounds. */
@@ -337,6 +331,11 @@ export class JitExecutor {
     this.memory.free(this.stack);
     this.memory.free(this.registerFile);
   }
+}
+
+/** A throw out of compiled code as callers see it: a WebAssembly trap the lowering did not anticipate becomes a WasmTrapError. */
+function trapped(err: unknown): unknown {
+  return err instanceof WebAssembly.RuntimeError ? new WasmTrapError(err) : err;
 }
 
 /** Whether the table's map helpers (1, 2, and 164 if present) are a runtime's, which compiled code may run itself. */
