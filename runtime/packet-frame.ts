@@ -188,14 +188,13 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
       frame.hints = undefined;
       if (frame.unconfined) {
         memory.bytes.fill(0, frame.region.start, frame.region.end);
-        frame.dirtyHigh = end;
-      } else {
-        if (frame.dirtyLow < dataMeta) memory.bytes.fill(0, frame.dirtyLow, Math.min(frame.dirtyHigh, dataMeta));
-        if (frame.dirtyHigh < end) frame.dirtyHigh = end;
+        frame.dirtyHigh = 0;
+      } else if (frame.dirtyLow < dataMeta) {
+        memory.bytes.fill(0, frame.dirtyLow, Math.min(frame.dirtyHigh, dataMeta));
       }
-    } else {
-      frame.dirtyHigh = end;
     }
+    // A new frame's range starts empty (0).
+    frame.dirtyHigh = Math.max(frame.dirtyHigh, end);
     for (let at = metaLength + linear; at < bytes.length; at += XDP_FRAGMENT_SIZE) {
       const region = memory.allocate(XDP_FRAGMENT_SIZE, 'packet fragment');
       const piece = bytes.subarray(at, at + XDP_FRAGMENT_SIZE);
