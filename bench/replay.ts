@@ -1,5 +1,6 @@
 // Replay throughput: `ebpf-wasm replay` of the firewall example over generated captures of 1,000,000
-// frames (on each engine) and 10,000,000 frames (on the JIT), each in a process of its own, with the
+// frames (on each engine, and on the JIT without the WebAssembly lane, to show what the lane is
+// worth) and 10,000,000 frames (on the JIT), each in a process of its own, with the
 // packets per second the replay reports (reading the capture included) and the process's peak RSS,
 // which must stay flat as the capture grows. The captures are written to a temporary folder first
 // and removed after.
@@ -15,6 +16,10 @@ const CLI = join(ROOT, 'dist', 'cli', 'ebpf-wasm.mjs');
 
 export interface ReplayFigure {
   readonly engine: 'interp' | 'jit';
+  /** Whether the WebAssembly lane could take records (`--no-lane` when not). */
+  readonly lane: boolean;
+  /** Records the lane took. */
+  readonly lanePackets: number;
   readonly packets: number;
   readonly captureMb: number;
   readonly packetsPerSecond: number;
@@ -30,17 +35,17 @@ function writeCapture(path: string, packets: number): void {
 }
 
 /** Replays `capture` through the firewall example in a child process and reads its --json summary. */
-function replayOnce(dir: string, capture: string, engine: 'interp' | 'jit'): ReplayFigure {
+function replayOnce(dir: string, capture: string, engine: 'interp' | 'jit', lane = true): ReplayFigure {
   const example = join(ROOT, 'examples', 'firewall');
   const topology = JSON.parse(readFileSync(join(example, 'topology.json'), 'utf8'));
   topology.objects.fw = join(example, 'firewall.o');
   topology.interfaces[0].pcap = capture;
   const path = join(dir, 'topology.json');
   writeFileSync(path, JSON.stringify(topology));
-  const r = spawnSync(process.execPath, [CLI, 'replay', '--topology', path, '--engine', engine, '--json', '--no-progress'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [CLI, 'replay', '--topology', path, '--engine', engine, '--json', '--no-progress', ...(lane ? [] : ['--no-lane'])], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`replay failed: ${r.stderr}`);
   const s = JSON.parse(r.stdout);
-  return { engine, packets: s.packets, captureMb: statSync(capture).size / 2 ** 20, packetsPerSecond: s.packets_per_second, nsPerPacket: s.ns_per_packet, peakRssMb: s.peak_rss_mb };
+  return { engine, lane, lanePackets: s.lane_packets, packets: s.packets, captureMb: statSync(capture).size / 2 ** 20, packetsPerSecond: s.packets_per_second, nsPerPacket: s.ns_per_packet, peakRssMb: s.peak_rss_mb };
 }
 
 /** The replay figures; `large` adds the 10,000,000-frame capture. */
@@ -50,7 +55,7 @@ export function replayFigures(large = true): ReplayFigure[] {
     const rows: ReplayFigure[] = [];
     const million = join(dir, '1m.pcap');
     writeCapture(million, 1_000_000);
-    for (const engine of ['jit', 'interp'] as const) rows.push(replayOnce(dir, million, engine));
+    rows.push(replayOnce(dir, million, 'jit'), replayOnce(dir, million, 'jit', false), replayOnce(dir, million, 'interp'));
     rmSync(million);
     if (large) {
       const tenMillion = join(dir, '10m.pcap');

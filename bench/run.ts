@@ -144,7 +144,8 @@ if (!json && replays.length) {
   out('');
   out('replay of the firewall example (ebpf-wasm replay --json, one process each; reading the capture included):');
   for (const r of replays) {
-    out(`  ${r.packets.toLocaleString('en-US').padStart(10)} frames (${r.captureMb.toFixed(0)} MB) on ${r.engine.padEnd(6)}: ${r.packetsPerSecond.toLocaleString('en-US').padStart(9)} packets/s, ${String(r.nsPerPacket).padStart(5)} ns per packet in the datapath, peak RSS ${r.peakRssMb} MB`);
+    const how = r.engine === 'interp' ? 'interp' : r.lane ? 'jit' : 'jit, --no-lane';
+    out(`  ${r.packets.toLocaleString('en-US').padStart(10)} frames (${r.captureMb.toFixed(0)} MB) on ${how.padEnd(14)}: ${r.packetsPerSecond.toLocaleString('en-US').padStart(9)} packets/s, ${String(r.nsPerPacket).padStart(5)} ns per packet in the datapath, peak RSS ${r.peakRssMb} MB${r.lanePackets ? `, ${((100 * r.lanePackets) / r.packets).toFixed(1)}% through the lane` : ''}`);
   }
 }
 if (!json && skStorage.length) {

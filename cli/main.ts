@@ -78,6 +78,7 @@ program
   .option('--map <name=file>', 'state before the replay, from JSON (as --dump-maps prints it): global data as { variable: value } (.rodata too: set before load), other maps as [{ key, value }]; with --topology, name maps object/map; repeatable', collect, [])
   .option('--meta-key <name=key...>', 'name a key of the XDP metadata store (0-63), for the --pcapng comments: --meta-key packet_id=12')
   .option('--no-progress', 'no progress bar on a terminal')
+  .option('--no-lane', 'take every packet through the datapath one at a time, not the WebAssembly lane (same results; to compare)')
   .option('--json', 'print the summary as JSON')
   .option('--engine <engine>', 'jit (WebAssembly, verified programs) or interp (checked interpreter)', 'jit')
   .addHelpText('after', '\nExamples:\n  ebpf-wasm replay --topology examples/lb/topology.json --out /tmp/lb\n  ebpf-wasm replay examples/firewall/firewall.o --pcap examples/firewall/traffic.pcap --json')

@@ -60,6 +60,7 @@ export function printSummary(out: NodeJS.WritableStream, s: ReplaySummary, ctx: 
   }
   w();
   w(`${n(s.ns_per_packet)} ns per packet in the datapath, ${n(s.packets_per_second)} packets per second overall (${n(Math.round(s.duration_ms))} ms)`);
+  if (s.lane_packets) w(`${n(s.lane_packets)} of ${n(s.packets)} packets went through the WebAssembly lane`);
   if (ctx.files.length) {
     w();
     w(`wrote ${ctx.files.length} captures to ${shortPath(commonFolder(ctx.files.map((f) => f.path)))}:`);

@@ -28,6 +28,7 @@ export interface ReplayCliOptions {
   verbose?: boolean;
   cpus?: string;
   progress?: boolean;
+  lane?: boolean;
   metaKey?: string[];
   map?: string[];
 }
@@ -118,6 +119,7 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
       ...(output || hooks?.frame ? { onFrame: (e, p) => { hooks?.frame?.(e, p); output?.frame(e, p); }, metadata: options.pcapng ?? false } : {}),
       ...(hooks?.packet ? { afterPacket: hooks.packet } : {}),
       ...(outbox ? { outbox } : {}),
+      ...(options.lane === false ? { lane: false } : {}),
       ...(onPacket ? { onPacket } : {}),
       ...(bar ? { onProgress: (n: number) => bar.update(n, progress && progress.totalBytes ? progress.bytesRead / progress.totalBytes : 0), progressEvery: 16384 } : {}),
     });

@@ -13,6 +13,7 @@ import {
   TailCallInCallbackError, UnsupportedInstructionError,
 } from '../runtime/execution-errors.js';
 import { DEFAULT_BUDGET, RunOutcome, type RunArgs, type RunResult } from '../runtime/run.js';
+import type { ContextEntry } from '../runtime/engine.js';
 import type { GuestMemory, Region } from '../runtime/memory.js';
 import { CALLBACK_EXPORT, CALLX_HELPER_IMPORT, helperImportName, IMPORT_MODULE, PACKET_GLOBALS, REPEAT_EXPORT, RUN_EXPORT, TRAP_IMPORT, TrapCode } from './abi.js';
 import { loadBinaryen } from './binaryen.js';
@@ -304,6 +305,19 @@ export class JitExecutor {
     } catch (err) {
       throw trapped(err);
     }
+  }
+
+  /** The module's `run` and its fixed arguments, for programs repeatContext takes (see Executor.contextEntry). */
+  contextEntry(): Omit<ContextEntry, 'counted'> | undefined {
+    if (this.repeatExport === undefined) return undefined;
+    return {
+      run: this.runExport,
+      registers: this.registerFile.start,
+      framePointer: this.stack.end,
+      budget: this.budget,
+      begin: () => this.startContextRun(),
+      settle: (err) => this.endedEarly(err) >>> 0,
+    };
   }
 
   /** r0's low half when the compiled code ended the run early by throwing STOP (r0 is in the register file); any other throw goes on. */

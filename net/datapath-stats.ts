@@ -70,26 +70,26 @@ export class DatapathStats {
   private readonly abortTallies = new Map<string, CauseTally>();
   private readonly dropTallies = new Map<string, CauseTally>();
 
-  /** Counts a program's verdict on a hook. */
-  verdict(dev: Netdev, hook: DatapathHook, program: { readonly id: number; readonly name: string }, name: string): void {
+  /** Counts a program's verdict on a hook (`frames` times). */
+  verdict(dev: Netdev, hook: DatapathHook, program: { readonly id: number; readonly name: string }, name: string, frames = 1): void {
     const key = (dev.ifindex * 0x100000 + program.id) * HOOK_SLOTS + HOOK_NUMBERS[hook];
     let tally = key === this.lastKey ? this.lastTally : this.hooks.get(key);
     if (!tally) this.hooks.set(key, (tally = new Tally(dev.name, hook, program.name)));
     this.lastKey = key;
     this.lastTally = tally;
-    tally.count(name);
+    tally.count(name, frames);
   }
 
-  /** Counts an ingress XDP verdict of a received frame (an action, or undefined for a frame aborted by a fault or an invalid action). */
-  ingressVerdict(action: number | undefined): void {
+  /** Counts an ingress XDP verdict of a received frame, or of `frames` of them (an action, or undefined for a frame aborted by a fault or an invalid action). */
+  ingressVerdict(action: number | undefined, frames = 1): void {
     const v = this.verdicts;
     // A switch of named fields: an index by a name varying per frame was a megamorphic access.
     switch (action) {
-      case 1: v.drop++; break;
-      case 2: v.pass++; break;
-      case 3: v.tx++; break;
-      case 4: v.redirect++; break;
-      default: v.aborted++;
+      case 1: v.drop += frames; break;
+      case 2: v.pass += frames; break;
+      case 3: v.tx += frames; break;
+      case 4: v.redirect += frames; break;
+      default: v.aborted += frames;
     }
   }
 
@@ -110,14 +110,14 @@ export class DatapathStats {
     count(this.abortTallies, { interface: dev.name, hook, cause, frames: 0, ...(program ? { program } : {}), ...(pc !== undefined ? { pc } : {}) });
   }
 
-  /** Counts a dropped frame and why (a run of drops for one reason, as a filter under attack makes, costs no allocation). */
-  dropped(dev: Netdev, hook: string, cause: string, program?: string): void {
+  /** Counts a dropped frame (`frames` of them) and why (a run of drops for one reason, as a filter under attack makes, costs no allocation). */
+  dropped(dev: Netdev, hook: string, cause: string, program?: string, frames = 1): void {
     const last = this.lastDrop;
     if (last !== undefined && last.interface === dev.name && last.hook === hook && last.cause === cause && last.program === program) {
-      last.frames++;
+      last.frames += frames;
       return;
     }
-    this.lastDrop = count(this.dropTallies, { interface: dev.name, hook, cause, frames: 0, ...(program ? { program } : {}) });
+    this.lastDrop = count(this.dropTallies, { interface: dev.name, hook, cause, frames: 0, ...(program ? { program } : {}) }, frames);
   }
 
   private lastDrop: CauseTally | undefined;
@@ -148,16 +148,16 @@ class Tally {
 
   constructor(readonly iface: string, readonly hook: DatapathHook, readonly program: string) {}
 
-  count(name: string): void {
+  count(name: string, frames: number): void {
     const names = this.names;
     for (let i = 0; i < names.length; i++) {
       if (names[i] === name) {
-        this.counts[i]!++;
+        this.counts[i]! += frames;
         return;
       }
     }
     names.push(name);
-    this.counts.push(1);
+    this.counts.push(frames);
   }
 
   summary(): HookTally {
@@ -165,11 +165,11 @@ class Tally {
   }
 }
 
-/** Counts a frame in its tally (made on first use), and returns the tally. */
-function count(tallies: Map<string, CauseTally>, tally: CauseTally): CauseTally {
+/** Counts `frames` frames (one unless told) in their tally (made on first use), and returns the tally. */
+function count(tallies: Map<string, CauseTally>, tally: CauseTally, frames = 1): CauseTally {
   const key = `${tally.interface}\0${tally.hook}\0${tally.program ?? ''}\0${tally.pc ?? ''}\0${tally.cause}`;
   let known = tallies.get(key);
-  if (known) known.frames++;
-  else tallies.set(key, (known = { ...tally, frames: 1 }));
+  if (known) known.frames += frames;
+  else tallies.set(key, (known = { ...tally, frames }));
   return known;
 }

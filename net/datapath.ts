@@ -202,6 +202,24 @@ export class Datapath {
   }
 
   /**
+   * The rest of `ingress` for a frame received on `dev` whose XDP program the replay lane ran on the
+   * first CPU (net/replay-lane.ts): the run's r0, or the typed error it ended in, counted and carried
+   * out, as part of `packet`. The frame stays the caller's to release.
+   */
+  afterLaneRun(dev: Netdev, frame: PacketFrame, program: Program, outcome: number | BpfError, packet: PacketInfo): void {
+    this.packet = packet;
+    const outer = this.xdpFrame;
+    this.xdpFrame = frame;
+    try {
+      const action = typeof outcome === 'number' ? this.xdpRan(program, frame, dev, 'xdp', outcome) : this.xdpFault(outcome, program, frame, dev, 'xdp');
+      this.stats.ingressVerdict(action === FAULT ? undefined : action);
+      this.afterIngressXdp(dev, frame, action, program, 0, 0);
+    } finally {
+      this.xdpFrame = outer;
+    }
+  }
+
+  /**
    * An XDP frame holding `bytes` for a program: linear, or (for an xdp.frags program) multi-buffer
    * when the bytes do not fit one buffer. A frame too big for the program is dropped, as Linux gives
    * such frames to XDP only as multi-buffer frames (a driver refuses other programs at such an MTU).
@@ -235,21 +253,31 @@ export class Datapath {
     try {
       action = rt.xdp.run(program.executor, frame, program.verified);
     } catch (err) {
-      if (!(err instanceof BpfError)) throw err;
-      this.stats.verdict(dev, hook, program, 'fault');
-      dev.counters.aborted++;
-      const pc = (err as { pc?: number }).pc;
-      this.stats.aborted(dev, hook, err.message, program.name, pc);
-      this.emit('aborted', dev, this.bytesOf(frame), hook, program.name, err.message);
-      this.onProgram?.({ hook, dev, program, verdict: undefined, data: this.frameData(frame), packet: this.packet });
-      return FAULT;
+      return this.xdpFault(err, program, frame, dev, hook);
     } finally {
       rt.currentCpu = savedCpu;
       rt.currentProgram = savedProgram;
     }
+    return this.xdpRan(program, frame, dev, hook, action);
+  }
+
+  /** A run's verdict, counted and reported; returned. */
+  private xdpRan(program: Program, frame: PacketFrame, dev: Netdev, hook: DatapathHook, action: number): number {
     this.stats.verdict(dev, hook, program, verdictName(hook, action));
     this.onProgram?.({ hook, dev, program, verdict: action, data: this.frameData(frame), packet: this.packet });
     return action;
+  }
+
+  /** A run that threw: a BpfError is the frame's abort, tallied with its pc and cause (FAULT returned); anything else goes on. */
+  private xdpFault(err: unknown, program: Program, frame: PacketFrame, dev: Netdev, hook: DatapathHook): number {
+    if (!(err instanceof BpfError)) throw err;
+    this.stats.verdict(dev, hook, program, 'fault');
+    dev.counters.aborted++;
+    const pc = (err as { pc?: number }).pc;
+    this.stats.aborted(dev, hook, err.message, program.name, pc);
+    this.emit('aborted', dev, this.bytesOf(frame), hook, program.name, err.message);
+    this.onProgram?.({ hook, dev, program, verdict: undefined, data: this.frameData(frame), packet: this.packet });
+    return FAULT;
   }
 
   /** A copy of a frame's metadata and packet (data_meta..data_end, then any fragments): what a test run's data_out holds. */

@@ -12,6 +12,8 @@ import { CaptureFileCursor, createCaptureFileWriter } from './capture/file.js';
 import type { FrameEvent, FrameFate, PacketInfo } from './datapath.js';
 import type { ReplayRecord } from './replay.js';
 import { newRecord, outputCaptureName, ReplayRecordMaker, type CaptureInput, type MutableRecord } from './replay-records.js';
+import { isEthernet } from './link-layer.js';
+import type { LaneInput, LaneSource } from './replay-lane.js';
 
 export { ReplayInputError, type CaptureInput } from './replay-records.js';
 
@@ -25,11 +27,22 @@ const DONE: IteratorResult<ReplayRecord> = { done: true, value: undefined };
  * a capture record lives for one step, and iterating fills one replay record in place, which is
  * valid until the next step (replay reads each record before the next).
  */
-class BatchView implements Iterable<ReplayRecord>, Iterator<ReplayRecord> {
+class BatchView implements LaneSource, Iterator<ReplayRecord> {
   private left = BATCH_RECORDS;
   private readonly result: IteratorResult<ReplayRecord> = { done: false, value: newRecord() };
 
   constructor(private readonly cursors: readonly Cursor[]) {}
+
+  laneInput(): LaneInput | undefined {
+    // Several captures merge record by record.
+    if (this.cursors.length !== 1 || this.left <= 0) return undefined;
+    return this.cursors[0]!.laneInput(this.left);
+  }
+
+  took(bytes: number, records: number): void {
+    this.left -= records;
+    this.cursors[0]!.skip(bytes, records);
+  }
 
   [Symbol.iterator](): Iterator<ReplayRecord> {
     return this;
@@ -91,6 +104,29 @@ class Cursor {
     this.taken = true;
     this.offset = this.head!.offset;
     return this.maker.make(this.head!, into);
+  }
+
+  /**
+   * Up to `most` records ahead as undecoded pcap bytes (see LaneInput), when none is peeked and the
+   * capture's frames reach the replay as they are: a little-endian pcap file of Ethernet frames
+   * with no FCS to strip, received on the interface its input names.
+   */
+  laneInput(most: number): LaneInput | undefined {
+    const dev = this.input.interface;
+    if (!this.taken || dev === undefined || this.input.direction !== 'in') return undefined;
+    const ahead = this.file.pcapAhead();
+    if (ahead === undefined) return undefined;
+    const { layout } = ahead;
+    if (!layout.littleEndian || layout.fcsStripped || !isEthernet(layout.linkType)) return undefined;
+    return { chunk: ahead.chunk, start: ahead.start, end: ahead.end, number: ahead.number, most, snapLength: layout.snapLength, fractionScale: layout.fractionScale, dev };
+  }
+
+  /** Moves past records the lane took from laneInput's bytes. */
+  skip(bytes: number, records: number): void {
+    const at = this.file.pcapAhead()!.offset;
+    this.file.skip(bytes, records);
+    // Where the last record taken starts does not matter to progress; where the next one starts is close.
+    this.offset = at + bytes;
   }
 
   /** Whether the capture has been read to its end. */

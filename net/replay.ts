@@ -6,6 +6,7 @@ import { BpfError } from '../isa/errors.js';
 import type { Netdev } from '../runtime/netdev.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { Datapath, type DatapathOptions, type FrameEvent, type FrameFate, type PacketInfo } from './datapath.js';
+import { isLaneSource, ReplayLanes, type ReplayTimeline } from './replay-lane.js';
 import type { CauseTally, HookTally, RedirectTally, XdpVerdictName } from './datapath-stats.js';
 
 /** One frame to replay. */
@@ -67,6 +68,11 @@ export interface ReplayOptions {
   readonly progressEvery?: number;
   /** Distinct trace lines kept in the summary, after folding repeats (default 1,000). */
   readonly traceLimit?: number;
+  /**
+   * Whether records may go through the WebAssembly lane where it serves (default true). It gives
+   * the same results as the datapath; turn it off to compare, or to time the datapath alone.
+   */
+  readonly lane?: boolean;
 }
 
 /** One interface's figures in a summary. */
@@ -106,6 +112,8 @@ export interface ReplaySummary {
   ns_per_packet: number;
   /** Records per second over the whole replay, reading and writing included. */
   packets_per_second: number;
+  /** Records the WebAssembly lane carried (net/replay-lane.ts): the rest went through the datapath record by record. */
+  lane_packets: number;
   duration_ms: number;
   /** What stopped the replay early (a corrupt capture, a record for an unknown interface). */
   errors: string[];
@@ -154,10 +162,14 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
   const devices = new Map<string | number, Netdev>();
   const clock = runtime.clock.mode === 'manual' ? runtime.clock : undefined;
   const clockBase = clock?.now() ?? 0n;
-  let firstSeconds: number | undefined;
-  let firstNanoseconds = 0;
-  let lastOffset = 0;
+  const timeline: ReplayTimeline = { firstSeconds: undefined, firstNanoseconds: 0, lastOffset: 0 };
+  // Records received on an interface whose program can run in WebAssembly without the datapath in
+  // between go through a lane, unless someone listens per frame or per packet (see replay-lane.ts).
+  const lanes = options.lane === false || options.onFrame || options.onProgram || options.afterPacket || options.outbox || onPacket
+    ? undefined
+    : new ReplayLanes(runtime, datapath, clock ? (offset) => clock.setSince(clockBase, offset) : undefined);
   let packets = 0;
+  let lanePackets = 0;
   let busyNs = 0;
   const errors: string[] = [];
   const started = performance.now();
@@ -171,13 +183,13 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
     const nanoseconds = record.nanoseconds ?? 0;
     if (clock) {
       // The clock starts where it was, at the first record, and follows the capture from there.
-      if (firstSeconds === undefined) {
-        firstSeconds = seconds;
-        firstNanoseconds = nanoseconds;
+      if (timeline.firstSeconds === undefined) {
+        timeline.firstSeconds = seconds;
+        timeline.firstNanoseconds = nanoseconds;
       }
-      const offset = (seconds - firstSeconds) * 1e9 + (nanoseconds - firstNanoseconds);
+      const offset = (seconds - timeline.firstSeconds) * 1e9 + (nanoseconds - timeline.firstNanoseconds);
       // A capture's clock may step back; a kernel's monotonic clock does not.
-      if (offset > lastOffset) clock.setSince(clockBase, (lastOffset = offset));
+      if (offset > timeline.lastOffset) clock.setSince(clockBase, (timeline.lastOffset = offset));
     }
     packets++;
     // One PacketInfo, refilled: listeners get it for the duration of their call.
@@ -206,11 +218,25 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
   const batch = (records: Iterable<ReplayRecord>): boolean => {
     const t0 = performance.now();
     try {
-      for (const record of records) {
+      const source = lanes && isLaneSource(records) ? records : undefined;
+      const iterator = records[Symbol.iterator]();
+      for (;;) {
         if (packets >= limit) return false;
-        one(record);
+        if (source) {
+          // Up to the limit, and to the next progress report.
+          const most = Math.min(limit - packets, options.onProgress ? progressEvery - (packets % progressEvery) : Infinity, 0x7fffffff);
+          const taken = lanes!.run(source, most, timeline, info);
+          if (taken > 0) {
+            packets += taken;
+            lanePackets += taken;
+            if (options.onProgress && packets % progressEvery === 0) options.onProgress(packets);
+            continue;
+          }
+        }
+        const next = iterator.next();
+        if (next.done) return packets < limit;
+        one(next.value);
       }
-      return packets < limit;
     } finally {
       busyNs += (performance.now() - t0) * 1e6;
     }
@@ -227,6 +253,7 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
     errors.push(err.message);
   } finally {
     stopListening();
+    lanes?.dispose();
   }
   const durationMs = performance.now() - started;
   return {
@@ -241,6 +268,7 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
     trace_lines: traceLines,
     ns_per_packet: packets ? Math.round(busyNs / packets) : 0,
     packets_per_second: durationMs > 0 ? Math.round(packets / (durationMs / 1000)) : 0,
+    lane_packets: lanePackets,
     duration_ms: Math.round(durationMs * 1000) / 1000,
     errors,
   };

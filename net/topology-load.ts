@@ -10,8 +10,8 @@ export { TopologyError, type MapContents } from './topology.js';
 /** A topology applied, with its control plane's hooks when it names one. */
 export interface LoadedTopology extends AppliedTopology {
   readonly hooks?: ControlPlaneHooks;
-  /** Frames the control plane handed back, for the replay to take after each packet (ReplayOptions.outbox). */
-  readonly outbox: ReplayRecord[];
+  /** Frames the control plane handed back, for the replay to take after each packet (ReplayOptions.outbox); only with a control plane. */
+  readonly outbox?: ReplayRecord[];
 }
 
 /** How to reach what a topology names: its objects (as for applyTopology), and its control module. */
@@ -23,8 +23,8 @@ export interface TopologyLoadEnvironment extends TopologyEnvironment {
 /** Parses and applies a topology, and loads its control plane; every mistake is one TopologyError naming `env.file`. */
 export async function loadTopology(runtime: Runtime, text: string, env: TopologyLoadEnvironment): Promise<LoadedTopology> {
   const applied = await applyTopology(runtime, parseTopology(text, env.file), env);
+  if (!applied.control) return applied;
   const outbox: ReplayRecord[] = [];
-  if (!applied.control) return { ...applied, outbox };
   let hooks: ControlPlaneHooks | undefined;
   const context: ControlPlaneContext = {
     runtime,

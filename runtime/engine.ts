@@ -30,8 +30,31 @@ export interface Executor {
    * program whose helpers keep state of a run's own on the host: the caller then runs one at a time).
    */
   repeatContext(ctx: number, times: number): number | undefined;
+  /**
+   * The compiled code's entry, for a WebAssembly caller that runs the program on contexts itself
+   * (the replay lane); undefined where repeatContext cannot run either.
+   */
+  contextEntry(): ContextEntry | undefined;
   /** Returns the executor's guest memory (stack, register file) to the allocator. */
   dispose(): void;
+}
+
+/**
+ * What a WebAssembly caller needs to run a program with r1 = a context, with no JavaScript between
+ * runs: the module's `run` export (jit/abi.ts) and the arguments that stay the same.
+ */
+export interface ContextEntry {
+  /** The exported function, for the caller's module to import. */
+  readonly run: (...args: number[]) => number;
+  readonly registers: number;
+  readonly framePointer: number;
+  readonly budget: number;
+  /** Resets what a run on a context starts from; once before a series of runs. */
+  begin(): void;
+  /** r0's low half of a run that threw by ending early (the compiled code's way); any other throw as the engine's typed error. */
+  settle(err: unknown): number;
+  /** Counts runs the caller made (CTRL_PROG_STATS), and the time they took. */
+  counted(runs: number, ns: number): void;
 }
 
 /** How to build an executor. */
@@ -85,6 +108,7 @@ interface RawExecutor {
   /** The JIT's allocation-free run on a context (see JitExecutor.runContext), with the tail call it left. */
   runContext?(ctx: number): number;
   repeatContext?(ctx: number, times: number): number | undefined;
+  contextEntry?(): Omit<ContextEntry, 'counted'> | undefined;
   readonly pendingTailCall?: RunResult['tailCall'];
   dispose(): void;
 }
@@ -157,6 +181,21 @@ class ChainingExecutor implements Executor {
     return retval;
   }
 
+  contextEntry(): ContextEntry | undefined {
+    const entry = this.inner.contextEntry?.();
+    if (entry === undefined) return undefined;
+    const stats = this.stats;
+    // Runs through the entry never end in a tail call, as with repeatContext.
+    return {
+      ...entry,
+      counted: (runs, ns) => {
+        if (!stats) return;
+        stats.runs += runs;
+        stats.runTimeNs += Math.round(ns);
+      },
+    };
+  }
+
   dispose(): void {
     this.inner.dispose();
   }
@@ -219,6 +258,10 @@ class BothExecutor implements Executor {
   }
 
   repeatContext(): undefined {
+    return undefined;
+  }
+
+  contextEntry(): undefined {
     return undefined;
   }
 

@@ -95,6 +95,14 @@ export class PacketFrame implements XdpFrameAccess, KvFrame {
   /** Set when a program the verifier did not check ran on the frame: it may have written anywhere in it. */
   unconfined = true;
 
+  /**
+   * Notes packet bytes written up to `end` by a caller that refills the frame itself (the replay
+   * lane writes each packet and data_end in WebAssembly), so that a recycled frame is cleared as far.
+   */
+  filledTo(end: number): void {
+    this.dirtyHigh = Math.max(this.dirtyHigh, end);
+  }
+
   /** Before a program runs on the frame: one the verifier did not check may read past data_end, where a past use's bytes may lie. */
   beforeRun(verified: boolean): void {
     if (verified) return;

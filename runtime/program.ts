@@ -7,6 +7,7 @@ import type { HelperTable } from '../helpers/table.js';
 import type { ObjectSpec, ProgramSpec } from '../loader/object.js';
 import { LINUX_TEST_RUN_TYPES, type ProgramType } from '../loader/program-types.js';
 import type { Verdict } from '../verifier/gate.js';
+import type { BpfMap } from '../maps/map.js';
 import { createExecutor, RunStats, TailCallError, type EngineKind, type Executor } from './engine.js';
 import type { Runtime } from './runtime.js';
 import { xdpTestRun, type XdpTestRunOptions, type XdpTestRunResult } from './xdp.js';
@@ -68,6 +69,8 @@ export interface ProgramInit {
   readonly verdict: Verdict;
   readonly id: number;
   readonly engine: EngineKind;
+  /** The maps its instructions refer to (by handle or by a value's address), each once. */
+  readonly maps: readonly BpfMap[];
 }
 
 /** A program loaded into a runtime. */
@@ -123,6 +126,11 @@ export class Program {
   }
 
   /** Whether the verifier proved it safe (false only when verification was skipped, on the interpreter). */
+  /** The maps the program refers to, each once. */
+  get maps(): readonly BpfMap[] {
+    return this.init.maps;
+  }
+
   get verified(): boolean {
     return this.init.verdict.verified;
   }

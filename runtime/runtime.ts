@@ -730,7 +730,8 @@ export class Runtime {
     const id = this.nextProgramId++;
     let program: Program;
     try {
-      program = await Program.create(this, { spec: p, object: spec, insns: sanitizeDeadCode(insns, verdict.deadCode), helpers, verdict, id, engine });
+      const used = [...new Set(p.references.map((ref) => maps.get(ref.map)!))];
+      program = await Program.create(this, { spec: p, object: spec, insns: sanitizeDeadCode(insns, verdict.deadCode), helpers, verdict, id, engine, maps: used });
     } catch (err) {
       // An engine refusing the code (a bad jump, an invalid register) names the object and program.
       if (!(err instanceof BpfError)) throw err;

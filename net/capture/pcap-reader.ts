@@ -87,6 +87,27 @@ export class PcapDecoder implements CaptureDecoder {
     return new CaptureRecord(buf, pos + PCAP_RECORD_HEADER_LENGTH, captured, original, seconds, nanoseconds, iface, NO_COMMENTS, ++this.records, offset);
   }
 
+  /**
+   * How this file's records read, for a caller that decodes whole records itself (see
+   * CaptureReader.pcapAhead); undefined before the file header. `fcsInFrames`: the frames end in a
+   * frame check sequence that this reader strips.
+   */
+  get layout(): PcapLayout | undefined {
+    const iface = this.iface;
+    if (!this.headerDone || iface === undefined) return undefined;
+    return { littleEndian: this.le, fractionScale: this.fractionScale, snapLength: iface.snapLength, linkType: iface.linkType, fcsStripped: this.stripFcs && iface.fcsLength > 0 };
+  }
+
+  /** Records decoded so far (the next one's number is one more). */
+  get recordsRead(): number {
+    return this.records;
+  }
+
+  /** Counts records a caller decoded itself: the numbers of the records after them follow on. */
+  skipped(records: number): void {
+    this.records += records;
+  }
+
   truncated(buf: Uint8Array, pos: number, avail: number, offset: number): CaptureError {
     if (!this.headerDone) {
       return new CaptureError('capture-truncated', this.name, 0, offset, `truncated: the file header needs ${PCAP_FILE_HEADER_LENGTH} bytes, ${avail} remain`);
@@ -127,6 +148,17 @@ export class PcapDecoder implements CaptureDecoder {
   private corrupt(offset: number, detail: string): CaptureError {
     return new CaptureError('capture-corrupt', this.name, this.records + 1, offset, detail);
   }
+}
+
+/** What a caller needs to decode a pcap file's records itself. */
+export interface PcapLayout {
+  readonly littleEndian: boolean;
+  /** Nanoseconds per unit of a timestamp's fraction: 1000 (microsecond files) or 1. */
+  readonly fractionScale: number;
+  readonly snapLength: number;
+  readonly linkType: number;
+  /** The reader strips a frame check sequence from each frame (so its records are not the bytes as they are). */
+  readonly fcsStripped: boolean;
 }
 
 /** `n` with its four bytes reversed. */

@@ -5,12 +5,22 @@
 import { hex32, u32 } from './bytes.js';
 import type { CaptureDecoder, CaptureReadOptions } from './decoder.js';
 import { CaptureError, CaptureUsageError } from './errors.js';
-import { PcapDecoder } from './pcap-reader.js';
+import { PcapDecoder, type PcapLayout } from './pcap-reader.js';
 import { BlockType } from './pcapng-format.js';
 import { PcapngDecoder } from './pcapng-reader.js';
 import type { CaptureInterface, CaptureRecord } from './record.js';
 
 const EMPTY = new Uint8Array(0);
+
+/** Undecoded pcap records ahead: `chunk[start..end)`, at `offset` in the file; the first is record `number`. */
+export interface PcapAhead {
+  readonly chunk: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+  readonly offset: number;
+  readonly number: number;
+  readonly layout: PcapLayout;
+}
 
 /**
  * Reads pcap or pcapng (told apart by the magic) from pushed chunks. Protocol: `push(chunk)`, then
@@ -89,6 +99,29 @@ export class CaptureReader {
       return;
     }
     throw this.failure;
+  }
+
+  /**
+   * The bytes ahead in the current chunk of a pcap file, for a caller that decodes whole records
+   * itself (the replay lane) and then `skip`s past them: undefined unless the file is pcap and past
+   * its header, with no record split across chunks pending. A record not whole in the chunk is left
+   * to next(), which reads on.
+   */
+  pcapAhead(): PcapAhead | undefined {
+    const decoder = this.decoder;
+    if (this.failure !== undefined || this.carryLength > 0 || !(decoder instanceof PcapDecoder)) return undefined;
+    const layout = decoder.layout;
+    if (layout === undefined) return undefined;
+    return { chunk: this.buf, start: this.pos, end: this.limit, offset: this.base + this.pos, number: decoder.recordsRead + 1, layout };
+  }
+
+  /** Moves past `bytes` bytes of `records` whole pcap records that the caller of pcapAhead decoded itself. */
+  skip(bytes: number, records: number): void {
+    if (!(this.decoder instanceof PcapDecoder) || this.carryLength > 0 || bytes > this.limit - this.pos) {
+      throw new CaptureUsageError('CaptureReader.skip() past the bytes pcapAhead() showed');
+    }
+    this.pos += bytes;
+    this.decoder.skipped(records);
   }
 
   private get name(): string {
