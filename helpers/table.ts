@@ -222,6 +222,23 @@ export interface HelperSpec {
 /** Helpers by id. One table serves the engines, the verifier and the disassembler. */
 export type HelperTable = ReadonlyMap<number, HelperSpec>;
 
+/**
+ * Helpers that keep nothing of a run's own on the host (no redirect target, socket reference or
+ * pending tail call, which the host resets between runs), by id and the name they must have: a
+ * program calling only these may repeat its runs inside an engine's own loop (a test run's repeats,
+ * the replay lane).
+ */
+const RUN_STATELESS_HELPERS: ReadonlyMap<number, string> = new Map([
+  [1, 'bpf_map_lookup_elem'], [2, 'bpf_map_update_elem'], [3, 'bpf_map_delete_elem'], [5, 'bpf_ktime_get_ns'], [6, 'bpf_trace_printk'],
+  [7, 'bpf_get_prandom_u32'], [8, 'bpf_get_smp_processor_id'], [125, 'bpf_ktime_get_boot_ns'], [164, 'bpf_for_each_map_elem'], [181, 'bpf_loop'],
+]);
+
+/** Whether every helper a program calls (by id, through `table`) keeps nothing of a run's own on the host. */
+export function runStateless(helperIds: Iterable<number>, table: HelperTable): boolean {
+  for (const id of helperIds) if (table.get(id)?.name !== RUN_STATELESS_HELPERS.get(id)) return false;
+  return true;
+}
+
 /** Builds a table from helper specs, refusing duplicate ids. */
 export function helperTable(specs: readonly HelperSpec[]): HelperTable {
   const table = new Map<number, HelperSpec>();

@@ -6,7 +6,7 @@ import { BpfError } from '../isa/errors.js';
 import { encode, type Instruction } from '../isa/instruction.js';
 import { specOf } from '../isa/opcodes.js';
 import { validate } from '../isa/validate.js';
-import { HelperCall, NO_PACKET, resolveHelperCalls, type HelperTable } from '../helpers/table.js';
+import { HelperCall, NO_PACKET, resolveHelperCalls, runStateless, type HelperTable } from '../helpers/table.js';
 import { loopHelper } from '../helpers/callbacks.js';
 import {
   BudgetExhaustedError, CallbackTargetError, CallDepthError, ExecutionError, FellOffEndError, HelperFailedError, MemoryFaultError,
@@ -107,15 +107,6 @@ type RunExport = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, 
 type RepeatExport = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, fp: number, packet: number, packetLength: number, budget: number, count: number) => number;
 type CallbackExport = (slot: number, pc: number) => void;
 
-/**
- * Helpers that keep nothing of a run's own on the host (no redirect target, socket reference or
- * pending tail call, which the host resets between runs), by id and the name they must have: a
- * program calling only these may repeat its runs inside WebAssembly.
- */
-const RUN_STATELESS_HELPERS = new Map([
-  [1, 'bpf_map_lookup_elem'], [2, 'bpf_map_update_elem'], [3, 'bpf_map_delete_elem'], [5, 'bpf_ktime_get_ns'], [6, 'bpf_trace_printk'],
-  [7, 'bpf_get_prandom_u32'], [8, 'bpf_get_smp_processor_id'], [125, 'bpf_ktime_get_boot_ns'], [164, 'bpf_for_each_map_elem'], [181, 'bpf_loop'],
-]);
 
 /** A compiled program instantiated over one guest memory, with its own stack and register file. */
 export class JitExecutor {
@@ -172,7 +163,7 @@ export class JitExecutor {
     }
     this.callbackExport = instance.exports[CALLBACK_EXPORT] as CallbackExport | undefined;
     // Legacy loads end a run through the host (TrapCode.ProgramExit), so their programs repeat from JS.
-    const stateless = entry.helperIds.every((id) => helpers.get(id)?.name === RUN_STATELESS_HELPERS.get(id));
+    const stateless = runStateless(entry.helperIds, helpers);
     if (stateless && !this.headerGlobals) this.repeatExport = instance.exports[REPEAT_EXPORT] as RepeatExport | undefined;
     this.loopDepth = instance.exports[GLOBAL.loopDepth] as WebAssembly.Global | undefined;
   }

@@ -25,14 +25,15 @@ export interface Executor {
   /** A run with r1 = `ctx` (a guest address) and nothing else, as a hook runs per packet: r0's low 32 bits, unsigned. */
   runContext(ctx: number): number;
   /**
-   * `times` runs of runContext(ctx) inside WebAssembly (BPF_PROG_TEST_RUN's repeat), the last one's
-   * r0 returned; undefined, with nothing run, where that cannot be done (the interpreter, or a
-   * program whose helpers keep state of a run's own on the host: the caller then runs one at a time).
+   * `times` runs of runContext(ctx) inside the engine's own loop (BPF_PROG_TEST_RUN's repeat): in
+   * WebAssembly on the JIT, in the interpreter's loop; the last one's r0 returned. Undefined, with
+   * nothing run, for a program whose helpers keep state of a run's own on the host (the caller then
+   * runs one at a time).
    */
   repeatContext(ctx: number, times: number): number | undefined;
   /**
    * The compiled code's entry, for a WebAssembly caller that runs the program on contexts itself
-   * (the replay lane); undefined where repeatContext cannot run either.
+   * (the replay lane); undefined on the interpreter, and where repeatContext cannot run.
    */
   contextEntry(): ContextEntry | undefined;
   /** Returns the executor's guest memory (stack, register file) to the allocator. */
@@ -108,6 +109,8 @@ interface RawExecutor {
   /** The JIT's allocation-free run on a context (see JitExecutor.runContext), with the tail call it left. */
   runContext?(ctx: number): number;
   repeatContext?(ctx: number, times: number): number | undefined;
+  /** Instructions the last repeatContext series executed (engines that count them). */
+  readonly repeatedInstructions?: number;
   contextEntry?(): Omit<ContextEntry, 'counted'> | undefined;
   readonly pendingTailCall?: RunResult['tailCall'];
   dispose(): void;
@@ -177,6 +180,7 @@ class ChainingExecutor implements Executor {
     if (retval !== undefined && stats) {
       stats.runs += times;
       stats.runTimeNs += Math.round((performance.now() - start) * 1e6);
+      stats.instructions += this.inner.repeatedInstructions ?? 0;
     }
     return retval;
   }
@@ -303,7 +307,13 @@ export async function createExecutor(insns: readonly Instruction[], engine: Engi
   }
   if (engine === 'interp') {
     const vm = new Interpreter(insns, options);
-    const raw: RawExecutor = { get stack() { return vm.stackRegion(); }, run: (a) => vm.run(a), dispose: () => vm.dispose() };
+    const raw: RawExecutor = {
+      get stack() { return vm.stackRegion(); },
+      run: (a) => vm.run(a),
+      repeatContext: (ctx, times) => vm.repeatContext(ctx, times),
+      get repeatedInstructions() { return vm.repeatedInstructions; },
+      dispose: () => vm.dispose(),
+    };
     return new ChainingExecutor('interp', raw, options.resolveTailCall, options.stats);
   }
   const { createJitExecutor } = await import('../jit/executor.js');
