@@ -112,8 +112,17 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
   let progress: CaptureProgress | undefined;
   const onPacket = options.verbose && !options.json ? (r: PacketReport) => process.stdout.write(`${packetLine(r)}\n`) : undefined;
   let summary: ReplaySummary;
+  // Resident memory, sampled after each batch of records: getrusage's maxRSS would report the
+  // parent's size when a bigger process spawned this one (a fork's high-water mark survives exec).
+  let peakRss = process.memoryUsage.rss();
+  const sampleRss = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  };
   try {
-    summary = await replay(runtime, readCaptures(runtime.network, inputs, (p) => (progress = p)), {
+    summary = await replay(runtime, readCaptures(runtime.network, inputs, (p) => {
+      progress = p;
+      sampleRss();
+    }), {
       ...(limit !== undefined ? { limit } : {}),
       ...(hopLimit !== undefined ? { maxHops: hopLimit } : {}),
       ...(output || hooks?.frame ? { onFrame: (e, p) => { hooks?.frame?.(e, p); output?.frame(e, p); }, metadata: options.pcapng ?? false } : {}),
@@ -129,6 +138,7 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
   } finally {
     bar?.clear();
   }
+  sampleRss();
   const files = output?.close() ?? [];
   const verified = [...objects.values()].flatMap((o) => [...o.programs.values()]).every((p) => p.verified);
   if (options.json) {
@@ -138,7 +148,7 @@ export async function replayCommand(objectFile: string | undefined, options: Rep
       ...summary,
       ...(output ? { outputs: files } : {}),
       // The process's peak resident memory: what a capture's size must not drive up.
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peak_rss_mb: Math.round(peakRss / 2 ** 20),
       ...(options.dumpMaps ? { maps: mapsOf(objects), sockets: socketsOf(runtime) } : {}),
     }, (_, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
   } else {

@@ -101,7 +101,8 @@ type MutablePacketInfo = { -readonly [K in keyof PacketInfo]: PacketInfo[K] };
  * manual clock to an offset from the replay's base (undefined when the clock is not the replay's).
  */
 export class ReplayLanes {
-  private readonly lanes = new Map<Netdev, ReplayLane | null>();
+  /** Per interface: the ingress program last seen there, and its lane if it can have one. */
+  private readonly lanes = new Map<Netdev, { readonly program: Program | undefined; readonly lane: ReplayLane | undefined }>();
 
   constructor(private readonly runtime: Runtime, private readonly datapath: Datapath, private readonly tick: ((offset: number) => void) | undefined) {}
 
@@ -121,19 +122,18 @@ export class ReplayLanes {
 
   /** Gives the lanes' guest memory back (at the end of the replay). */
   dispose(): void {
-    for (const lane of this.lanes.values()) lane?.dispose();
+    for (const { lane } of this.lanes.values()) lane?.dispose();
     this.lanes.clear();
   }
 
   private laneFor(dev: Netdev): ReplayLane | undefined {
     const program = dev.program('xdp');
-    let lane = this.lanes.get(dev);
-    if (lane === undefined || (lane !== null && lane.program !== program)) {
-      lane?.dispose();
-      lane = program ? laneFor(this.runtime, this.datapath, dev, program, this.tick) ?? null : null;
-      this.lanes.set(dev, lane);
-    }
-    return lane ?? undefined;
+    const known = this.lanes.get(dev);
+    if (known !== undefined && known.program === program) return known.lane;
+    known?.lane?.dispose();
+    const lane = program ? laneFor(this.runtime, this.datapath, dev, program, this.tick) : undefined;
+    this.lanes.set(dev, { program, lane });
+    return lane;
   }
 }
 
@@ -167,7 +167,7 @@ class ReplayLane {
     private readonly runtime: Runtime,
     private readonly datapath: Datapath,
     private readonly dev: Netdev,
-    readonly program: Program,
+    private readonly program: Program,
     private readonly entry: ContextEntry,
     tick: ((offset: number) => void) | undefined,
   ) {
@@ -235,12 +235,14 @@ class ReplayLane {
       }
       const records = this.get('records');
       entry.counted(records, (performance.now() - started) * 1e6);
-      if (records === 0) return 0;
-      const taken = this.get('position') - at;
-      source.took(taken, records);
+      if (records === 0) {
+        if (thrown !== undefined) throw thrown.error;
+        return 0;
+      }
+      source.took(this.get('position') - at, records);
       timeline.lastOffset = (this.exports.lastOffset as WebAssembly.Global).value as number;
       frame.filledTo(this.get('highestEnd'));
-      this.count(records, taken - 16 * records);
+      this.count(records, this.get('bytes'));
       if (stop === Stop.Verdict) this.finish(input, at, records, frame, thrown, info);
       return records;
     } finally {
