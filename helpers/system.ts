@@ -16,6 +16,8 @@ const INITIAL_JIFFIES = (1n << 32n) - 300n * HZ;
 export interface SystemHelperEnvironment {
   /** Monotonic nanoseconds (every ktime flavour reads this one clock). */
   now(): bigint;
+  /** now() as a number when the clock can give it as a safe integer without a BigInt (cheaper per packet); else undefined. */
+  nowSafe?(): number | undefined;
   /** A uniformly distributed u32. */
   random(): number;
   /** The simulated CPU the current run is on. */
@@ -44,7 +46,11 @@ export function readGuestBytes(call: HelperCall, address: number, length: number
 export function systemHelpers(env: SystemHelperEnvironment): HelperSpec[] {
   const clock = (id: number, name: string): HelperSpec => ({
     id, name, proto: { ret: 'integer', args: [] },
-    impl: (call) => call.returnBigInt(env.now()),
+    impl: (call) => {
+      const ns = env.nowSafe?.();
+      if (ns !== undefined) call.returnNumber(ns);
+      else call.returnBigInt(env.now());
+    },
   });
   return [
     clock(5, 'bpf_ktime_get_ns'),

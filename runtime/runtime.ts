@@ -136,10 +136,13 @@ export const DEFAULT_CLOCK_START = 3_600_000_000_000n;
 export class RuntimeClock {
   /** The manual clock reads manualNs + offsetNs: a replay moves the number part per packet, without a BigInt. */
   private manualNs: bigint;
+  /** manualNs as a number when it is a safe integer, else NaN. */
+  private manualNumber: number;
   private offsetNs = 0;
 
   constructor(readonly mode: 'manual' | 'monotonic', start: bigint) {
     this.manualNs = start;
+    this.manualNumber = safeNumber(start);
   }
 
   /** Nanoseconds now. */
@@ -148,17 +151,28 @@ export class RuntimeClock {
     return this.offsetNs === 0 ? this.manualNs : BigInt.asUintN(64, this.manualNs + BigInt(this.offsetNs));
   }
 
+  /** now() as a number, when the manual clock's reading is a safe integer (it is, unless set past 2^53 ns); else undefined. */
+  nowSafe(): number | undefined {
+    if (this.mode !== 'manual') return undefined;
+    const ns = this.manualNumber + this.offsetNs;
+    return Number.isSafeInteger(ns) ? ns : undefined;
+  }
+
   /** Sets the manual clock. */
   set(ns: bigint): void {
     if (this.mode !== 'manual') throw new RangeError('the monotonic clock cannot be set');
     this.manualNs = BigInt.asUintN(64, ns);
+    this.manualNumber = safeNumber(this.manualNs);
     this.offsetNs = 0;
   }
 
   /** Sets the manual clock to `base` plus `offsetNs` (a non-negative safe integer), cheaply enough to do per packet. */
   setSince(base: bigint, offsetNs: number): void {
     if (this.mode !== 'manual') throw new RangeError('the monotonic clock cannot be set');
-    this.manualNs = base;
+    if (base !== this.manualNs) {
+      this.manualNs = base;
+      this.manualNumber = safeNumber(base);
+    }
     this.offsetNs = offsetNs;
   }
 
@@ -166,6 +180,11 @@ export class RuntimeClock {
   advance(ns: bigint): void {
     this.set(this.manualNs + ns);
   }
+}
+
+/** A BigInt as a number when it is a safe integer, else NaN (which no sum makes safe). */
+function safeNumber(n: bigint): number {
+  return n >= 0n && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : Number.NaN;
 }
 
 /** xorshift32: a small, seedable source for bpf_get_prandom_u32 (Linux's is not reproducible; ours is, by design). */
@@ -393,6 +412,7 @@ export class Runtime {
       ...callbackHelpers(maps),
       ...systemHelpers({
         now: () => this.clock.now(),
+        nowSafe: () => this.clock.nowSafe(),
         random: this.random,
         cpu: () => this.currentCpu,
         print: (line) => this.trace(line),

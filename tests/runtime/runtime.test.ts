@@ -316,6 +316,23 @@ describe('system helpers', () => {
     }
   });
 
+  test('the clock reads the same whether it is read as a number or, past 2^53 ns, as a BigInt', async () => {
+    for (const engine of ['interp', 'jit'] as const) {
+      const rt = new Runtime({ engine });
+      const prog = (await rt.loadObject(objectOf('call 5\n exit'))).program('prog');
+      rt.clock.setSince(5_000_000_000n, 123_456_789);
+      expect(prog.run().r0).toBe(5_123_456_789n);
+      // Past 2^53, where a number would round: the BigInt path, to the nanosecond.
+      rt.clock.setSince((1n << 62n) + 1n, 2);
+      expect(prog.run().r0).toBe((1n << 62n) + 3n);
+      rt.clock.setSince(BigInt(Number.MAX_SAFE_INTEGER), 2);
+      expect(prog.run().r0).toBe(BigInt(Number.MAX_SAFE_INTEGER) + 2n);
+      rt.clock.set(0xffff_ffff_ffff_fffen);
+      rt.clock.advance(1n);
+      expect(prog.run().r0).toBe(0xffff_ffff_ffff_ffffn);
+    }
+  });
+
   test('a CPU the runtime does not have is refused', async () => {
     const obj = await new Runtime({ cpus: 2 }).loadObject(objectOf('mov %r0, 0\n exit'));
     expect(() => obj.program('prog').run({ cpu: 2 })).toThrow(/cpu 2 is not one of the runtime's 2 CPUs/);
