@@ -107,7 +107,6 @@ type RunExport = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, 
 type RepeatExport = (regs: number, r1Lo: number, r1Hi: number, argsInFile: number, fp: number, packet: number, packetLength: number, budget: number, count: number) => number;
 type CallbackExport = (slot: number, pc: number) => void;
 
-
 /** A compiled program instantiated over one guest memory, with its own stack and register file. */
 export class JitExecutor {
   readonly stack: Region;

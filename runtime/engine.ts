@@ -25,8 +25,8 @@ export interface Executor {
   /** A run with r1 = `ctx` (a guest address) and nothing else, as a hook runs per packet: r0's low 32 bits, unsigned. */
   runContext(ctx: number): number;
   /**
-   * `times` runs of runContext(ctx) inside the engine's own loop (BPF_PROG_TEST_RUN's repeat): in
-   * WebAssembly on the JIT, in the interpreter's loop; the last one's r0 returned. Undefined, with
+   * `times` runs of runContext(ctx) inside the engine (BPF_PROG_TEST_RUN's repeat): a loop in
+   * WebAssembly on the JIT, runs back to back in the interpreter; the last one's r0 returned. Undefined, with
    * nothing run, for a program whose helpers keep state of a run's own on the host (the caller then
    * runs one at a time).
    */

@@ -89,8 +89,7 @@ export class PcapDecoder implements CaptureDecoder {
 
   /**
    * How this file's records read, for a caller that decodes whole records itself (see
-   * CaptureReader.pcapAhead); undefined before the file header. `fcsInFrames`: the frames end in a
-   * frame check sequence that this reader strips.
+   * CaptureReader.pcapAhead); undefined before the file header.
    */
   get layout(): PcapLayout | undefined {
     const iface = this.iface;
