@@ -107,23 +107,32 @@ class Cursor {
   }
 
   /**
-   * Up to `most` records ahead as undecoded pcap bytes (see LaneInput), when none is peeked and the
-   * capture's frames reach the replay as they are: a little-endian pcap file of Ethernet frames
-   * with no FCS to strip, received on the interface its input names.
+   * Up to `most` records ahead as undecoded bytes (see LaneInput), when none is peeked and the
+   * capture's frames reach the replay as they are: a little-endian pcap file, or pcapng section of
+   * one interface with microsecond or nanosecond timestamps and no offset, of Ethernet frames with
+   * no FCS to strip, received on the interface its input names (or, in pcapng, the capture's
+   * interface names).
    */
   laneInput(most: number): LaneInput | undefined {
-    const dev = this.input.interface;
-    if (!this.taken || dev === undefined || this.input.direction !== 'in') return undefined;
-    const ahead = this.file.pcapAhead();
+    if (!this.taken || this.input.direction !== 'in') return undefined;
+    const ahead = this.file.recordsAhead();
     if (ahead === undefined) return undefined;
     const { layout } = ahead;
-    if (!layout.littleEndian || layout.fcsStripped || !isEthernet(layout.linkType)) return undefined;
-    return { chunk: ahead.chunk, start: ahead.start, end: ahead.end, number: ahead.number, most, snapLength: layout.snapLength, fractionScale: layout.fractionScale, dev };
+    const { iface } = layout;
+    if (!layout.littleEndian || layout.fcsStripped || !isEthernet(iface.linkType)) return undefined;
+    const pcapng = layout.format === 'pcapng';
+    if (pcapng && (iface.tsOffsetSeconds !== 0 || (iface.unitsPerSecond !== 1e6 && iface.unitsPerSecond !== 1e9))) return undefined;
+    const dev = this.input.interface ?? this.maker.deviceOf(iface);
+    if (dev === undefined) return undefined;
+    return {
+      format: layout.format, chunk: ahead.chunk, start: ahead.start, end: ahead.end, number: ahead.number, most,
+      snapLength: iface.snapLength, fractionScale: layout.fractionScale, interfaceId: iface.id, unitsPerSecond: iface.unitsPerSecond, dev,
+    };
   }
 
   /** Moves past records the lane took from laneInput's bytes. */
   skip(bytes: number, records: number): void {
-    const at = this.file.pcapAhead()!.offset;
+    const at = this.file.recordsAhead()!.offset;
     this.file.skip(bytes, records);
     // Where the last record taken starts does not matter to progress; where the next one starts is close.
     this.offset = at + bytes;

@@ -1,4 +1,4 @@
-// The replay's fast lane: runs of received pcap records handed to WebAssembly (net/replay-lane.wat),
+// The replay's fast lane: runs of received pcap records or pcapng packet blocks handed to WebAssembly (net/replay-lane.wat),
 // which copies each frame into an XDP frame and runs the interface's JIT-compiled program on it with
 // no JavaScript between runs, counting the PASS and DROP verdicts itself. The datapath takes over at
 // any other verdict, at a fault, and for any record it must see itself. The lane serves only what
@@ -19,18 +19,23 @@ import type { ReplayRecord } from './replay.js';
 import { REPLAY_LANE_BASE64 } from './replay-lane-module.js';
 
 /**
- * Received pcap records a replay batch hands over undecoded: `chunk[start..end)`, the first of them
- * record `number` of its capture, at most `most` to take, all arriving on `dev`.
+ * Received records a replay batch hands over undecoded: `chunk[start..end)`, pcap records or a
+ * pcapng section's blocks, the first of them record `number` of its capture, at most `most` to
+ * take, all arriving on `dev`.
  */
 export interface LaneInput {
+  readonly format: 'pcap' | 'pcapng';
   readonly chunk: Uint8Array;
   readonly start: number;
   readonly end: number;
   readonly number: number;
   readonly most: number;
   readonly snapLength: number;
-  /** Nanoseconds per unit of a timestamp's fraction. */
+  /** pcap: nanoseconds per unit of a timestamp's fraction. */
   readonly fractionScale: number;
+  /** pcapng: the interface the packet blocks name, and the units of a second in their timestamps (10^6 or 10^9). */
+  readonly interfaceId: number;
+  readonly unitsPerSecond: number;
   readonly dev: Netdev;
 }
 
@@ -73,9 +78,13 @@ const enum Stop {
   Verdict = 3,
 }
 
+/** A loop of the module: the records in [at, end), at most `most` of them; why it stopped. */
+type LaneLoop = (at: number, end: number, most: number) => number;
+
 interface LaneExports {
-  readonly lane: (at: number, end: number, most: number) => number;
-  readonly [global: string]: WebAssembly.Global | ((at: number, end: number, most: number) => number);
+  readonly lane: LaneLoop;
+  readonly lanePcapng: LaneLoop;
+  readonly [global: string]: WebAssembly.Global | LaneLoop;
 }
 
 let laneModule: WebAssembly.Module | undefined;
@@ -154,7 +163,6 @@ function laneFor(runtime: Runtime, datapath: Datapath, dev: Netdev, program: Pro
 /** One interface's lane: the module instantiated over the guest memory with the program's `run`. */
 class ReplayLane {
   private readonly exports: LaneExports;
-  private readonly lane: LaneExports['lane'];
   /** Guest memory the records are copied to, and what is there now. */
   private staging: Region | undefined;
   private stagedChunk: Uint8Array | undefined;
@@ -175,7 +183,6 @@ class ReplayLane {
       env: { memory: runtime.memory.memory, run: entry.run, tick: tick ?? (() => {}) },
     });
     this.exports = instance.exports as unknown as LaneExports;
-    this.lane = this.exports.lane;
     this.linear = runtime.xdp.frameSize - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_TAILROOM;
     this.set('registers', entry.registers);
     this.set('framePointer', entry.framePointer);
@@ -207,6 +214,9 @@ class ReplayLane {
       this.set('highestEnd', frame.data);
       this.set('snapLength', input.snapLength);
       this.set('fractionScale', input.fractionScale);
+      this.set('interfaceId', input.interfaceId);
+      this.set('unitsPerSecond', input.unitsPerSecond);
+      this.set('nanosecondsPerUnit', 1e9 / input.unitsPerSecond);
       this.set('passHere', datapath.skb.hasPrograms(dev) ? 0 : 1);
       (this.exports.firstSeconds as WebAssembly.Global).value = timeline.firstSeconds ?? 0;
       (this.exports.firstNanoseconds as WebAssembly.Global).value = timeline.firstNanoseconds;
@@ -224,7 +234,8 @@ class ReplayLane {
       let stop: number;
       let thrown: { error: unknown } | undefined;
       try {
-        stop = this.lane(at, at + (input.end - input.start), most);
+        const loop = input.format === 'pcap' ? this.exports.lane : this.exports.lanePcapng;
+        stop = loop(at, at + (input.end - input.start), most);
       } catch (error) {
         thrown = { error };
         stop = Stop.Verdict;
@@ -311,18 +322,14 @@ class ReplayLane {
         outcome = err;
       }
     }
-    const memory = this.runtime.memory;
-    memory.refresh();
-    const view = memory.view;
-    const header = this.get('last');
-    const length = view.getUint32(header + 8, true);
-    const seconds = view.getUint32(header, true);
-    const nanoseconds = view.getUint32(header + 4, true) * input.fractionScale;
+    // The record's packet, where the module copied it from: the capture's bytes, as the datapath would have them.
+    const seconds = (this.exports.lastSeconds as WebAssembly.Global).value as number;
+    const nanoseconds = this.get('lastNanoseconds');
     info.number = input.number + records - 1;
     info.seconds = seconds;
     info.nanoseconds = nanoseconds;
-    const offset = input.start + (header - at);
-    frame.received(input.chunk.subarray(offset + 16, offset + 16 + length), seconds, nanoseconds);
+    const packet = input.start + (this.get('last') - at) + (input.format === 'pcap' ? 16 : 28);
+    frame.received(input.chunk.subarray(packet, packet + frame.dataEnd - frame.data), seconds, nanoseconds);
     this.datapath.afterLaneRun(this.dev, frame, this.program, outcome, info);
   }
 }

@@ -8,7 +8,7 @@ import type { Program } from '../runtime/program.js';
 import type { FrameFate } from './datapath.js';
 import type { Network } from '../runtime/network.js';
 import { BpfError } from '../isa/errors.js';
-import { captureRecords, linkTypeName, type CaptureRecord } from './capture/index.js';
+import { captureRecords, linkTypeName, type CaptureInterface, type CaptureRecord } from './capture/index.js';
 import type { ReplayRecord } from './replay.js';
 import { isEthernet, toEthernet } from './link-layer.js';
 
@@ -61,15 +61,23 @@ export class ReplayRecordMaker {
     return into;
   }
 
-  private deviceNamed(r: CaptureRecord): Netdev {
-    const name = r.interface.name;
-    if (name === undefined) throw new ReplayInputError(this.input.path, `record ${r.number}: its capture interface ${r.interface.id} has no name, so it feeds no interface (name one with --interface)`);
+  /** The topology's interface of a capture interface's name; undefined when it has none (make() then says why). */
+  deviceOf(iface: CaptureInterface): Netdev | undefined {
+    const name = iface.name;
+    if (name === undefined) return undefined;
     let dev = this.devices.get(name);
     if (!dev) {
       dev = this.network.find(name);
-      if (!dev) throw new ReplayInputError(this.input.path, `record ${r.number}: captured on '${name}', which is not an interface of the topology (there are: ${this.network.list().map((d) => d.name).join(', ')})`);
-      this.devices.set(name, dev);
+      if (dev) this.devices.set(name, dev);
     }
+    return dev;
+  }
+
+  private deviceNamed(r: CaptureRecord): Netdev {
+    const name = r.interface.name;
+    if (name === undefined) throw new ReplayInputError(this.input.path, `record ${r.number}: its capture interface ${r.interface.id} has no name, so it feeds no interface (name one with --interface)`);
+    const dev = this.deviceOf(r.interface);
+    if (!dev) throw new ReplayInputError(this.input.path, `record ${r.number}: captured on '${name}', which is not an interface of the topology (there are: ${this.network.list().map((d) => d.name).join(', ')})`);
     return dev;
   }
 }

@@ -31,6 +31,27 @@ export interface CaptureDecoder {
   truncated(buf: Uint8Array, pos: number, avail: number, offset: number): CaptureError;
   /** The interfaces of the current section, in id order. */
   readonly interfaces: readonly CaptureInterface[];
+  /**
+   * How the records ahead read, for a caller that decodes whole records itself (the replay lane):
+   * undefined where this decoder cannot say (before a header, a pcapng section of several interfaces).
+   */
+  readonly layout: RecordLayout | undefined;
+  /** Counts records a caller decoded itself: the numbers of the records after them follow on. */
+  skipped(records: number): void;
+  /** Records decoded so far (the next one's number is one more). */
+  readonly recordsRead: number;
+}
+
+/** How a capture's records read, for a caller that decodes whole records itself. */
+export interface RecordLayout {
+  readonly format: 'pcap' | 'pcapng';
+  readonly littleEndian: boolean;
+  /** The interface the records are on (pcapng: the section's only one). */
+  readonly iface: CaptureInterface;
+  /** pcap: nanoseconds per unit of a timestamp's fraction, 1000 (microsecond files) or 1. */
+  readonly fractionScale: number;
+  /** The reader strips a frame check sequence from each frame (so the records are not the bytes as they are). */
+  readonly fcsStripped: boolean;
 }
 
 /** The largest captured length a record may have (libpcap's MAXIMUM_SNAPLEN). */

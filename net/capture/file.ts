@@ -7,7 +7,7 @@ import type { CaptureReadOptions } from './decoder.js';
 import { CaptureFileError } from './errors.js';
 import { PcapWriter, type PcapWriterOptions } from './pcap-writer.js';
 import { PcapngWriter, type PcapngWriterOptions } from './pcapng-writer.js';
-import { CaptureReader, type PcapAhead } from './reader.js';
+import { CaptureReader, type RecordsAhead } from './reader.js';
 import type { CaptureRecord } from './record.js';
 import type { CaptureSink } from './sink.js';
 import type { CaptureWriter } from './writer.js';
@@ -65,12 +65,12 @@ export class CaptureFileCursor {
     return this.reader.next();
   }
 
-  /** The undecoded pcap records ahead in the chunk read last (see CaptureReader.pcapAhead). */
-  pcapAhead(): PcapAhead | undefined {
-    return this.reader.pcapAhead();
+  /** The undecoded records ahead in the chunk read last (see CaptureReader.recordsAhead). */
+  recordsAhead(): RecordsAhead | undefined {
+    return this.reader.recordsAhead();
   }
 
-  /** Moves past records the caller of pcapAhead decoded itself (see CaptureReader.skip). */
+  /** Moves past records the caller of recordsAhead decoded itself (see CaptureReader.skip). */
   skip(bytes: number, records: number): void {
     this.reader.skip(bytes, records);
   }

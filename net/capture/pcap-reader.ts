@@ -2,7 +2,7 @@
 // a 24-byte file header whose magic gives the byte order and the timestamp precision, then records
 // of a 16-byte header and the captured bytes.
 import { u16, u32 } from './bytes.js';
-import { exceedsSnapLength, MAX_CAPTURED_LENGTH, type CaptureDecoder, type CaptureReadOptions } from './decoder.js';
+import { exceedsSnapLength, MAX_CAPTURED_LENGTH, type CaptureDecoder, type CaptureReadOptions, type RecordLayout } from './decoder.js';
 import { CaptureError } from './errors.js';
 import { type CaptureInterface, CaptureRecord, NO_COMMENTS } from './record.js';
 
@@ -87,22 +87,16 @@ export class PcapDecoder implements CaptureDecoder {
     return new CaptureRecord(buf, pos + PCAP_RECORD_HEADER_LENGTH, captured, original, seconds, nanoseconds, iface, NO_COMMENTS, ++this.records, offset);
   }
 
-  /**
-   * How this file's records read, for a caller that decodes whole records itself (see
-   * CaptureReader.pcapAhead); undefined before the file header.
-   */
-  get layout(): PcapLayout | undefined {
+  get layout(): RecordLayout | undefined {
     const iface = this.iface;
     if (!this.headerDone || iface === undefined) return undefined;
-    return { littleEndian: this.le, fractionScale: this.fractionScale, snapLength: iface.snapLength, linkType: iface.linkType, fcsStripped: this.stripFcs && iface.fcsLength > 0 };
+    return { format: 'pcap', littleEndian: this.le, iface, fractionScale: this.fractionScale, fcsStripped: this.stripFcs && iface.fcsLength > 0 };
   }
 
-  /** Records decoded so far (the next one's number is one more). */
   get recordsRead(): number {
     return this.records;
   }
 
-  /** Counts records a caller decoded itself: the numbers of the records after them follow on. */
   skipped(records: number): void {
     this.records += records;
   }
@@ -147,17 +141,6 @@ export class PcapDecoder implements CaptureDecoder {
   private corrupt(offset: number, detail: string): CaptureError {
     return new CaptureError('capture-corrupt', this.name, this.records + 1, offset, detail);
   }
-}
-
-/** What a caller needs to decode a pcap file's records itself. */
-export interface PcapLayout {
-  readonly littleEndian: boolean;
-  /** Nanoseconds per unit of a timestamp's fraction: 1000 (microsecond files) or 1. */
-  readonly fractionScale: number;
-  readonly snapLength: number;
-  readonly linkType: number;
-  /** The reader strips a frame check sequence from each frame (so its records are not the bytes as they are). */
-  readonly fcsStripped: boolean;
 }
 
 /** `n` with its four bytes reversed. */

@@ -2,7 +2,7 @@
 // each opened by a section header block that sets the byte order, interface description blocks
 // numbered per section, and enhanced, simple and obsolete packet blocks. Other blocks are skipped.
 import { hex32, pad4, u16, u32 } from './bytes.js';
-import { exceedsSnapLength, MAX_CAPTURED_LENGTH, type CaptureDecoder, type CaptureReadOptions } from './decoder.js';
+import { exceedsSnapLength, MAX_CAPTURED_LENGTH, type CaptureDecoder, type CaptureReadOptions, type RecordLayout } from './decoder.js';
 import { CaptureError } from './errors.js';
 import { BlockType, BYTE_ORDER_MAGIC, EPB_INBOUND, EPB_OUTBOUND, MAX_BLOCK_LENGTH, minimumBlockLength, OptionCode } from './pcapng-format.js';
 import { type CaptureInterface, CaptureRecord, NO_COMMENTS } from './record.js';
@@ -69,6 +69,20 @@ export class PcapngDecoder implements CaptureDecoder {
       default:
         return null;
     }
+  }
+
+  get layout(): RecordLayout | undefined {
+    const iface = this.interfaces[0];
+    if (this.section < 0 || iface === undefined || this.interfaces.length !== 1) return undefined;
+    return { format: 'pcapng', littleEndian: this.le, iface, fractionScale: 1, fcsStripped: this.stripFcs && iface.fcsLength > 0 };
+  }
+
+  get recordsRead(): number {
+    return this.records;
+  }
+
+  skipped(records: number): void {
+    this.records += records;
   }
 
   truncated(buf: Uint8Array, pos: number, avail: number, offset: number): CaptureError {

@@ -3,23 +3,23 @@
 // `end()` after the last one. Records point into the pushed chunks (no copy); only a unit that
 // straddles two chunks is copied, into memory of its own.
 import { hex32, u32 } from './bytes.js';
-import type { CaptureDecoder, CaptureReadOptions } from './decoder.js';
+import type { CaptureDecoder, CaptureReadOptions, RecordLayout } from './decoder.js';
 import { CaptureError, CaptureUsageError } from './errors.js';
-import { PcapDecoder, type PcapLayout } from './pcap-reader.js';
+import { PcapDecoder } from './pcap-reader.js';
 import { BlockType } from './pcapng-format.js';
 import { PcapngDecoder } from './pcapng-reader.js';
 import type { CaptureInterface, CaptureRecord } from './record.js';
 
 const EMPTY = new Uint8Array(0);
 
-/** Undecoded pcap records ahead: `chunk[start..end)`, at `offset` in the file; the first is record `number`. */
-export interface PcapAhead {
+/** Undecoded records ahead: `chunk[start..end)`, at `offset` in the file; the first is record `number`. */
+export interface RecordsAhead {
   readonly chunk: Uint8Array;
   readonly start: number;
   readonly end: number;
   readonly offset: number;
   readonly number: number;
-  readonly layout: PcapLayout;
+  readonly layout: RecordLayout;
 }
 
 /**
@@ -102,23 +102,23 @@ export class CaptureReader {
   }
 
   /**
-   * The bytes ahead in the current chunk of a pcap file, for a caller that decodes whole records
-   * itself (the replay lane) and then `skip`s past them: undefined unless the file is pcap and past
-   * its header, with no record split across chunks pending. A record not whole in the chunk is left
-   * to next(), which reads on.
+   * The bytes ahead in the current chunk, for a caller that decodes whole records itself (the
+   * replay lane) and then `skip`s past them: undefined unless the decoder can say how the records
+   * read (RecordLayout) and no record split across chunks is pending. A record not whole in the
+   * chunk is left to next(), which reads on.
    */
-  pcapAhead(): PcapAhead | undefined {
+  recordsAhead(): RecordsAhead | undefined {
     const decoder = this.decoder;
-    if (this.failure !== undefined || this.carryLength > 0 || !(decoder instanceof PcapDecoder)) return undefined;
+    if (this.failure !== undefined || this.carryLength > 0 || decoder === undefined) return undefined;
     const layout = decoder.layout;
     if (layout === undefined) return undefined;
     return { chunk: this.buf, start: this.pos, end: this.limit, offset: this.base + this.pos, number: decoder.recordsRead + 1, layout };
   }
 
-  /** Moves past `bytes` bytes of `records` whole pcap records that the caller of pcapAhead decoded itself. */
+  /** Moves past `bytes` bytes of `records` whole records that the caller of recordsAhead decoded itself. */
   skip(bytes: number, records: number): void {
-    if (!(this.decoder instanceof PcapDecoder) || this.carryLength > 0 || bytes > this.limit - this.pos) {
-      throw new CaptureUsageError('CaptureReader.skip() past the bytes pcapAhead() showed');
+    if (this.decoder === undefined || this.carryLength > 0 || bytes > this.limit - this.pos) {
+      throw new CaptureUsageError('CaptureReader.skip() past the bytes recordsAhead() showed');
     }
     this.pos += bytes;
     this.decoder.skipped(records);
