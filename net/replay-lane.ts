@@ -1,9 +1,10 @@
-// The replay's fast lane: runs of received pcap records or pcapng packet blocks handed to WebAssembly (net/replay-lane.wat),
-// which copies each frame into an XDP frame and runs the interface's JIT-compiled program on it with
-// no JavaScript between runs, counting the PASS and DROP verdicts itself. The datapath takes over at
-// any other verdict, at a fault, and for any record it must see itself. The lane serves only what
-// it serves exactly as the datapath would (see laneFor); tests/net/replay-lane.test.ts replays with
-// and without it and compares everything the replay reports.
+// The replay's fast lane: runs of received pcap records or pcapng packet blocks handed to
+// WebAssembly (net/replay-lane.wat), which copies each frame into an XDP frame and runs the
+// interface's JIT-compiled program on it with no JavaScript between runs, counting the PASS and
+// DROP verdicts itself. The datapath takes over at any other verdict, at a fault, and for any
+// record it must see itself. The lane serves only what it serves exactly as the datapath would
+// (see laneFor); tests/net/replay-lane.test.ts replays with and without it and compares everything
+// the replay reports.
 import { BpfError } from '../isa/errors.js';
 import { MapType } from '../maps/constants.js';
 import type { Netdev } from '../runtime/netdev.js';
