@@ -132,10 +132,9 @@ class Cursor {
 
   /** Moves past records the lane took from laneInput's bytes. */
   skip(bytes: number, records: number): void {
-    const at = this.file.recordsAhead()!.offset;
     this.file.skip(bytes, records);
     // Where the last record taken starts does not matter to progress; where the next one starts is close.
-    this.offset = at + bytes;
+    this.offset = this.file.position;
   }
 
   /** Whether the capture has been read to its end. */

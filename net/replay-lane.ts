@@ -104,7 +104,7 @@ function compiledLane(): WebAssembly.Module {
 const EMPTY = new Uint8Array(0);
 
 /** The replay's PacketInfo, refilled per record. */
-type MutablePacketInfo = { -readonly [K in keyof PacketInfo]: PacketInfo[K] };
+export type MutablePacketInfo = { -readonly [K in keyof PacketInfo]: PacketInfo[K] };
 
 /**
  * The lanes of one replay, one per interface whose ingress program can have one. `tick` moves the
@@ -169,8 +169,6 @@ class ReplayLane {
   private stagedChunk: Uint8Array | undefined;
   private stagedFrom = 0;
   private stagedTo = 0;
-  /** The longest packet a frame's linear part holds (longer ones the datapath drops or fragments). */
-  private readonly linear: number;
 
   constructor(
     private readonly runtime: Runtime,
@@ -184,11 +182,11 @@ class ReplayLane {
       env: { memory: runtime.memory.memory, run: entry.run, tick: tick ?? (() => {}) },
     });
     this.exports = instance.exports as unknown as LaneExports;
-    this.linear = runtime.xdp.frameSize - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_TAILROOM;
     this.set('registers', entry.registers);
     this.set('framePointer', entry.framePointer);
     this.set('budget', entry.budget);
-    this.set('linear', this.linear);
+    // The longest packet a frame's linear part holds (longer ones the datapath drops or fragments).
+    this.set('linear', runtime.xdp.frameSize - XDP_PACKET_HEADROOM - SKB_SHARED_INFO_TAILROOM);
     this.set('clock', tick === undefined ? 0 : 1);
   }
 

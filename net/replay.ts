@@ -6,7 +6,7 @@ import { BpfError } from '../isa/errors.js';
 import type { Netdev } from '../runtime/netdev.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { Datapath, type DatapathOptions, type FrameEvent, type FrameFate, type PacketInfo } from './datapath.js';
-import { isLaneSource, ReplayLanes, type ReplayTimeline } from './replay-lane.js';
+import { isLaneSource, ReplayLanes, type MutablePacketInfo, type ReplayTimeline } from './replay-lane.js';
 import type { CauseTally, HookTally, RedirectTally, XdpVerdictName } from './datapath-stats.js';
 
 /** One frame to replay. */
@@ -174,7 +174,7 @@ export async function replay(runtime: Runtime, source: ReplaySource, options: Re
   const errors: string[] = [];
   const started = performance.now();
 
-  const info: { -readonly [K in keyof PacketInfo]: PacketInfo[K] } = { number: 0, seconds: 0, nanoseconds: 0 };
+  const info: MutablePacketInfo = { number: 0, seconds: 0, nanoseconds: 0 };
   const one = (record: ReplayRecord): void => {
     const which = record.interface;
     let dev = typeof which === 'object' ? which : devices.get(which);

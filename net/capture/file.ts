@@ -70,6 +70,11 @@ export class CaptureFileCursor {
     return this.reader.recordsAhead();
   }
 
+  /** Offset in the file past the bytes decoded so far (see CaptureReader.position). */
+  get position(): number {
+    return this.reader.position;
+  }
+
   /** Moves past records the caller of recordsAhead decoded itself (see CaptureReader.skip). */
   skip(bytes: number, records: number): void {
     this.reader.skip(bytes, records);

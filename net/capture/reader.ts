@@ -62,6 +62,11 @@ export class CaptureReader {
     return this.decoder?.interfaces ?? [];
   }
 
+  /** Offset in the input past the bytes decoded so far (and any held back for a record split across chunks). */
+  get position(): number {
+    return this.base + this.pos;
+  }
+
   /** Bytes pushed so far (for progress: compare with the input size). */
   get bytesPushed(): number {
     return this.queuedOffset;
@@ -112,7 +117,7 @@ export class CaptureReader {
     if (this.failure !== undefined || this.carryLength > 0 || decoder === undefined) return undefined;
     const layout = decoder.layout;
     if (layout === undefined) return undefined;
-    return { chunk: this.buf, start: this.pos, end: this.limit, offset: this.base + this.pos, number: decoder.recordsRead + 1, layout };
+    return { chunk: this.buf, start: this.pos, end: this.limit, offset: this.position, number: decoder.recordsRead + 1, layout };
   }
 
   /** Moves past `bytes` bytes of `records` whole records that the caller of recordsAhead decoded itself. */
