@@ -3,7 +3,8 @@
 // u32 cast as a shift pair, a counter stepped and tested, a masked test, a return value set before
 // a test that may return it). Only instructions that
 // cannot trap are fused, so a fused op behaves as its instructions run in order; the interpreter
-// still counts each against the budget.
+// still counts each against the budget. A loop's test that jumps over the jump going round (the
+// shape clang gives a loop that leaves on equality) is fused too: one dispatch either way.
 import { Op } from '../isa/opcodes.js';
 import type { Instruction } from '../isa/instruction.js';
 
@@ -31,11 +32,22 @@ export const enum Fused {
   MovJeq64K,
   /** mov64 rd, imm; jgt64 re, rt, +off */
   MovJgt64X,
+  /** mov64 rd, rs; lsh64 rd, 32; rsh64 rd, 32: a copy of the low half */
+  MovZeroExtend32,
+  /** jeq64 rd, imm, +1; ja +off */
+  JeqJa64K,
+  /** jeq32 rd, imm, +1; ja +off */
+  JeqJa32K,
 }
 
 /** Whether `next` follows `insn` in the next slot and works on the same destination register. */
 function chained(insn: Instruction, next: Instruction | undefined): next is Instruction {
   return next !== undefined && next.pc === insn.pc + 1 && next.dst === insn.dst;
+}
+
+/** Whether `lsh` and the instruction after it shift the same register left then right by 32. */
+function zeroExtends(lsh: Instruction, next: Instruction | undefined): boolean {
+  return lsh.op === Op.Lsh64K && lsh.imm === 32 && chained(lsh, next) && next.op === Op.Rsh64K && next.imm === 32;
 }
 
 /** The fused op that runs `insns[i]` and the one or two after it, if they form one of the idioms. */
@@ -49,14 +61,18 @@ export function fusedOp(insns: readonly Instruction[], i: number): Fused | undef
     if (second.op === Op.Jgt64X) return Fused.MovJgt64X;
     return undefined;
   }
+  if ((first.op === Op.Jeq64K || first.op === Op.Jeq32K) && first.off === 1 && second?.op === Op.Ja && second.pc === first.pc + 1) {
+    return first.op === Op.Jeq64K ? Fused.JeqJa64K : Fused.JeqJa32K;
+  }
   if (!chained(first, second)) return undefined;
   switch (first.op) {
     case Op.Mov64X:
       if (second.op === Op.Add64X) return Fused.MovAdd64X;
+      if (second.op === Op.Lsh64K) return zeroExtends(second, insns[i + 2]) ? Fused.MovZeroExtend32 : undefined;
       if (second.op !== Op.Add64K) return undefined;
       return chained(second, insns[i + 2]) && insns[i + 2]!.op === Op.Jgt64X ? Fused.BoundsCheck : Fused.MovAdd64K;
     case Op.Lsh64K:
-      return first.imm === 32 && second.op === Op.Rsh64K && second.imm === 32 ? Fused.ZeroExtend32 : undefined;
+      return zeroExtends(first, second) ? Fused.ZeroExtend32 : undefined;
     case Op.Add64K:
       return second.op === Op.Jne64K ? Fused.AddJne64K : undefined;
     case Op.And64K:

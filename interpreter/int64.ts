@@ -69,7 +69,8 @@ export function udivmod64(lo: Int32Array, hi: Int32Array, d: number, al: number,
   const a1 = ah >>> 0;
   if (a1 === 0) {
     const a = al >>> 0;
-    lo[d] = modulo ? a % b : Math.floor(a / b);
+    // Both u32: V8 divides in integers when the quotient is truncated to 32 bits.
+    lo[d] = modulo ? a % b : (a / b) >>> 0;
     hi[d] = 0;
     return;
   }
@@ -150,7 +151,7 @@ export function udivmod32(lo: Int32Array, hi: Int32Array, d: number, a: number, 
     if (!modulo) lo[d] = 0;
   } else {
     const au = a >>> 0;
-    lo[d] = modulo ? au % bu : Math.floor(au / bu);
+    lo[d] = modulo ? au % bu : (au / bu) >>> 0;
   }
   hi[d] = 0;
 }

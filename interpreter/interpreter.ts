@@ -17,7 +17,7 @@ import {
   add64, arsh64, bswap16, bswap32, gtS64, gtU64, lsh64, mul64, rsh64, sdivmod32, sdivmod64, sub64, udivmod32, udivmod64,
 } from './int64.js';
 import { Fused, fusedOp } from './fusion.js';
-import { ARG_REGS_MASK, prepare, type PreparedProgram } from './prepare.js';
+import { ARG_REGS_MASK, prepare, straightRuns, type PreparedProgram } from './prepare.js';
 import { analyzeRegisterInit } from './register-init.js';
 import { DEFAULT_BUDGET, RunOutcome, type RunArgs } from '../runtime/run.js';
 
@@ -26,6 +26,9 @@ export { DEFAULT_BUDGET, type RunArgs, type RunResult } from '../runtime/run.js'
 
 /** Words saved per caller frame: return pc, register mask, r6..r9 as (lo, hi). */
 const FRAME_WORDS = 10;
+
+/** Bits r0..r10: every register written. */
+const EVERY_REGISTER = (1 << (FRAME_POINTER + 1)) - 1;
 
 /** Slot value past the last instruction: reaching it is falling off the end. */
 const END_OF_PROGRAM = 255;
@@ -43,7 +46,7 @@ const PROGRAM_EXIT = Symbol('program exit');
 const CALLBACK_RUN: RunArgs = {};
 /** run()'s arguments when the input gives none. */
 const NO_ARGS: readonly number[] = [];
-/** What run() returns when a callback's frame exits (nothing reads it). */
+/** What run() returns when a callback's frame exits, and in repeatContext's runs (nothing reads it). */
 const CALLBACK_DONE = new RunOutcome(0, 0, 0, undefined);
 
 /** One traced step, reported before the instruction at `pc` runs. */
@@ -146,7 +149,15 @@ export class Interpreter {
     // callx may reach any helper at run time.
     const helperIds = p.helpers.flatMap((h) => (h ? [h.id] : []));
     this.repeatable = !p.insns.some((i) => i.op === Op.Callx) && runStateless(helperIds, options.helpers);
+    this.usesMayGoto = p.insns.some((i) => i.op === Op.MayGoto);
+    this.runs = straightRuns(p);
   }
+
+  /** Per slot: the instructions of the straight run from it to the next jump, call or exit (straightRuns). */
+  private readonly runs: Int32Array;
+
+  /** Whether the program has may_goto, whose budget each frame entered starts afresh. */
+  private readonly usesMayGoto: boolean;
 
   /** Whether runs may repeat inside the loop (repeatContext): the program's helpers keep nothing of a run's own on the host. */
   private readonly repeatable: boolean;
@@ -167,14 +178,18 @@ export class Interpreter {
     if (!this.repeatable) return undefined;
     this.repeatArgs[0] = ctx;
     let instructions = 0;
-    let outcome: RunOutcome<number> | undefined;
+    // The runs end in result(), which leaves r0 in the registers and the count in `remaining`
+    // rather than making an outcome for each.
     for (let i = 0; i < times; i++) {
-      outcome = this.run(this.repeatInput);
-      instructions += outcome.instructions;
+      this.run(this.repeatInput);
+      instructions += this.budget - this.remaining;
     }
     this.repeatedInstructions = instructions;
-    return outcome === undefined ? undefined : outcome.retval;
+    return times > 0 ? this.rl[0]! >>> 0 : undefined;
   }
+
+  /** Whether the run going on is one of repeatContext's: result() makes no outcome then. */
+  private repeating = false;
 
   /** Frees the stack and register file this interpreter took from guest memory. */
   dispose(): void {
@@ -217,9 +232,13 @@ export class Interpreter {
    */
   private enterFrame(depth: number): number {
     const top = this.stack!.end;
-    this.memory.setStart(this.stack!, top - FRAME_BYTES * (depth + 1));
-    this.stackMoved();
-    this.mayGoto[depth] = MAY_GOTO_LOOPS;
+    const start = top - FRAME_BYTES * (depth + 1);
+    // Each run enters the main frame where the last one left it: nothing moves then.
+    if (this.stack!.start !== start) {
+      this.memory.setStart(this.stack!, start);
+      this.stackMoved();
+    }
+    if (this.usesMayGoto) this.mayGoto[depth] = MAY_GOTO_LOOPS;
     return top - FRAME_BYTES * depth;
   }
 
@@ -388,8 +407,9 @@ export class Interpreter {
   /** Sets up a run: registers from the input, the main frame, the loop's entry state. */
   private start(input: RunArgs): void {
     this.ensureRegions();
-    this.memory.refresh();
+    // No memory.refresh(): the memory grows only when it allocates, which refreshes its views.
     const call = this.call!;
+    this.repeating = input === this.repeatInput;
     call.tailCallCount = input.tailCalls ?? 0;
     call.pendingTailCall = undefined;
     // Every bpf_loop the interpreter runs counts in callbackDepth while it is open: only a run that
@@ -397,13 +417,18 @@ export class Interpreter {
     if (call.callbackDepth !== 0) this.loopCallback.fill(0);
     call.callbackDepth = 0;
     const { rl, rh } = this;
-    // A loop rather than fill(): on arrays this short the builtin call costs more than the stores.
-    for (let r = 0; r <= FRAME_POINTER; r++) rl[r] = rh[r] = 0;
+    // Registers keep what the last run left: no read can see it (a run that might read a register
+    // before writing it tracks them, and stops there), except a trace, which shows every register.
+    if (this.trace !== undefined) for (let r = 0; r <= FRAME_POINTER; r++) rl[r] = rh[r] = 0;
     const args = input.args ?? NO_ARGS;
     let init = 1 << FRAME_POINTER;
     for (let i = 0; i < args.length; i++) {
       const value = args[i]!;
-      if (typeof value === 'number' && Number.isSafeInteger(value)) {
+      if (typeof value === 'number' && (value >>> 0) === value) {
+        // The common case, an address: a u32 needs no division for its high half.
+        rl[i + 1] = value | 0;
+        rh[i + 1] = 0;
+      } else if (typeof value === 'number' && Number.isSafeInteger(value)) {
         rl[i + 1] = value | 0;
         rh[i + 1] = Math.floor(value / 4294967296) | 0;
       } else {
@@ -440,10 +465,11 @@ export class Interpreter {
     if (input !== CALLBACK_RUN) this.start(input);
     const { rl, rh } = this;
     let init = this.entryInit;
-    const track = this.track;
+    let track = this.track;
     const p = this.program;
     const plain = this.code;
-    const code = track ? plain : this.fusedCode;
+    let code = track ? plain : this.fusedCode;
+    const runs = this.runs;
     const { imm, immHi, reads, writes, helpers } = p;
     const trace = this.trace;
     let dv = this.memory.view;
@@ -454,386 +480,416 @@ export class Interpreter {
     let pc = this.entry;
 
     for (;;) {
-      if (--remaining < 0) throw new BudgetExhaustedError(pc, this.budget);
-      if (track) {
-        // Only programs where some read may see an unwritten register pay for this, and traced
-        // runs (start() makes them track): one test per instruction covers both.
-        if (trace !== undefined) this.traceStep(pc, depth, init);
-        const needs = reads[pc]!;
-        if ((needs & init) !== needs) throw new UninitializedRegisterError(pc, 31 - Math.clz32(needs & ~init & -(needs & ~init)));
-        init |= writes[pc]!;
-      }
-      const w = code[pc]!;
-      const d = (w >> 8) & 15;
-      const s = (w >> 12) & 15;
-      const k = imm[pc]!;
-      switch (w & 255) {
-        // ALU64 --------------------------------------------------------------------------------
-        case Op.Add64K: add64(rl, rh, d, k, k >> 31); break;
-        case Op.Add64X: add64(rl, rh, d, rl[s]!, rh[s]!); break;
-        case Op.Sub64K: sub64(rl, rh, d, k, k >> 31); break;
-        case Op.Sub64X: sub64(rl, rh, d, rl[s]!, rh[s]!); break;
-        case Op.Mul64K: mul64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31); break;
-        case Op.Mul64X: mul64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!); break;
-        case Op.Div64K: udivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, false); break;
-        case Op.Div64X: udivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, false); break;
-        case Op.Sdiv64K: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, false); break;
-        case Op.Sdiv64X: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, false); break;
-        case Op.Mod64K: udivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, true); break;
-        case Op.Mod64X: udivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, true); break;
-        case Op.Smod64K: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, true); break;
-        case Op.Smod64X: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, true); break;
-        case Op.Or64K: rl[d] = rl[d]! | k; rh[d] = rh[d]! | (k >> 31); break;
-        case Op.Or64X: rl[d] = rl[d]! | rl[s]!; rh[d] = rh[d]! | rh[s]!; break;
-        case Op.And64K: rl[d] = rl[d]! & k; rh[d] = rh[d]! & (k >> 31); break;
-        case Op.And64X: rl[d] = rl[d]! & rl[s]!; rh[d] = rh[d]! & rh[s]!; break;
-        case Op.Xor64K: rl[d] = rl[d]! ^ k; rh[d] = rh[d]! ^ (k >> 31); break;
-        case Op.Xor64X: rl[d] = rl[d]! ^ rl[s]!; rh[d] = rh[d]! ^ rh[s]!; break;
-        case Op.Lsh64K: lsh64(rl, rh, d, k & 63); break;
-        case Op.Lsh64X: lsh64(rl, rh, d, rl[s]! & 63); break;
-        case Op.Rsh64K: rsh64(rl, rh, d, k & 63); break;
-        case Op.Rsh64X: rsh64(rl, rh, d, rl[s]! & 63); break;
-        case Op.Arsh64K: arsh64(rl, rh, d, k & 63); break;
-        case Op.Arsh64X: arsh64(rl, rh, d, rl[s]! & 63); break;
-        case Op.Neg64: { const l = rl[d]!; rl[d] = -l; rh[d] = ~rh[d]! + (l === 0 ? 1 : 0); break; }
-        case Op.Mov64K: rl[d] = k; rh[d] = k >> 31; break;
-        case Op.Mov64X: rl[d] = rl[s]!; rh[d] = rh[s]!; break;
-        case Op.Movsx64_8: { const v = (rl[s]! << 24) >> 24; rl[d] = v; rh[d] = v >> 31; break; }
-        case Op.Movsx64_16: { const v = (rl[s]! << 16) >> 16; rl[d] = v; rh[d] = v >> 31; break; }
-        case Op.Movsx64_32: { const v = rl[s]!; rl[d] = v; rh[d] = v >> 31; break; }
-
-        // ALU (32-bit): results are zero-extended --------------------------------------------
-        case Op.Add32K: rl[d] = rl[d]! + k; rh[d] = 0; break;
-        case Op.Add32X: rl[d] = rl[d]! + rl[s]!; rh[d] = 0; break;
-        case Op.Sub32K: rl[d] = rl[d]! - k; rh[d] = 0; break;
-        case Op.Sub32X: rl[d] = rl[d]! - rl[s]!; rh[d] = 0; break;
-        case Op.Mul32K: rl[d] = Math.imul(rl[d]!, k); rh[d] = 0; break;
-        case Op.Mul32X: rl[d] = Math.imul(rl[d]!, rl[s]!); rh[d] = 0; break;
-        case Op.Div32K: udivmod32(rl, rh, d, rl[d]!, k, false); break;
-        case Op.Div32X: udivmod32(rl, rh, d, rl[d]!, rl[s]!, false); break;
-        case Op.Sdiv32K: sdivmod32(rl, rh, d, rl[d]!, k, false); break;
-        case Op.Sdiv32X: sdivmod32(rl, rh, d, rl[d]!, rl[s]!, false); break;
-        case Op.Mod32K: udivmod32(rl, rh, d, rl[d]!, k, true); break;
-        case Op.Mod32X: udivmod32(rl, rh, d, rl[d]!, rl[s]!, true); break;
-        case Op.Smod32K: sdivmod32(rl, rh, d, rl[d]!, k, true); break;
-        case Op.Smod32X: sdivmod32(rl, rh, d, rl[d]!, rl[s]!, true); break;
-        case Op.Or32K: rl[d] = rl[d]! | k; rh[d] = 0; break;
-        case Op.Or32X: rl[d] = rl[d]! | rl[s]!; rh[d] = 0; break;
-        case Op.And32K: rl[d] = rl[d]! & k; rh[d] = 0; break;
-        case Op.And32X: rl[d] = rl[d]! & rl[s]!; rh[d] = 0; break;
-        case Op.Xor32K: rl[d] = rl[d]! ^ k; rh[d] = 0; break;
-        case Op.Xor32X: rl[d] = rl[d]! ^ rl[s]!; rh[d] = 0; break;
-        case Op.Lsh32K: rl[d] = rl[d]! << (k & 31); rh[d] = 0; break;
-        case Op.Lsh32X: rl[d] = rl[d]! << (rl[s]! & 31); rh[d] = 0; break;
-        case Op.Rsh32K: rl[d] = rl[d]! >>> (k & 31); rh[d] = 0; break;
-        case Op.Rsh32X: rl[d] = rl[d]! >>> (rl[s]! & 31); rh[d] = 0; break;
-        case Op.Arsh32K: rl[d] = rl[d]! >> (k & 31); rh[d] = 0; break;
-        case Op.Arsh32X: rl[d] = rl[d]! >> (rl[s]! & 31); rh[d] = 0; break;
-        case Op.Neg32: rl[d] = -rl[d]!; rh[d] = 0; break;
-        case Op.Mov32K: rl[d] = k; rh[d] = 0; break;
-        case Op.Mov32X: rl[d] = rl[s]!; rh[d] = 0; break;
-        case Op.Movsx32_8: rl[d] = (rl[s]! << 24) >> 24; rh[d] = 0; break;
-        case Op.Movsx32_16: rl[d] = (rl[s]! << 16) >> 16; rh[d] = 0; break;
-
-        // Byte order: to-little is a truncation on this little-endian machine ------------------
-        case Op.Le16: rl[d] = rl[d]! & 0xffff; rh[d] = 0; break;
-        case Op.Le32: rh[d] = 0; break;
-        case Op.Le64: break;
-        case Op.Be16: case Op.Bswap16: rl[d] = bswap16(rl[d]!); rh[d] = 0; break;
-        case Op.Be32: case Op.Bswap32: rl[d] = bswap32(rl[d]!); rh[d] = 0; break;
-        case Op.Be64: case Op.Bswap64: { const l = rl[d]!; rl[d] = bswap32(rh[d]!); rh[d] = bswap32(l); break; }
-
-        // Jumps --------------------------------------------------------------------------------
-        case Op.Ja: pc += (w >> 16); break;
-        case Op.Ja32: pc += k; break;
-        case Op.MayGoto: if (this.mayGoto[depth] === 0) pc += (w >> 16); else this.mayGoto[depth]--; break;
-        case Op.Jeq64K: if (rl[d] === k && rh[d] === k >> 31) pc += (w >> 16); break;
-        case Op.Jeq64X: if (rl[d] === rl[s] && rh[d] === rh[s]) pc += (w >> 16); break;
-        case Op.Jne64K: if (rl[d] !== k || rh[d] !== k >> 31) pc += (w >> 16); break;
-        case Op.Jne64X: if (rl[d] !== rl[s] || rh[d] !== rh[s]) pc += (w >> 16); break;
-        case Op.Jset64K: if ((rl[d]! & k) !== 0 || (rh[d]! & (k >> 31)) !== 0) pc += (w >> 16); break;
-        case Op.Jset64X: if ((rl[d]! & rl[s]!) !== 0 || (rh[d]! & rh[s]!) !== 0) pc += (w >> 16); break;
-        case Op.Jgt64K: if (gtU64(rl[d]!, rh[d]!, k, k >> 31)) pc += (w >> 16); break;
-        case Op.Jgt64X: if (gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += (w >> 16); break;
-        case Op.Jge64K: if (!gtU64(k, k >> 31, rl[d]!, rh[d]!)) pc += (w >> 16); break;
-        case Op.Jge64X: if (!gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += (w >> 16); break;
-        case Op.Jlt64K: if (gtU64(k, k >> 31, rl[d]!, rh[d]!)) pc += (w >> 16); break;
-        case Op.Jlt64X: if (gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += (w >> 16); break;
-        case Op.Jle64K: if (!gtU64(rl[d]!, rh[d]!, k, k >> 31)) pc += (w >> 16); break;
-        case Op.Jle64X: if (!gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += (w >> 16); break;
-        case Op.Jsgt64K: if (gtS64(rl[d]!, rh[d]!, k, k >> 31)) pc += (w >> 16); break;
-        case Op.Jsgt64X: if (gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += (w >> 16); break;
-        case Op.Jsge64K: if (!gtS64(k, k >> 31, rl[d]!, rh[d]!)) pc += (w >> 16); break;
-        case Op.Jsge64X: if (!gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += (w >> 16); break;
-        case Op.Jslt64K: if (gtS64(k, k >> 31, rl[d]!, rh[d]!)) pc += (w >> 16); break;
-        case Op.Jslt64X: if (gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) pc += (w >> 16); break;
-        case Op.Jsle64K: if (!gtS64(rl[d]!, rh[d]!, k, k >> 31)) pc += (w >> 16); break;
-        case Op.Jsle64X: if (!gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) pc += (w >> 16); break;
-        case Op.Jeq32K: if (rl[d] === k) pc += (w >> 16); break;
-        case Op.Jeq32X: if (rl[d] === rl[s]) pc += (w >> 16); break;
-        case Op.Jne32K: if (rl[d] !== k) pc += (w >> 16); break;
-        case Op.Jne32X: if (rl[d] !== rl[s]) pc += (w >> 16); break;
-        case Op.Jset32K: if ((rl[d]! & k) !== 0) pc += (w >> 16); break;
-        case Op.Jset32X: if ((rl[d]! & rl[s]!) !== 0) pc += (w >> 16); break;
-        case Op.Jgt32K: if (rl[d]! >>> 0 > k >>> 0) pc += (w >> 16); break;
-        case Op.Jgt32X: if (rl[d]! >>> 0 > rl[s]! >>> 0) pc += (w >> 16); break;
-        case Op.Jge32K: if (rl[d]! >>> 0 >= k >>> 0) pc += (w >> 16); break;
-        case Op.Jge32X: if (rl[d]! >>> 0 >= rl[s]! >>> 0) pc += (w >> 16); break;
-        case Op.Jlt32K: if (rl[d]! >>> 0 < k >>> 0) pc += (w >> 16); break;
-        case Op.Jlt32X: if (rl[d]! >>> 0 < rl[s]! >>> 0) pc += (w >> 16); break;
-        case Op.Jle32K: if (rl[d]! >>> 0 <= k >>> 0) pc += (w >> 16); break;
-        case Op.Jle32X: if (rl[d]! >>> 0 <= rl[s]! >>> 0) pc += (w >> 16); break;
-        case Op.Jsgt32K: if (rl[d]! > k) pc += (w >> 16); break;
-        case Op.Jsgt32X: if (rl[d]! > rl[s]!) pc += (w >> 16); break;
-        case Op.Jsge32K: if (rl[d]! >= k) pc += (w >> 16); break;
-        case Op.Jsge32X: if (rl[d]! >= rl[s]!) pc += (w >> 16); break;
-        case Op.Jslt32K: if (rl[d]! < k) pc += (w >> 16); break;
-        case Op.Jslt32X: if (rl[d]! < rl[s]!) pc += (w >> 16); break;
-        case Op.Jsle32K: if (rl[d]! <= k) pc += (w >> 16); break;
-        case Op.Jsle32X: if (rl[d]! <= rl[s]!) pc += (w >> 16); break;
-
-        // Calls and exit -------------------------------------------------------------------------
-        case Op.CallHelper:
-          if (helpers[pc] === loopHelper && this.startLoop(depth)) {
-            // The first callback, as a bpf-to-bpf call from the bpf_loop call.
-            this.saveFrame(depth, pc, init);
-            pc = this.loopCallback[depth]! - 2;
-            depth++;
-            rl[FRAME_POINTER] = this.enterFrame(depth);
-            init = ARG_REGS_MASK | (1 << FRAME_POINTER);
-            break;
-          }
-          this.remaining = remaining;
-          this.helperDepth = depth;
-          if (this.callHelper(pc, helpers[pc]!)) return this.endProgram(pc, this.base);
-          remaining = this.remaining;
-          dv = this.memory.view;
-          init = (init & ~ARG_REGS_MASK) | 1;
-          break;
-        case Op.Callx: {
-          const target = rl[d]! >>> 0;
-          if (rh[d] === FUNCTION_POINTER_TAG) {
-            if (!this.addressTaken().has(target)) throw new UnsupportedInstructionError(pc, `callx target slot ${target} is not a function whose address the program takes with lddw`);
-            if (depth + 1 >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
-            this.saveFrame(depth, pc, init);
-            depth++;
-            rl[FRAME_POINTER] = this.enterFrame(depth);
-            init = (init & ARG_REGS_MASK) | (1 << FRAME_POINTER);
-            pc = target - 1;
-            break;
-          }
-          const helper = rh[d] === 0 ? p.helperTable.get(target) : undefined;
-          if (!helper) throw new UnsupportedInstructionError(pc, `callx target 0x${(BigInt(rh[d]! >>> 0) << 32n | BigInt(target)).toString(16)} is neither a function nor a known helper`);
-          this.remaining = remaining;
-          this.helperDepth = depth;
-          if (this.callHelper(pc, helper)) return this.endProgram(pc, this.base);
-          remaining = this.remaining;
-          dv = this.memory.view;
-          init = (init & ~ARG_REGS_MASK) | 1;
-          break;
+      // The budget is charged a straight run at a time (straightRuns): here, where one starts (the
+      // entry, a jump's target, after a call or an exit). When what is left does not cover it, the
+      // rest of the run goes an instruction at a time (`plain`, counted and checked as tracked runs
+      // are), so the budget runs out at the very instruction it would on its own. Registers are
+      // taken as all written then: this run was not tracked, so no read can see an unwritten one.
+      if (!track) {
+        const n = runs[pc]!;
+        if ((remaining -= n) < 0) {
+          remaining += n;
+          track = true;
+          code = plain;
+          init = EVERY_REGISTER;
         }
-        case Op.CallLocal:
-          if (depth + 1 >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
-          this.saveFrame(depth, pc, init);
-          depth++;
-          rl[FRAME_POINTER] = this.enterFrame(depth);
-          // The callee sees r1..r5 and its frame pointer; r0 and r6..r9 are its own to set.
-          init = (init & ARG_REGS_MASK) | (1 << FRAME_POINTER);
-          pc += k;
-          break;
-        case Op.CallBtf:
-          throw new UnsupportedInstructionError(pc, `call by BTF id ${k} (kfunc) is not supported`);
-        case Op.Exit:
-          if (depth === this.base) {
-            this.remaining = remaining;
-            return this.result();
-          }
-          depth--;
-          if (this.loopCallback[depth] !== 0) {
-            if (this.nextIteration(depth)) {
-              pc = this.loopCallback[depth]! - 2;
+      }
+      straight: for (;;) {
+        if (track) {
+          // Only programs where some read may see an unwritten register pay for this, traced runs
+          // (start() makes them track), and the end of a run the budget does not cover.
+          if (--remaining < 0) throw new BudgetExhaustedError(pc, this.budget);
+          if (trace !== undefined) this.traceStep(pc, depth, init);
+          const needs = reads[pc]!;
+          if ((needs & init) !== needs) throw new UninitializedRegisterError(pc, 31 - Math.clz32(needs & ~init & -(needs & ~init)));
+          init |= writes[pc]!;
+        }
+        const w = code[pc]!;
+        const d = (w >> 8) & 15;
+        const s = (w >> 12) & 15;
+        const k = imm[pc]!;
+        taken: {
+          switch (w & 255) {
+            // ALU64 --------------------------------------------------------------------------------
+            case Op.Add64K: add64(rl, rh, d, k, k >> 31); break;
+            case Op.Add64X: add64(rl, rh, d, rl[s]!, rh[s]!); break;
+            case Op.Sub64K: sub64(rl, rh, d, k, k >> 31); break;
+            case Op.Sub64X: sub64(rl, rh, d, rl[s]!, rh[s]!); break;
+            case Op.Mul64K: mul64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31); break;
+            case Op.Mul64X: mul64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!); break;
+            case Op.Div64K: udivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, false); break;
+            case Op.Div64X: udivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, false); break;
+            case Op.Sdiv64K: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, false); break;
+            case Op.Sdiv64X: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, false); break;
+            case Op.Mod64K: udivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, true); break;
+            case Op.Mod64X: udivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, true); break;
+            case Op.Smod64K: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, k, k >> 31, true); break;
+            case Op.Smod64X: sdivmod64(rl, rh, d, rl[d]!, rh[d]!, rl[s]!, rh[s]!, true); break;
+            case Op.Or64K: rl[d] = rl[d]! | k; rh[d] = rh[d]! | (k >> 31); break;
+            case Op.Or64X: rl[d] = rl[d]! | rl[s]!; rh[d] = rh[d]! | rh[s]!; break;
+            case Op.And64K: rl[d] = rl[d]! & k; rh[d] = rh[d]! & (k >> 31); break;
+            case Op.And64X: rl[d] = rl[d]! & rl[s]!; rh[d] = rh[d]! & rh[s]!; break;
+            case Op.Xor64K: rl[d] = rl[d]! ^ k; rh[d] = rh[d]! ^ (k >> 31); break;
+            case Op.Xor64X: rl[d] = rl[d]! ^ rl[s]!; rh[d] = rh[d]! ^ rh[s]!; break;
+            case Op.Lsh64K: lsh64(rl, rh, d, k & 63); break;
+            case Op.Lsh64X: lsh64(rl, rh, d, rl[s]! & 63); break;
+            case Op.Rsh64K: rsh64(rl, rh, d, k & 63); break;
+            case Op.Rsh64X: rsh64(rl, rh, d, rl[s]! & 63); break;
+            case Op.Arsh64K: arsh64(rl, rh, d, k & 63); break;
+            case Op.Arsh64X: arsh64(rl, rh, d, rl[s]! & 63); break;
+            case Op.Neg64: { const l = rl[d]!; rl[d] = -l; rh[d] = ~rh[d]! + (l === 0 ? 1 : 0); break; }
+            case Op.Mov64K: rl[d] = k; rh[d] = k >> 31; break;
+            case Op.Mov64X: rl[d] = rl[s]!; rh[d] = rh[s]!; break;
+            case Op.Movsx64_8: { const v = (rl[s]! << 24) >> 24; rl[d] = v; rh[d] = v >> 31; break; }
+            case Op.Movsx64_16: { const v = (rl[s]! << 16) >> 16; rl[d] = v; rh[d] = v >> 31; break; }
+            case Op.Movsx64_32: { const v = rl[s]!; rl[d] = v; rh[d] = v >> 31; break; }
+
+            // ALU (32-bit): results are zero-extended --------------------------------------------
+            case Op.Add32K: rl[d] = rl[d]! + k; rh[d] = 0; break;
+            case Op.Add32X: rl[d] = rl[d]! + rl[s]!; rh[d] = 0; break;
+            case Op.Sub32K: rl[d] = rl[d]! - k; rh[d] = 0; break;
+            case Op.Sub32X: rl[d] = rl[d]! - rl[s]!; rh[d] = 0; break;
+            case Op.Mul32K: rl[d] = Math.imul(rl[d]!, k); rh[d] = 0; break;
+            case Op.Mul32X: rl[d] = Math.imul(rl[d]!, rl[s]!); rh[d] = 0; break;
+            case Op.Div32K: udivmod32(rl, rh, d, rl[d]!, k, false); break;
+            case Op.Div32X: udivmod32(rl, rh, d, rl[d]!, rl[s]!, false); break;
+            case Op.Sdiv32K: sdivmod32(rl, rh, d, rl[d]!, k, false); break;
+            case Op.Sdiv32X: sdivmod32(rl, rh, d, rl[d]!, rl[s]!, false); break;
+            case Op.Mod32K: udivmod32(rl, rh, d, rl[d]!, k, true); break;
+            case Op.Mod32X: udivmod32(rl, rh, d, rl[d]!, rl[s]!, true); break;
+            case Op.Smod32K: sdivmod32(rl, rh, d, rl[d]!, k, true); break;
+            case Op.Smod32X: sdivmod32(rl, rh, d, rl[d]!, rl[s]!, true); break;
+            case Op.Or32K: rl[d] = rl[d]! | k; rh[d] = 0; break;
+            case Op.Or32X: rl[d] = rl[d]! | rl[s]!; rh[d] = 0; break;
+            case Op.And32K: rl[d] = rl[d]! & k; rh[d] = 0; break;
+            case Op.And32X: rl[d] = rl[d]! & rl[s]!; rh[d] = 0; break;
+            case Op.Xor32K: rl[d] = rl[d]! ^ k; rh[d] = 0; break;
+            case Op.Xor32X: rl[d] = rl[d]! ^ rl[s]!; rh[d] = 0; break;
+            case Op.Lsh32K: rl[d] = rl[d]! << (k & 31); rh[d] = 0; break;
+            case Op.Lsh32X: rl[d] = rl[d]! << (rl[s]! & 31); rh[d] = 0; break;
+            case Op.Rsh32K: rl[d] = rl[d]! >>> (k & 31); rh[d] = 0; break;
+            case Op.Rsh32X: rl[d] = rl[d]! >>> (rl[s]! & 31); rh[d] = 0; break;
+            case Op.Arsh32K: rl[d] = rl[d]! >> (k & 31); rh[d] = 0; break;
+            case Op.Arsh32X: rl[d] = rl[d]! >> (rl[s]! & 31); rh[d] = 0; break;
+            case Op.Neg32: rl[d] = -rl[d]!; rh[d] = 0; break;
+            case Op.Mov32K: rl[d] = k; rh[d] = 0; break;
+            case Op.Mov32X: rl[d] = rl[s]!; rh[d] = 0; break;
+            case Op.Movsx32_8: rl[d] = (rl[s]! << 24) >> 24; rh[d] = 0; break;
+            case Op.Movsx32_16: rl[d] = (rl[s]! << 16) >> 16; rh[d] = 0; break;
+
+            // Byte order: to-little is a truncation on this little-endian machine ------------------
+            case Op.Le16: rl[d] = rl[d]! & 0xffff; rh[d] = 0; break;
+            case Op.Le32: rh[d] = 0; break;
+            case Op.Le64: break;
+            case Op.Be16: case Op.Bswap16: rl[d] = bswap16(rl[d]!); rh[d] = 0; break;
+            case Op.Be32: case Op.Bswap32: rl[d] = bswap32(rl[d]!); rh[d] = 0; break;
+            case Op.Be64: case Op.Bswap64: { const l = rl[d]!; rl[d] = bswap32(rh[d]!); rh[d] = bswap32(l); break; }
+
+            // Jumps --------------------------------------------------------------------------------
+            case Op.Ja: pc += (w >> 16); break straight;
+            case Op.Ja32: pc += k; break straight;
+            case Op.MayGoto: if (this.mayGoto[depth] === 0) pc += (w >> 16); else this.mayGoto[depth]--; break straight;
+            case Op.Jeq64K: if (rl[d] === k && rh[d] === k >> 31) break taken; break;
+            case Op.Jeq64X: if (rl[d] === rl[s] && rh[d] === rh[s]) break taken; break;
+            case Op.Jne64K: if (rl[d] !== k || rh[d] !== k >> 31) break taken; break;
+            case Op.Jne64X: if (rl[d] !== rl[s] || rh[d] !== rh[s]) break taken; break;
+            case Op.Jset64K: if ((rl[d]! & k) !== 0 || (rh[d]! & (k >> 31)) !== 0) break taken; break;
+            case Op.Jset64X: if ((rl[d]! & rl[s]!) !== 0 || (rh[d]! & rh[s]!) !== 0) break taken; break;
+            case Op.Jgt64K: if (gtU64(rl[d]!, rh[d]!, k, k >> 31)) break taken; break;
+            case Op.Jgt64X: if (gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) break taken; break;
+            case Op.Jge64K: if (!gtU64(k, k >> 31, rl[d]!, rh[d]!)) break taken; break;
+            case Op.Jge64X: if (!gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) break taken; break;
+            case Op.Jlt64K: if (gtU64(k, k >> 31, rl[d]!, rh[d]!)) break taken; break;
+            case Op.Jlt64X: if (gtU64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) break taken; break;
+            case Op.Jle64K: if (!gtU64(rl[d]!, rh[d]!, k, k >> 31)) break taken; break;
+            case Op.Jle64X: if (!gtU64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) break taken; break;
+            case Op.Jsgt64K: if (gtS64(rl[d]!, rh[d]!, k, k >> 31)) break taken; break;
+            case Op.Jsgt64X: if (gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) break taken; break;
+            case Op.Jsge64K: if (!gtS64(k, k >> 31, rl[d]!, rh[d]!)) break taken; break;
+            case Op.Jsge64X: if (!gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) break taken; break;
+            case Op.Jslt64K: if (gtS64(k, k >> 31, rl[d]!, rh[d]!)) break taken; break;
+            case Op.Jslt64X: if (gtS64(rl[s]!, rh[s]!, rl[d]!, rh[d]!)) break taken; break;
+            case Op.Jsle64K: if (!gtS64(rl[d]!, rh[d]!, k, k >> 31)) break taken; break;
+            case Op.Jsle64X: if (!gtS64(rl[d]!, rh[d]!, rl[s]!, rh[s]!)) break taken; break;
+            case Op.Jeq32K: if (rl[d] === k) break taken; break;
+            case Op.Jeq32X: if (rl[d] === rl[s]) break taken; break;
+            case Op.Jne32K: if (rl[d] !== k) break taken; break;
+            case Op.Jne32X: if (rl[d] !== rl[s]) break taken; break;
+            case Op.Jset32K: if ((rl[d]! & k) !== 0) break taken; break;
+            case Op.Jset32X: if ((rl[d]! & rl[s]!) !== 0) break taken; break;
+            case Op.Jgt32K: if (rl[d]! >>> 0 > k >>> 0) break taken; break;
+            case Op.Jgt32X: if (rl[d]! >>> 0 > rl[s]! >>> 0) break taken; break;
+            case Op.Jge32K: if (rl[d]! >>> 0 >= k >>> 0) break taken; break;
+            case Op.Jge32X: if (rl[d]! >>> 0 >= rl[s]! >>> 0) break taken; break;
+            case Op.Jlt32K: if (rl[d]! >>> 0 < k >>> 0) break taken; break;
+            case Op.Jlt32X: if (rl[d]! >>> 0 < rl[s]! >>> 0) break taken; break;
+            case Op.Jle32K: if (rl[d]! >>> 0 <= k >>> 0) break taken; break;
+            case Op.Jle32X: if (rl[d]! >>> 0 <= rl[s]! >>> 0) break taken; break;
+            case Op.Jsgt32K: if (rl[d]! > k) break taken; break;
+            case Op.Jsgt32X: if (rl[d]! > rl[s]!) break taken; break;
+            case Op.Jsge32K: if (rl[d]! >= k) break taken; break;
+            case Op.Jsge32X: if (rl[d]! >= rl[s]!) break taken; break;
+            case Op.Jslt32K: if (rl[d]! < k) break taken; break;
+            case Op.Jslt32X: if (rl[d]! < rl[s]!) break taken; break;
+            case Op.Jsle32K: if (rl[d]! <= k) break taken; break;
+            case Op.Jsle32X: if (rl[d]! <= rl[s]!) break taken; break;
+
+            // Calls and exit -------------------------------------------------------------------------
+            case Op.CallHelper:
+              if (helpers[pc] === loopHelper && this.startLoop(depth)) {
+                // The first callback, as a bpf-to-bpf call from the bpf_loop call.
+                this.saveFrame(depth, pc, init);
+                pc = this.loopCallback[depth]! - 2;
+                depth++;
+                rl[FRAME_POINTER] = this.enterFrame(depth);
+                init = ARG_REGS_MASK | (1 << FRAME_POINTER);
+                break straight;
+              }
+              this.remaining = remaining;
+              this.helperDepth = depth;
+              if (this.callHelper(pc, helpers[pc]!)) return this.endProgram(pc, this.base);
+              remaining = this.remaining;
+              dv = this.memory.view;
+              init = (init & ~ARG_REGS_MASK) | 1;
+              break straight;
+            case Op.Callx: {
+              const target = rl[d]! >>> 0;
+              if (rh[d] === FUNCTION_POINTER_TAG) {
+                if (!this.addressTaken().has(target)) throw new UnsupportedInstructionError(pc, `callx target slot ${target} is not a function whose address the program takes with lddw`);
+                if (depth + 1 >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
+                this.saveFrame(depth, pc, init);
+                depth++;
+                rl[FRAME_POINTER] = this.enterFrame(depth);
+                init = (init & ARG_REGS_MASK) | (1 << FRAME_POINTER);
+                pc = target - 1;
+                break straight;
+              }
+              const helper = rh[d] === 0 ? p.helperTable.get(target) : undefined;
+              if (!helper) throw new UnsupportedInstructionError(pc, `callx target 0x${(BigInt(rh[d]! >>> 0) << 32n | BigInt(target)).toString(16)} is neither a function nor a known helper`);
+              this.remaining = remaining;
+              this.helperDepth = depth;
+              if (this.callHelper(pc, helper)) return this.endProgram(pc, this.base);
+              remaining = this.remaining;
+              dv = this.memory.view;
+              init = (init & ~ARG_REGS_MASK) | 1;
+              break straight;
+            }
+            case Op.CallLocal:
+              if (depth + 1 >= MAX_FRAMES) throw new CallDepthError(pc, MAX_FRAMES);
+              this.saveFrame(depth, pc, init);
               depth++;
               rl[FRAME_POINTER] = this.enterFrame(depth);
-              init = ARG_REGS_MASK | (1 << FRAME_POINTER);
+              // The callee sees r1..r5 and its frame pointer; r0 and r6..r9 are its own to set.
+              init = (init & ARG_REGS_MASK) | (1 << FRAME_POINTER);
+              pc += k;
+              break straight;
+            case Op.CallBtf:
+              throw new UnsupportedInstructionError(pc, `call by BTF id ${k} (kfunc) is not supported`);
+            case Op.Exit:
+              if (depth === this.base) {
+                this.remaining = remaining;
+                return this.result();
+              }
+              depth--;
+              if (this.loopCallback[depth] !== 0) {
+                if (this.nextIteration(depth)) {
+                  pc = this.loopCallback[depth]! - 2;
+                  depth++;
+                  rl[FRAME_POINTER] = this.enterFrame(depth);
+                  init = ARG_REGS_MASK | (1 << FRAME_POINTER);
+                  break straight;
+                }
+                init |= 1; // bpf_loop's result
+              }
+              pc = frames[depth * FRAME_WORDS]!;
+              // r0 comes back as the callee left it: set, or (from a void function) not.
+              init = (frames[depth * FRAME_WORDS + 1]! & ~ARG_REGS_MASK & ~1) | (init & 1);
+              for (let r = 6, at = depth * FRAME_WORDS + 2; r <= 9; r++, at += 2) { rl[r] = frames[at]!; rh[r] = frames[at + 1]!; }
+              this.leaveFrame(depth);
+              rl[FRAME_POINTER] = this.stack!.end - FRAME_BYTES * depth;
+              break straight;
+
+            // 64-bit immediates ------------------------------------------------------------------------
+            case Op.Lddw: rl[d] = k; rh[d] = immHi[pc]!; pc++; break;
+            case Op.LddwFunc: rl[d] = pc + 1 + k; rh[d] = FUNCTION_POINTER_TAG; pc++; break;
+            case Op.LddwMapFd: case Op.LddwMapValue: case Op.LddwBtfId: case Op.LddwMapIdx: case Op.LddwMapIdxValue:
+              throw new UnsupportedInstructionError(pc, `lddw with src ${s} (an unresolved map or BTF reference) needs the loader to resolve it`);
+
+            // Loads and stores ------------------------------------------------------------------------
+            case Op.Ldxb: rl[d] = dv.getUint8(this.address(pc, s, (w >> 16), 1, false)); rh[d] = 0; break;
+            case Op.Ldxh: rl[d] = dv.getUint16(this.address(pc, s, (w >> 16), 2, false), true); rh[d] = 0; break;
+            case Op.Ldxw: rl[d] = dv.getInt32(this.address(pc, s, (w >> 16), 4, false), true); rh[d] = 0; break;
+            case Op.Ldxdw: { const a = this.address(pc, s, (w >> 16), 8, false); rl[d] = dv.getInt32(a, true); rh[d] = dv.getInt32(a + 4, true); break; }
+            case Op.Ldxsb: { const v = dv.getInt8(this.address(pc, s, (w >> 16), 1, false)); rl[d] = v; rh[d] = v >> 31; break; }
+            case Op.Ldxsh: { const v = dv.getInt16(this.address(pc, s, (w >> 16), 2, false), true); rl[d] = v; rh[d] = v >> 31; break; }
+            case Op.Ldxsw: { const v = dv.getInt32(this.address(pc, s, (w >> 16), 4, false), true); rl[d] = v; rh[d] = v >> 31; break; }
+            case Op.Stb: dv.setInt8(this.address(pc, d, (w >> 16), 1, true), k); break;
+            case Op.Sth: dv.setInt16(this.address(pc, d, (w >> 16), 2, true), k, true); break;
+            case Op.Stw: dv.setInt32(this.address(pc, d, (w >> 16), 4, true), k, true); break;
+            case Op.Stdw: { const a = this.address(pc, d, (w >> 16), 8, true); dv.setInt32(a, k, true); dv.setInt32(a + 4, k >> 31, true); break; }
+            case Op.Stxb: dv.setInt8(this.address(pc, d, (w >> 16), 1, true), rl[s]!); break;
+            case Op.Stxh: dv.setInt16(this.address(pc, d, (w >> 16), 2, true), rl[s]!, true); break;
+            case Op.Stxw: dv.setInt32(this.address(pc, d, (w >> 16), 4, true), rl[s]!, true); break;
+            case Op.Stxdw: { const a = this.address(pc, d, (w >> 16), 8, true); dv.setInt32(a, rl[s]!, true); dv.setInt32(a + 4, rh[s]!, true); break; }
+
+            // Atomics: read-modify-write; the fetch forms load the old value into src --------------------
+            case Op.AtomicAdd32: case Op.AtomicOr32: case Op.AtomicAnd32: case Op.AtomicXor32:
+            case Op.AtomicFetchAdd32: case Op.AtomicFetchOr32: case Op.AtomicFetchAnd32: case Op.AtomicFetchXor32:
+            case Op.AtomicXchg32: case Op.AtomicCmpxchg32: {
+              const a = this.atomicAddress(pc, d, (w >> 16), 4);
+              const old = dv.getInt32(a, true);
+              const v = rl[s]!;
+              switch (w & 255) {
+                case Op.AtomicAdd32: case Op.AtomicFetchAdd32: dv.setInt32(a, old + v, true); break;
+                case Op.AtomicOr32: case Op.AtomicFetchOr32: dv.setInt32(a, old | v, true); break;
+                case Op.AtomicAnd32: case Op.AtomicFetchAnd32: dv.setInt32(a, old & v, true); break;
+                case Op.AtomicXor32: case Op.AtomicFetchXor32: dv.setInt32(a, old ^ v, true); break;
+                case Op.AtomicXchg32: dv.setInt32(a, v, true); break;
+                case Op.AtomicCmpxchg32: if (old === rl[0]) dv.setInt32(a, v, true); rl[0] = old; rh[0] = 0; break;
+              }
+              if ((k & 1) !== 0 && (w & 255) !== Op.AtomicCmpxchg32) { rl[s] = old; rh[s] = 0; }
               break;
             }
-            init |= 1; // bpf_loop's result
+            case Op.AtomicAdd64: case Op.AtomicOr64: case Op.AtomicAnd64: case Op.AtomicXor64:
+            case Op.AtomicFetchAdd64: case Op.AtomicFetchOr64: case Op.AtomicFetchAnd64: case Op.AtomicFetchXor64:
+            case Op.AtomicXchg64: case Op.AtomicCmpxchg64: {
+              const a = this.atomicAddress(pc, d, (w >> 16), 8);
+              const ol = dv.getInt32(a, true);
+              const oh = dv.getInt32(a + 4, true);
+              const vl = rl[s]!;
+              const vh = rh[s]!;
+              let nl = vl;
+              let nh = vh;
+              switch (w & 255) {
+                case Op.AtomicAdd64: case Op.AtomicFetchAdd64: { const t = (ol >>> 0) + (vl >>> 0); nl = t | 0; nh = (oh + vh + (t > 0xffffffff ? 1 : 0)) | 0; break; }
+                case Op.AtomicOr64: case Op.AtomicFetchOr64: nl = ol | vl; nh = oh | vh; break;
+                case Op.AtomicAnd64: case Op.AtomicFetchAnd64: nl = ol & vl; nh = oh & vh; break;
+                case Op.AtomicXor64: case Op.AtomicFetchXor64: nl = ol ^ vl; nh = oh ^ vh; break;
+                case Op.AtomicCmpxchg64: if (ol !== rl[0] || oh !== rh[0]) { nl = ol; nh = oh; } break;
+              }
+              dv.setInt32(a, nl, true);
+              dv.setInt32(a + 4, nh, true);
+              if ((w & 255) === Op.AtomicCmpxchg64) { rl[0] = ol; rh[0] = oh; } else if ((k & 1) !== 0) { rl[s] = ol; rh[s] = oh; }
+              break;
+            }
+
+            // Legacy packet loads: big-endian, from skb->data or (negative offsets) the network or MAC header;
+            // a load outside the packet ends the program with r0 = 0 --
+            case Op.LdAbsW: case Op.LdAbsH: case Op.LdAbsB: case Op.LdIndW: case Op.LdIndH: case Op.LdIndB: {
+              const op = w & 255;
+              const size = op === Op.LdAbsW || op === Op.LdIndW ? 4 : op === Op.LdAbsH || op === Op.LdIndH ? 2 : 1;
+              const offset = op >= Op.LdIndW ? (rl[s]! + k) | 0 : k;
+              init &= ~ARG_REGS_MASK;
+              const bounds = this.call!.packet;
+              const a = legacyLoadAddress(bounds.start, bounds.end, bounds.macHeader ?? 0, bounds.networkHeader ?? 0, offset, size);
+              if (a < 0) {
+                rl[0] = 0; rh[0] = 0;
+                this.remaining = remaining;
+                return this.endProgram(pc, this.base);
+              }
+              if (!this.memory.find(a, size)) throw new MemoryFaultError(pc, BigInt(a), size, 'read', 'is outside the packet region');
+              rl[0] = size === 4 ? dv.getInt32(a, false) : size === 2 ? dv.getUint16(a, false) : dv.getUint8(a);
+              rh[0] = 0;
+              break straight;
+            }
+
+            // Fused runs (fusion.ts): the first instruction, then the next ones (their operands in
+            // `plain`). They run only in runs charged by straight runs (tracked runs use `plain`), and a
+            // fused run ends at its jump if it has one, so the charge covers each of its instructions.
+            case Fused.MovAdd64X: {
+              rl[d] = rl[s]!; rh[d] = rh[s]!;
+              const t = (plain[++pc]! >> 12) & 15;
+              add64(rl, rh, d, rl[t]!, rh[t]!);
+              break;
+            }
+            case Fused.MovAdd64K: {
+              rl[d] = rl[s]!; rh[d] = rh[s]!;
+              const k2 = imm[++pc]!;
+              add64(rl, rh, d, k2, k2 >> 31);
+              break;
+            }
+            case Fused.ZeroExtend32:
+              rh[d] = 0;
+              pc++;
+              break;
+            case Fused.MovZeroExtend32:
+              rl[d] = rl[s]!; rh[d] = 0;
+              pc += 2;
+              break;
+            case Fused.JeqJa64K:
+              // Equal: over the jump. Not: the jump, charged with the run the test is in.
+              if (rl[d] === k && rh[d] === k >> 31) break taken;
+              pc += 1 + (plain[pc + 1]! >> 16);
+              break straight;
+            case Fused.JeqJa32K:
+              if (rl[d] === k) break taken;
+              pc += 1 + (plain[pc + 1]! >> 16);
+              break straight;
+            case Fused.AddJne64K: {
+              add64(rl, rh, d, k, k >> 31);
+              const k2 = imm[++pc]!;
+              if (rl[d] !== k2 || rh[d] !== k2 >> 31) break taken;
+              break;
+            }
+            case Fused.AndJne64K: {
+              rl[d] = rl[d]! & k; rh[d] = rh[d]! & (k >> 31);
+              const k2 = imm[++pc]!;
+              if (rl[d] !== k2 || rh[d] !== k2 >> 31) break taken;
+              break;
+            }
+            case Fused.MovJne64K: {
+              rl[d] = k; rh[d] = k >> 31;
+              const w2 = plain[++pc]!;
+              const d2 = (w2 >> 8) & 15;
+              const k2 = imm[pc]!;
+              if (rl[d2] !== k2 || rh[d2] !== k2 >> 31) break taken;
+              break;
+            }
+            case Fused.MovJeq64K: {
+              rl[d] = k; rh[d] = k >> 31;
+              const w2 = plain[++pc]!;
+              const d2 = (w2 >> 8) & 15;
+              const k2 = imm[pc]!;
+              if (rl[d2] === k2 && rh[d2] === k2 >> 31) break taken;
+              break;
+            }
+            case Fused.MovJgt64X: {
+              rl[d] = k; rh[d] = k >> 31;
+              const w2 = plain[++pc]!;
+              const d2 = (w2 >> 8) & 15;
+              const s2 = (w2 >> 12) & 15;
+              if (gtU64(rl[d2]!, rh[d2]!, rl[s2]!, rh[s2]!)) break taken;
+              break;
+            }
+            case Fused.BoundsCheck: {
+              rl[d] = rl[s]!; rh[d] = rh[s]!;
+              const k2 = imm[++pc]!;
+              add64(rl, rh, d, k2, k2 >> 31);
+              const w3 = plain[++pc]!;
+              const t = (w3 >> 12) & 15;
+              if (gtU64(rl[d]!, rh[d]!, rl[t]!, rh[t]!)) break taken;
+              break;
+            }
+
+            case END_OF_PROGRAM:
+              throw new FellOffEndError(pc);
+            case OUTSIDE_FRAME: {
+              const { access, size } = frameViolation(this.insnAt(pc)!)!;
+              throw MemoryFaultError.outsideFrame(pc, rl[FRAME_POINTER]! + (w >> 16), size, access);
+            }
+            default:
+              throw new UnsupportedInstructionError(pc, `no semantics for op ${w & 255}`);
           }
-          pc = frames[depth * FRAME_WORDS]!;
-          // r0 comes back as the callee left it: set, or (from a void function) not.
-          init = (frames[depth * FRAME_WORDS + 1]! & ~ARG_REGS_MASK & ~1) | (init & 1);
-          for (let r = 6, at = depth * FRAME_WORDS + 2; r <= 9; r++, at += 2) { rl[r] = frames[at]!; rh[r] = frames[at + 1]!; }
-          this.leaveFrame(depth);
-          rl[FRAME_POINTER] = this.stack!.end - FRAME_BYTES * depth;
-          break;
-
-        // 64-bit immediates ------------------------------------------------------------------------
-        case Op.Lddw: rl[d] = k; rh[d] = immHi[pc]!; pc++; break;
-        case Op.LddwFunc: rl[d] = pc + 1 + k; rh[d] = FUNCTION_POINTER_TAG; pc++; break;
-        case Op.LddwMapFd: case Op.LddwMapValue: case Op.LddwBtfId: case Op.LddwMapIdx: case Op.LddwMapIdxValue:
-          throw new UnsupportedInstructionError(pc, `lddw with src ${s} (an unresolved map or BTF reference) needs the loader to resolve it`);
-
-        // Loads and stores ------------------------------------------------------------------------
-        case Op.Ldxb: rl[d] = dv.getUint8(this.address(pc, s, (w >> 16), 1, false)); rh[d] = 0; break;
-        case Op.Ldxh: rl[d] = dv.getUint16(this.address(pc, s, (w >> 16), 2, false), true); rh[d] = 0; break;
-        case Op.Ldxw: rl[d] = dv.getInt32(this.address(pc, s, (w >> 16), 4, false), true); rh[d] = 0; break;
-        case Op.Ldxdw: { const a = this.address(pc, s, (w >> 16), 8, false); rl[d] = dv.getInt32(a, true); rh[d] = dv.getInt32(a + 4, true); break; }
-        case Op.Ldxsb: { const v = dv.getInt8(this.address(pc, s, (w >> 16), 1, false)); rl[d] = v; rh[d] = v >> 31; break; }
-        case Op.Ldxsh: { const v = dv.getInt16(this.address(pc, s, (w >> 16), 2, false), true); rl[d] = v; rh[d] = v >> 31; break; }
-        case Op.Ldxsw: { const v = dv.getInt32(this.address(pc, s, (w >> 16), 4, false), true); rl[d] = v; rh[d] = v >> 31; break; }
-        case Op.Stb: dv.setInt8(this.address(pc, d, (w >> 16), 1, true), k); break;
-        case Op.Sth: dv.setInt16(this.address(pc, d, (w >> 16), 2, true), k, true); break;
-        case Op.Stw: dv.setInt32(this.address(pc, d, (w >> 16), 4, true), k, true); break;
-        case Op.Stdw: { const a = this.address(pc, d, (w >> 16), 8, true); dv.setInt32(a, k, true); dv.setInt32(a + 4, k >> 31, true); break; }
-        case Op.Stxb: dv.setInt8(this.address(pc, d, (w >> 16), 1, true), rl[s]!); break;
-        case Op.Stxh: dv.setInt16(this.address(pc, d, (w >> 16), 2, true), rl[s]!, true); break;
-        case Op.Stxw: dv.setInt32(this.address(pc, d, (w >> 16), 4, true), rl[s]!, true); break;
-        case Op.Stxdw: { const a = this.address(pc, d, (w >> 16), 8, true); dv.setInt32(a, rl[s]!, true); dv.setInt32(a + 4, rh[s]!, true); break; }
-
-        // Atomics: read-modify-write; the fetch forms load the old value into src --------------------
-        case Op.AtomicAdd32: case Op.AtomicOr32: case Op.AtomicAnd32: case Op.AtomicXor32:
-        case Op.AtomicFetchAdd32: case Op.AtomicFetchOr32: case Op.AtomicFetchAnd32: case Op.AtomicFetchXor32:
-        case Op.AtomicXchg32: case Op.AtomicCmpxchg32: {
-          const a = this.atomicAddress(pc, d, (w >> 16), 4);
-          const old = dv.getInt32(a, true);
-          const v = rl[s]!;
-          switch (w & 255) {
-            case Op.AtomicAdd32: case Op.AtomicFetchAdd32: dv.setInt32(a, old + v, true); break;
-            case Op.AtomicOr32: case Op.AtomicFetchOr32: dv.setInt32(a, old | v, true); break;
-            case Op.AtomicAnd32: case Op.AtomicFetchAnd32: dv.setInt32(a, old & v, true); break;
-            case Op.AtomicXor32: case Op.AtomicFetchXor32: dv.setInt32(a, old ^ v, true); break;
-            case Op.AtomicXchg32: dv.setInt32(a, v, true); break;
-            case Op.AtomicCmpxchg32: if (old === rl[0]) dv.setInt32(a, v, true); rl[0] = old; rh[0] = 0; break;
-          }
-          if ((k & 1) !== 0 && (w & 255) !== Op.AtomicCmpxchg32) { rl[s] = old; rh[s] = 0; }
-          break;
-        }
-        case Op.AtomicAdd64: case Op.AtomicOr64: case Op.AtomicAnd64: case Op.AtomicXor64:
-        case Op.AtomicFetchAdd64: case Op.AtomicFetchOr64: case Op.AtomicFetchAnd64: case Op.AtomicFetchXor64:
-        case Op.AtomicXchg64: case Op.AtomicCmpxchg64: {
-          const a = this.atomicAddress(pc, d, (w >> 16), 8);
-          const ol = dv.getInt32(a, true);
-          const oh = dv.getInt32(a + 4, true);
-          const vl = rl[s]!;
-          const vh = rh[s]!;
-          let nl = vl;
-          let nh = vh;
-          switch (w & 255) {
-            case Op.AtomicAdd64: case Op.AtomicFetchAdd64: { const t = (ol >>> 0) + (vl >>> 0); nl = t | 0; nh = (oh + vh + (t > 0xffffffff ? 1 : 0)) | 0; break; }
-            case Op.AtomicOr64: case Op.AtomicFetchOr64: nl = ol | vl; nh = oh | vh; break;
-            case Op.AtomicAnd64: case Op.AtomicFetchAnd64: nl = ol & vl; nh = oh & vh; break;
-            case Op.AtomicXor64: case Op.AtomicFetchXor64: nl = ol ^ vl; nh = oh ^ vh; break;
-            case Op.AtomicCmpxchg64: if (ol !== rl[0] || oh !== rh[0]) { nl = ol; nh = oh; } break;
-          }
-          dv.setInt32(a, nl, true);
-          dv.setInt32(a + 4, nh, true);
-          if ((w & 255) === Op.AtomicCmpxchg64) { rl[0] = ol; rh[0] = oh; } else if ((k & 1) !== 0) { rl[s] = ol; rh[s] = oh; }
-          break;
-        }
-
-        // Legacy packet loads: big-endian, from skb->data or (negative offsets) the network or MAC header;
-        // a load outside the packet ends the program with r0 = 0 --
-        case Op.LdAbsW: case Op.LdAbsH: case Op.LdAbsB: case Op.LdIndW: case Op.LdIndH: case Op.LdIndB: {
-          const op = w & 255;
-          const size = op === Op.LdAbsW || op === Op.LdIndW ? 4 : op === Op.LdAbsH || op === Op.LdIndH ? 2 : 1;
-          const offset = op >= Op.LdIndW ? (rl[s]! + k) | 0 : k;
-          init &= ~ARG_REGS_MASK;
-          const bounds = this.call!.packet;
-          const a = legacyLoadAddress(bounds.start, bounds.end, bounds.macHeader ?? 0, bounds.networkHeader ?? 0, offset, size);
-          if (a < 0) {
-            rl[0] = 0; rh[0] = 0;
-            this.remaining = remaining;
-            return this.endProgram(pc, this.base);
-          }
-          if (!this.memory.find(a, size)) throw new MemoryFaultError(pc, BigInt(a), size, 'read', 'is outside the packet region');
-          rl[0] = size === 4 ? dv.getInt32(a, false) : size === 2 ? dv.getUint16(a, false) : dv.getUint8(a);
-          rh[0] = 0;
-          break;
-        }
-
-        // Fused runs (fusion.ts): the first instruction, then the next ones (their operands in
-        // `plain`), each counting against the budget as it would on its own.
-        case Fused.MovAdd64X: {
-          rl[d] = rl[s]!; rh[d] = rh[s]!;
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          const t = (plain[++pc]! >> 12) & 15;
-          add64(rl, rh, d, rl[t]!, rh[t]!);
-          break;
-        }
-        case Fused.MovAdd64K: {
-          rl[d] = rl[s]!; rh[d] = rh[s]!;
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          const k2 = imm[++pc]!;
-          add64(rl, rh, d, k2, k2 >> 31);
-          break;
-        }
-        case Fused.ZeroExtend32:
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          rh[d] = 0;
           pc++;
-          break;
-        case Fused.AddJne64K: {
-          add64(rl, rh, d, k, k >> 31);
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          const k2 = imm[++pc]!;
-          if (rl[d] !== k2 || rh[d] !== k2 >> 31) pc += plain[pc]! >> 16;
-          break;
+          continue;
         }
-        case Fused.AndJne64K: {
-          rl[d] = rl[d]! & k; rh[d] = rh[d]! & (k >> 31);
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          const k2 = imm[++pc]!;
-          if (rl[d] !== k2 || rh[d] !== k2 >> 31) pc += plain[pc]! >> 16;
-          break;
-        }
-        case Fused.MovJne64K: {
-          rl[d] = k; rh[d] = k >> 31;
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          const w2 = plain[++pc]!;
-          const d2 = (w2 >> 8) & 15;
-          const k2 = imm[pc]!;
-          if (rl[d2] !== k2 || rh[d2] !== k2 >> 31) pc += w2 >> 16;
-          break;
-        }
-        case Fused.MovJeq64K: {
-          rl[d] = k; rh[d] = k >> 31;
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          const w2 = plain[++pc]!;
-          const d2 = (w2 >> 8) & 15;
-          const k2 = imm[pc]!;
-          if (rl[d2] === k2 && rh[d2] === k2 >> 31) pc += w2 >> 16;
-          break;
-        }
-        case Fused.MovJgt64X: {
-          rl[d] = k; rh[d] = k >> 31;
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          const w2 = plain[++pc]!;
-          const d2 = (w2 >> 8) & 15;
-          const s2 = (w2 >> 12) & 15;
-          if (gtU64(rl[d2]!, rh[d2]!, rl[s2]!, rh[s2]!)) pc += w2 >> 16;
-          break;
-        }
-        case Fused.BoundsCheck: {
-          rl[d] = rl[s]!; rh[d] = rh[s]!;
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          const k2 = imm[++pc]!;
-          add64(rl, rh, d, k2, k2 >> 31);
-          if (--remaining < 0) throw new BudgetExhaustedError(pc + 1, this.budget);
-          const w3 = plain[++pc]!;
-          const t = (w3 >> 12) & 15;
-          if (gtU64(rl[d]!, rh[d]!, rl[t]!, rh[t]!)) pc += w3 >> 16;
-          break;
-        }
-
-        case END_OF_PROGRAM:
-          throw new FellOffEndError(pc);
-        case OUTSIDE_FRAME: {
-          const { access, size } = frameViolation(this.insnAt(pc)!)!;
-          throw MemoryFaultError.outsideFrame(pc, rl[FRAME_POINTER]! + (w >> 16), size, access);
-        }
-        default:
-          throw new UnsupportedInstructionError(pc, `no semantics for op ${w & 255}`);
+        // The conditional jump at `pc` is taken: the run charged went on past it, and the rest of
+        // that run does not run.
+        if (!track) remaining += runs[pc + 1]!;
+        pc += plain[pc]! >> 16;
+        break;
       }
+      // A jump, call or exit went to `pc` + 1: a straight run starts there.
       pc++;
     }
   }
@@ -958,7 +1014,7 @@ export class Interpreter {
 
   private result(): RunOutcome<number> {
     // A callback's run returns nothing anyone reads: its r0 goes back through the register file.
-    if (this.base !== 0) return CALLBACK_DONE;
+    if (this.base !== 0 || this.repeating) return CALLBACK_DONE;
     return new RunOutcome(this.rl[0]!, this.rh[0]!, this.budget - this.remaining, this.call!.pendingTailCall);
   }
 }

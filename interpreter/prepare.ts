@@ -138,3 +138,24 @@ export function prepare(insns: readonly Instruction[], helperTable: HelperTable)
   }
   return p;
 }
+
+/**
+ * Per slot, the instructions of the straight run starting there: up to and including the next
+ * instruction that need not go on to the next slot, save conditional jumps (a jump, a call, an
+ * exit, a may_goto, a legacy packet load, which may end the program). A run goes on through a
+ * conditional jump not taken; one taken leaves the rest of the run unrun. Runs overlap where jumps
+ * land inside one. The slot past the last instruction counts one (running it is falling off the
+ * end); lddw's second slot, none.
+ */
+export function straightRuns(p: PreparedProgram): Int32Array {
+  const runs = new Int32Array(p.slots + 1);
+  runs[p.slots] = 1;
+  for (let i = p.insns.length - 1; i >= 0; i--) {
+    const insn = p.insns[i]!;
+    const form = specOf(insn.op).form;
+    const ends = form === 'ja' || form === 'ja32' || form === 'maygoto' || form === 'exit' || form === 'call'
+      || form === 'calllocal' || form === 'callbtf' || form === 'callx' || form === 'ldabs' || form === 'ldind';
+    runs[insn.pc] = ends ? 1 : 1 + runs[insn.pc + width(insn)]!;
+  }
+  return runs;
+}

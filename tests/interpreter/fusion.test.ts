@@ -18,6 +18,10 @@ const PAIRS = [
   { name: 'mov64 imm + jne64/jeq64 on another register', asm: 'mov %r5, 8\nmov %r0, 2\njne %r5, 8, +3\nmov %r0, 3\njeq %r5, 8, +1\nmov %r0, 4\nmov %r1, 7\njne %r1, 7, +1\nadd %r0, 10\nexit' },
   { name: 'mov64 imm + jeq64 on the moved register', asm: 'mov %r0, 5\njeq %r0, 5, +1\nmov %r0, 6\nexit' },
   { name: 'mov64 imm + jgt64 reg', asm: 'mov %r2, 10\nmov %r4, 11\nmov %r0, 0\njgt %r4, %r2, +1\nmov %r0, 1\nmov %r5, 12\njgt %r5, %r0, +1\nadd %r0, 2\nexit' },
+  { name: 'mov64 + lsh64 32 + rsh64 32', asm: 'mov %r3, -7\nmov %r0, %r3\nlsh %r0, 32\nrsh %r0, 32\nexit' },
+  { name: 'mov64 + a shift pair on another register is not fused', asm: 'mov %r3, -7\nmov %r0, %r3\nmov %r1, %r3\nlsh %r1, 32\nrsh %r0, 32\nexit' },
+  { name: 'jeq64 over ja: a loop leaving on equality', asm: 'mov %r0, 0\nmov %r1, 0\nloop:\nadd %r0, 5\nadd %r1, 1\njeq %r1, 7, +1\nja loop\nexit' },
+  { name: 'jeq32 over ja, with a high half that jeq64 would see', asm: 'lddw %r1, 0x100000000\nmov %r0, 0\nloop:\nadd %r0, 1\nadd %r1, 1\njeq32 %r1, 3, +1\nja loop\nexit' },
   { name: 'a jump onto the second half', asm: 'mov %r0, 1\nmov %r2, 2\njeq %r0, 1, +1\nmov %r0, %r2\nadd %r0, 40\nexit' },
 ];
 
