@@ -1,20 +1,26 @@
 // Side by side with Linux: the same objects and packets through `bpftool prog run ... repeat N`
 // (BPF_PROG_TEST_RUN in the kernel, its JIT) and through our Program.testRun with the same repeat
-// (what `ebpf-wasm test-run --repeat N` prints), interleaved round by round, medians. Without
+// (what `ebpf-wasm test-run --repeat N` prints), interleaved round by round, medians. Ours run each
+// program on each engine in a worker thread of its own (linux-row.ts), as the CLI and bpftool run
+// one program a process. Without
 // bpftool and root, the Linux figures recorded at the last run with them (bench/linux-figures.json)
-// are printed instead, marked as recorded; uBPF's figures (bench/ubpf-figures.json, measured with
-// scripts/ubpf-reference) are printed beside the interpreter's when present.
+// are printed instead, marked as recorded. uBPF's interpreter is measured in the same rounds when
+// its harness is built (scripts/ubpf-reference: $UBPF_DIR/harness-interp); else its figures as
+// recorded in bench/ubpf-figures.json are printed beside the interpreter's.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { buildPacket, Runtime, type EngineKind, type Program } from '../index.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROGRAMS = join(ROOT, 'bench', 'programs');
 const RECORDED = join(ROOT, 'bench', 'linux-figures.json');
 const UBPF = join(ROOT, 'bench', 'ubpf-figures.json');
+/** The uBPF harness scripts/ubpf-reference/build.sh builds, where it builds it. */
+const UBPF_HARNESS = join(process.env.UBPF_DIR ?? '/work/ubpf-scratch', 'harness-interp');
 const PIN_ROOT = '/sys/fs/bpf';
 
 /** A map entry set before the runs, on both sides: map name, key and value bytes. */
@@ -29,14 +35,14 @@ interface MapEntry {
  * per engine. Ours are large enough for a steady state: a test run leaves its first tenth untimed,
  * and V8 compiles the interpreter's loop and a program's module in tiers over the first 100-400 ms.
  */
-interface Row {
+export interface Row {
   readonly name: string;
   readonly what: string;
   readonly object: string;
   readonly program: string;
   readonly packets: readonly Uint8Array[];
   readonly entries?: readonly MapEntry[];
-  readonly repeat: { readonly linux: number; readonly jit: number; readonly interp: number };
+  readonly repeat: { readonly linux: number; readonly jit: number; readonly interp: number; readonly ubpf?: number };
   /** A compute row: part of the geomean the compute targets are stated over. */
   readonly compute?: boolean;
   /** Callbacks a run makes: the row's figures are per callback. */
@@ -53,17 +59,17 @@ const FIREWALL_MIX = [
   buildPacket({ ipVersion: 6, vlans: [7], proto: 'tcp', dstPort: 443 }),
 ];
 
-const ROWS: readonly Row[] = [
-  { name: 'empty', what: 'empty program (return XDP_PASS)', object: join(PROGRAMS, 'empty.o'), program: 'empty', packets: [TCP_1500], repeat: { linux: 1_000_000, jit: 1_000_000, interp: 3_000_000 } },
-  { name: 'parse', what: 'parse Eth/IPv4/TCP', object: join(PROGRAMS, 'parse.o'), program: 'parse', packets: [TCP_1500], repeat: { linux: 1_000_000, jit: 1_000_000, interp: 3_000_000 } },
+export const ROWS: readonly Row[] = [
+  { name: 'empty', what: 'empty program (return XDP_PASS)', object: join(PROGRAMS, 'empty.o'), program: 'empty', packets: [TCP_1500], repeat: { linux: 1_000_000, jit: 1_000_000, interp: 3_000_000, ubpf: 3_000_000 } },
+  { name: 'parse', what: 'parse Eth/IPv4/TCP', object: join(PROGRAMS, 'parse.o'), program: 'parse', packets: [TCP_1500], repeat: { linux: 1_000_000, jit: 1_000_000, interp: 3_000_000, ubpf: 3_000_000 } },
   {
     name: 'firewall', what: 'XDP firewall: parse, LPM and hash lookups, a counter', object: join(ROOT, 'tests', 'fixtures', 'xdp_firewall.o'), program: 'xdp_firewall', packets: FIREWALL_MIX,
     entries: [{ map: 'blocked_v4', key: [24, 0, 0, 0, 192, 0, 2, 0], value: [1, 0, 0, 0] }, { map: 'denied_ports', key: [17, 0, 0, 53], value: [0, 0, 0, 0, 0, 0, 0, 0] }],
     repeat: { linux: 1_000_000, jit: 1_000_000, interp: 1_000_000 },
   },
-  { name: 'csum', what: 'csum of 1,500 bytes', object: join(PROGRAMS, 'csum.o'), program: 'csum', packets: [TCP_1500], repeat: { linux: 100_000, jit: 100_000, interp: 20_000 }, compute: true },
-  { name: 'fnv', what: 'FNV-1a of 1,500 bytes', object: join(PROGRAMS, 'fnv.o'), program: 'fnv', packets: [TCP_1500], repeat: { linux: 30_000, jit: 30_000, interp: 10_000 }, compute: true },
-  { name: 'alu', what: 'ALU with divides, 30,000 rounds', object: join(PROGRAMS, 'alu.o'), program: 'alu', packets: [TCP_1500], repeat: { linux: 300, jit: 1_000, interp: 600 }, compute: true },
+  { name: 'csum', what: 'csum of 1,500 bytes', object: join(PROGRAMS, 'csum.o'), program: 'csum', packets: [TCP_1500], repeat: { linux: 100_000, jit: 100_000, interp: 20_000, ubpf: 10_000 }, compute: true },
+  { name: 'fnv', what: 'FNV-1a of 1,500 bytes', object: join(PROGRAMS, 'fnv.o'), program: 'fnv', packets: [TCP_1500], repeat: { linux: 30_000, jit: 30_000, interp: 10_000, ubpf: 5_000 }, compute: true },
+  { name: 'alu', what: 'ALU with divides, 30,000 rounds', object: join(PROGRAMS, 'alu.o'), program: 'alu', packets: [TCP_1500], repeat: { linux: 300, jit: 1_000, interp: 600, ubpf: 150 }, compute: true },
   { name: 'bpf_loop', what: 'a bpf_loop callback (10,000 a run)', object: join(PROGRAMS, 'loop.o'), program: 'loop', packets: [TCP_1500], repeat: { linux: 1_000, jit: 10_000, interp: 2_000 }, callbacks: 10_000 },
   { name: 'for_each', what: 'a bpf_for_each_map_elem callback (an array of 1,000)', object: join(PROGRAMS, 'foreach.o'), program: 'foreach', packets: [TCP_1500], repeat: { linux: 1_000, jit: 20_000, interp: 3_000 }, callbacks: 1_000 },
 ];
@@ -91,8 +97,10 @@ export interface LinuxFigure {
   readonly interpNs: number;
   readonly ubpfInterpNs: number | undefined;
   readonly ubpfJitNs: number | undefined;
-  /** Each engine's figures over the rounds, for the spread. */
-  readonly rounds: { readonly linux: number[]; readonly jit: number[]; readonly interp: number[] };
+  /** Whether uBPF's interpreter ran in the rounds (else its figure is the recorded one). */
+  readonly ubpfLive: boolean;
+  /** Each engine's figures over the rounds, for the spread (ubpf: when it ran in them). */
+  readonly rounds: { readonly linux: number[]; readonly jit: number[]; readonly interp: number[]; readonly ubpf: number[] };
 }
 
 export interface LinuxComparison {
@@ -152,15 +160,54 @@ class KernelRow {
   }
 }
 
-async function loadOurs(row: Row, engine: EngineKind): Promise<Program> {
+export async function loadOurs(row: Row, engine: EngineKind): Promise<Program> {
   const obj = await new Runtime({ engine }).loadObject(row.object);
   for (const e of row.entries ?? []) obj.map(e.map).update(Uint8Array.from(e.key), Uint8Array.from(e.value));
   return obj.program(row.program);
 }
 
 /** Mean over a row's packets of one measure, per callback for callback rows. */
-function meanOver(row: Row, measure: (packet: Uint8Array, index: number) => number): number {
+export function meanOver(row: Row, measure: (packet: Uint8Array, index: number) => number): number {
   return row.packets.reduce((sum, p, i) => sum + measure(p, i), 0) / row.packets.length / (row.callbacks ?? 1);
+}
+
+/** uBPF's interpreter through its harness: the median ns per run it prints for a row's first packet. */
+function ubpfRun(row: Row, packetFile: string): number {
+  const r = spawnSync(UBPF_HARNESS, [row.object, packetFile, String(row.repeat.ubpf)], { encoding: 'utf8' });
+  const m = /median ([\d.]+)/.exec(r.stdout ?? '');
+  if (r.status !== 0 || !m) throw new Error(`${UBPF_HARNESS} ${row.object}: ${(r.stderr || r.stdout || String(r.error)).trim()}`);
+  return Number(m[1]);
+}
+
+/** A row on one of our engines, in its worker (linux-row.ts): round() gives the mean ns per run testRun reports. */
+class OurRow {
+  private constructor(private readonly worker: Worker) {}
+
+  static start(row: Row, engine: EngineKind): Promise<OurRow> {
+    const worker = new Worker(new URL('./linux-row.js', import.meta.url), { workerData: { row: row.name, engine } });
+    return new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('message', () => {
+        worker.off('error', reject);
+        resolve(new OurRow(worker));
+      });
+    });
+  }
+
+  round(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.worker.once('error', reject);
+      this.worker.once('message', (ns: number) => {
+        this.worker.off('error', reject);
+        resolve(ns);
+      });
+      this.worker.postMessage('round');
+    });
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
 }
 
 function readJson<T>(path: string): T | undefined {
@@ -178,6 +225,7 @@ export async function linuxFigures(options: { readonly record?: boolean } = {}):
   type UbpfRows = Record<string, { readonly ubpfInterpNs?: number; readonly ubpfJitNs?: number }>;
   const ubpfFile = readJson<{ readonly summary: UbpfRows; readonly quiet?: { readonly rows: UbpfRows } }>(UBPF);
   const ubpf = ubpfFile?.quiet?.rows ?? ubpfFile?.summary;
+  const ubpfHarness = existsSync(UBPF_HARNESS);
   const dir = mkdtempSync(join(tmpdir(), 'ebpf-wasm-linux-'));
   const figures: LinuxFigure[] = [];
   try {
@@ -188,26 +236,31 @@ export async function linuxFigures(options: { readonly record?: boolean } = {}):
         return file;
       });
       const kernel = live ? KernelRow.load(row) : undefined;
+      const ours: OurRow[] = [];
       try {
-        const jit = await loadOurs(row, 'jit');
-        const interp = await loadOurs(row, 'interp');
-        // A warm-up run of each, so that every timed round sees compiled code.
-        for (const program of [jit, interp]) program.testRun({ dataIn: row.packets[0]!, repeat: Math.min(row.repeat.interp, 10_000) });
-        const rounds = { linux: [] as number[], jit: [] as number[], interp: [] as number[] };
+        const jit = await OurRow.start(row, 'jit');
+        ours.push(jit);
+        const interp = await OurRow.start(row, 'interp');
+        ours.push(interp);
+        // The harness runs the rows without maps or helpers, on one packet.
+        const ubpfLive = ubpfHarness && row.repeat.ubpf !== undefined;
+        const rounds = { linux: [] as number[], jit: [] as number[], interp: [] as number[], ubpf: [] as number[] };
         for (let r = 0; r < ROUNDS; r++) {
           if (kernel) rounds.linux.push(meanOver(row, (_, i) => kernel.run(files[i]!, row.repeat.linux)));
-          rounds.jit.push(meanOver(row, (p) => jit.testRun({ dataIn: p, repeat: row.repeat.jit }).durationNs));
-          rounds.interp.push(meanOver(row, (p) => interp.testRun({ dataIn: p, repeat: row.repeat.interp }).durationNs));
+          rounds.jit.push(await jit.round());
+          rounds.interp.push(await interp.round());
+          if (ubpfLive) rounds.ubpf.push(ubpfRun(row, files[0]!));
         }
         const reference = ubpf?.[row.name];
         figures.push({
           row: row.name, what: row.what, compute: row.compute ?? false, ...(row.callbacks ? { callbacks: row.callbacks } : {}),
           linuxNs: kernel ? median(rounds.linux) : recorded?.ns[row.name],
           jitNs: median(rounds.jit), interpNs: median(rounds.interp),
-          ubpfInterpNs: reference?.ubpfInterpNs, ubpfJitNs: reference?.ubpfJitNs, rounds,
+          ubpfInterpNs: ubpfLive ? median(rounds.ubpf) : reference?.ubpfInterpNs, ubpfJitNs: reference?.ubpfJitNs, ubpfLive, rounds,
         });
       } finally {
         kernel?.unload();
+        await Promise.all(ours.map((o) => o.close()));
       }
     }
   } finally {
@@ -233,7 +286,8 @@ export function linuxLines(c: LinuxComparison): string[] {
   const out: string[] = [];
   const source = c.source === 'live' ? 'measured now, interleaved with ours'
     : c.source === 'recorded' ? `recorded ${c.recorded!.measured} on ${c.recorded!.kernel} (no bpftool or not root here)` : 'not available (no bpftool, nothing recorded)';
-  out.push(`side by side with Linux (BPF_PROG_TEST_RUN through bpftool prog run; ours through testRun, the same measure); Linux ${source}; ns per run (per callback for bpf_loop and for_each), medians of ${ROUNDS} rounds:`);
+  const ubpf = c.figures.some((f) => f.ubpfLive) ? 'measured now, in the same rounds' : 'as recorded';
+  out.push(`side by side with Linux (BPF_PROG_TEST_RUN through bpftool prog run; ours through testRun, the same measure, each program in a worker of its own); Linux ${source}; uBPF's interpreter ${ubpf}; ns per run (per callback for bpf_loop and for_each), medians of ${ROUNDS} rounds:`);
   const n = (x: number | undefined) => (x === undefined ? '-' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : x >= 100 ? x.toFixed(0) : x.toFixed(1));
   const ratio = (a: number, b: number | undefined) => (b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
   const spread = (xs: readonly number[]) => (xs.length ? `${n(Math.min(...xs))}-${n(Math.max(...xs))}` : '-');
@@ -245,8 +299,14 @@ export function linuxLines(c: LinuxComparison): string[] {
   if (compute.length) out.push(`  compute geomean (${compute.map((f) => f.row).join(', ')}): JIT ${geomean(compute.map((f) => f.jitNs / f.linuxNs!)).toFixed(2)}x Linux`);
   const vsUbpf = c.figures.filter((f) => (f.compute || f.row === 'parse') && f.ubpfInterpNs !== undefined);
   if (vsUbpf.length) {
+    const live = vsUbpf.every((f) => f.ubpfLive);
     out.push(`  interpreter geomean (${vsUbpf.map((f) => f.row).join(', ')}): ${geomean(vsUbpf.map((f) => f.interpNs / f.ubpfInterpNs!)).toFixed(2)}x uBPF's interpreter`
-      + ' (uBPF as recorded in bench/ubpf-figures.json by scripts/ubpf-reference; ours measured now)');
+      + (live ? ` (uBPF's measured now through ${UBPF_HARNESS}, in the same rounds)` : ' (uBPF as recorded in bench/ubpf-figures.json by scripts/ubpf-reference; ours measured now)'));
+    // Per round, both halves ran under the same load: the geomean of each round's ratios says how steady that is.
+    if (live) {
+      const perRound = Array.from({ length: ROUNDS }, (_, r) => geomean(vsUbpf.map((f) => f.rounds.interp[r]! / f.rounds.ubpf[r]!)));
+      out.push(`  the same geomean round by round: ${perRound.map((x) => x.toFixed(2)).join(', ')}`);
+    }
   }
   const spreads = c.figures.filter((f) => f.rounds.linux.length).map((f) => `${f.row} ${spread(f.rounds.linux)}`);
   if (spreads.length) out.push(`  Linux spread over the rounds: ${spreads.join(', ')}`);
