@@ -487,7 +487,8 @@ export class Interpreter {
       // entry, a jump's target, after a call or an exit). When what is left does not cover it, the
       // rest of the run goes an instruction at a time (`plain`, counted and checked as tracked runs
       // are), so the budget runs out at the very instruction it would on its own. Registers are
-      // taken as all written then: this run was not tracked, so no read can see an unwritten one.
+      // taken as all written then, here and in the callers' frames the run will return to: it was
+      // not tracked, so no read can see an unwritten one.
       if (!track) {
         const n = runs[pc]!;
         if ((remaining -= n) < 0) {
@@ -495,6 +496,7 @@ export class Interpreter {
           track = true;
           code = plain;
           init = EVERY_REGISTER;
+          for (let f = 0; f < depth; f++) frames[f * FRAME_WORDS + 1] = EVERY_REGISTER;
         }
       }
       straight: for (;;) {
