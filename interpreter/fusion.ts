@@ -1,10 +1,11 @@
 // Runs of adjacent instructions the interpreter runs as one dispatch: the idioms clang emits in
 // every loop and parser (a register copy and an add forming an address, a packet bounds check, a
-// u32 cast as a shift pair, a counter stepped and tested, a masked test, a return value set before
-// a test that may return it). Only instructions that
-// cannot trap are fused, so a fused op behaves as its instructions run in order; the interpreter
-// still counts each against the budget. A loop's test that jumps over the jump going round (the
-// shape clang gives a loop that leaves on equality) is fused too: one dispatch either way.
+// u32 cast as a shift pair or after a copy, a counter stepped and tested, a masked test, a return
+// value set before a test that may return it, a loop's test jumping over the jump going round).
+// Only instructions that cannot trap are fused, so a fused op behaves as its instructions run in
+// order. Each still counts against the budget: the straight run charged before it covers all of
+// them (prepare.ts, straightRuns), and a run the budget does not cover goes an instruction at a
+// time, unfused.
 import { Op } from '../isa/opcodes.js';
 import type { Instruction } from '../isa/instruction.js';
 
