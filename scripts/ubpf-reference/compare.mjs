@@ -7,7 +7,9 @@
 //
 //   npm run build && scripts/ubpf-reference/build.sh
 //   node scripts/ubpf-reference/compare.mjs [--rounds 5] [--engine interp] [--harness PATH] [--json FILE]
-//     [--only parse,alu] [--baseline /tmp/before/dist]
+//     [--only parse,alu] [--baseline /tmp/before/dist] [--cpu N]
+// --cpu N runs both sides on processor N (taskset): on a VM whose processors run at different
+// speeds (a host's other guests on one of them), a process's speed depends on where it lands.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
     only: { type: 'string' },
     baseline: { type: 'string' },
+    cpu: { type: 'string' },
   },
 });
 
@@ -42,16 +45,19 @@ const OBJECTS = [
 /** The rows the issue's ratio is the geomean of (empty is the fixed cost of a run). */
 const RATIO_ROWS = ['parse', 'csum', 'fnv', 'alu'];
 
+/** A command and its arguments, pinned to --cpu's processor when given. */
+const pinned = (command, args) => (values.cpu === undefined ? [command, args] : ['taskset', ['-c', values.cpu, command, ...args]]);
+
 function ours(name, repeat, dist = `${root}dist`) {
-  const out = execFileSync('node', [`${dist}/cli/main.js`, 'test-run', `${root}bench/programs/${name}.o`, '--data-in', PACKET,
-    '--repeat', String(repeat), '--engine', values.engine, '--no-progress'], { encoding: 'utf8' });
+  const out = execFileSync(...pinned('node', [`${dist}/cli/main.js`, 'test-run', `${root}bench/programs/${name}.o`, '--data-in', PACKET,
+    '--repeat', String(repeat), '--engine', values.engine, '--no-progress']), { encoding: 'utf8' });
   const m = /duration \(average\): (\d+)ns/.exec(out);
   if (!m) throw new Error(`no duration in test-run's output:\n${out}`);
   return Number(m[1]);
 }
 
 function ubpf(name, runs) {
-  const out = execFileSync(values.harness, [`${root}bench/programs/${name}.o`, PACKET, String(runs)], { encoding: 'utf8' });
+  const out = execFileSync(...pinned(values.harness, [`${root}bench/programs/${name}.o`, PACKET, String(runs)]), { encoding: 'utf8' });
   const m = /median ([\d.]+).*mean ([\d.]+)/.exec(out);
   if (!m) throw new Error(`no median in the harness's output:\n${out}`);
   return { median: Number(m[1]), mean: Number(m[2]) };
