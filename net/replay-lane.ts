@@ -18,6 +18,8 @@ import type { Datapath, PacketInfo } from './datapath.js';
 import { verdictName } from './datapath-stats.js';
 import type { ReplayRecord } from './replay.js';
 import { REPLAY_LANE_BASE64 } from './replay-lane-module.js';
+import { PCAP_RECORD_HEADER_LENGTH } from './capture/pcap-reader.js';
+import { PACKET_BLOCK_DATA_OFFSET } from './capture/pcapng-format.js';
 
 /**
  * Received records a replay batch hands over undecoded: `chunk[start..end)`, pcap records or a
@@ -217,9 +219,9 @@ class ReplayLane {
       this.set('unitsPerSecond', input.unitsPerSecond);
       this.set('nanosecondsPerUnit', 1e9 / input.unitsPerSecond);
       this.set('passHere', datapath.skb.hasPrograms(dev) ? 0 : 1);
-      (this.exports.firstSeconds as WebAssembly.Global).value = timeline.firstSeconds ?? 0;
-      (this.exports.firstNanoseconds as WebAssembly.Global).value = timeline.firstNanoseconds;
-      (this.exports.lastOffset as WebAssembly.Global).value = timeline.lastOffset;
+      this.set('firstSeconds', timeline.firstSeconds ?? 0);
+      this.set('firstNanoseconds', timeline.firstNanoseconds);
+      this.set('lastOffset', timeline.lastOffset);
 
       // What datapath.runXdp and XdpRunner.run set around a run, for the whole run of records.
       const savedCpu = runtime.currentCpu;
@@ -250,7 +252,7 @@ class ReplayLane {
         return 0;
       }
       source.took(this.get('position') - at, records);
-      timeline.lastOffset = (this.exports.lastOffset as WebAssembly.Global).value as number;
+      timeline.lastOffset = this.get('lastOffset');
       frame.filledTo(this.get('highestEnd'));
       this.count(records, this.get('bytes'));
       if (stop === Stop.Verdict) this.finish(input, at, records, frame, thrown, info);
@@ -322,12 +324,12 @@ class ReplayLane {
       }
     }
     // The record's packet, where the module copied it from: the capture's bytes, as the datapath would have them.
-    const seconds = (this.exports.lastSeconds as WebAssembly.Global).value as number;
+    const seconds = this.get('lastSeconds');
     const nanoseconds = this.get('lastNanoseconds');
     info.number = input.number + records - 1;
     info.seconds = seconds;
     info.nanoseconds = nanoseconds;
-    const packet = input.start + (this.get('last') - at) + (input.format === 'pcap' ? 16 : 28);
+    const packet = input.start + (this.get('last') - at) + (input.format === 'pcap' ? PCAP_RECORD_HEADER_LENGTH : PACKET_BLOCK_DATA_OFFSET);
     frame.received(input.chunk.subarray(packet, packet + frame.dataEnd - frame.data), seconds, nanoseconds);
     this.datapath.afterLaneRun(this.dev, frame, this.program, outcome, info);
   }

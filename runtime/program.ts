@@ -125,12 +125,12 @@ export class Program {
     return this.init.engine;
   }
 
-  /** Whether the verifier proved it safe (false only when verification was skipped, on the interpreter). */
   /** The maps the program refers to, each once. */
   get maps(): readonly BpfMap[] {
     return this.init.maps;
   }
 
+  /** Whether the verifier proved it safe (false only when verification was skipped, on the interpreter). */
   get verified(): boolean {
     return this.init.verdict.verified;
   }

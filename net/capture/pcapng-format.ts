@@ -28,6 +28,9 @@ export const OptionCode = {
   EPB_FLAGS: 2,
 } as const;
 
+/** Where an enhanced (or obsolete) packet block's packet data starts: its header and fixed fields. */
+export const PACKET_BLOCK_DATA_OFFSET = 28;
+
 /** epb_flags direction values. */
 export const EPB_INBOUND = 1;
 export const EPB_OUTBOUND = 2;

@@ -4,7 +4,7 @@
 import { hex32, pad4, u16, u32 } from './bytes.js';
 import { exceedsSnapLength, MAX_CAPTURED_LENGTH, type CaptureDecoder, type CaptureReadOptions, type RecordLayout } from './decoder.js';
 import { CaptureError } from './errors.js';
-import { BlockType, BYTE_ORDER_MAGIC, EPB_INBOUND, EPB_OUTBOUND, MAX_BLOCK_LENGTH, minimumBlockLength, OptionCode } from './pcapng-format.js';
+import { BlockType, BYTE_ORDER_MAGIC, EPB_INBOUND, EPB_OUTBOUND, MAX_BLOCK_LENGTH, minimumBlockLength, OptionCode, PACKET_BLOCK_DATA_OFFSET } from './pcapng-format.js';
 import { type CaptureInterface, CaptureRecord, NO_COMMENTS } from './record.js';
 import { type TimeParts, tsresolUnits, unitsToTime } from './timestamp.js';
 
@@ -149,7 +149,7 @@ export class PcapngDecoder implements CaptureDecoder {
     }
     let captured = u32(buf, pos + 20, le);
     let original = u32(buf, pos + 24, le);
-    const dataEnd = 28 + pad4(captured);
+    const dataEnd = PACKET_BLOCK_DATA_OFFSET + pad4(captured);
     if (captured > MAX_CAPTURED_LENGTH) throw this.error('capture-corrupt', offset, `captured length ${captured} exceeds the maximum of ${MAX_CAPTURED_LENGTH}`);
     if (dataEnd > length - 4) throw this.error('capture-corrupt', offset, `captured length ${captured} does not fit in a block of ${length} bytes`);
     if (exceedsSnapLength(captured, iface.snapLength)) {
